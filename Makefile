@@ -1,0 +1,40 @@
+# positions: `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install the package with its dev tools
+
+demo: $(STAMP) ## import the seed scenario into demo.db and print the comparison and proposals tables
+	rm -f demo.db demo.db-wal demo.db-shm
+	$(BIN)/positions --store sqlite:///demo.db import fixtures/ukraine-2025-03-13.yaml
+	$(BIN)/positions --store sqlite:///demo.db compare
+	$(BIN)/positions --store sqlite:///demo.db proposals
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check positions tests
+	$(BIN)/ruff format --check positions tests
+	$(BIN)/mypy
+
+docs: $(STAMP) ## regenerate docs/cli.md from --help
+	$(BIN)/python -m positions.clidoc > docs/cli.md
+
+clean: ## remove .venv and generated stores
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache .hypothesis
+
+.PHONY: help venv demo test lint docs clean
