@@ -1,0 +1,262 @@
+"""Value types of the record: parties, speakers, issues and their scales, proposals, statements.
+
+These are the payloads of the events in `positions.events` and the records of scenario files.
+They validate themselves (pydantic, ``extra="forbid"``); rules that need the whole negotiation
+(does this speaker exist, is this label on the scale) live in `positions.domain`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+NONCOMMITTAL = "noncommittal"
+"""The position of a statement that said something but took no position on the issue's scale."""
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$"),
+]
+"""An id: lower-case letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit."""
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+"""Free text that may not be empty."""
+
+TermValue = str | int | float | bool
+
+
+class Record(BaseModel):
+    """Base of every value type: immutable, and unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SpeakerRank(StrEnum):
+    HEAD_OF_STATE = "head_of_state"
+    MINISTER = "minister"
+    ENVOY = "envoy"
+    SPOKESPERSON = "spokesperson"
+    AIDE = "aide"
+    OFFICIAL = "official"
+    ANONYMOUS_SOURCE = "anonymous_source"
+
+
+class Verdict(StrEnum):
+    ACCEPT = "accept"
+    ACCEPT_WITH_CONDITIONS = "accept_with_conditions"
+    UNDECIDED = "undecided"
+    REJECT = "reject"
+
+
+class Attribution(StrEnum):
+    DIRECT = "direct"
+    PARAPHRASE = "paraphrase"
+    ANONYMOUS_SOURCE = "anonymous_source"
+    CLAIM = "claim"
+
+
+class Confidence(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Kind(StrEnum):
+    """What a statement does to the record (derived from its fields, never written by hand)."""
+
+    POSITION = "position"
+    CLARIFICATION = "clarification"
+    RETRACTION = "retraction"
+    CLAIM = "claim"
+
+
+class Party(Record):
+    id: Slug
+    name: Text
+
+
+class Speaker(Record):
+    id: Slug
+    name: Text
+    party: Slug
+    role: Text | None = None
+    rank: SpeakerRank = SpeakerRank.OFFICIAL
+
+
+class ScalePoint(Record):
+    label: Slug
+    description: Text
+
+    @field_validator("label")
+    @classmethod
+    def _not_reserved(cls, label: str) -> str:
+        if label == NONCOMMITTAL:
+            raise ValueError(f"'{NONCOMMITTAL}' is reserved and cannot be a point on a scale")
+        return label
+
+
+class Issue(Record):
+    id: Slug
+    title: Text | None = None
+    question: Text
+    scale: tuple[ScalePoint, ...] = Field(min_length=2)
+
+    @field_validator("scale")
+    @classmethod
+    def _labels_unique(cls, scale: tuple[ScalePoint, ...]) -> tuple[ScalePoint, ...]:
+        labels = [p.label for p in scale]
+        twice = sorted({label for label in labels if labels.count(label) > 1})
+        if twice:
+            raise ValueError(f"scale labels must be unique; repeated: {', '.join(twice)}")
+        return scale
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(p.label for p in self.scale)
+
+    def rank(self, position: str | None) -> int | None:
+        """1-based rank of a position on the scale; None for noncommittal or no position."""
+        if position is None or position == NONCOMMITTAL:
+            return None
+        return self.labels.index(position) + 1
+
+
+class Source(Record):
+    outlet: Text
+    title: Text | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = (
+        None
+    )
+    published: date | None = None
+
+
+_BEFORE = re.compile(r"^before\s+(\d{4}-\d{2}-\d{2})$")
+
+
+class StatedOn(Record):
+    """When a statement was made: a day, or only "before" a day.
+
+    ``day`` is the last day the statement can have been made: the day itself for a precise date,
+    the day before ``before`` for an imprecise one. Imprecise statements order before every
+    precise statement of their ``day`` (see docs/codebook.md).
+    """
+
+    day: date
+    before: date | None = None
+    text: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, date):
+            return {"day": value}
+        if isinstance(value, str):
+            match = _BEFORE.match(value.strip())
+            if match:
+                return {"before": match.group(1)}
+            return {"day": value}
+        if isinstance(value, dict) and "before" in value and "day" not in value:
+            before = value["before"]
+            if isinstance(before, str):
+                try:
+                    before = date.fromisoformat(before)
+                except ValueError:
+                    raise ValueError(f"'before' must be a date (YYYY-MM-DD), not {before!r}") from None
+            if not isinstance(before, date):
+                raise ValueError("'before' must be a date (YYYY-MM-DD)")
+            return {**value, "before": before, "day": before - timedelta(days=1)}
+        return value
+
+    @model_validator(mode="after")
+    def _in_range(self) -> Self:
+        if not date(1800, 1, 1) <= self.day <= date(2200, 12, 31):
+            raise ValueError(f"date {self.day.isoformat()} is out of range (1800-01-01 to 2200-12-31)")
+        return self
+
+    @property
+    def precise(self) -> bool:
+        return self.before is None
+
+    def sort_key(self) -> tuple[date, int]:
+        return (self.day, 1 if self.precise else 0)
+
+    def __str__(self) -> str:
+        return self.day.isoformat() if self.precise else f"before {self.before}"
+
+    def to_scenario(self) -> Any:
+        if self.precise:
+            return self.day
+        if self.text is None:
+            return f"before {self.before}"
+        return {"before": self.before, "text": self.text}
+
+
+class Proposal(Record):
+    id: Slug
+    issue: Slug
+    by: Slug
+    on: StatedOn
+    position: Slug
+    terms: dict[Slug, TermValue] = Field(default_factory=dict)
+    title: Text | None = None
+    quote: Text | None = None
+    sources: tuple[Source, ...] = ()
+
+
+class Development(Record):
+    id: Slug
+    on: StatedOn
+    what: Text
+    sources: tuple[Source, ...] = ()
+
+
+class Statement(Record):
+    """One statement, normalised: ``party`` is always set, ``speaker`` when a person spoke."""
+
+    id: Slug
+    on: StatedOn
+    party: Slug
+    speaker: Slug | None = None
+    issue: Slug | None = None
+    position: Slug | None = None
+    terms: dict[Slug, TermValue] = Field(default_factory=dict)
+    verdict: Verdict | None = None
+    proposal: Slug | None = None
+    conditions: tuple[Text, ...] = ()
+    clarifies: Slug | None = None
+    retracts: Slug | None = None
+    about: Slug | None = None
+    attribution: Attribution = Attribution.DIRECT
+    quote: Text | None = None
+    quote_original: Text | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = (
+        None
+    )
+    sources: tuple[Source, ...] = ()
+    confidence: Confidence = Confidence.HIGH
+    channel: Text | None = None
+    notes: Text | None = None
+
+    @property
+    def kind(self) -> Kind:
+        if self.retracts is not None:
+            return Kind.RETRACTION
+        if self.clarifies is not None:
+            return Kind.CLARIFICATION
+        if self.about is not None:
+            return Kind.CLAIM
+        return Kind.POSITION
+
+    @property
+    def target(self) -> str | None:
+        """The statement this one clarifies or retracts."""
+        return self.retracts if self.retracts is not None else self.clarifies
+
+    def sort_key(self) -> tuple[date, int, str]:
+        return (*self.on.sort_key(), self.id)
+
+

@@ -1,0 +1,629 @@
+"""Aggregates and the rules for changing them.
+
+Streams (ids derived from slugs with ``uuid5``, so every process finds the same stream):
+- the index: which negotiations the store holds;
+- a negotiation's codebook: its title, parties, speakers, issues, proposals and developments;
+- one record per party: the statements made on its behalf (including its claims about others).
+
+State is rebuilt by pure folds (``project_*``). `plan_import` turns scenario files into the new
+events they imply, or into every problem found: it never writes, so an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from positions.codebook import (
+    NONCOMMITTAL,
+    Development,
+    Issue,
+    Kind,
+    Party,
+    Proposal,
+    Speaker,
+    Statement,
+)
+from positions.errors import Origin, Problem, ScenarioError
+from positions.events import (
+    DevelopmentNoted,
+    DomainEvent,
+    IssueDefined,
+    NegotiationListed,
+    NegotiationOpened,
+    NegotiationRetitled,
+    PartyDefined,
+    PartyRecordOpened,
+    ProposalTabled,
+    SpeakerDefined,
+    StatementClarified,
+    StatementRecorded,
+    StatementRetracted,
+)
+from positions.scenario import Located, Scenario, StatementInput
+
+NAMESPACE = uuid5(NAMESPACE_URL, "urn:positions")
+
+
+def index_id() -> UUID:
+    return uuid5(NAMESPACE, "index")
+
+
+def negotiation_id(negotiation: str) -> UUID:
+    return uuid5(NAMESPACE, f"negotiation:{negotiation}")
+
+
+def record_id(negotiation: str, party: str) -> UUID:
+    return uuid5(NAMESPACE, f"negotiation:{negotiation}/party:{party}")
+
+
+# ---------------------------------------------------------------------------------------------
+# State
+
+
+@dataclass
+class Index:
+    version: int = 0
+    negotiations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Negotiation:
+    """The codebook stream's state: everything a negotiation defines."""
+
+    slug: str
+    title: str
+    version: int = 0
+    parties: dict[str, Party] = field(default_factory=dict)
+    speakers: dict[str, Speaker] = field(default_factory=dict)
+    issues: dict[str, Issue] = field(default_factory=dict)
+    proposals: dict[str, Proposal] = field(default_factory=dict)
+    developments: dict[str, Development] = field(default_factory=dict)
+
+
+@dataclass
+class PartyRecord:
+    negotiation: str
+    party: str
+    version: int = 0
+    statements: dict[str, Statement] = field(default_factory=dict)
+
+
+def project_index(events: Iterable[DomainEvent]) -> Index:
+    index = Index()
+    for event in events:
+        index.version = event.originator_version
+        if isinstance(event, NegotiationListed):
+            index.negotiations.append(event.negotiation)
+    return index
+
+
+def project_negotiation(events: Iterable[DomainEvent]) -> Negotiation | None:
+    state: Negotiation | None = None
+    for event in events:
+        if isinstance(event, NegotiationOpened):
+            state = Negotiation(slug=event.negotiation, title=event.title)
+        if state is None:
+            continue
+        state.version = event.originator_version
+        if isinstance(event, NegotiationRetitled):
+            state.title = event.title
+        elif isinstance(event, PartyDefined):
+            state.parties[event.party.id] = event.party
+        elif isinstance(event, SpeakerDefined):
+            state.speakers[event.speaker.id] = event.speaker
+        elif isinstance(event, IssueDefined):
+            state.issues[event.issue.id] = event.issue
+        elif isinstance(event, ProposalTabled):
+            state.proposals[event.proposal.id] = event.proposal
+        elif isinstance(event, DevelopmentNoted):
+            state.developments[event.development.id] = event.development
+    return state
+
+
+def project_party_record(events: Iterable[DomainEvent]) -> PartyRecord | None:
+    state: PartyRecord | None = None
+    for event in events:
+        if isinstance(event, PartyRecordOpened):
+            state = PartyRecord(negotiation=event.negotiation, party=event.party)
+        if state is None:
+            continue
+        state.version = event.originator_version
+        if isinstance(event, StatementRecorded | StatementClarified | StatementRetracted):
+            state.statements[event.statement.id] = event.statement
+    return state
+
+
+def statement_event_class(statement: Statement) -> type[DomainEvent]:
+    kind = statement.kind
+    if kind is Kind.RETRACTION:
+        return StatementRetracted
+    if kind is Kind.CLARIFICATION:
+        return StatementClarified
+    return StatementRecorded
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning an import
+
+
+@dataclass
+class ImportPlan:
+    events: list[DomainEvent]
+    statements: int
+    definitions: int
+    negotiations: list[str]
+
+
+def plan_import(
+    index: Index,
+    existing: dict[str, Negotiation | None],
+    records: dict[tuple[str, str], PartyRecord],
+    scenarios: Sequence[Scenario],
+    now: datetime,
+) -> ImportPlan:
+    """The events that record ``scenarios`` on top of the current state, or a `ScenarioError`.
+
+    ``existing`` and ``records`` hold the current state of every negotiation the scenarios name.
+    Re-importing what is already recorded yields no events.
+    """
+    problems: list[Problem] = []
+    events: list[DomainEvent] = []
+    statements = definitions = 0
+    index_version = index.version
+    slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
+    for slug in slugs:
+        group = [s for s in scenarios if s.negotiation == slug]
+        party_records = {party: r for (neg, party), r in records.items() if neg == slug}
+        planner = _Planner(slug, existing.get(slug), party_records, now)
+        if existing.get(slug) is None:
+            index_version += 1
+            events.append(
+                NegotiationListed(
+                    originator_id=index_id(),
+                    originator_version=index_version,
+                    timestamp=now,
+                    negotiation=slug,
+                )
+            )
+        planner.plan(group)
+        problems.extend(planner.problems)
+        events.extend(planner.events)
+        statements += planner.statements_added
+        definitions += planner.definitions_added
+    if problems:
+        raise ScenarioError(problems)
+    return ImportPlan(events, statements, definitions, slugs)
+
+
+_DEFINITION_ORDER = ("parties", "issues", "speakers", "proposals", "developments")
+
+
+class _Planner:
+    """Plans one negotiation's share of an import."""
+
+    def __init__(
+        self,
+        slug: str,
+        existing: Negotiation | None,
+        records: dict[str, PartyRecord],
+        now: datetime,
+    ) -> None:
+        self.slug = slug
+        self.existing = existing
+        self.state = Negotiation(slug=slug, title=existing.title if existing else slug)
+        if existing is not None:
+            self.state.version = existing.version
+            self.state.parties = dict(existing.parties)
+            self.state.speakers = dict(existing.speakers)
+            self.state.issues = dict(existing.issues)
+            self.state.proposals = dict(existing.proposals)
+            self.state.developments = dict(existing.developments)
+        self.records = records
+        self.recorded: dict[str, Statement] = {
+            sid: st for record in records.values() for sid, st in record.statements.items()
+        }
+        self.now = now
+        self.events: list[DomainEvent] = []
+        self.problems: list[Problem] = []
+        self.statements_added = 0
+        self.definitions_added = 0
+        self._seen: dict[tuple[str, str], tuple[Any, Origin]] = {}
+        self._record_versions = {party: r.version for party, r in records.items()}
+
+    # -- events
+
+    def _codebook_event(self, cls: type[DomainEvent], **payload: Any) -> None:
+        self.state.version += 1
+        self.events.append(
+            cls(
+                originator_id=negotiation_id(self.slug),
+                originator_version=self.state.version,
+                timestamp=self.now,
+                **payload,
+            )
+        )
+
+    def _record_event(self, party: str, cls: type[DomainEvent], **payload: Any) -> None:
+        version = self._record_versions.get(party, 0)
+        if version == 0:
+            version = 1
+            self.events.append(
+                PartyRecordOpened(
+                    originator_id=record_id(self.slug, party),
+                    originator_version=version,
+                    timestamp=self.now,
+                    negotiation=self.slug,
+                    party=party,
+                )
+            )
+        version += 1
+        self._record_versions[party] = version
+        self.events.append(
+            cls(
+                originator_id=record_id(self.slug, party),
+                originator_version=version,
+                timestamp=self.now,
+                **payload,
+            )
+        )
+
+    # -- the plan
+
+    def plan(self, scenarios: list[Scenario]) -> None:
+        self._title(scenarios)
+        checks: dict[str, Callable[[Any, Origin], None]] = {
+            "parties": lambda v, o: None,
+            "issues": lambda v, o: None,
+            "speakers": self._check_speaker,
+            "proposals": self._check_proposal,
+            "developments": lambda v, o: None,
+        }
+        for kind in _DEFINITION_ORDER:
+            for scenario in scenarios:
+                for located in getattr(scenario, kind):
+                    self._define(kind, located, checks[kind])
+        self._statements([st for s in scenarios for st in s.statements])
+
+    def _title(self, scenarios: list[Scenario]) -> None:
+        titled = [s for s in scenarios if s.title is not None]
+        titles = {s.title for s in titled}
+        if len(titles) > 1:
+            first = titled[0]
+            for other in titled[1:]:
+                if other.title != first.title:
+                    self.problems.append(
+                        other.origin.problem(
+                            f"negotiation '{self.slug}' has another title in {first.path}"
+                        )
+                    )
+            return
+        title = titles.pop() if titles else None
+        if self.existing is None:
+            self._codebook_event(NegotiationOpened, negotiation=self.slug, title=title or self.slug)
+            self.state.title = title or self.slug
+        elif title is not None and title != self.existing.title:
+            self._codebook_event(NegotiationRetitled, title=title)
+            self.state.title = title
+
+    def _define(self, kind: str, located: Located, check: Callable[[Any, Origin], None]) -> None:
+        value, origin = located.value, located.origin
+        singular = {"parties": "party"}.get(kind, kind[:-1])
+        key = (kind, value.id)
+        if key in self._seen:
+            previous, where = self._seen[key]
+            if previous != value:
+                self.problems.append(
+                    origin.problem(
+                        f"{singular} '{value.id}' is defined differently at {where.file}:{where.line}"
+                    )
+                )
+            return
+        self._seen[key] = (value, origin)
+        table: dict[str, Any] = getattr(self.state, kind)
+        old = table.get(value.id)
+        if old == value:
+            return
+        before = len(self.problems)
+        check(value, origin)
+        if old is not None:
+            self._check_revision(singular, old, value, origin)
+        if len(self.problems) > before:
+            return
+        table[value.id] = value
+        self.definitions_added += 1
+        event_class, field_name = {
+            "parties": (PartyDefined, "party"),
+            "speakers": (SpeakerDefined, "speaker"),
+            "issues": (IssueDefined, "issue"),
+            "proposals": (ProposalTabled, "proposal"),
+            "developments": (DevelopmentNoted, "development"),
+        }[kind]
+        self._codebook_event(event_class, **{field_name: value})
+
+    def _check_revision(self, singular: str, old: Any, new: Any, origin: Origin) -> None:
+        fixed = {
+            "issue": ("labels",),
+            "speaker": ("party",),
+            "proposal": ("issue", "by"),
+        }.get(singular, ())
+        for name in fixed:
+            if getattr(old, name) != getattr(new, name):
+                what = "scale labels" if name == "labels" else f"'{name}'"
+                self.problems.append(
+                    origin.problem(
+                        f"{singular} '{new.id}' is already recorded with other {what}; "
+                        f"they cannot change once recorded (define a new {singular} instead)",
+                        "scale" if name == "labels" else name,
+                    )
+                )
+
+    def _check_speaker(self, speaker: Speaker, origin: Origin) -> None:
+        if speaker.party not in self.state.parties:
+            self.problems.append(origin.problem(_unknown("party", speaker.party, self.state.parties), "party"))
+
+    def _check_proposal(self, proposal: Proposal, origin: Origin) -> None:
+        if proposal.by not in self.state.parties:
+            self.problems.append(origin.problem(_unknown("party", proposal.by, self.state.parties), "by"))
+        issue = self.state.issues.get(proposal.issue)
+        if issue is None:
+            self.problems.append(origin.problem(_unknown("issue", proposal.issue, self.state.issues), "issue"))
+        elif proposal.position not in issue.labels:
+            self.problems.append(origin.problem(_off_scale(proposal.position, issue), "position"))
+
+    # -- statements
+
+    def _statements(self, located: list[Located]) -> None:
+        pending: dict[str, Located] = {}
+        for item in located:
+            value: StatementInput = item.value
+            if value.id in pending:
+                first = pending[value.id]
+                if first.value != value:
+                    self.problems.append(
+                        item.origin.problem(
+                            f"statement '{value.id}' is recorded differently at "
+                            f"{first.origin.file}:{first.origin.line}",
+                            "id",
+                        )
+                    )
+                continue
+            pending[value.id] = item
+        resolver = _StatementResolver(self, pending)
+        for sid in pending:
+            resolver.resolve(sid)
+        for statement in resolver.order:
+            self.statements_added += 1
+            self._record_event(
+                statement.party, statement_event_class(statement), statement=statement
+            )
+
+
+class _StatementResolver:
+    """Normalises batch statements, resolving clarification targets first."""
+
+    def __init__(self, planner: _Planner, pending: dict[str, Located]) -> None:
+        self.planner = planner
+        self.state = planner.state
+        self.pending = pending
+        self.done: dict[str, Statement | None] = {}
+        self.visiting: set[str] = set()
+        self.order: list[Statement] = []
+
+    def lookup(self, sid: str) -> Statement | None:
+        if sid in self.pending:
+            return self.resolve(sid)
+        return self.planner.recorded.get(sid)
+
+    def resolve(self, sid: str) -> Statement | None:
+        if sid in self.done:
+            return self.done[sid]
+        item = self.pending[sid]
+        if sid in self.visiting:
+            self.planner.problems.append(
+                item.origin.problem(
+                    f"statement '{sid}' is part of a circle of clarifications or retractions",
+                    "clarifies" if item.value.clarifies else "retracts",
+                )
+            )
+            self.done[sid] = None
+            return None
+        self.visiting.add(sid)
+        statement = self._normalise(item)
+        self.visiting.discard(sid)
+        if statement is not None:
+            recorded = self.planner.recorded.get(sid)
+            if recorded is not None:
+                if recorded != statement:
+                    self.planner.problems.append(
+                        item.origin.problem(
+                            f"statement '{sid}' is already recorded with different content "
+                            "(statement ids are unique in a negotiation: give the new one a new "
+                            "id, or clarify or retract the old one)",
+                            "id",
+                        )
+                    )
+                    statement = None
+                self.done[sid] = statement
+                return statement
+            self.order.append(statement)
+        self.done[sid] = statement
+        return statement
+
+    def _normalise(self, item: Located) -> Statement | None:
+        s: StatementInput = item.value
+        o = item.origin
+        errors: list[Problem] = []
+        state = self.state
+
+        party = s.party
+        speaker: str | None = None
+        if s.party is not None and s.party not in state.parties:
+            errors.append(o.problem(_unknown("party", s.party, state.parties), "party"))
+        if s.by is None and s.party is None:
+            errors.append(o.problem("a statement needs 'by' (a speaker or party id)", "id"))
+        elif s.by is not None:
+            if s.by in state.speakers:
+                speaker = s.by
+                implied = state.speakers[s.by].party
+                if s.party is not None and s.party != implied:
+                    errors.append(
+                        o.problem(f"speaker '{s.by}' speaks for '{implied}', not '{s.party}'", "party")
+                    )
+                party = implied
+            elif s.by in state.parties:
+                if s.party is not None and s.party != s.by:
+                    errors.append(
+                        o.problem(f"'by' is party '{s.by}' but 'party' is '{s.party}'", "party")
+                    )
+                party = s.by
+            else:
+                errors.append(
+                    o.problem(f"'{s.by}' is neither a speaker nor a party of '{state.slug}'", "by")
+                )
+
+        issue, about = s.issue, s.about
+        if s.clarifies is not None and s.retracts is not None:
+            errors.append(o.problem("a statement cannot both clarify and retract", "retracts"))
+        target_id = s.retracts if s.retracts is not None else s.clarifies
+        verb = "retract" if s.retracts is not None else "clarify"
+        field_name = "retracts" if s.retracts is not None else "clarifies"
+        if target_id is not None:
+            if target_id == s.id:
+                errors.append(o.problem(f"a statement cannot {verb} itself", field_name))
+                target = None
+            else:
+                target = self.lookup(target_id)
+                if target is None and target_id not in self.pending:
+                    errors.append(o.problem(f"{field_name} unknown statement '{target_id}'", field_name))
+            if target is not None:
+                if target.kind is Kind.RETRACTION:
+                    errors.append(o.problem(f"cannot {verb} a retraction ('{target_id}')", field_name))
+                if target.on.sort_key() > s.on.sort_key():
+                    errors.append(
+                        o.problem(
+                            f"cannot {verb} '{target_id}', which was made later ({target.on})", "on"
+                        )
+                    )
+                allowed = target.party == party or (
+                    verb == "retract" and target.kind is Kind.CLAIM and target.about == party
+                )
+                if party is not None and not allowed:
+                    errors.append(
+                        o.problem(
+                            f"'{target_id}' is a statement of '{target.party}': a party can only "
+                            f"{verb} its own statements"
+                            + (" or deny claims about itself" if verb == "retract" else ""),
+                            field_name,
+                        )
+                    )
+                if verb == "clarify":
+                    if issue is not None and target.issue is not None and issue != target.issue:
+                        errors.append(
+                            o.problem(
+                                f"'{target_id}' is on issue '{target.issue}', not '{issue}'", "issue"
+                            )
+                        )
+                    issue = issue or target.issue
+                    if about is not None and about != target.about:
+                        errors.append(o.problem(f"'{target_id}' is not a claim about '{about}'", "about"))
+                    about = target.about
+
+        if s.proposal is not None:
+            proposal = state.proposals.get(s.proposal)
+            if proposal is None:
+                errors.append(o.problem(_unknown("proposal", s.proposal, state.proposals), "proposal"))
+            elif issue is None:
+                issue = proposal.issue
+            elif issue != proposal.issue:
+                errors.append(
+                    o.problem(
+                        f"proposal '{s.proposal}' is on issue '{proposal.issue}', not '{issue}'",
+                        "proposal",
+                    )
+                )
+            if s.verdict is None:
+                errors.append(o.problem("'proposal' needs a 'verdict' on it", "proposal"))
+        elif s.verdict is not None:
+            errors.append(o.problem("a 'verdict' needs the 'proposal' it answers", "verdict"))
+
+        if issue is not None and issue not in state.issues:
+            errors.append(o.problem(_unknown("issue", issue, state.issues), "issue"))
+            issue_def = None
+        else:
+            issue_def = state.issues.get(issue) if issue is not None else None
+        if s.position is not None:
+            if issue is None:
+                errors.append(o.problem("a 'position' needs the 'issue' it is on", "position"))
+            elif issue_def is not None and s.position != NONCOMMITTAL and s.position not in issue_def.labels:
+                errors.append(o.problem(_off_scale(s.position, issue_def), "position"))
+        if s.terms and s.position is None and s.verdict is None:
+            errors.append(o.problem("'terms' qualify a 'position' or a 'verdict'", "terms"))
+
+        if about is not None and s.clarifies is None:
+            if about not in state.parties:
+                errors.append(o.problem(_unknown("party", about, state.parties), "about"))
+            elif about == party:
+                errors.append(o.problem("'about' names the statement's own party", "about"))
+        needs_coding = target_id is None
+        if needs_coding and s.position is None and s.verdict is None:
+            errors.append(
+                o.problem(
+                    "a statement needs a 'position' (or 'noncommittal') or a 'verdict' on a "
+                    "proposal; to record an event that is not a position, use 'developments'",
+                    "id",
+                )
+            )
+        if s.quote is None:
+            errors.append(o.problem("a statement needs its 'quote' (the words as reported)", "id"))
+        if not s.sources:
+            errors.append(o.problem("a statement needs at least one source", "id"))
+        if s.quote_original is not None and s.language is None:
+            errors.append(o.problem("'quote_original' needs its 'language'", "quote_original"))
+
+        if errors:
+            self.planner.problems.extend(errors)
+            return None
+        assert party is not None
+        try:
+            return Statement(
+                id=s.id,
+                on=s.on,
+                party=party,
+                speaker=speaker,
+                issue=issue,
+                position=s.position,
+                terms=s.terms,
+                verdict=s.verdict,
+                proposal=s.proposal,
+                conditions=s.conditions,
+                clarifies=s.clarifies,
+                retracts=s.retracts,
+                about=about,
+                attribution=s.attribution,
+                quote=s.quote,
+                quote_original=s.quote_original,
+                language=s.language,
+                sources=s.sources,
+                confidence=s.confidence,
+                channel=s.channel,
+                notes=s.notes,
+            )
+        except ValueError as exc:
+            self.planner.problems.append(o.problem(str(exc).splitlines()[0]))
+            return None
+
+
+def _unknown(kind: str, value: str, known: dict[str, Any]) -> str:
+    choices = ", ".join(sorted(known)) or "none defined"
+    return f"unknown {kind} '{value}' (known: {choices})"
+
+
+def _off_scale(position: str, issue: Issue) -> str:
+    return (
+        f"'{position}' is not a point on the scale of issue '{issue.id}' "
+        f"(choose from: {', '.join(issue.labels)}, {NONCOMMITTAL})"
+    )

@@ -1,0 +1,125 @@
+"""Every domain event of `positions`.
+
+Event classes are stored in the database by their topic (``positions.events:ClassName``): this
+module never moves and a class is never renamed. A new field gets a default, so that events
+stored before it existed still load.
+
+Two kinds of stream:
+- the negotiations index (one stream per store) lists the negotiations it holds;
+- a negotiation's codebook stream holds its definition: title, parties, speakers, issues,
+  proposals and developments;
+- one record stream per party holds that party's statements, clarifications and retractions.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from positions.codebook import Development, Issue, Party, Proposal, Speaker, Statement
+
+
+class DomainEvent(BaseModel):
+    """Base of every event: the stream it belongs to, its place in it, and when it was recorded.
+
+    ``timestamp`` is the recording clock (when the store learnt it), never the date a statement
+    was made, which is part of the payload.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: AwareDatetime
+
+
+class NegotiationListed(DomainEvent):
+    """A negotiation was added to the store's index."""
+
+    negotiation: str
+
+
+class NegotiationOpened(DomainEvent):
+    """A negotiation's codebook stream was started."""
+
+    negotiation: str
+    title: str
+
+
+class NegotiationRetitled(DomainEvent):
+    title: str
+
+
+class PartyDefined(DomainEvent):
+    """A party was defined, or its definition revised (the latest definition wins)."""
+
+    party: Party
+
+
+class SpeakerDefined(DomainEvent):
+    speaker: Speaker
+
+
+class IssueDefined(DomainEvent):
+    issue: Issue
+
+
+class ProposalTabled(DomainEvent):
+    """A proposal was tabled (or its definition revised): it states the proposer's position."""
+
+    proposal: Proposal
+
+
+class DevelopmentNoted(DomainEvent):
+    """Something that happened, not a position: talks held, an envoy arrived, a town taken."""
+
+    development: Development
+
+
+class PartyRecordOpened(DomainEvent):
+    """A party's record stream was started."""
+
+    negotiation: str
+    party: str
+
+
+class StatementRecorded(DomainEvent):
+    """A position statement or a claim about another party was recorded."""
+
+    statement: Statement
+
+
+class StatementClarified(DomainEvent):
+    """A statement clarifying an earlier one was recorded; it supersedes the earlier one."""
+
+    statement: Statement
+
+
+class StatementRetracted(DomainEvent):
+    """A retraction or denial of an earlier statement was recorded."""
+
+    statement: Statement
+
+
+STATEMENT_EVENTS = (StatementRecorded, StatementClarified, StatementRetracted)
+
+__all__ = [
+    "STATEMENT_EVENTS",
+    "DevelopmentNoted",
+    "DomainEvent",
+    "IssueDefined",
+    "NegotiationListed",
+    "NegotiationOpened",
+    "NegotiationRetitled",
+    "PartyDefined",
+    "PartyRecordOpened",
+    "ProposalTabled",
+    "SpeakerDefined",
+    "StatementClarified",
+    "StatementRecorded",
+    "StatementRetracted",
+]

@@ -1,0 +1,106 @@
+"""DataFrames to text: a rich table, Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from typing import Any
+
+import polars as pl
+
+FORMATS = ("table", "markdown", "csv", "json")
+
+# Columns shown by the human formats (table, markdown); csv and json carry every column.
+HUMAN_COLUMNS: dict[str, list[str]] = {
+    "stance": ["party", "issue", "position", "rank", "terms", "stated_on", "statement_id", "speaker", "quote", "claimed_by"],
+    "history": ["stated_on", "party", "kind", "statement_id", "speaker", "issue", "position", "verdict", "proposal", "about", "target", "ended_how", "ended_by", "quote"],
+    "proposals": ["proposal", "issue", "party", "verdict", "conditions", "stated_on", "statement_id", "speaker"],
+}
+
+
+def to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: dates as ISO strings, terms as objects."""
+    records = []
+    for row in frame.iter_rows(named=True):
+        out: dict[str, Any] = {}
+        for key, value in row.items():
+            if key == "terms" and isinstance(value, str):
+                out[key] = json.loads(value)
+            elif hasattr(value, "isoformat"):
+                out[key] = value.isoformat()
+            else:
+                out[key] = value
+        records.append(out)
+    return records
+
+
+def pivot_compare(frame: pl.DataFrame) -> pl.DataFrame:
+    """The comparison table as issues × parties."""
+    if frame.is_empty():
+        return pl.DataFrame({"issue": []}, schema={"issue": pl.String})
+    parties = list(dict.fromkeys(frame["party"].to_list()))
+    wide = frame.pivot(on="party", index="issue", values="cell", aggregate_function="first")
+    return wide.select(["issue", *parties])
+
+
+def render(frame: pl.DataFrame, fmt: str, view: str, title: str | None = None) -> str:
+    """Render a projection's frame; ``view`` names the projection (it picks the human layout)."""
+    if fmt == "json":
+        return json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return frame.write_csv()
+    if view == "compare":
+        human = pivot_compare(frame)
+    else:
+        columns = [c for c in HUMAN_COLUMNS.get(view, frame.columns) if c in frame.columns]
+        human = frame.select(columns)
+        if "terms" in human.columns:
+            human = human.with_columns(pl.col("terms").map_elements(_terms_text, return_dtype=pl.String))
+    if fmt == "markdown":
+        return _markdown(human, title)
+    return _table(human, title)
+
+
+def _terms_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return ", ".join(f"{k}: {v}" for k, v in json.loads(value).items())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _markdown(frame: pl.DataFrame, title: str | None) -> str:
+    lines = [f"**{_escape_md(title)}**", ""] if title else []
+    lines.append("| " + " | ".join(frame.columns) + " |")
+    lines.append("| " + " | ".join("---" for _ in frame.columns) + " |")
+    for row in frame.iter_rows():
+        lines.append("| " + " | ".join(_escape_md(_cell(v)) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _escape_md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(frame: pl.DataFrame, title: str | None) -> str:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title) if title else None, show_lines=False, title_justify="left")
+    for column in frame.columns:
+        table.add_column(column, overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*(escape(_cell(v)) for v in row))
+    terminal = sys.stdout.isatty()
+    width = None if terminal else int(os.environ.get("COLUMNS", "160"))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=terminal, no_color=not terminal or None)
+    console.print(table)
+    return buffer.getvalue()

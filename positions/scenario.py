@@ -1,0 +1,376 @@
+"""Scenario files: YAML (or JSON) holding a negotiation's definition and/or its statements.
+
+Loading is strict and located: every problem is reported as ``FILE:LINE: what is wrong``, all
+files are read and checked before anything is written, and YAML features that serve no purpose
+here (aliases, duplicate keys, the ``yes``/``no``/``on``/``off`` booleans) are refused.
+See docs/format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from positions.codebook import (
+    Attribution,
+    Confidence,
+    Development,
+    Issue,
+    Party,
+    Proposal,
+    Slug,
+    Source,
+    Speaker,
+    StatedOn,
+    TermValue,
+    Text,
+    Verdict,
+)
+from positions.errors import Origin, Problem, ScenarioError
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# The file's records, as an analyst writes them
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StatementInput(_Input):
+    id: Slug
+    on: StatedOn
+    by: Slug | None = None
+    party: Slug | None = None
+    issue: Slug | None = None
+    position: Slug | None = None
+    terms: dict[Slug, TermValue] = Field(default_factory=dict)
+    verdict: Verdict | None = None
+    proposal: Slug | None = None
+    conditions: tuple[Text, ...] = ()
+    clarifies: Slug | None = None
+    retracts: Slug | None = None
+    attribution: Attribution = Attribution.DIRECT
+    about: Slug | None = None
+    quote: Text | None = None
+    quote_original: Text | None = None
+    language: str | None = None
+    sources: tuple[Source, ...] = ()
+    confidence: Confidence = Confidence.HIGH
+    channel: Text | None = None
+    notes: Text | None = None
+
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _one_condition(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
+
+
+class DevelopmentInput(_Input):
+    id: Slug | None = None
+    on: StatedOn
+    what: Text
+    sources: tuple[Source, ...] = ()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
+
+    def to_development(self) -> Development:
+        dev_id = self.id
+        if dev_id is None:
+            digest = hashlib.sha256(f"{self.on}|{self.what}".encode()).hexdigest()[:12]
+            dev_id = f"dev-{digest}"
+        return Development(id=dev_id, on=self.on, what=self.what, sources=self.sources)
+
+
+class ScenarioFile(_Input):
+    negotiation: Slug
+    title: Text | None = None
+    parties: tuple[Party, ...] = ()
+    speakers: tuple[Speaker, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    proposals: tuple[Proposal, ...] = ()
+    statements: tuple[StatementInput, ...] = ()
+    developments: tuple[DevelopmentInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class Located:
+    """A record of a scenario file with where it came from."""
+
+    value: Any
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, self-consistent scenario file; cross-checks against the store come later."""
+
+    path: str
+    negotiation: str
+    title: str | None
+    origin: Origin
+    parties: tuple[Located, ...]
+    speakers: tuple[Located, ...]
+    issues: tuple[Located, ...]
+    proposals: tuple[Located, ...]
+    statements: tuple[Located, ...]
+    developments: tuple[Located, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# A strict YAML loader that remembers lines
+
+
+class _Map(dict[Any, Any]):
+    line: int
+    key_lines: dict[Any, int]
+
+
+class _List(list[Any]):
+    line: int
+    item_lines: list[int]
+
+
+class _LoaderError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loading with YAML 1.2 booleans, no aliases and no duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _LoaderError(
+                event.start_mark.line + 1, "YAML aliases (*name) are not allowed in scenario files"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if not isinstance(node, yaml.MappingNode):
+            raise _LoaderError(node.start_mark.line + 1, "expected a mapping")
+        mapping = _Map()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _LoaderError(key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed")
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise _LoaderError(key_node.start_mark.line + 1, "a key must be a plain value") from None
+            if key in mapping:
+                raise _LoaderError(
+                    key_node.start_mark.line + 1,
+                    f"duplicate key {key!r} (first at line {mapping.key_lines[key]})",
+                )
+            mapping.key_lines[key] = key_node.start_mark.line + 1
+            mapping[key] = self.construct_object(value_node, deep=True)
+        return mapping
+
+    def construct_sequence(self, node: Any, deep: bool = False) -> Any:
+        items = _List(self.construct_object(child, deep=True) for child in node.value)
+        items.line = node.start_mark.line + 1
+        items.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+
+
+def _strict_resolvers() -> None:
+    resolvers: dict[Any, Any] = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        resolvers[first] = [(tag, rx) for tag, rx in entries if tag != "tag:yaml.org,2002:bool"]
+    _StrictLoader.yaml_implicit_resolvers = resolvers
+    booleans = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+    _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", booleans, list("tTfF"))
+
+
+_strict_resolvers()
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:seq", _StrictLoader.construct_sequence)
+
+
+def parse_text(text: str) -> Any:
+    """Parse YAML or JSON text strictly; raise `_LoaderError` with a line on failure."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _LoaderError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "malformed YAML"
+        raise _LoaderError(line, f"malformed YAML: {what}") from None
+    except yaml.YAMLError as exc:
+        raise _LoaderError(1, f"malformed YAML: {exc}") from None
+    except RecursionError:
+        raise _LoaderError(1, "the file nests too deeply") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating validation errors
+
+
+def _line_of(data: Any, loc: Iterable[Any]) -> int:
+    line = getattr(data, "line", 1)
+    node = data
+    for step in loc:
+        if isinstance(node, _Map) and step in node:
+            line = node.key_lines[step]
+            node = node[step]
+        elif isinstance(node, _List) and isinstance(step, int) and 0 <= step < len(node):
+            line = node.item_lines[step]
+            node = node[step]
+        else:
+            break
+        if isinstance(node, _Map | _List):
+            line = node.line if isinstance(node, _List) else line
+    return line
+
+
+def _path(data: Any, loc: tuple[Any, ...]) -> str:
+    out = ""
+    node = data
+    for step in loc:
+        if isinstance(step, int):
+            out += f"[{step}]"
+            if isinstance(node, _List) and 0 <= step < len(node):
+                node = node[step]
+                if isinstance(node, _Map) and isinstance(node.get("id"), str):
+                    out += f" ({node['id']})"
+            else:
+                node = None
+        else:
+            out += f".{step}" if out else str(step)
+            node = node.get(step) if isinstance(node, _Map) else None
+    return out
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if error["type"] == "extra_forbidden":
+        return "unknown field (see docs/format.md for the fields a record takes)"
+    if error["type"] == "missing":
+        return "required field is missing"
+    if error["type"] == "string_pattern_mismatch" and "a-z0-9" in msg:
+        return "an id takes lower-case letters, digits, '_', '-' and '.', starting with a letter or digit"
+    return msg
+
+
+def _origin(path: str, item: Any) -> Origin:
+    if isinstance(item, _Map):
+        fields = tuple((str(k), line) for k, line in item.key_lines.items())
+        return Origin(path, item.line, fields)
+    return Origin(path, getattr(item, "line", 1))
+
+
+def _located(path: str, raw: Any, key: str, values: tuple[Any, ...]) -> tuple[Located, ...]:
+    items = raw.get(key) if isinstance(raw, _Map) else None
+    out = []
+    for index, value in enumerate(values):
+        item = items[index] if isinstance(items, _List) and index < len(items) else None
+        out.append(Located(value, _origin(path, item)))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def read_scenario(path: Path) -> Scenario:
+    """Read and validate one scenario file; raise `ScenarioError` naming every problem found."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, 0, "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(name, 0, "is a directory, not a scenario file")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(name, 0, f"cannot be read: {exc.strerror}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(name, 0, f"is larger than {MAX_FILE_BYTES // 2**20} MiB")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(name, line, "is not valid UTF-8")]) from None
+    return parse_scenario(text, name)
+
+
+def parse_scenario(text: str, name: str) -> Scenario:
+    """Validate a scenario given as text; ``name`` is what problems are reported against."""
+    try:
+        raw = parse_text(text.removeprefix("\ufeff"))
+    except _LoaderError as exc:
+        raise ScenarioError([Problem(name, exc.line, exc.message)]) from None
+    if raw is None:
+        raise ScenarioError([Problem(name, 1, "is empty")])
+    if not isinstance(raw, _Map):
+        raise ScenarioError(
+            [Problem(name, getattr(raw, "line", 1), "must be a mapping with a 'negotiation' key")]
+        )
+    try:
+        model = ScenarioFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line = _line_of(raw, loc)
+            where = _path(raw, loc)
+            message = _message(error)
+            problems.append(Problem(name, line, f"{where}: {message}" if where else message))
+        raise ScenarioError(problems) from None
+    return Scenario(
+        path=name,
+        negotiation=model.negotiation,
+        title=model.title,
+        origin=Origin(name, raw.key_lines.get("negotiation", 1)),
+        parties=_located(name, raw, "parties", model.parties),
+        speakers=_located(name, raw, "speakers", model.speakers),
+        issues=_located(name, raw, "issues", model.issues),
+        proposals=_located(name, raw, "proposals", model.proposals),
+        statements=_located(name, raw, "statements", model.statements),
+        developments=_located(
+            name, raw, "developments", tuple(d.to_development() for d in model.developments)
+        ),
+    )
+
+
+def read_scenarios(paths: Iterable[Path]) -> list[Scenario]:
+    """Read every file, collecting the problems of all of them before raising."""
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            scenarios.append(read_scenario(path))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+__all__ = ["Located", "Scenario", "ScenarioFile", "StatementInput", "parse_scenario", "read_scenarios"]

@@ -1,0 +1,220 @@
+"""Which statements count, and in what order: the rules of docs/codebook.md as code.
+
+Everything here is a pure function of the recorded events. Order never depends on the order
+in which statements were imported: a statement's place is its date (imprecise "before" dates
+first on their day), then the depth of its clarification chain, then its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from positions.codebook import (
+    NONCOMMITTAL,
+    Kind,
+    Proposal,
+    StatedOn,
+    Statement,
+    TermValue,
+    Verdict,
+)
+from positions.domain import Negotiation, project_negotiation
+from positions.events import STATEMENT_EVENTS, DomainEvent
+
+SortKey = tuple[date, int, int, str]
+
+
+@dataclass(frozen=True)
+class NegotiationRecord:
+    """A negotiation as recorded: its definition and every statement, with recording times."""
+
+    negotiation: Negotiation
+    statements: tuple[Statement, ...]
+    recorded_at: dict[str, datetime]
+
+    @classmethod
+    def from_events(
+        cls, codebook: Iterable[DomainEvent], statements: Iterable[DomainEvent]
+    ) -> NegotiationRecord:
+        state = project_negotiation(codebook)
+        if state is None:
+            raise ValueError("the codebook stream does not open a negotiation")
+        found: dict[str, Statement] = {}
+        recorded: dict[str, datetime] = {}
+        for event in statements:
+            if isinstance(event, STATEMENT_EVENTS):
+                statement = event.statement
+                found[statement.id] = statement
+                recorded[statement.id] = event.timestamp
+        ordered = tuple(sorted(found.values(), key=lambda s: s.id))
+        return cls(state, ordered, recorded)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement (or a proposal's tabling) as it bears on a party's stance."""
+
+    key: SortKey
+    on: StatedOn
+    party: str
+    claimed_by: str | None
+    issue: str | None
+    position: str | None
+    terms: dict[str, TermValue]
+    verdict: Verdict | None
+    proposal: str | None
+    conditions: tuple[str, ...]
+    statement: Statement | None
+    tabled: Proposal | None
+    ended_on: StatedOn | None = None
+    ended_by: str | None = None
+    ended_how: str | None = None
+
+    @property
+    def source_id(self) -> str:
+        if self.statement is not None:
+            return self.statement.id
+        assert self.tabled is not None
+        return self.tabled.id
+
+    def counts(self, as_of: date) -> bool:
+        """Whether this step is in force on ``as_of``: made by then, and not ended by then."""
+        if self.on.day > as_of:
+            return False
+        return self.ended_on is None or self.ended_on.day > as_of
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every step of a negotiation, in order, with the record it came from."""
+
+    record: NegotiationRecord
+    steps: tuple[Step, ...]
+    depth: dict[str, int]
+
+    def statement_key(self, statement: Statement) -> SortKey:
+        return (*statement.on.sort_key(), self.depth[statement.id], statement.id)
+
+
+def build_timeline(record: NegotiationRecord) -> Timeline:
+    statements = {s.id: s for s in record.statements}
+    depth: dict[str, int] = {}
+
+    def depth_of(sid: str) -> int:
+        if sid not in depth:
+            target = statements[sid].target
+            depth[sid] = 0 if target is None or target not in statements else depth_of(target) + 1
+        return depth[sid]
+
+    for sid in statements:
+        depth_of(sid)
+
+    ends: dict[str, Statement] = {}
+    for statement in statements.values():
+        target = statement.target
+        if target is None or target not in statements:
+            continue
+        current = ends.get(target)
+        if current is None or _key(statement, depth) < _key(current, depth):
+            ends[target] = statement
+
+    coding: dict[str, Step] = {}
+
+    def step_of(sid: str) -> Step:
+        if sid in coding:
+            return coding[sid]
+        statement = statements[sid]
+        position, terms = statement.position, dict(statement.terms)
+        verdict, proposal, conditions = statement.verdict, statement.proposal, statement.conditions
+        issue, about = statement.issue, statement.about
+        if statement.kind is Kind.CLARIFICATION and statement.clarifies in statements:
+            base = step_of(statement.clarifies)
+            issue = issue or base.issue
+            if position is None:
+                position, terms = base.position, (terms or dict(base.terms))
+            if verdict is None:
+                verdict, proposal, conditions = base.verdict, base.proposal, base.conditions
+        party, claimed_by = (about, statement.party) if about is not None else (statement.party, None)
+        end = ends.get(sid)
+        step = Step(
+            key=_key(statement, depth),
+            on=statement.on,
+            party=party,
+            claimed_by=claimed_by,
+            issue=issue,
+            position=position,
+            terms=terms,
+            verdict=verdict,
+            proposal=proposal,
+            conditions=conditions,
+            statement=statement,
+            tabled=None,
+            ended_on=end.on if end is not None else None,
+            ended_by=end.id if end is not None else None,
+            ended_how=(
+                None
+                if end is None
+                else ("retracted" if end.kind is Kind.RETRACTION else "clarified")
+            ),
+        )
+        coding[sid] = step
+        return step
+
+    steps = [step_of(sid) for sid in statements]
+    for proposal in record.negotiation.proposals.values():
+        steps.append(
+            Step(
+                key=(*proposal.on.sort_key(), 0, f"proposal:{proposal.id}"),
+                on=proposal.on,
+                party=proposal.by,
+                claimed_by=None,
+                issue=proposal.issue,
+                position=proposal.position,
+                terms=dict(proposal.terms),
+                verdict=Verdict.ACCEPT,
+                proposal=proposal.id,
+                conditions=(),
+                statement=None,
+                tabled=proposal,
+            )
+        )
+    steps.sort(key=lambda s: s.key)
+    return Timeline(record, tuple(steps), depth)
+
+
+def _key(statement: Statement, depth: dict[str, int]) -> SortKey:
+    return (*statement.on.sort_key(), depth[statement.id], statement.id)
+
+
+def in_force(timeline: Timeline, as_of: date) -> list[Step]:
+    """The steps that count on ``as_of``, in order."""
+    return [s for s in timeline.steps if s.counts(as_of)]
+
+
+def effective_position(steps: Iterable[Step]) -> Step | None:
+    """The step that sets a stance, from steps in force for one party and issue, in order.
+
+    The latest step with a position on the scale wins; a noncommittal step sets the stance only
+    when no step has a position on the scale (saying nothing does not withdraw a position).
+    """
+    committed: Step | None = None
+    noncommittal: Step | None = None
+    for step in steps:
+        if step.position is None:
+            continue
+        if step.position == NONCOMMITTAL:
+            noncommittal = step
+        else:
+            committed = step
+    return committed or noncommittal
+
+
+def effective_verdict(steps: Iterable[Step], proposal: str) -> Step | None:
+    """The latest step in force that gives a verdict on ``proposal``."""
+    chosen: Step | None = None
+    for step in steps:
+        if step.verdict is not None and step.proposal == proposal:
+            chosen = step
+    return chosen
