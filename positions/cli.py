@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (please report this)", err=True)
+        return 2
     return 0
 
 

@@ -585,7 +585,9 @@ class _StatementResolver:
             errors.append(o.problem("'quote_original' needs its 'language'", "quote_original"))
 
         if errors:
-            self.planner.problems.extend(errors)
+            self.planner.problems.extend(
+                Problem(e.file, e.line, f"statement '{s.id}': {e.message}") for e in errors
+            )
             return None
         assert party is not None
         try:

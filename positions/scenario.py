@@ -156,7 +156,7 @@ class _LoaderError(Exception):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """Safe loading with YAML 1.2 booleans, no aliases and no duplicate keys."""
+    """Safe loading with YAML 1.2 booleans, dates left as text, no aliases, no duplicate keys."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -199,7 +199,11 @@ class _StrictLoader(yaml.SafeLoader):
 def _strict_resolvers() -> None:
     resolvers: dict[Any, Any] = {}
     for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
-        resolvers[first] = [(tag, rx) for tag, rx in entries if tag != "tag:yaml.org,2002:bool"]
+        resolvers[first] = [
+            (tag, rx)
+            for tag, rx in entries
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+        ]
     _StrictLoader.yaml_implicit_resolvers = resolvers
     booleans = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
     _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", booleans, list("tTfF"))
@@ -225,6 +229,8 @@ def parse_text(text: str) -> Any:
         raise _LoaderError(1, f"malformed YAML: {exc}") from None
     except RecursionError:
         raise _LoaderError(1, "the file nests too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _LoaderError(1, f"malformed YAML: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +344,8 @@ def parse_scenario(text: str, name: str) -> Scenario:
         problems = []
         for error in exc.errors():
             loc = tuple(error["loc"])
+            if len(loc) >= 2 and loc[-2] == "on" and loc[-1] in ("day", "before"):
+                loc = loc[:-1]
             line = _line_of(raw, loc)
             where = _path(raw, loc)
             message = _message(error)

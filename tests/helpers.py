@@ -1,0 +1,45 @@
+"""Given/when/then helpers shared by the tests: scenarios as text, stores, tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from positions.application import PositionsApplication
+from positions.projections import Query
+
+
+def write_scenario(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def tables(app: PositionsApplication, as_of: Any = None) -> dict[str, pl.DataFrame]:
+    """Every projection of the store's only negotiation."""
+    query = Query(app.get_record(app.resolve_negotiation(None)))
+    return {
+        "stance": query.stance(as_of, claims=True),
+        "compare": query.compare(as_of),
+        "proposals": query.proposals(as_of),
+        "history": query.history(as_of=as_of),
+    }
+
+
+def assert_same_tables(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
+    from polars.testing import assert_frame_equal
+
+    assert left.keys() == right.keys()
+    for name in left:
+        assert_frame_equal(left[name], right[name], check_row_order=True)
+
+
+def memory_app() -> PositionsApplication:
+    return PositionsApplication.open("memory://")
+
+
+def import_all(app: PositionsApplication, paths: Iterable[Path]) -> None:
+    app.import_files(list(paths))

@@ -1,0 +1,102 @@
+"""Hypothesis strategies: random but valid negotiations, as scenario dicts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+START = date(2025, 1, 1)
+PARTIES = ["alpha", "beta", "gamma"]
+ISSUES = {
+    "water": ["share_all", "share_half", "share_little", "share_none"],
+    "border": ["open", "monitored", "closed"],
+}
+
+
+def codebook() -> dict[str, Any]:
+    return {
+        "negotiation": "generated",
+        "title": "Generated negotiation",
+        "parties": [{"id": p, "name": p.title()} for p in PARTIES],
+        "speakers": [
+            {"id": f"{p}-envoy", "name": f"{p.title()} envoy", "party": p, "rank": "envoy"}
+            for p in PARTIES
+        ],
+        "issues": [
+            {
+                "id": issue,
+                "question": f"What does the party accept on {issue}?",
+                "scale": [{"label": label, "description": f"Accepts {label}."} for label in labels],
+            }
+            for issue, labels in ISSUES.items()
+        ],
+        "proposals": [
+            {
+                "id": "plan-a",
+                "issue": "water",
+                "by": "alpha",
+                "on": START + timedelta(days=2),
+                "position": "share_half",
+                "terms": {"years": 5},
+            }
+        ],
+    }
+
+
+@st.composite
+def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
+    """A list of valid statements: positions, claims, clarifications and retractions."""
+    count = draw(st.integers(min_value=1, max_value=max_size))
+    made: list[dict[str, Any]] = []
+    for n in range(count):
+        day = START + timedelta(days=draw(st.integers(0, 12)))
+        imprecise = draw(st.booleans()) and draw(st.booleans())
+        on: Any = {"before": day + timedelta(days=1)} if imprecise else day
+        party = draw(st.sampled_from(PARTIES))
+        by = draw(st.sampled_from([party, f"{party}-envoy"]))
+        record: dict[str, Any] = {
+            "id": f"s{n:03d}",
+            "on": on,
+            "by": by,
+            "quote": f"Statement {n}.",
+            "sources": [{"outlet": "Wire", "published": day + timedelta(days=1)}],
+        }
+        kind = draw(st.sampled_from(["position", "position", "claim", "clarify", "retract"]))
+        targets = [
+            m
+            for m in made
+            if m["_party"] == party
+            and m["_day"] <= day
+            and "retracts" not in m
+            and not (m["_day"] == day and imprecise and not m["_imprecise"])
+        ]
+        if kind in ("clarify", "retract") and targets:
+            target = draw(st.sampled_from(targets))
+            if kind == "clarify":
+                record["clarifies"] = target["id"]
+                if draw(st.booleans()):
+                    record["position"] = draw(
+                        st.sampled_from([*ISSUES[target["_issue"]], "noncommittal"])
+                    )
+            else:
+                record["retracts"] = target["id"]
+            record["_issue"] = target["_issue"]
+        else:
+            issue = draw(st.sampled_from(sorted(ISSUES)))
+            record["issue"] = issue
+            record["_issue"] = issue
+            record["position"] = draw(st.sampled_from([*ISSUES[issue], "noncommittal"]))
+            if issue == "water" and draw(st.booleans()):
+                record["verdict"] = draw(
+                    st.sampled_from(["accept", "accept_with_conditions", "undecided", "reject"])
+                )
+                record["proposal"] = "plan-a"
+            if kind == "claim":
+                record["about"] = draw(st.sampled_from([p for p in PARTIES if p != party]))
+        record["_party"] = party
+        record["_day"] = day
+        record["_imprecise"] = imprecise
+        made.append(record)
+    return [{k: v for k, v in m.items() if not k.startswith("_")} for m in made]
