@@ -68,9 +68,11 @@ class PositionsApplication(Application[Any]):
 
     # -- commands
 
-    def import_files(self, paths: Iterable[Path], now: datetime | None = None) -> ImportResult:
+    def import_files(
+        self, paths: Iterable[Path | str], now: datetime | None = None
+    ) -> ImportResult:
         """Validate every file, then record what is new in one transaction (or nothing)."""
-        return self.import_scenarios(read_scenarios(paths), now)
+        return self.import_scenarios(read_scenarios(Path(p) for p in paths), now)
 
     def import_scenarios(
         self, scenarios: Sequence[Scenario], now: datetime | None = None

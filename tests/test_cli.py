@@ -1,0 +1,262 @@
+"""The CLI through its real entry point (``python -m positions`` in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from positions.clidoc import generate
+from tests.conftest import ROOT, SEED, run_cli
+
+RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
+
+
+@pytest.fixture
+def seeded(store: str) -> str:
+    result = run_cli("--store", store, "import", str(SEED))
+    assert result.code == 0, result.err
+    return store
+
+
+def test_import_reports_what_it_recorded_and_a_second_import_adds_nothing(store: str) -> None:
+    first = run_cli("--store", store, "import", str(SEED))
+    assert (first.code, first.err) == (0, "")
+    assert first.out == "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (35 events).\n"
+    second = run_cli("--store", store, "import", str(SEED))
+    assert second.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
+
+
+def test_the_store_can_come_from_the_environment(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    assert run_cli("import", str(SEED), env={"POSITIONS_STORE": url}).code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_the_default_store_is_positions_db_in_the_working_directory(tmp_path: Path) -> None:
+    assert run_cli("import", str(SEED), cwd=tmp_path).code == 0
+    assert (tmp_path / "positions.db").exists()
+    assert run_cli("compare", cwd=tmp_path).code == 0
+
+
+def test_stance_json_has_the_documented_fields(seeded: str) -> None:
+    result = run_cli("--store", seeded, "stance", "--party", "russia", "--issue", "foreign_troops", "--as-of", "2025-03-12", "--format", "json")
+    rows = json.loads(result.out)
+    assert rows == [
+        {
+            "party": "russia",
+            "issue": "foreign_troops",
+            "position": "no_nato_country_troops",
+            "rank": 4,
+            "terms": None,
+            "stated_on": "before 2025-03-13",
+            "date": "2025-03-12",
+            "statement_id": "moscow-no-nato-country-troops",
+            "speaker": "Russia",
+            "quote": "Previously, Moscow said it would be unacceptable for troops from NATO countries "
+            "to be present in Ukraine, even under national flags.",
+            "claimed_by": None,
+        }
+    ]
+
+
+def test_claims_appear_in_stance_only_with_claims(seeded: str) -> None:
+    plain = json.loads(run_cli("--store", seeded, "stance", "--party", "us", "--issue", "nato", "--format", "json").out)
+    assert [r["claimed_by"] for r in plain] == [None]
+    assert plain[0]["position"] is None and plain[0]["rank"] is None
+    claimed = json.loads(run_cli("--store", seeded, "stance", "--party", "us", "--issue", "nato", "--claims", "--format", "json").out)
+    assert [(r["party"], r["position"], r["claimed_by"]) for r in claimed] == [
+        ("us", None, None),
+        ("us", "off_the_table", "russia"),
+    ]
+
+
+def test_proposals_json_has_the_documented_fields(seeded: str) -> None:
+    rows = json.loads(run_cli("--store", seeded, "proposals", "--format", "json").out)
+    russia = next(r for r in rows if r["party"] == "russia")
+    assert {k: russia[k] for k in ("proposal", "party", "verdict", "stated_on", "statement_id")} == {
+        "proposal": "us-30-day-ceasefire",
+        "party": "russia",
+        "verdict": "undecided",
+        "stated_on": "2025-03-13",
+        "statement_id": "peskov-not-a-rejection",
+    }
+
+
+def test_compare_csv_has_one_row_per_issue_and_party(seeded: str) -> None:
+    lines = run_cli("--store", seeded, "compare", "--format", "csv").out.splitlines()
+    assert lines[0] == "issue,party,position,rank,terms,statement_id,claims,cell"
+    assert len(lines) == 1 + 3 * 3
+
+
+def test_compare_markdown_matches_the_golden_table(seeded: str) -> None:
+    out = run_cli("--store", seeded, "compare", "--as-of", "2025-03-13", "--format", "markdown").out
+    golden = (ROOT / "tests" / "golden" / "compare-2025-03-13.md").read_text(encoding="utf-8")
+    assert out.splitlines()[2:] == golden.splitlines()[2:]
+
+
+def test_history_lists_the_clarification_after_what_it_clarifies(seeded: str) -> None:
+    rows = json.loads(run_cli("--store", seeded, "history", "--party", "russia", "--issue", "ceasefire", "--format", "json").out)
+    assert [r["statement_id"] for r in rows] == [
+        "kremlin-ruled-out-temporary-ceasefire",
+        "ushakov-waltz-call-temporary-respite",
+        "ushakov-long-term-settlement",
+        "peskov-not-a-rejection",
+    ]
+    assert rows[3]["kind"] == "clarification" and rows[3]["target"] == "ushakov-long-term-settlement"
+
+
+def test_table_output_is_plain_text_in_a_pipe(seeded: str) -> None:
+    out = run_cli("--store", seeded, "compare").out
+    assert "\x1b[" not in out
+    assert "no_foreign_troops" in out and "off_the_table (claimed by russia)" in out
+
+
+def test_replay_prints_the_comparison_and_writes_nothing(tmp_path: Path) -> None:
+    result = run_cli("replay", str(RIVER), "--as-of", "2024-05-08", "--format", "json", cwd=tmp_path)
+    assert result.code == 0, result.err
+    cells = {(r["issue"], r["party"]): r["position"] for r in json.loads(result.out)}
+    assert cells[("flow_share", "upstream")] == "no_commitment"
+    assert cells[("dam_filling", "upstream")] == "notified_schedule"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_negotiation_with_issues_of_its_own_works_end_to_end(store: str) -> None:
+    assert run_cli("--store", store, "import", str(RIVER)).code == 0
+    rows = json.loads(run_cli("--store", store, "proposals", "--format", "json").out)
+    assert {r["party"]: r["verdict"] for r in rows} == {
+        "upstream": "accept_with_conditions",
+        "downstream": "reject",
+        "mediator": "accept",
+    }
+    upstream = next(r for r in rows if r["party"] == "upstream")
+    assert upstream["conditions"] == (
+        "the minimum applies in the dry season only; downstream drops its claim to half the flow"
+    )
+    # the retraction of the hardening restores nothing by itself: the earlier statement counts again
+    # only because it was never ended
+    stance = json.loads(run_cli("--store", store, "stance", "--party", "upstream", "--issue", "flow_share", "--format", "json").out)
+    assert stance[0]["position"] == "seasonal_minimum"
+
+
+def test_several_negotiations_need_negotiation(seeded: str) -> None:
+    assert run_cli("--store", seeded, "import", str(RIVER)).code == 0
+    result = run_cli("--store", seeded, "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: store {seeded} holds several negotiations (ukraine-2025, river-talks): "
+        "choose one with --negotiation\n"
+    )
+    chosen = run_cli("--store", seeded, "compare", "--negotiation", "river-talks", "--format", "csv")
+    assert chosen.code == 0 and "flow_share" in chosen.out
+    listed = json.loads(run_cli("--store", seeded, "negotiations", "--format", "json").out)
+    assert [(n["negotiation"], n["statements"]) for n in listed] == [("ukraine-2025", 11), ("river-talks", 8)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "--as-of", "13/03/2025"], "Error: --as-of: '13/03/2025' is not a date (expected YYYY-MM-DD)\n"),
+        (["stance", "--party", "france"], "Error: unknown party 'france' (known: russia, ukraine, us)\n"),
+        (["stance", "--issue", "grain"], "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n"),
+        (["history", "--issue", "grain"], "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n"),
+        (
+            ["compare", "--negotiation", "gaza"],
+            "Error: unknown negotiation 'gaza' in store {store} (it holds: ukraine-2025)\n",
+        ),
+        (
+            ["stance", "--format", "xml"],
+            "Error: Invalid value for '--format': 'xml' is not one of 'table', 'markdown', 'csv', "
+            "'json'. (see 'positions stance --help')\n",
+        ),
+    ],
+)
+def test_query_errors_are_one_line_and_exit_2(seeded: str, args: list[str], message: str) -> None:
+    result = run_cli("--store", seeded, *args)
+    assert (result.code, result.out, result.err) == (2, "", message.format(store=seeded))
+
+
+def test_a_store_that_does_not_exist_is_an_error_and_is_not_created(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing.db'}"
+    result = run_cli("--store", url, "compare")
+    assert (result.code, result.err) == (2, f"Error: store {url} does not exist (import a scenario first)\n")
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_an_unknown_store_url_is_an_error() -> None:
+    result = run_cli("--store", "mysql://x/y", "compare")
+    assert result.code == 2
+    assert result.err == (
+        "Error: unknown store URL 'mysql://x/y': use sqlite:///path/to/file.db, memory:// "
+        "or postgresql://user@host:port/database\n"
+    )
+
+
+def test_a_store_password_never_appears_in_errors() -> None:
+    result = run_cli("--store", "postgresql://analyst:s3cret@127.0.0.1:1/nowhere", "compare")
+    assert result.code == 2
+    assert "s3cret" not in result.err and "Traceback" not in result.err
+
+
+def test_a_bad_scenario_names_file_and_line_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SEED.read_text(encoding="utf-8").replace("position: no_foreign_troops", "position: no_troops"), encoding="utf-8")
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "no_troops" in text)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    result = run_cli("--store", url, "import", str(bad))
+    assert result.code == 2
+    assert result.err == (
+        f"Error: {bad}:{line}: statement 'zakharova-under-any-flag': 'no_troops' is not a point on "
+        "the scale of issue 'foreign_troops' (choose from: nato_presence, european_contingent, "
+        "neutral_peacekeepers, no_nato_country_troops, no_foreign_troops, noncommittal)\n"
+    )
+    assert not (tmp_path / "store.db").exists()
+
+
+def test_a_bad_scenario_into_an_existing_store_changes_nothing(seeded: str, tmp_path: Path) -> None:
+    path = Path(seeded.removeprefix("sqlite:///"))
+    before = sqlite3.connect(path).execute("select count(*) from stored_events").fetchone()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("negotiation: ukraine-2025\nstatements:\n  - {id: x, on: 2025-03-14, by: nobody, position: a}\n")
+    result = run_cli("--store", seeded, "import", str(bad))
+    assert result.code == 2 and result.err.startswith(f"Error: {bad}:3: statement 'x': ")
+    after = sqlite3.connect(path).execute("select count(*) from stored_events").fetchone()
+    assert before == after
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"negotiation: t\nparties: &p\n  - {id: a, name: A}\nx: *p\n", "4: YAML aliases (*name) are not allowed in scenario files"),
+        (b"negotiation: t\nnegotiation: u\n", "2: duplicate key 'negotiation' (first at line 1)"),
+        (b"negotiation: t\ntitle: \"\xff\"\n", "2: is not valid UTF-8"),
+        (b"negotiation: t\n  bad: [\n", "2: malformed YAML: mapping values are not allowed here"),
+        (b"", "1: is empty"),
+        (b"- a\n- b\n", "1: must be a mapping with a 'negotiation' key"),
+        (b'{"negotiation": "t", "parties": [{"id": "a"}]}', "1: parties[0] (a).name: required field is missing"),
+    ],
+)
+def test_malformed_files_get_one_located_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(content)
+    result = run_cli("--store", "memory://", "import", str(path))
+    assert (result.code, result.out, result.err) == (2, "", f"Error: {path}:{message}\n")
+
+
+def test_a_missing_file_is_named() -> None:
+    result = run_cli("--store", "memory://", "import", "no/such.yaml")
+    assert (result.code, result.err) == (2, "Error: no/such.yaml: no such file\n")
+
+
+def test_version_and_help() -> None:
+    version = run_cli("--version")
+    assert version.code == 0 and version.out.startswith("positions ")
+    for command in ("import", "stance", "history", "compare", "proposals", "replay", "negotiations"):
+        help_text = run_cli(command, "--help").out
+        assert "Example:" in help_text, command
+
+
+def test_the_cli_reference_is_current_and_documents_every_command() -> None:
+    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == generate(), "run `make docs`"

@@ -1,0 +1,240 @@
+"""Importing scenario files: every problem located as FILE:LINE, nothing written on error,
+re-imports idempotent, conflicting re-definitions refused."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from positions.application import PositionsApplication
+from positions.errors import ScenarioError
+from positions.scenario import parse_scenario
+from tests.conftest import SEED
+
+HEAD = """\
+negotiation: talks
+parties:
+  - {id: a, name: A}
+  - {id: b, name: B}
+speakers:
+  - {id: a-envoy, name: A envoy, party: a, rank: envoy}
+issues:
+  - id: water
+    question: Share?
+    scale:
+      - {label: all, description: All.}
+      - {label: half, description: Half.}
+      - {label: none, description: None.}
+proposals:
+  - {id: plan, issue: water, by: b, on: 2025-01-01, position: half}
+"""
+
+
+def problems(*texts: str, app: PositionsApplication | None = None) -> list[str]:
+    app = app or PositionsApplication.open("memory://")
+    scenarios = []
+    errors: list[str] = []
+    for n, text in enumerate(texts):
+        try:
+            scenarios.append(parse_scenario(textwrap.dedent(text), f"f{n}.yaml"))
+        except ScenarioError as exc:
+            errors.extend(exc.lines())
+    if errors:
+        return errors
+    try:
+        app.import_scenarios(scenarios)
+    except ScenarioError as exc:
+        return exc.lines()
+    return []
+
+
+def statement(body: str) -> str:
+    return HEAD + "statements:\n" + textwrap.indent(textwrap.dedent(body), "  ")
+
+
+OK = """\
+- id: s1
+  on: 2025-01-02
+  by: a-envoy
+  issue: water
+  position: all
+  quote: All of it.
+  sources: [{outlet: Wire}]
+"""
+
+
+def test_a_valid_file_imports_without_problems() -> None:
+    assert problems(statement(OK)) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            OK.replace("position: all", "position: most"),
+            "f0.yaml:21: statement 's1': 'most' is not a point on the scale of issue 'water' "
+            "(choose from: all, half, none, noncommittal)",
+        ),
+        (
+            OK.replace("by: a-envoy", "by: c"),
+            "f0.yaml:19: statement 's1': 'c' is neither a speaker nor a party of 'talks'",
+        ),
+        (
+            OK.replace("by: a-envoy", "by: a-envoy\n  party: b"),
+            "f0.yaml:20: statement 's1': speaker 'a-envoy' speaks for 'a', not 'b'",
+        ),
+        (
+            OK.replace("issue: water", "issue: land"),
+            "f0.yaml:20: statement 's1': unknown issue 'land' (known: water)",
+        ),
+        (
+            OK.replace("  sources: [{outlet: Wire}]\n", ""),
+            "f0.yaml:17: statement 's1': a statement needs at least one source",
+        ),
+        (
+            OK.replace("  quote: All of it.\n", ""),
+            "f0.yaml:17: statement 's1': a statement needs its 'quote' (the words as reported)",
+        ),
+        (
+            OK.replace("position: all", "verdict: accept"),
+            "f0.yaml:21: statement 's1': a 'verdict' needs the 'proposal' it answers",
+        ),
+        (
+            OK.replace("  position: all\n", ""),
+            "f0.yaml:17: statement 's1': a statement needs a 'position' (or 'noncommittal') or a "
+            "'verdict' on a proposal; to record an event that is not a position, use 'developments'",
+        ),
+        (
+            OK.replace("by: a-envoy", "by: a-envoy\n  about: a"),
+            "f0.yaml:20: statement 's1': 'about' names the statement's own party",
+        ),
+        (
+            OK + OK.replace("s1", "s2").replace("position: all", "clarifies: s2"),
+            "f0.yaml:28: statement 's2': a statement cannot clarify itself",
+        ),
+        (
+            OK + OK.replace("s1", "s2").replace("position: all", "retracts: s9"),
+            "f0.yaml:28: statement 's2': retracts unknown statement 's9'",
+        ),
+        (
+            OK.replace("2025-01-02", "2025-02-30"),
+            "f0.yaml:18: statements[0] (s1).on: Input should be a valid date or datetime, day "
+            "value is outside expected range",
+        ),
+        (
+            OK.replace("  quote", "  colour: red\n  quote"),
+            "f0.yaml:22: statements[0] (s1).colour: unknown field (see docs/format.md for the "
+            "fields a record takes)",
+        ),
+        (
+            OK.replace("id: s1", "id: S 1"),
+            "f0.yaml:17: statements[0] (S 1).id: an id takes lower-case letters, digits, '_', '-' "
+            "and '.', starting with a letter or digit",
+        ),
+    ],
+)
+def test_each_problem_names_file_line_and_what_is_wrong(body: str, expected: str) -> None:
+    assert problems(statement(body)) == [expected]
+
+
+def test_clarifying_a_statement_made_later_is_refused() -> None:
+    later = OK.replace("2025-01-02", "2025-01-09")
+    clarification = OK.replace("s1", "s2").replace("position: all", "clarifies: s1")
+    assert problems(statement(later + clarification)) == [
+        "f0.yaml:25: statement 's2': cannot clarify 's1', which was made later (2025-01-09)"
+    ]
+
+
+def test_retracting_a_retraction_is_refused() -> None:
+    first = OK.replace("s1", "s2").replace("  issue: water\n  position: all\n", "  retracts: s1\n")
+    second = OK.replace("s1", "s3").replace("  issue: water\n  position: all\n", "  retracts: s2\n")
+    assert problems(statement(OK + first + second)) == [
+        "f0.yaml:33: statement 's3': cannot retract a retraction ('s2')"
+    ]
+
+
+def test_circular_clarifications_are_refused() -> None:
+    one = OK.replace("  issue: water\n  position: all\n", "  clarifies: s2\n")
+    two = OK.replace("s1", "s2").replace("  issue: water\n  position: all\n", "  clarifies: s1\n")
+    lines = problems(statement(one + two))
+    assert any("circle of clarifications" in line for line in lines)
+
+
+def test_a_party_cannot_clarify_another_partys_statement() -> None:
+    other = OK.replace("s1", "s2").replace("by: a-envoy", "by: b").replace(
+        "  issue: water\n  position: all\n", "  clarifies: s1\n"
+    )
+    assert problems(statement(OK + other)) == [
+        "f0.yaml:27: statement 's2': 's1' is a statement of 'a': a party can only clarify its "
+        "own statements"
+    ]
+
+
+def test_a_party_can_deny_a_claim_about_itself() -> None:
+    claim = OK.replace("by: a-envoy", "by: a-envoy\n  about: b")
+    denial = OK.replace("s1", "s2").replace("by: a-envoy", "by: b").replace(
+        "  issue: water\n  position: all\n", "  retracts: s1\n"
+    )
+    assert problems(statement(claim + denial)) == []
+
+
+def test_a_problem_in_one_file_writes_nothing_from_any_file() -> None:
+    app = PositionsApplication.open("memory://")
+    good = statement(OK)
+    bad = statement(OK.replace("s1", "s2").replace("by: a-envoy", "by: nobody"))
+    assert problems(good, bad, app=app) == [
+        "f1.yaml:19: statement 's2': 'nobody' is neither a speaker nor a party of 'talks'"
+    ]
+    assert app.recorder.max_notification_id() in (None, 0)
+    assert app.get_negotiations() == []
+
+
+def test_reimporting_the_same_file_adds_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 's.db'}", create=True)
+    first = app.import_files([SEED])
+    assert first.statements == 11
+    again = app.import_files([SEED])
+    assert (again.statements, again.definitions, again.events) == (0, 0, 0)
+
+
+def test_the_same_id_with_different_content_is_an_error() -> None:
+    app = PositionsApplication.open("memory://")
+    assert problems(statement(OK), app=app) == []
+    changed = statement(OK.replace("position: all", "position: half"))
+    assert problems(changed, app=app) == [
+        "f0.yaml:17: statement 's1' is already recorded with different content (statement ids "
+        "are unique in a negotiation: give the new one a new id, or clarify or retract the old one)"
+    ]
+
+
+def test_the_same_id_twice_in_one_batch_with_different_content_is_an_error() -> None:
+    twice = statement(OK + OK.replace("position: all", "position: none"))
+    assert problems(twice) == [
+        "f0.yaml:24: statement 's1' is recorded differently at f0.yaml:17"
+    ]
+
+
+def test_an_issue_scale_cannot_change_once_recorded() -> None:
+    app = PositionsApplication.open("memory://")
+    assert problems(HEAD, app=app) == []
+    changed = HEAD.replace("{label: none, description: None.}", "{label: nil, description: None.}")
+    assert problems(changed, app=app) == [
+        "f0.yaml:10: issue 'water' is already recorded with other scale labels; they cannot "
+        "change once recorded (define a new issue instead)"
+    ]
+
+
+def test_a_party_can_be_renamed_and_the_latest_name_wins() -> None:
+    app = PositionsApplication.open("memory://")
+    assert problems(HEAD, app=app) == []
+    assert problems(HEAD.replace("name: A}", "name: Alpha}"), app=app) == []
+    record = app.get_record("talks")
+    assert record.negotiation.parties["a"].name == "Alpha"
+
+
+def test_one_negotiation_can_be_split_across_files() -> None:
+    app = PositionsApplication.open("memory://")
+    statements_only = "negotiation: talks\nstatements:\n" + textwrap.indent(OK, "  ")
+    assert problems(HEAD, statements_only, app=app) == []
+    assert [s.id for s in app.get_record("talks").statements] == ["s1"]
