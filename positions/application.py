@@ -165,6 +165,24 @@ class PositionsApplication(Application[Any]):
         return project_party_record(self._events(record_id(slug, party)))
 
 
+def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
+    """Import into the store at ``url``, creating it; a store created for an import that then
+    fails is removed again, so that a failed import leaves nothing behind."""
+    location = parse_store_url(url)
+    fresh = not location.exists()
+    app = PositionsApplication.open(url, create=True)
+    try:
+        return app.import_scenarios(scenarios)
+    except BaseException:
+        app.close()
+        if fresh and location.sqlite_path is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{location.sqlite_path}{suffix}").unlink(missing_ok=True)
+        raise
+    finally:
+        app.close()
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

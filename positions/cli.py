@@ -99,11 +99,12 @@ def import_(ctx: click.Context, files: tuple[Path, ...]) -> None:
     Example:
       positions import fixtures/ukraine-2025-03-13.yaml
     """
+    from positions.application import import_into
+    from positions.persistence import store_from_environment
     from positions.scenario import read_scenarios
 
     scenarios = read_scenarios(files)
-    app = _open(ctx, create=True)
-    result = app.import_scenarios(scenarios)
+    result = import_into(store_from_environment(ctx.obj["store"]), scenarios)
     names = ", ".join(result.negotiations)
     if result.events == 0:
         click.echo(f"Nothing new: {len(files)} file(s) already recorded in {names}.")
