@@ -153,7 +153,9 @@ class PositionsApplication(Application[Any]):
         try:
             return list(self.events.get(originator_id))
         except PersistenceError as exc:
-            raise StoreError(f"cannot read store {self.location.display}: {_first_line(exc)}") from None
+            raise StoreError(
+                f"cannot read store {self.location.display}: {_first_line(exc)}"
+            ) from None
 
     def _index(self) -> Index:
         return project_index(self._events(index_id()))

@@ -59,9 +59,13 @@ format_option = click.option(
     show_default=True,
     help="Output format. json prints an array of flat objects.",
 )
-as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Only statements made by this date (YYYY-MM-DD).")
+as_of_option = click.option(
+    "--as-of", "as_of", metavar="DATE", help="Only statements made by this date (YYYY-MM-DD)."
+)
 negotiation_option = click.option(
-    "--negotiation", metavar="ID", help="The negotiation to query (needed only when the store holds several)."
+    "--negotiation",
+    metavar="ID",
+    help="The negotiation to query (needed only when the store holds several).",
 )
 
 
@@ -70,7 +74,10 @@ negotiation_option = click.option(
     "--store",
     metavar="URL",
     envvar="POSITIONS_STORE",
-    help="sqlite:///path/to/file.db (default sqlite:///positions.db), memory://; also POSITIONS_STORE.",
+    help=(
+        "sqlite:///path/to/file.db (default sqlite:///positions.db), memory:// "
+        "or postgresql://user@host:port/db; also POSITIONS_STORE."
+    ),
 )
 @click.version_option(package_name="positions", message="positions %(version)s")
 @click.pass_context
@@ -231,7 +238,13 @@ def negotiations(ctx: click.Context, fmt: str) -> None:
                 "statements": len(record.statements),
             }
         )
-    schema = {"negotiation": pl.String, "title": pl.String, "parties": pl.Int64, "issues": pl.Int64, "statements": pl.Int64}
+    schema = {
+        "negotiation": pl.String,
+        "title": pl.String,
+        "parties": pl.Int64,
+        "issues": pl.Int64,
+        "statements": pl.Int64,
+    }
     _emit(pl.DataFrame(rows, schema=schema), fmt, "negotiations", "Negotiations")
 
 
@@ -269,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
-        hint = f" (see 'positions {exc.ctx.command_path.split(' ', 1)[1]} --help')" if exc.ctx and " " in exc.ctx.command_path else " (see 'positions --help')"
+        hint = (
+            f" (see 'positions {exc.ctx.command_path.split(' ', 1)[1]} --help')"
+            if exc.ctx and " " in exc.ctx.command_path
+            else " (see 'positions --help')"
+        )
         click.echo(f"Error: {exc.format_message()}{hint}", err=True)
         return 2
     except click.Abort:
@@ -277,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (please report this)", err=True)
         return 2
     return 0

@@ -12,7 +12,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 NONCOMMITTAL = "noncommittal"
 """The position of a statement that said something but took no position on the issue's scale."""
@@ -128,9 +135,7 @@ class Issue(Record):
 class Source(Record):
     outlet: Text
     title: Text | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = (
-        None
-    )
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
     published: date | None = None
 
 
@@ -165,7 +170,9 @@ class StatedOn(Record):
                 try:
                     before = date.fromisoformat(before)
                 except ValueError:
-                    raise ValueError(f"'before' must be a date (YYYY-MM-DD), not {before!r}") from None
+                    raise ValueError(
+                        f"'before' must be a date (YYYY-MM-DD), not {before!r}"
+                    ) from None
             if not isinstance(before, date):
                 raise ValueError("'before' must be a date (YYYY-MM-DD)")
             return {**value, "before": before, "day": before - timedelta(days=1)}
@@ -174,7 +181,9 @@ class StatedOn(Record):
     @model_validator(mode="after")
     def _in_range(self) -> Self:
         if not date(1800, 1, 1) <= self.day <= date(2200, 12, 31):
-            raise ValueError(f"date {self.day.isoformat()} is out of range (1800-01-01 to 2200-12-31)")
+            raise ValueError(
+                f"date {self.day.isoformat()} is out of range (1800-01-01 to 2200-12-31)"
+            )
         return self
 
     @property
@@ -233,9 +242,9 @@ class Statement(Record):
     attribution: Attribution = Attribution.DIRECT
     quote: Text | None = None
     quote_original: Text | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = (
-        None
-    )
+    language: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
+    ) = None
     sources: tuple[Source, ...] = ()
     confidence: Confidence = Confidence.HIGH
     channel: Text | None = None
@@ -258,5 +267,3 @@ class Statement(Record):
 
     def sort_key(self) -> tuple[date, int, str]:
         return (*self.on.sort_key(), self.id)
-
-

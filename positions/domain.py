@@ -318,7 +318,8 @@ class _Planner:
             if previous != value:
                 self.problems.append(
                     origin.problem(
-                        f"{singular} '{value.id}' is defined differently at {where.file}:{where.line}"
+                        f"{singular} '{value.id}' is defined differently "
+                        f"at {where.file}:{where.line}"
                     )
                 )
             return
@@ -363,14 +364,20 @@ class _Planner:
 
     def _check_speaker(self, speaker: Speaker, origin: Origin) -> None:
         if speaker.party not in self.state.parties:
-            self.problems.append(origin.problem(_unknown("party", speaker.party, self.state.parties), "party"))
+            self.problems.append(
+                origin.problem(_unknown("party", speaker.party, self.state.parties), "party")
+            )
 
     def _check_proposal(self, proposal: Proposal, origin: Origin) -> None:
         if proposal.by not in self.state.parties:
-            self.problems.append(origin.problem(_unknown("party", proposal.by, self.state.parties), "by"))
+            self.problems.append(
+                origin.problem(_unknown("party", proposal.by, self.state.parties), "by")
+            )
         issue = self.state.issues.get(proposal.issue)
         if issue is None:
-            self.problems.append(origin.problem(_unknown("issue", proposal.issue, self.state.issues), "issue"))
+            self.problems.append(
+                origin.problem(_unknown("issue", proposal.issue, self.state.issues), "issue")
+            )
         elif proposal.position not in issue.labels:
             self.problems.append(origin.problem(_off_scale(proposal.position, issue), "position"))
 
@@ -471,7 +478,9 @@ class _StatementResolver:
                 implied = state.speakers[s.by].party
                 if s.party is not None and s.party != implied:
                     errors.append(
-                        o.problem(f"speaker '{s.by}' speaks for '{implied}', not '{s.party}'", "party")
+                        o.problem(
+                            f"speaker '{s.by}' speaks for '{implied}', not '{s.party}'", "party"
+                        )
                     )
                 party = implied
             elif s.by in state.parties:
@@ -498,10 +507,14 @@ class _StatementResolver:
             else:
                 target = self.lookup(target_id)
                 if target is None and target_id not in self.pending:
-                    errors.append(o.problem(f"{field_name} unknown statement '{target_id}'", field_name))
+                    errors.append(
+                        o.problem(f"{field_name} unknown statement '{target_id}'", field_name)
+                    )
             if target is not None:
                 if target.kind is Kind.RETRACTION:
-                    errors.append(o.problem(f"cannot {verb} a retraction ('{target_id}')", field_name))
+                    errors.append(
+                        o.problem(f"cannot {verb} a retraction ('{target_id}')", field_name)
+                    )
                 if target.on.sort_key() > s.on.sort_key():
                     errors.append(
                         o.problem(
@@ -524,18 +537,23 @@ class _StatementResolver:
                     if issue is not None and target.issue is not None and issue != target.issue:
                         errors.append(
                             o.problem(
-                                f"'{target_id}' is on issue '{target.issue}', not '{issue}'", "issue"
+                                f"'{target_id}' is on issue '{target.issue}', not '{issue}'",
+                                "issue",
                             )
                         )
                     issue = issue or target.issue
                     if about is not None and about != target.about:
-                        errors.append(o.problem(f"'{target_id}' is not a claim about '{about}'", "about"))
+                        errors.append(
+                            o.problem(f"'{target_id}' is not a claim about '{about}'", "about")
+                        )
                     about = target.about
 
         if s.proposal is not None:
             proposal = state.proposals.get(s.proposal)
             if proposal is None:
-                errors.append(o.problem(_unknown("proposal", s.proposal, state.proposals), "proposal"))
+                errors.append(
+                    o.problem(_unknown("proposal", s.proposal, state.proposals), "proposal")
+                )
             elif issue is None:
                 issue = proposal.issue
             elif issue != proposal.issue:
@@ -558,7 +576,11 @@ class _StatementResolver:
         if s.position is not None:
             if issue is None:
                 errors.append(o.problem("a 'position' needs the 'issue' it is on", "position"))
-            elif issue_def is not None and s.position != NONCOMMITTAL and s.position not in issue_def.labels:
+            elif (
+                issue_def is not None
+                and s.position != NONCOMMITTAL
+                and s.position not in issue_def.labels
+            ):
                 errors.append(o.problem(_off_scale(s.position, issue_def), "position"))
         if s.terms and s.position is None and s.verdict is None:
             errors.append(o.problem("'terms' qualify a 'position' or a 'verdict'", "terms"))

@@ -68,7 +68,7 @@ class StoreLocation:
         return redact(self.url)
 
     def exists(self) -> bool:
-        """Whether the store can already hold data (a file store that was never written does not)."""
+        """Whether the store exists (a file store that was never written does not)."""
         return self.sqlite_path is None or self.sqlite_path.exists()
 
 
@@ -98,7 +98,7 @@ def parse_store_url(url: str) -> StoreLocation:
         rest = url[len("sqlite://") :]
         if not rest.startswith("/") or rest == "/":
             raise StoreError(f"malformed store URL {shown!r}: expected sqlite:///path/to/file.db")
-        path = Path(rest[1:]) if not rest.startswith("//") else Path(rest[1:])
+        path = Path(rest[1:])
         return StoreLocation(
             url,
             {

@@ -97,9 +97,7 @@ def _terms(terms: dict[str, Any]) -> str | None:
 def _sources(sources: tuple[Source, ...]) -> str | None:
     if not sources:
         return None
-    return "; ".join(
-        " ".join(part for part in (s.outlet, s.url or "") if part) for s in sources
-    )
+    return "; ".join(" ".join(part for part in (s.outlet, s.url or "") if part) for s in sources)
 
 
 def _speaker(timeline: Timeline, step: Step) -> str | None:
@@ -148,7 +146,9 @@ class Query:
 
     # -- projections
 
-    def _stance_row(self, party: str, issue: str, step: Step | None, claimed_by: str | None) -> dict[str, Any]:
+    def _stance_row(
+        self, party: str, issue: str, step: Step | None, claimed_by: str | None
+    ) -> dict[str, Any]:
         definition = self.negotiation.issues[issue]
         if step is None:
             return {"party": party, "issue": issue, "claimed_by": claimed_by}
@@ -188,9 +188,19 @@ class Query:
                 own = [s for s in steps if s.party == p and s.issue == i and s.claimed_by is None]
                 rows.append(self._stance_row(p, i, effective_position(own), None))
                 if claims:
-                    claimants = sorted({s.claimed_by for s in steps if s.party == p and s.issue == i and s.claimed_by})
+                    claimants = sorted(
+                        {
+                            s.claimed_by
+                            for s in steps
+                            if s.party == p and s.issue == i and s.claimed_by
+                        }
+                    )
                     for claimant in claimants:
-                        theirs = [s for s in steps if s.party == p and s.issue == i and s.claimed_by == claimant]
+                        theirs = [
+                            s
+                            for s in steps
+                            if s.party == p and s.issue == i and s.claimed_by == claimant
+                        ]
                         chosen = effective_position(theirs)
                         if chosen is not None:
                             rows.append(self._stance_row(p, i, chosen, claimant))
@@ -236,7 +246,9 @@ class Query:
         """Proposals × parties with each party's verdict as of a date."""
         steps = in_force(self.timeline, as_of or FOREVER)
         rows = []
-        for proposal in sorted(self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)):
+        for proposal in sorted(
+            self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
+        ):
             if proposal.on.day > (as_of or FOREVER):
                 continue
             for p in self.negotiation.parties:

@@ -14,9 +14,44 @@ FORMATS = ("table", "markdown", "csv", "json")
 
 # Columns shown by the human formats (table, markdown); csv and json carry every column.
 HUMAN_COLUMNS: dict[str, list[str]] = {
-    "stance": ["party", "issue", "position", "rank", "terms", "stated_on", "statement_id", "speaker", "quote", "claimed_by"],
-    "history": ["stated_on", "party", "kind", "statement_id", "speaker", "issue", "position", "verdict", "proposal", "about", "target", "ended_how", "ended_by", "quote"],
-    "proposals": ["proposal", "issue", "party", "verdict", "conditions", "stated_on", "statement_id", "speaker"],
+    "stance": [
+        "party",
+        "issue",
+        "position",
+        "rank",
+        "terms",
+        "stated_on",
+        "statement_id",
+        "speaker",
+        "quote",
+        "claimed_by",
+    ],
+    "history": [
+        "stated_on",
+        "party",
+        "kind",
+        "statement_id",
+        "speaker",
+        "issue",
+        "position",
+        "verdict",
+        "proposal",
+        "about",
+        "target",
+        "ended_how",
+        "ended_by",
+        "quote",
+    ],
+    "proposals": [
+        "proposal",
+        "issue",
+        "party",
+        "verdict",
+        "conditions",
+        "stated_on",
+        "statement_id",
+        "speaker",
+    ],
 }
 
 
@@ -57,7 +92,9 @@ def render(frame: pl.DataFrame, fmt: str, view: str, title: str | None = None) -
         columns = [c for c in HUMAN_COLUMNS.get(view, frame.columns) if c in frame.columns]
         human = frame.select(columns)
         if "terms" in human.columns:
-            human = human.with_columns(pl.col("terms").map_elements(_terms_text, return_dtype=pl.String))
+            human = human.with_columns(
+                pl.col("terms").map_elements(_terms_text, return_dtype=pl.String)
+            )
     if fmt == "markdown":
         return _markdown(human, title)
     return _table(human, title)
@@ -101,6 +138,8 @@ def _table(frame: pl.DataFrame, title: str | None) -> str:
     terminal = sys.stdout.isatty()
     width = None if terminal else int(os.environ.get("COLUMNS", "160"))
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=terminal, no_color=not terminal or None)
+    console = Console(
+        file=buffer, width=width, force_terminal=terminal, no_color=not terminal or None
+    )
     console.print(table)
     return buffer.getvalue()

@@ -174,12 +174,16 @@ class _StrictLoader(yaml.SafeLoader):
         mapping.key_lines = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _LoaderError(key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed")
+                raise _LoaderError(
+                    key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed"
+                )
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
-                raise _LoaderError(key_node.start_mark.line + 1, "a key must be a plain value") from None
+                raise _LoaderError(
+                    key_node.start_mark.line + 1, "a key must be a plain value"
+                ) from None
             if key in mapping:
                 raise _LoaderError(
                     key_node.start_mark.line + 1,
@@ -217,7 +221,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:seq", _StrictLoader.construct_s
 def parse_text(text: str) -> Any:
     """Parse YAML or JSON text strictly; raise `_LoaderError` with a line on failure."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except _LoaderError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -281,7 +285,10 @@ def _message(error: Any) -> str:
     if error["type"] == "missing":
         return "required field is missing"
     if error["type"] == "string_pattern_mismatch" and "a-z0-9" in msg:
-        return "an id takes lower-case letters, digits, '_', '-' and '.', starting with a letter or digit"
+        return (
+            "an id takes lower-case letters, digits, '_', '-' and '.', "
+            "starting with a letter or digit"
+        )
     return msg
 
 
@@ -381,4 +388,11 @@ def read_scenarios(paths: Iterable[Path]) -> list[Scenario]:
     return scenarios
 
 
-__all__ = ["Located", "Scenario", "ScenarioFile", "StatementInput", "parse_scenario", "read_scenarios"]
+__all__ = [
+    "Located",
+    "Scenario",
+    "ScenarioFile",
+    "StatementInput",
+    "parse_scenario",
+    "read_scenarios",
+]

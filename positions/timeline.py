@@ -136,7 +136,9 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
                 position, terms = base.position, (terms or dict(base.terms))
             if verdict is None:
                 verdict, proposal, conditions = base.verdict, base.proposal, base.conditions
-        party, claimed_by = (about, statement.party) if about is not None else (statement.party, None)
+        party, claimed_by = (
+            (about, statement.party) if about is not None else (statement.party, None)
+        )
         end = ends.get(sid)
         step = Step(
             key=_key(statement, depth),

@@ -24,7 +24,9 @@ def seeded(store: str) -> str:
 def test_import_reports_what_it_recorded_and_a_second_import_adds_nothing(store: str) -> None:
     first = run_cli("--store", store, "import", str(SEED))
     assert (first.code, first.err) == (0, "")
-    assert first.out == "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (35 events).\n"
+    assert (
+        first.out == "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (35 events).\n"
+    )
     second = run_cli("--store", store, "import", str(SEED))
     assert second.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
 
@@ -42,7 +44,19 @@ def test_the_default_store_is_positions_db_in_the_working_directory(tmp_path: Pa
 
 
 def test_stance_json_has_the_documented_fields(seeded: str) -> None:
-    result = run_cli("--store", seeded, "stance", "--party", "russia", "--issue", "foreign_troops", "--as-of", "2025-03-12", "--format", "json")
+    result = run_cli(
+        "--store",
+        seeded,
+        "stance",
+        "--party",
+        "russia",
+        "--issue",
+        "foreign_troops",
+        "--as-of",
+        "2025-03-12",
+        "--format",
+        "json",
+    )
     rows = json.loads(result.out)
     assert rows == [
         {
@@ -63,10 +77,27 @@ def test_stance_json_has_the_documented_fields(seeded: str) -> None:
 
 
 def test_claims_appear_in_stance_only_with_claims(seeded: str) -> None:
-    plain = json.loads(run_cli("--store", seeded, "stance", "--party", "us", "--issue", "nato", "--format", "json").out)
+    plain = json.loads(
+        run_cli(
+            "--store", seeded, "stance", "--party", "us", "--issue", "nato", "--format", "json"
+        ).out
+    )
     assert [r["claimed_by"] for r in plain] == [None]
     assert plain[0]["position"] is None and plain[0]["rank"] is None
-    claimed = json.loads(run_cli("--store", seeded, "stance", "--party", "us", "--issue", "nato", "--claims", "--format", "json").out)
+    claimed = json.loads(
+        run_cli(
+            "--store",
+            seeded,
+            "stance",
+            "--party",
+            "us",
+            "--issue",
+            "nato",
+            "--claims",
+            "--format",
+            "json",
+        ).out
+    )
     assert [(r["party"], r["position"], r["claimed_by"]) for r in claimed] == [
         ("us", None, None),
         ("us", "off_the_table", "russia"),
@@ -76,7 +107,9 @@ def test_claims_appear_in_stance_only_with_claims(seeded: str) -> None:
 def test_proposals_json_has_the_documented_fields(seeded: str) -> None:
     rows = json.loads(run_cli("--store", seeded, "proposals", "--format", "json").out)
     russia = next(r for r in rows if r["party"] == "russia")
-    assert {k: russia[k] for k in ("proposal", "party", "verdict", "stated_on", "statement_id")} == {
+    assert {
+        k: russia[k] for k in ("proposal", "party", "verdict", "stated_on", "statement_id")
+    } == {
         "proposal": "us-30-day-ceasefire",
         "party": "russia",
         "verdict": "undecided",
@@ -98,14 +131,28 @@ def test_compare_markdown_matches_the_golden_table(seeded: str) -> None:
 
 
 def test_history_lists_the_clarification_after_what_it_clarifies(seeded: str) -> None:
-    rows = json.loads(run_cli("--store", seeded, "history", "--party", "russia", "--issue", "ceasefire", "--format", "json").out)
+    rows = json.loads(
+        run_cli(
+            "--store",
+            seeded,
+            "history",
+            "--party",
+            "russia",
+            "--issue",
+            "ceasefire",
+            "--format",
+            "json",
+        ).out
+    )
     assert [r["statement_id"] for r in rows] == [
         "kremlin-ruled-out-temporary-ceasefire",
         "ushakov-waltz-call-temporary-respite",
         "ushakov-long-term-settlement",
         "peskov-not-a-rejection",
     ]
-    assert rows[3]["kind"] == "clarification" and rows[3]["target"] == "ushakov-long-term-settlement"
+    assert (
+        rows[3]["kind"] == "clarification" and rows[3]["target"] == "ushakov-long-term-settlement"
+    )
 
 
 def test_table_output_is_plain_text_in_a_pipe(seeded: str) -> None:
@@ -115,7 +162,9 @@ def test_table_output_is_plain_text_in_a_pipe(seeded: str) -> None:
 
 
 def test_replay_prints_the_comparison_and_writes_nothing(tmp_path: Path) -> None:
-    result = run_cli("replay", str(RIVER), "--as-of", "2024-05-08", "--format", "json", cwd=tmp_path)
+    result = run_cli(
+        "replay", str(RIVER), "--as-of", "2024-05-08", "--format", "json", cwd=tmp_path
+    )
     assert result.code == 0, result.err
     cells = {(r["issue"], r["party"]): r["position"] for r in json.loads(result.out)}
     assert cells[("flow_share", "upstream")] == "no_commitment"
@@ -137,7 +186,19 @@ def test_a_negotiation_with_issues_of_its_own_works_end_to_end(store: str) -> No
     )
     # the retraction of the hardening restores nothing by itself: the earlier statement counts again
     # only because it was never ended
-    stance = json.loads(run_cli("--store", store, "stance", "--party", "upstream", "--issue", "flow_share", "--format", "json").out)
+    stance = json.loads(
+        run_cli(
+            "--store",
+            store,
+            "stance",
+            "--party",
+            "upstream",
+            "--issue",
+            "flow_share",
+            "--format",
+            "json",
+        ).out
+    )
     assert stance[0]["position"] == "seasonal_minimum"
 
 
@@ -149,19 +210,36 @@ def test_several_negotiations_need_negotiation(seeded: str) -> None:
         f"Error: store {seeded} holds several negotiations (ukraine-2025, river-talks): "
         "choose one with --negotiation\n"
     )
-    chosen = run_cli("--store", seeded, "compare", "--negotiation", "river-talks", "--format", "csv")
+    chosen = run_cli(
+        "--store", seeded, "compare", "--negotiation", "river-talks", "--format", "csv"
+    )
     assert chosen.code == 0 and "flow_share" in chosen.out
     listed = json.loads(run_cli("--store", seeded, "negotiations", "--format", "json").out)
-    assert [(n["negotiation"], n["statements"]) for n in listed] == [("ukraine-2025", 11), ("river-talks", 8)]
+    assert [(n["negotiation"], n["statements"]) for n in listed] == [
+        ("ukraine-2025", 11),
+        ("river-talks", 8),
+    ]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["compare", "--as-of", "13/03/2025"], "Error: --as-of: '13/03/2025' is not a date (expected YYYY-MM-DD)\n"),
-        (["stance", "--party", "france"], "Error: unknown party 'france' (known: russia, ukraine, us)\n"),
-        (["stance", "--issue", "grain"], "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n"),
-        (["history", "--issue", "grain"], "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n"),
+        (
+            ["compare", "--as-of", "13/03/2025"],
+            "Error: --as-of: '13/03/2025' is not a date (expected YYYY-MM-DD)\n",
+        ),
+        (
+            ["stance", "--party", "france"],
+            "Error: unknown party 'france' (known: russia, ukraine, us)\n",
+        ),
+        (
+            ["stance", "--issue", "grain"],
+            "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n",
+        ),
+        (
+            ["history", "--issue", "grain"],
+            "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n",
+        ),
         (
             ["compare", "--negotiation", "gaza"],
             "Error: unknown negotiation 'gaza' in store {store} (it holds: ukraine-2025)\n",
@@ -181,7 +259,10 @@ def test_query_errors_are_one_line_and_exit_2(seeded: str, args: list[str], mess
 def test_a_store_that_does_not_exist_is_an_error_and_is_not_created(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing.db'}"
     result = run_cli("--store", url, "compare")
-    assert (result.code, result.err) == (2, f"Error: store {url} does not exist (import a scenario first)\n")
+    assert (result.code, result.err) == (
+        2,
+        f"Error: store {url} does not exist (import a scenario first)\n",
+    )
     assert not (tmp_path / "missing.db").exists()
 
 
@@ -202,7 +283,12 @@ def test_a_store_password_never_appears_in_errors() -> None:
 
 def test_a_bad_scenario_names_file_and_line_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SEED.read_text(encoding="utf-8").replace("position: no_foreign_troops", "position: no_troops"), encoding="utf-8")
+    bad.write_text(
+        SEED.read_text(encoding="utf-8").replace(
+            "position: no_foreign_troops", "position: no_troops"
+        ),
+        encoding="utf-8",
+    )
     line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "no_troops" in text)
     url = f"sqlite:///{tmp_path / 'store.db'}"
     result = run_cli("--store", url, "import", str(bad))
@@ -219,7 +305,9 @@ def test_a_bad_scenario_into_an_existing_store_changes_nothing(seeded: str, tmp_
     path = Path(seeded.removeprefix("sqlite:///"))
     before = sqlite3.connect(path).execute("select count(*) from stored_events").fetchone()
     bad = tmp_path / "bad.yaml"
-    bad.write_text("negotiation: ukraine-2025\nstatements:\n  - {id: x, on: 2025-03-14, by: nobody, position: a}\n")
+    bad.write_text(
+        "negotiation: ukraine-2025\nstatements:\n  - {id: x, on: 2025-03-14, by: nobody, position: a}\n"
+    )
     result = run_cli("--store", seeded, "import", str(bad))
     assert result.code == 2 and result.err.startswith(f"Error: {bad}:3: statement 'x': ")
     after = sqlite3.connect(path).execute("select count(*) from stored_events").fetchone()
@@ -229,13 +317,19 @@ def test_a_bad_scenario_into_an_existing_store_changes_nothing(seeded: str, tmp_
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"negotiation: t\nparties: &p\n  - {id: a, name: A}\nx: *p\n", "4: YAML aliases (*name) are not allowed in scenario files"),
+        (
+            b"negotiation: t\nparties: &p\n  - {id: a, name: A}\nx: *p\n",
+            "4: YAML aliases (*name) are not allowed in scenario files",
+        ),
         (b"negotiation: t\nnegotiation: u\n", "2: duplicate key 'negotiation' (first at line 1)"),
-        (b"negotiation: t\ntitle: \"\xff\"\n", "2: is not valid UTF-8"),
+        (b'negotiation: t\ntitle: "\xff"\n', "2: is not valid UTF-8"),
         (b"negotiation: t\n  bad: [\n", "2: malformed YAML: mapping values are not allowed here"),
         (b"", "1: is empty"),
         (b"- a\n- b\n", "1: must be a mapping with a 'negotiation' key"),
-        (b'{"negotiation": "t", "parties": [{"id": "a"}]}', "1: parties[0] (a).name: required field is missing"),
+        (
+            b'{"negotiation": "t", "parties": [{"id": "a"}]}',
+            "1: parties[0] (a).name: required field is missing",
+        ),
     ],
 )
 def test_malformed_files_get_one_located_line(tmp_path: Path, content: bytes, message: str) -> None:
@@ -253,7 +347,15 @@ def test_a_missing_file_is_named() -> None:
 def test_version_and_help() -> None:
     version = run_cli("--version")
     assert version.code == 0 and version.out.startswith("positions ")
-    for command in ("import", "stance", "history", "compare", "proposals", "replay", "negotiations"):
+    for command in (
+        "import",
+        "stance",
+        "history",
+        "compare",
+        "proposals",
+        "replay",
+        "negotiations",
+    ):
         help_text = run_cli(command, "--help").out
         assert "Example:" in help_text, command
 

@@ -46,7 +46,9 @@ def _cell(query: Query, as_of: str, party: str, issue: str) -> dict[str, object]
     return {r["claimed_by"] or "own": r for r in rows.iter_rows(named=True)}
 
 
-def test_russia_is_undecided_on_the_us_proposal_after_peskovs_clarification(seed_query: Query) -> None:
+def test_russia_is_undecided_on_the_us_proposal_after_peskovs_clarification(
+    seed_query: Query,
+) -> None:
     frame = seed_query.proposals(date(2025, 3, 13))
     russia = frame.filter(frame["party"] == "russia").row(0, named=True)
     assert russia["verdict"] == "undecided"
@@ -102,7 +104,9 @@ def test_the_earlier_russian_ceasefire_position_orders_before_the_talks(seed_que
 
 def test_history_shows_the_clarification_where_it_happened(seed_query: Query) -> None:
     history = seed_query.history(party="russia", issue="ceasefire")
-    clarified = history.filter(history["statement_id"] == "ushakov-long-term-settlement").row(0, named=True)
+    clarified = history.filter(history["statement_id"] == "ushakov-long-term-settlement").row(
+        0, named=True
+    )
     assert clarified["ended_by"] == "peskov-not-a-rejection"
     assert clarified["ended_how"] == "clarified"
     as_of_12 = seed_query.history(party="russia", issue="ceasefire", as_of=date(2025, 3, 12))
@@ -123,4 +127,10 @@ def test_developments_are_on_the_timeline_with_their_sources(seed_query: Query) 
 
 def test_the_seed_codes_every_speaker_of_the_article(seed_query: Query) -> None:
     speakers = set(seed_query.history()["speaker"].drop_nulls())
-    assert {"Yuriy Ushakov", "Dmitry Peskov", "Maria Zakharova", "Marco Rubio", "Donald Trump"} <= speakers
+    assert {
+        "Yuriy Ushakov",
+        "Dmitry Peskov",
+        "Maria Zakharova",
+        "Marco Rubio",
+        "Donald Trump",
+    } <= speakers

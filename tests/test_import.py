@@ -162,8 +162,10 @@ def test_circular_clarifications_are_refused() -> None:
 
 
 def test_a_party_cannot_clarify_another_partys_statement() -> None:
-    other = OK.replace("s1", "s2").replace("by: a-envoy", "by: b").replace(
-        "  issue: water\n  position: all\n", "  clarifies: s1\n"
+    other = (
+        OK.replace("s1", "s2")
+        .replace("by: a-envoy", "by: b")
+        .replace("  issue: water\n  position: all\n", "  clarifies: s1\n")
     )
     assert problems(statement(OK + other)) == [
         "f0.yaml:27: statement 's2': 's1' is a statement of 'a': a party can only clarify its "
@@ -173,8 +175,10 @@ def test_a_party_cannot_clarify_another_partys_statement() -> None:
 
 def test_a_party_can_deny_a_claim_about_itself() -> None:
     claim = OK.replace("by: a-envoy", "by: a-envoy\n  about: b")
-    denial = OK.replace("s1", "s2").replace("by: a-envoy", "by: b").replace(
-        "  issue: water\n  position: all\n", "  retracts: s1\n"
+    denial = (
+        OK.replace("s1", "s2")
+        .replace("by: a-envoy", "by: b")
+        .replace("  issue: water\n  position: all\n", "  retracts: s1\n")
     )
     assert problems(statement(claim + denial)) == []
 
@@ -210,9 +214,7 @@ def test_the_same_id_with_different_content_is_an_error() -> None:
 
 def test_the_same_id_twice_in_one_batch_with_different_content_is_an_error() -> None:
     twice = statement(OK + OK.replace("position: all", "position: none"))
-    assert problems(twice) == [
-        "f0.yaml:24: statement 's1' is recorded differently at f0.yaml:17"
-    ]
+    assert problems(twice) == ["f0.yaml:24: statement 's1' is recorded differently at f0.yaml:17"]
 
 
 def test_an_issue_scale_cannot_change_once_recorded() -> None:

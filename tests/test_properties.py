@@ -3,14 +3,15 @@ and that no command ever changes or deletes an event."""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-import yaml
 
 from positions.application import PositionsApplication
 from positions.errors import ScenarioError
@@ -32,13 +33,19 @@ def _split(stmts: list[dict[str, Any]], cuts: list[int]) -> list[dict[str, Any]]
     bounds = sorted({0, len(stmts), *(c % (len(stmts) + 1) for c in cuts)})
     return [
         {"negotiation": "generated", "statements": stmts[a:b]}
-        for a, b in zip(bounds, bounds[1:], strict=False)
+        for a, b in itertools.pairwise(bounds)
         if stmts[a:b]
     ]
 
 
-@given(stmts=statements(), order=st.randoms(use_true_random=False), cuts=st.lists(st.integers(0, 40), max_size=3))
-def test_any_import_order_gives_identical_tables(stmts: list[dict[str, Any]], order: Any, cuts: list[int]) -> None:
+@given(
+    stmts=statements(),
+    order=st.randoms(use_true_random=False),
+    cuts=st.lists(st.integers(0, 40), max_size=3),
+)
+def test_any_import_order_gives_identical_tables(
+    stmts: list[dict[str, Any]], order: Any, cuts: list[int]
+) -> None:
     reference = memory_app()
     _import(reference, [{**codebook(), "statements": stmts}])
 
@@ -72,7 +79,9 @@ def test_backfilling_statements_one_import_at_a_time_gives_identical_tables(
 
 
 @given(stmts=statements())
-def test_replaying_the_same_events_twice_gives_identical_tables(stmts: list[dict[str, Any]]) -> None:
+def test_replaying_the_same_events_twice_gives_identical_tables(
+    stmts: list[dict[str, Any]],
+) -> None:
     first, second = memory_app(), memory_app()
     for app in (first, second):
         _import(app, [{**codebook(), "statements": stmts}])
@@ -132,7 +141,9 @@ def test_events_are_never_changed_or_deleted(
     tables(app)
     _import(app, [{**codebook(), "statements": stmts}])
     try:  # a conflicting or new batch: either it fails whole, or it only appends
-        renamed = [{**s, "id": f"x{s['id']}"} for s in more if "clarifies" not in s and "retracts" not in s]
+        renamed = [
+            {**s, "id": f"x{s['id']}"} for s in more if "clarifies" not in s and "retracts" not in s
+        ]
         _import(app, [{"negotiation": "generated", "statements": renamed}])
     except ScenarioError:  # a refusal is fine; what matters is the log
         pass
