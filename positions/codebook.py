@@ -81,9 +81,14 @@ class Kind(StrEnum):
     CLAIM = "claim"
 
 
+Weight = Annotated[int | float, Field(ge=0, le=100)]
+"""A salience or capability: 0 to 100."""
+
+
 class Party(Record):
     id: Slug
     name: Text
+    capability: Weight | None = None
 
 
 class Speaker(Record):
@@ -249,6 +254,8 @@ class Statement(Record):
     confidence: Confidence = Confidence.HIGH
     channel: Text | None = None
     notes: Text | None = None
+    salience: Weight | None = None
+    hypothetical: bool = False
 
     @property
     def kind(self) -> Kind:
@@ -267,3 +274,30 @@ class Statement(Record):
 
     def sort_key(self) -> tuple[date, int, str]:
         return (*self.on.sort_key(), self.id)
+
+
+class Salience(Record):
+    """How much an issue matters to a party (0-100), declared once rather than per statement."""
+
+    party: Slug
+    issue: Slug
+    value: Weight
+
+
+class Correction(Record):
+    """A change to a recorded statement's coding; the statement's own event is never touched."""
+
+    statement: Slug
+    reason: Text
+    position: Slug | None = None
+    verdict: Verdict | None = None
+    issue: Slug | None = None
+    on: StatedOn | None = None
+    party: Slug | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            name: getattr(self, name)
+            for name in ("position", "verdict", "issue", "on", "party")
+            if getattr(self, name) is not None
+        }

@@ -19,6 +19,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from positions.codebook import (
     NONCOMMITTAL,
+    Correction,
+    Salience,
     Development,
     Issue,
     Kind,
@@ -27,8 +29,9 @@ from positions.codebook import (
     Speaker,
     Statement,
 )
-from positions.errors import Origin, Problem, ScenarioError
+from positions.errors import NotFoundError, Origin, Problem, QueryError, ScenarioError
 from positions.events import (
+    CodingCorrected,
     DevelopmentNoted,
     DomainEvent,
     IssueDefined,
@@ -38,6 +41,7 @@ from positions.events import (
     PartyDefined,
     PartyRecordOpened,
     ProposalTabled,
+    SalienceDeclared,
     SpeakerDefined,
     StatementClarified,
     StatementRecorded,
@@ -82,6 +86,7 @@ class Negotiation:
     issues: dict[str, Issue] = field(default_factory=dict)
     proposals: dict[str, Proposal] = field(default_factory=dict)
     developments: dict[str, Development] = field(default_factory=dict)
+    salience: dict[tuple[str, str], Salience] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +95,7 @@ class PartyRecord:
     party: str
     version: int = 0
     statements: dict[str, Statement] = field(default_factory=dict)
+    corrections: list[Correction] = field(default_factory=list)
 
 
 def project_index(events: Iterable[DomainEvent]) -> Index:
@@ -121,6 +127,9 @@ def project_negotiation(events: Iterable[DomainEvent]) -> Negotiation | None:
             state.proposals[event.proposal.id] = event.proposal
         elif isinstance(event, DevelopmentNoted):
             state.developments[event.development.id] = event.development
+        elif isinstance(event, SalienceDeclared):
+            salience = event.salience
+            state.salience[(salience.party, salience.issue)] = salience
     return state
 
 
@@ -134,6 +143,8 @@ def project_party_record(events: Iterable[DomainEvent]) -> PartyRecord | None:
         state.version = event.originator_version
         if isinstance(event, StatementRecorded | StatementClarified | StatementRetracted):
             state.statements[event.statement.id] = event.statement
+        elif isinstance(event, CodingCorrected):
+            state.corrections.append(event.correction)
     return state
 
 
@@ -199,7 +210,7 @@ def plan_import(
     return ImportPlan(events, statements, definitions, slugs)
 
 
-_DEFINITION_ORDER = ("parties", "issues", "speakers", "proposals", "developments")
+_DEFINITION_ORDER = ("parties", "issues", "speakers", "proposals", "developments", "salience")
 
 
 class _Planner:
@@ -281,6 +292,7 @@ class _Planner:
             "speakers": self._check_speaker,
             "proposals": self._check_proposal,
             "developments": lambda v, o: None,
+            "salience": self._check_salience,
         }
         for kind in _DEFINITION_ORDER:
             for scenario in scenarios:
@@ -311,21 +323,22 @@ class _Planner:
 
     def _define(self, kind: str, located: Located, check: Callable[[Any, Origin], None]) -> None:
         value, origin = located.value, located.origin
-        singular = {"parties": "party"}.get(kind, kind[:-1])
-        key = (kind, value.id)
+        singular = {"parties": "party", "salience": "salience"}.get(kind, kind[:-1])
+        ident = f"{value.party}/{value.issue}" if kind == "salience" else value.id
+        key = (kind, ident)
         if key in self._seen:
             previous, where = self._seen[key]
             if previous != value:
                 self.problems.append(
                     origin.problem(
-                        f"{singular} '{value.id}' is defined differently "
-                        f"at {where.file}:{where.line}"
+                        f"{singular} '{ident}' is defined differently at {where.file}:{where.line}"
                     )
                 )
             return
         self._seen[key] = (value, origin)
-        table: dict[str, Any] = getattr(self.state, kind)
-        old = table.get(value.id)
+        table: dict[Any, Any] = getattr(self.state, kind)
+        table_key = (value.party, value.issue) if kind == "salience" else value.id
+        old = table.get(table_key)
         if old == value:
             return
         before = len(self.problems)
@@ -334,7 +347,7 @@ class _Planner:
             self._check_revision(singular, old, value, origin)
         if len(self.problems) > before:
             return
-        table[value.id] = value
+        table[table_key] = value
         self.definitions_added += 1
         event_class, field_name = {
             "parties": (PartyDefined, "party"),
@@ -342,6 +355,7 @@ class _Planner:
             "issues": (IssueDefined, "issue"),
             "proposals": (ProposalTabled, "proposal"),
             "developments": (DevelopmentNoted, "development"),
+            "salience": (SalienceDeclared, "salience"),
         }[kind]
         self._codebook_event(event_class, **{field_name: value})
 
@@ -366,6 +380,16 @@ class _Planner:
         if speaker.party not in self.state.parties:
             self.problems.append(
                 origin.problem(_unknown("party", speaker.party, self.state.parties), "party")
+            )
+
+    def _check_salience(self, salience: Salience, origin: Origin) -> None:
+        if salience.party not in self.state.parties:
+            self.problems.append(
+                origin.problem(_unknown("party", salience.party, self.state.parties), "party")
+            )
+        if salience.issue not in self.state.issues:
+            self.problems.append(
+                origin.problem(_unknown("issue", salience.issue, self.state.issues), "issue")
             )
 
     def _check_proposal(self, proposal: Proposal, origin: Origin) -> None:
@@ -635,6 +659,7 @@ class _StatementResolver:
                 confidence=s.confidence,
                 channel=s.channel,
                 notes=s.notes,
+                salience=s.salience,
             )
         except ValueError as exc:
             self.planner.problems.append(o.problem(str(exc).splitlines()[0]))
@@ -650,4 +675,75 @@ def _off_scale(position: str, issue: Issue) -> str:
     return (
         f"'{position}' is not a point on the scale of issue '{issue.id}' "
         f"(choose from: {', '.join(issue.labels)}, {NONCOMMITTAL})"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Coding corrections
+
+
+def corrected(statement: Statement, corrections: Iterable[Correction]) -> Statement:
+    """The statement with each correction of it applied, in the order they were recorded."""
+    for correction in corrections:
+        if correction.statement == statement.id:
+            statement = statement.model_copy(update=correction.changes())
+    return statement
+
+
+def plan_correction(
+    state: Negotiation,
+    records: dict[str, PartyRecord],
+    correction: Correction,
+    now: datetime,
+) -> DomainEvent:
+    """The event recording ``correction``, or a `QueryError`/`NotFoundError` saying why not."""
+    home = next((r for r in records.values() if correction.statement in r.statements), None)
+    if home is None:
+        raise NotFoundError(
+            f"unknown statement '{correction.statement}' in negotiation '{state.slug}'"
+        )
+    changes = correction.changes()
+    if not changes:
+        raise QueryError(
+            "a correction needs at least one of --position, --verdict, --issue, --on, --party"
+        )
+    current = corrected(home.statements[correction.statement], home.corrections)
+    issue_id = correction.issue or current.issue
+    if correction.issue is not None and correction.issue not in state.issues:
+        raise NotFoundError(_unknown("issue", correction.issue, state.issues))
+    issue = state.issues.get(issue_id) if issue_id is not None else None
+    position = correction.position or current.position
+    if position is not None and position != NONCOMMITTAL:
+        if issue is None:
+            raise QueryError("a position needs an issue: give --issue too")
+        if position not in issue.labels:
+            hint = " (give --position too)" if correction.position is None else ""
+            raise QueryError(_off_scale(position, issue) + hint)
+    if correction.verdict is not None and current.proposal is None:
+        raise QueryError(
+            f"statement '{current.id}' answers no proposal, so it cannot carry a verdict"
+        )
+    if correction.party is not None:
+        if correction.party not in state.parties:
+            raise NotFoundError(_unknown("party", correction.party, state.parties))
+        speaker = state.speakers.get(current.speaker or "")
+        if speaker is not None and speaker.party != correction.party:
+            raise QueryError(
+                f"statement '{current.id}' was made by '{speaker.id}', who speaks for "
+                f"'{speaker.party}', not '{correction.party}'"
+            )
+    if correction.on is not None and current.target is not None:
+        target_home = next((r for r in records.values() if current.target in r.statements), None)
+        if target_home is not None:
+            target = corrected(target_home.statements[current.target], target_home.corrections)
+            if target.on.sort_key() > correction.on.sort_key():
+                raise QueryError(
+                    f"statement '{current.id}' qualifies '{target.id}', made {target.on}: "
+                    f"it cannot be dated {correction.on}"
+                )
+    return CodingCorrected(
+        originator_id=record_id(state.slug, home.party),
+        originator_version=home.version + 1,
+        timestamp=now,
+        correction=correction,
     )

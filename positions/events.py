@@ -18,7 +18,16 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from positions.codebook import Development, Issue, Party, Proposal, Speaker, Statement
+from positions.codebook import (
+    Correction,
+    Development,
+    Issue,
+    Party,
+    Proposal,
+    Salience,
+    Speaker,
+    Statement,
+)
 
 
 class DomainEvent(BaseModel):
@@ -105,10 +114,27 @@ class StatementRetracted(DomainEvent):
     statement: Statement
 
 
+class SalienceDeclared(DomainEvent):
+    """A party's salience on an issue was declared (the latest declaration wins)."""
+
+    salience: Salience
+
+
+class CodingCorrected(DomainEvent):
+    """An analyst corrected a recorded statement's coding; the statement's event stays as it was.
+
+    Stored in the stream of the party record that holds the statement. Queries use the corrected
+    coding from this event's recording time on.
+    """
+
+    correction: Correction
+
+
 STATEMENT_EVENTS = (StatementRecorded, StatementClarified, StatementRetracted)
 
 __all__ = [
     "STATEMENT_EVENTS",
+    "CodingCorrected",
     "DevelopmentNoted",
     "DomainEvent",
     "IssueDefined",
@@ -118,6 +144,7 @@ __all__ = [
     "PartyDefined",
     "PartyRecordOpened",
     "ProposalTabled",
+    "SalienceDeclared",
     "SpeakerDefined",
     "StatementClarified",
     "StatementRecorded",

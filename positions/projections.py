@@ -14,7 +14,9 @@ import polars as pl
 
 from positions.codebook import Source, StatedOn
 from positions.errors import NotFoundError
+from positions.analysis import Shift, shifts
 from positions.timeline import (
+    CorrectionRecord,
     NegotiationRecord,
     Step,
     Timeline,
@@ -38,6 +40,9 @@ STANCE_SCHEMA: dict[str, Any] = {
     "speaker": pl.String,
     "quote": pl.String,
     "claimed_by": pl.String,
+    "shift": pl.String,
+    "shift_ranks": pl.Int64,
+    "recorded_at": pl.String,
 }
 
 HISTORY_SCHEMA: dict[str, Any] = {
@@ -62,6 +67,10 @@ HISTORY_SCHEMA: dict[str, Any] = {
     "confidence": pl.String,
     "quote": pl.String,
     "sources": pl.String,
+    "shift": pl.String,
+    "shift_ranks": pl.Int64,
+    "recorded_at": pl.String,
+    "hypothetical": pl.Boolean,
 }
 
 COMPARE_SCHEMA: dict[str, Any] = {
@@ -72,6 +81,7 @@ COMPARE_SCHEMA: dict[str, Any] = {
     "terms": pl.String,
     "statement_id": pl.String,
     "claims": pl.String,
+    "spread": pl.Int64,
     "cell": pl.String,
 }
 
@@ -131,6 +141,19 @@ class Query:
         self.record = record
         self.timeline = build_timeline(record)
         self.negotiation = record.negotiation
+        self._shifts: dict[str, Shift] | None = None
+
+    @property
+    def shifts(self) -> dict[str, Shift]:
+        if self._shifts is None:
+            self._shifts = shifts(self.timeline)
+        return self._shifts
+
+    def _recorded(self, step: Step) -> str | None:
+        if step.statement is None:
+            return None
+        stamp = self.record.recorded_at.get(step.statement.id)
+        return stamp.isoformat() if stamp else None
 
     # -- argument checks
 
@@ -164,6 +187,9 @@ class Query:
             "speaker": _speaker(self.timeline, step),
             "quote": _quote(step),
             "claimed_by": claimed_by,
+            "shift": None if claimed_by else self.shifts[step.source_id].shift,
+            "shift_ranks": None if claimed_by else self.shifts[step.source_id].ranks,
+            "recorded_at": self._recorded(step),
         }
 
     def stance(
@@ -215,6 +241,12 @@ class Query:
         frame = self.stance(as_of, claims=True)
         rows = []
         for i in self.negotiation.issues:
+            ranks = frame.filter(
+                (pl.col("issue") == i)
+                & pl.col("claimed_by").is_null()
+                & pl.col("rank").is_not_null()
+            )["rank"]
+            spread = int(ranks.max() - ranks.min()) if len(ranks) else None  # type: ignore[operator]
             for p in self.negotiation.parties:
                 cell = frame.filter((pl.col("party") == p) & (pl.col("issue") == i))
                 own = cell.filter(pl.col("claimed_by").is_null()).row(0, named=True)
@@ -237,6 +269,7 @@ class Query:
                         "terms": own["terms"],
                         "statement_id": own["statement_id"],
                         "claims": claims or None,
+                        "spread": spread,
                         "cell": text,
                     }
                 )
@@ -295,6 +328,18 @@ class Query:
             if issue is not None and step.issue != issue:
                 continue
             rows.append((step.key, self._history_row(step, own_party, limit)))
+        keys = {step.source_id: step.key for step in self.timeline.steps}
+        for fix in self.record.corrections:
+            after = fix.after
+            if after.id not in keys or after.on.day > limit:
+                continue
+            if party is not None and party not in (after.party, fix.before.party):
+                continue
+            if issue is not None and issue not in (after.issue, fix.before.issue):
+                continue
+            rows.append(
+                (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
+            )
         if developments and party is None and issue is None:
             for dev in self.negotiation.developments.values():
                 if dev.on.day <= limit:
@@ -310,8 +355,36 @@ class Query:
         rows.sort(key=lambda item: item[0])
         return pl.DataFrame([row for _, row in rows], schema=HISTORY_SCHEMA)
 
+    @staticmethod
+    def _correction_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:
+        return (*key[:3], f"{key[3]}~{number:04d}")
+
+    def _correction_row(self, fix: CorrectionRecord) -> dict[str, Any]:
+        changes = fix.correction.changes()
+        described = ", ".join(
+            f"{name}: {getattr(fix.before, name)} → {value}" for name, value in changes.items()
+        )
+        definition = self.negotiation.issues.get(fix.after.issue or "")
+        return {
+            "stated_on": _stated(fix.after.on),
+            "date": fix.after.on.day,
+            "party": fix.after.party,
+            "kind": "correction",
+            "statement_id": fix.after.id,
+            "issue": fix.after.issue,
+            "position": fix.after.position,
+            "rank": definition.rank(fix.after.position) if definition else None,
+            "verdict": str(fix.after.verdict) if fix.after.verdict else None,
+            "proposal": fix.after.proposal,
+            "target": fix.after.id,
+            "quote": f"correction {fix.number}: {described}; reason: {fix.correction.reason}",
+            "recorded_at": fix.recorded_at.isoformat(),
+            "hypothetical": False,
+        }
+
     def _history_row(self, step: Step, own_party: str, limit: date) -> dict[str, Any]:
         statement = step.statement
+        shift = self.shifts.get(step.source_id) if step.claimed_by is None else None
         definition = self.negotiation.issues.get(step.issue or "")
         ended = step.ended_on is not None and step.ended_on.day <= limit
         if statement is not None:
@@ -341,6 +414,10 @@ class Query:
             "confidence": str(statement.confidence) if statement is not None else None,
             "quote": _quote(step),
             "sources": _sources(sources),
+            "shift": shift.shift if shift else None,
+            "shift_ranks": shift.ranks if shift else None,
+            "recorded_at": self._recorded(step),
+            "hypothetical": statement.hypothetical if statement is not None else False,
         }
 
 

@@ -25,6 +25,7 @@ from positions.codebook import (
     Issue,
     Party,
     Proposal,
+    Salience,
     Slug,
     Source,
     Speaker,
@@ -32,6 +33,7 @@ from positions.codebook import (
     TermValue,
     Text,
     Verdict,
+    Weight,
 )
 from positions.errors import Origin, Problem, ScenarioError
 
@@ -68,6 +70,7 @@ class StatementInput(_Input):
     confidence: Confidence = Confidence.HIGH
     channel: Text | None = None
     notes: Text | None = None
+    salience: Weight | None = None
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -108,6 +111,7 @@ class ScenarioFile(_Input):
     proposals: tuple[Proposal, ...] = ()
     statements: tuple[StatementInput, ...] = ()
     developments: tuple[DevelopmentInput, ...] = ()
+    salience: tuple[Salience, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class Scenario:
     proposals: tuple[Located, ...]
     statements: tuple[Located, ...]
     developments: tuple[Located, ...]
+    salience: tuple[Located, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +376,7 @@ def parse_scenario(text: str, name: str) -> Scenario:
         developments=_located(
             name, raw, "developments", tuple(d.to_development() for d in model.developments)
         ),
+        salience=_located(name, raw, "salience", model.salience),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from positions.codebook import (
     NONCOMMITTAL,
+    Correction,
     Kind,
     Proposal,
     StatedOn,
@@ -20,36 +21,73 @@ from positions.codebook import (
     TermValue,
     Verdict,
 )
-from positions.domain import Negotiation, project_negotiation
-from positions.events import STATEMENT_EVENTS, DomainEvent
+from positions.domain import Negotiation, corrected, project_negotiation
+from positions.events import STATEMENT_EVENTS, CodingCorrected, DomainEvent
 
 SortKey = tuple[date, int, int, str]
 
 
 @dataclass(frozen=True)
+class CorrectionRecord:
+    """A correction as recorded: its number for that statement, and the coding it replaced."""
+
+    correction: Correction
+    recorded_at: datetime
+    number: int
+    before: Statement
+    after: Statement
+
+
+@dataclass(frozen=True)
 class NegotiationRecord:
-    """A negotiation as recorded: its definition and every statement, with recording times."""
+    """A negotiation as recorded (as known at ``known_at``, or now): its definition and every
+    statement with the corrections recorded by then applied."""
 
     negotiation: Negotiation
     statements: tuple[Statement, ...]
     recorded_at: dict[str, datetime]
+    corrections: tuple[CorrectionRecord, ...] = ()
+    known_at: datetime | None = None
 
     @classmethod
     def from_events(
-        cls, codebook: Iterable[DomainEvent], statements: Iterable[DomainEvent]
+        cls,
+        codebook: Iterable[DomainEvent],
+        statements: Iterable[DomainEvent],
+        known_at: datetime | None = None,
     ) -> NegotiationRecord:
-        state = project_negotiation(codebook)
+        def known(event: DomainEvent) -> bool:
+            return known_at is None or event.timestamp <= known_at
+
+        state = project_negotiation(e for e in codebook if known(e))
         if state is None:
             raise ValueError("the codebook stream does not open a negotiation")
         found: dict[str, Statement] = {}
         recorded: dict[str, datetime] = {}
+        corrections: list[CorrectionRecord] = []
+        counts: dict[str, int] = {}
         for event in statements:
+            if not known(event):
+                continue
             if isinstance(event, STATEMENT_EVENTS):
                 statement = event.statement
                 found[statement.id] = statement
                 recorded[statement.id] = event.timestamp
+            elif isinstance(event, CodingCorrected):
+                correction = event.correction
+                before = found.get(correction.statement)
+                if before is None:
+                    continue
+                after = corrected(before, [correction])
+                found[correction.statement] = after
+                counts[correction.statement] = counts.get(correction.statement, 0) + 1
+                corrections.append(
+                    CorrectionRecord(
+                        correction, event.timestamp, counts[correction.statement], before, after
+                    )
+                )
         ordered = tuple(sorted(found.values(), key=lambda s: s.id))
-        return cls(state, ordered, recorded)
+        return cls(state, ordered, recorded, tuple(corrections), known_at)
 
 
 @dataclass(frozen=True)
@@ -71,6 +109,7 @@ class Step:
     ended_on: StatedOn | None = None
     ended_by: str | None = None
     ended_how: str | None = None
+    ended_key: SortKey | None = None
 
     @property
     def source_id(self) -> str:
@@ -129,6 +168,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
         position, terms = statement.position, dict(statement.terms)
         verdict, proposal, conditions = statement.verdict, statement.proposal, statement.conditions
         issue, about = statement.issue, statement.about
+        if statement.kind is Kind.RETRACTION and statement.retracts in statements:
+            issue = issue or step_of(statement.retracts).issue
         if statement.kind is Kind.CLARIFICATION and statement.clarifies in statements:
             base = step_of(statement.clarifies)
             issue = issue or base.issue
@@ -160,6 +201,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
                 if end is None
                 else ("retracted" if end.kind is Kind.RETRACTION else "clarified")
             ),
+            ended_key=_key(end, depth) if end is not None else None,
         )
         coding[sid] = step
         return step

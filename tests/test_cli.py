@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import sqlite3
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def test_stance_json_has_the_documented_fields(seeded: str) -> None:
         "json",
     )
     rows = json.loads(result.out)
+    recorded = datetime.fromisoformat(rows[0].pop("recorded_at"))
+    assert recorded.tzinfo is not None
     assert rows == [
         {
             "party": "russia",
@@ -72,6 +75,8 @@ def test_stance_json_has_the_documented_fields(seeded: str) -> None:
             "quote": "Previously, Moscow said it would be unacceptable for troops from NATO countries "
             "to be present in Ukraine, even under national flags.",
             "claimed_by": None,
+            "shift": "new",
+            "shift_ranks": None,
         }
     ]
 
@@ -120,7 +125,7 @@ def test_proposals_json_has_the_documented_fields(seeded: str) -> None:
 
 def test_compare_csv_has_one_row_per_issue_and_party(seeded: str) -> None:
     lines = run_cli("--store", seeded, "compare", "--format", "csv").out.splitlines()
-    assert lines[0] == "issue,party,position,rank,terms,statement_id,claims,cell"
+    assert lines[0] == "issue,party,position,rank,terms,statement_id,claims,spread,cell"
     assert len(lines) == 1 + 3 * 3
 
 
