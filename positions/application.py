@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Mapper, PersistenceError
+from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
 
 from positions.domain import (
     Index,
@@ -23,9 +26,15 @@ from positions.domain import (
     project_party_record,
     record_id,
 )
-from positions.errors import NotFoundError, StoreError
+from positions.errors import ConflictError, NotFoundError, StoreError
 from positions.events import DomainEvent
-from positions.persistence import PydanticMapper, StoreLocation, parse_store_url
+from positions.integrity import unseal
+from positions.persistence import (
+    PydanticMapper,
+    StoreLocation,
+    parse_store_url,
+    postgres_prepared,
+)
 from positions.scenario import Scenario, read_scenarios
 from positions.timeline import NegotiationRecord
 
@@ -43,12 +52,21 @@ class PositionsApplication(Application[Any]):
 
     name = "positions"
 
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, *, create: bool = True) -> None:
         self.location = location
+        env = dict(location.env)
         try:
-            super().__init__(env=dict(location.env))
+            if location.is_postgres:
+                env["CREATE_TABLE"] = "true" if create else "false"
+                with postgres_prepared(location, create=create):
+                    super().__init__(env=env)
+            else:
+                super().__init__(env=env)
         except (PersistenceError, OSError) as exc:
-            raise StoreError(f"cannot open store {location.display}: {_first_line(exc)}") from None
+            raise StoreError(
+                f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
+            ) from None
+        self._mapper().lookup = self._stored_digest
 
     @classmethod
     def open(cls, url: str, *, create: bool = False) -> PositionsApplication:
@@ -59,12 +77,35 @@ class PositionsApplication(Application[Any]):
             parent = location.sqlite_path.parent
             if not parent.exists():
                 raise StoreError(f"cannot create store {location.display}: no directory {parent}")
-        return cls(location)
+        return cls(location, create=create)
 
     def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
         return self.factory.mapper(
             transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
         )
+
+    def _mapper(self) -> PydanticMapper:
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save in one transaction; chain digests are computed afresh for every save."""
+        self._mapper().heads.clear()
+        try:
+            return super().save(*objs, **kwargs)
+        finally:
+            self._mapper().heads.clear()
+
+    def _stored_digest(self, originator_id: Any, version: int) -> str | None:
+        """The chain digest of a stored event (the mapper asks, to chain the next one to it)."""
+        try:
+            found = self.recorder.select_events(originator_id, gt=version - 1, lte=version, limit=1)
+        except PersistenceError as exc:
+            message = self.location.scrub(_first_line(exc))
+            raise StoreError(f"cannot read store {self.location.display}: {message}") from None
+        if not found:
+            return None
+        return unseal(self._mapper().open_state(found[0].state))[0]
 
     # -- commands
 
@@ -77,6 +118,23 @@ class PositionsApplication(Application[Any]):
     def import_scenarios(
         self, scenarios: Sequence[Scenario], now: datetime | None = None
     ) -> ImportResult:
+        """Plan on the current state and save in one transaction; when another writer got there
+        first (a version conflict), read the state again and plan again, with a bounded,
+        jittered back-off. A writer that gives up raises `ConflictError`."""
+        attempts = write_attempts()
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._import_once(scenarios, now)
+            except RecordConflictError:
+                if attempt == attempts:
+                    break
+                time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+        raise ConflictError(
+            f"gave up after {attempts} attempt(s): other writers kept changing the same "
+            f"streams of store {self.location.display}; nothing was written, run the import again"
+        )
+
+    def _import_once(self, scenarios: Sequence[Scenario], now: datetime | None) -> ImportResult:
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
         records: dict[tuple[str, str], PartyRecord] = {}
@@ -93,11 +151,16 @@ class PositionsApplication(Application[Any]):
         return ImportResult(plan.negotiations, plan.statements, plan.definitions, len(plan.events))
 
     def _save(self, events: list[DomainEvent]) -> None:
+        """Save in one transaction; a version conflict (`RecordConflictError`) passes through
+        for the caller to re-plan, any other failure is a `StoreError`."""
         try:
             self.save(*events)
+        except RecordConflictError:
+            raise
         except PersistenceError as exc:
             raise StoreError(
-                f"could not write to store {self.location.display}: {_first_line(exc)}"
+                f"could not write to store {self.location.display}: "
+                f"{self.location.scrub(_first_line(exc))}"
             ) from None
 
     # -- queries
@@ -153,9 +216,8 @@ class PositionsApplication(Application[Any]):
         try:
             return list(self.events.get(originator_id))
         except PersistenceError as exc:
-            raise StoreError(
-                f"cannot read store {self.location.display}: {_first_line(exc)}"
-            ) from None
+            message = self.location.scrub(_first_line(exc))
+            raise StoreError(f"cannot read store {self.location.display}: {message}") from None
 
     def _index(self) -> Index:
         return project_index(self._events(index_id()))
@@ -168,21 +230,29 @@ class PositionsApplication(Application[Any]):
 
 
 def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
-    """Import into the store at ``url``, creating it; a store created for an import that then
-    fails is removed again, so that a failed import leaves nothing behind."""
+    """Import into the store at ``url``, creating it. For a store that does not exist yet the
+    scenarios are first checked on an empty record, so that a bad file creates nothing (and no
+    file is ever removed again, which another writer may have started to use)."""
     location = parse_store_url(url)
-    fresh = not location.exists()
+    if not location.exists():
+        slugs = dict.fromkeys(s.negotiation for s in scenarios)
+        plan_import(Index(), dict.fromkeys(slugs), {}, scenarios, datetime.now(UTC))
     app = PositionsApplication.open(url, create=True)
     try:
         return app.import_scenarios(scenarios)
-    except BaseException:
-        app.close()
-        if fresh and location.sqlite_path is not None:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{location.sqlite_path}{suffix}").unlink(missing_ok=True)
-        raise
     finally:
         app.close()
+
+
+WRITE_ATTEMPTS_ENV = "POSITIONS_WRITE_ATTEMPTS"
+
+
+def write_attempts() -> int:
+    """How many times a write is tried when other writers conflict (default 12)."""
+    try:
+        return max(1, int(os.environ.get(WRITE_ATTEMPTS_ENV, "12")))
+    except ValueError:
+        return 12
 
 
 def _first_line(exc: BaseException) -> str:

@@ -3,7 +3,10 @@
     PositionsError                  base: the CLI prints ``Error: <message>`` and exits 2
     ├── ScenarioError               a scenario file is malformed or inconsistent; carries every
     │                               problem as ``FILE:LINE: what is wrong``
-    ├── StoreError                  a store URL is malformed, or the store does not exist
+    ├── StoreError                  a store URL is malformed, the store does not exist or
+    │                               cannot be reached, read or written
+    ├── ConflictError               other writers kept changing the same streams: an import
+    │                               gave up after its bounded retries (nothing was written)
     ├── NotFoundError               an unknown negotiation, party, issue or proposal was asked for
     └── QueryError                  a query's arguments are malformed (a date, a choice)
 
@@ -65,6 +68,10 @@ class ScenarioError(PositionsError):
 
 class StoreError(PositionsError):
     """A store URL is malformed, or the store it names does not exist."""
+
+
+class ConflictError(PositionsError):
+    """Other writers kept changing the same streams; the write gave up and wrote nothing."""
 
 
 class NotFoundError(PositionsError):

@@ -2,23 +2,40 @@
 
 eventsourcing 9.5 has no pydantic support of its own; like its ``examples/aggregate7`` we carry a
 small mapper. The stored state is the event's JSON without the stream metadata (originator id
-and version), which the recorder keeps in its own columns.
+and version), which the recorder keeps in its own columns, sealed in an envelope that chains it
+to the previous event of its stream (see `positions.integrity`).
+
+Store URLs:
+- ``sqlite:///path/to/file.db`` — a file, created by the first import;
+- ``memory://`` — in memory, gone when the process ends;
+- ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]`` — eventsourcing's
+  PostgreSQL persistence (psycopg 3); the tables are ``positions_events`` in schema ``NAME``
+  (default ``public``), which the first import creates. A password is better given through
+  ``PGPASSWORD`` or ``~/.pgpass`` than in the URL; either way it is never shown.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from positions.errors import StoreError
+from positions.integrity import GENESIS, chain_digest, seal, unseal
+
+if TYPE_CHECKING:
+    import psycopg
 
 DEFAULT_STORE = "sqlite:///positions.db"
 STORE_ENV = "POSITIONS_STORE"
@@ -26,30 +43,57 @@ _METADATA = frozenset({"originator_id", "originator_version"})
 
 
 class PydanticMapper(Mapper):  # type: ignore[type-arg]
-    """Maps pydantic events to stored events and back, validating on the way in and out."""
+    """Maps pydantic events to stored events and back, validating on the way in and out.
+
+    Each stored event is sealed with its chain digest. The digest of the event before it comes
+    from an earlier event of the same save (``heads``, cleared around every save) or, for the
+    first event of a stream in a save, from the store through ``lookup``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.heads: dict[UUID, tuple[int, str]] = {}
+        self.lookup: Callable[[UUID, int], str | None] = lambda originator_id, version: None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         model = cast(BaseModel, domain_event)
-        state = model.model_dump_json(exclude=set(_METADATA)).encode()
+        originator_id: UUID = domain_event.originator_id
+        version: int = domain_event.originator_version
+        topic = get_topic(type(domain_event))
+        payload = model.model_dump_json(exclude=set(_METADATA)).encode()
+        digest = chain_digest(
+            self._previous(originator_id, version), originator_id, version, topic, payload
+        )
+        self.heads[originator_id] = (version, digest)
+        state = seal(digest, payload)
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:
             state = self.cipher.encrypt(state)
         return StoredEvent(
-            originator_id=domain_event.originator_id,
-            originator_version=domain_event.originator_version,
-            topic=get_topic(type(domain_event)),
-            state=state,
+            originator_id=originator_id, originator_version=version, topic=topic, state=state
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        state = stored_event.state
+    def _previous(self, originator_id: UUID, version: int) -> str:
+        if version <= 1:
+            return GENESIS
+        head = self.heads.get(originator_id)
+        if head is not None and head[0] == version - 1:
+            return head[1]
+        return self.lookup(originator_id, version - 1) or GENESIS
+
+    def open_state(self, state: bytes) -> bytes:
+        """A stored state decrypted and decompressed, still sealed."""
         if self.cipher:
             state = self.cipher.decrypt(state)
         if self.compressor:
             state = self.compressor.decompress(state)
+        return state
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        _, payload = unseal(self.open_state(stored_event.state))
         cls = resolve_topic(stored_event.topic)
-        data = json.loads(state)
+        data = json.loads(payload)
         data["originator_id"] = stored_event.originator_id
         data["originator_version"] = stored_event.originator_version
         return cls.model_validate(data)
@@ -67,6 +111,16 @@ class StoreLocation:
     def display(self) -> str:
         return redact(self.url)
 
+    @property
+    def is_postgres(self) -> bool:
+        return self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+    def scrub(self, text: str) -> str:
+        """``text`` (a library's message) with the URL's password, if any, replaced."""
+        password = self.env.get("POSTGRES_PASSWORD", "")
+        text = text.replace(self.url, self.display)
+        return text.replace(password, "***") if password else text
+
     def exists(self) -> bool:
         """Whether the store exists (a file store that was never written does not)."""
         return self.sqlite_path is None or self.sqlite_path.exists()
@@ -83,6 +137,10 @@ def redact(url: str) -> str:
     netloc = parts.netloc.rsplit("@", 1)
     userinfo = netloc[0].split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{userinfo}:***@{netloc[1]}"))
+
+
+POSTGRES_TABLE = "positions_events"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def store_from_environment(url: str | None) -> str:
@@ -127,6 +185,18 @@ def _postgres(url: str, shown: str) -> StoreLocation:
         raise StoreError(
             f"malformed store URL {shown!r}: expected postgresql://user@host:port/database"
         )
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"schema"})
+    if unknown:
+        raise StoreError(
+            f"malformed store URL {shown!r}: unknown parameter {unknown[0]!r} (only 'schema')"
+        )
+    schema = query.get("schema", ["public"])[-1]
+    if not _SCHEMA_NAME.match(schema):
+        raise StoreError(
+            f"malformed store URL {shown!r}: a schema name takes lower-case letters, digits "
+            "and '_', starting with a letter or '_'"
+        )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": unquote(dbname),
@@ -134,6 +204,74 @@ def _postgres(url: str, shown: str) -> StoreLocation:
         "POSTGRES_PORT": str(port or 5432),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": schema,
         "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "60",
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "2",
     }
     return StoreLocation(url, env)
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: reach the server before eventsourcing does
+
+
+def postgres_connect(location: StoreLocation) -> psycopg.Connection[Any]:
+    """A direct connection to a PostgreSQL store's database; `StoreError` if it cannot be had."""
+    import psycopg
+
+    env = location.env
+    try:
+        return psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        )
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
+        ) from None
+
+
+@contextmanager
+def postgres_prepared(location: StoreLocation, *, create: bool) -> Iterator[None]:
+    """Check a PostgreSQL store before eventsourcing opens it.
+
+    To create: make the schema and hold an advisory lock while the tables are created, so that
+    several first writers do not race to create them. Otherwise: the events table must exist.
+    """
+    import psycopg
+
+    schema = location.env["POSTGRES_SCHEMA"]
+    conn = postgres_connect(location)
+    try:
+        if create:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"positions:{schema}"])
+            known = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])
+            if known.fetchone() is None:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+        else:
+            found = conn.execute(
+                "SELECT to_regclass(%s)", [f'"{schema}"."{POSTGRES_TABLE}"']
+            ).fetchone()
+            if found is None or found[0] is None:
+                raise StoreError(
+                    f"store {location.display} does not exist (import a scenario first)"
+                )
+        yield
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
+        ) from None
+    finally:
+        conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -3,11 +3,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.stores import BACKENDS, any_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "ukraine-2025-03-13.yaml"
@@ -18,6 +21,9 @@ settings.register_profile(
 )
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(  # HYPOTHESIS_PROFILE=fuzz: a long run of the hostile-input tests
+    "fuzz", max_examples=2_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
@@ -68,3 +74,10 @@ def cli():
 @pytest.fixture
 def store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store that does not exist yet: an SQLite file, or a fresh PostgreSQL schema."""
+    with any_store(request.param, tmp_path) as url:
+        yield url

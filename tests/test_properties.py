@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from positions.application import PositionsApplication
 from positions.errors import ScenarioError
 from positions.scenario import parse_scenario
 from tests.helpers import assert_same_tables, memory_app, tables
+from tests.stores import BACKENDS, any_store
 from tests.strategies import START, codebook, statements
 
 
@@ -108,12 +110,12 @@ def test_stance_as_of_a_date_equals_the_stance_from_only_earlier_statements(
     assert_same_tables(tables(full, as_of), tables(prefix, as_of))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @given(stmts=statements(max_size=8))
-def test_a_store_written_to_an_sqlite_file_and_reopened_gives_the_same_tables(
-    stmts: list[dict[str, Any]],
+def test_a_store_written_to_an_sqlite_file_or_postgresql_and_reopened_gives_the_same_tables(
+    backend: str, stmts: list[dict[str, Any]]
 ) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'store.db'}"
+    with tempfile.TemporaryDirectory() as folder, any_store(backend, Path(folder)) as url:
         written = PositionsApplication.open(url, create=True)
         _import(written, [{**codebook(), "statements": stmts}])
         written.close()

@@ -1,0 +1,155 @@
+"""Tamper evidence: every stored event chains to the previous event of its stream.
+
+An event's stored state is an envelope around the event's JSON payload::
+
+    {"chain":"<64 hex digits>","event":<payload>}
+
+``chain`` is the SHA-256 of the previous event's chain (64 zeros for version 1), the stream id,
+the version, the topic and the payload bytes. Changing, deleting or reordering a stored row
+breaks the chain at that row, and `verify_store` names the stream and version. Stream metadata
+(id, version) stays in the recorder's own columns; it is never mixed into the payload.
+
+What the chain cannot show by itself: that the newest events of a stream were deleted (the
+shorter chain is still intact). The ``head`` digest of a verification summarises every stream's
+last link; a team that records it elsewhere can compare it later (``positions verify
+--expect-head``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+GENESIS = "0" * 64
+_PREFIX = b'{"chain":"'
+_MIDDLE = b'","event":'
+_SUFFIX = b"}"
+_HEAD = len(_PREFIX) + 64 + len(_MIDDLE)
+
+
+def chain_digest(
+    previous: str, originator_id: UUID | str, version: int, topic: str, payload: bytes
+) -> str:
+    """The chain digest of one event, given the digest of the event before it in its stream."""
+    parts = (previous.encode(), str(originator_id).encode(), str(version).encode(), topic.encode())
+    return hashlib.sha256(b"\x00".join((*parts, payload))).hexdigest()
+
+
+def seal(digest: str, payload: bytes) -> bytes:
+    """The stored state: the payload wrapped with its chain digest."""
+    return _PREFIX + digest.encode() + _MIDDLE + payload + _SUFFIX
+
+
+def unseal(state: bytes) -> tuple[str | None, bytes]:
+    """The chain digest and payload of a stored state (no digest: a state stored without one)."""
+    if (
+        len(state) > _HEAD
+        and state.startswith(_PREFIX)
+        and state[_HEAD - len(_MIDDLE) : _HEAD] == _MIDDLE
+        and state.endswith(_SUFFIX)
+    ):
+        digest = state[len(_PREFIX) : len(_PREFIX) + 64].decode("ascii", "replace")
+        return digest, state[_HEAD:-1]
+    return None, state
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """One row of the events table, as read back (state already decrypted/decompressed)."""
+
+    position: int
+    originator_id: UUID
+    version: int
+    topic: str
+    state: bytes
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first place a stream's chain breaks."""
+
+    stream: str
+    version: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.stream}, version {self.version}: {self.problem}"
+
+
+@dataclass
+class Verification:
+    events: int = 0
+    streams: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    head: str = GENESIS
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings
+
+
+def verify_rows(
+    rows: Iterable[StoredRow],
+    names: dict[UUID, str],
+    decode: Callable[[StoredRow], Any] | None = None,
+) -> Verification:
+    """Check every stream's chain: versions 1..n with none missing, in the order they were
+    stored, each digest chaining to the one before, each payload readable by ``decode``."""
+    streams: dict[UUID, list[StoredRow]] = defaultdict(list)
+    result = Verification()
+    for row in rows:
+        streams[row.originator_id].append(row)
+        result.events += 1
+    result.streams = len(streams)
+    heads = hashlib.sha256()
+    for originator_id in sorted(streams, key=str):
+        stream = sorted(streams[originator_id], key=lambda r: r.version)
+        name = names.get(originator_id, f"stream {originator_id}")
+        finding = _check_stream(name, stream, decode)
+        if finding is not None:
+            result.findings.append(finding)
+        last = stream[-1]
+        digest, _ = unseal(last.state)
+        heads.update(f"{originator_id} {last.version} {digest}\n".encode())
+    result.head = heads.hexdigest()
+    result.findings.sort(key=lambda f: (f.stream, f.version))
+    return result
+
+
+def _check_stream(
+    name: str, stream: Sequence[StoredRow], decode: Callable[[StoredRow], Any] | None
+) -> Finding | None:
+    previous = GENESIS
+    position = 0
+    for expected, row in enumerate(stream, start=1):
+        if row.version != expected:
+            missing = expected if row.version > expected else row.version
+            return Finding(name, missing, "is missing (an event was deleted or renumbered)")
+        if row.position < position:
+            return Finding(name, row.version, "was stored after a later version (reordered)")
+        position = row.position
+        digest, payload = unseal(row.state)
+        if digest is None:
+            return Finding(name, row.version, "carries no chain digest (changed or not sealed)")
+        if digest != chain_digest(previous, row.originator_id, row.version, row.topic, payload):
+            return Finding(
+                name,
+                row.version,
+                "was changed or moved (its hash does not chain to the version before it)",
+            )
+        if decode is not None:
+            try:
+                decode(row)
+            except Exception as exc:  # any failure to read it back is a finding
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                return Finding(name, row.version, f"cannot be read back: {first}")
+        previous = digest
+    return None

@@ -1,0 +1,111 @@
+"""The stores a test can run on: an SQLite file, and a fresh schema on the PostgreSQL server.
+
+The PostgreSQL server comes from ``POSITIONS_TEST_POSTGRES`` (``.ci/run`` sets it to
+``postgresql://postgres@127.0.0.1:5432/test``). Without it, or when the server cannot be reached,
+PostgreSQL tests skip with the reason, except in CI (``CI=true``), where they fail.
+Each PostgreSQL test gets its own schema (``?schema=t_<random>``), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+POSTGRES_ENV = "POSITIONS_TEST_POSTGRES"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+@functools.cache
+def postgres_problem() -> str | None:
+    """Why the PostgreSQL tests cannot run, or None when they can."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        return (
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
+    import psycopg
+
+    try:
+        psycopg.connect(base, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL server at {POSTGRES_ENV} is unreachable: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def require_postgres() -> str:
+    """The server's base URL; skip (or, in CI, fail) when there is none."""
+    problem = postgres_problem()
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(problem)
+    return os.environ[POSTGRES_ENV]
+
+
+def connect(base: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(base, autocommit=True)
+
+
+@contextmanager
+def postgres_store() -> Iterator[str]:
+    """A store URL naming a fresh schema, dropped (with everything in it) afterwards."""
+    base = require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    try:
+        yield f"{base}?schema={schema}"
+    finally:
+        with connect(base) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def any_store(backend: str, folder: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'store.db'}"
+    else:
+        with postgres_store() as url:
+            yield url
+
+
+def schema_of(url: str) -> str:
+    return url.rsplit("?schema=", 1)[1]
+
+
+def base_of(url: str) -> str:
+    return url.rsplit("?schema=", 1)[0]
+
+
+def execute(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run SQL directly on a store's events table (named ``EVENTS`` in ``sql``), behind the tool's
+    back; returns the rows a query gives."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            cur = conn.execute(sql.replace("EVENTS", "stored_events").replace("%s", "?"), params)
+            rows = cur.fetchall()
+            conn.commit()
+            return rows
+        finally:
+            conn.close()
+    table = f'"{schema_of(url)}".positions_events'
+    with connect(base_of(url)) as conn:
+        cur = conn.execute(sql.replace("EVENTS", table), params)
+        return cur.fetchall() if cur.description else []
+
+
+def count_events(url: str) -> int:
+    return int(execute(url, "SELECT count(*) FROM EVENTS")[0][0])

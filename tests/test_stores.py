@@ -1,0 +1,121 @@
+"""Both stores through the real entry point: an SQLite file and PostgreSQL (a fresh schema per
+test), the store URL's forms, and a password that never shows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from positions.application import PositionsApplication
+from positions.errors import StoreError
+from tests.conftest import ROOT, SEED, run_cli
+from tests.stores import count_events, execute, postgres_store, require_postgres, schema_of
+
+RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
+
+
+def test_import_then_query_works_on_both_stores(store_url: str) -> None:
+    first = run_cli("--store", store_url, "import", str(SEED))
+    assert (first.code, first.err) == (0, "")
+    assert first.out == (
+        "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (35 events).\n"
+    )
+    again = run_cli("--store", store_url, "import", str(SEED))
+    assert again.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
+    assert count_events(store_url) == 35
+    rows = json.loads(run_cli("--store", store_url, "proposals", "--format", "json").out)
+    assert {r["party"]: r["verdict"] for r in rows}["russia"] == "undecided"
+
+
+def test_a_second_negotiation_and_the_environment_variable_work_on_both_stores(
+    store_url: str,
+) -> None:
+    env = {"POSITIONS_STORE": store_url}
+    assert run_cli("import", str(SEED), env=env).code == 0
+    assert run_cli("import", str(RIVER), env=env).code == 0
+    listed = json.loads(run_cli("negotiations", "--format", "json", env=env).out)
+    assert [(n["negotiation"], n["statements"]) for n in listed] == [
+        ("ukraine-2025", 11),
+        ("river-talks", 8),
+    ]
+
+
+def test_a_bad_file_writes_nothing_on_both_stores(store_url: str, tmp_path) -> None:
+    assert run_cli("--store", store_url, "import", str(SEED)).code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "negotiation: ukraine-2025\nstatements:\n  - {id: x, on: 2025-03-14, by: nobody, position: a}\n"
+    )
+    result = run_cli("--store", store_url, "import", str(bad))
+    assert result.code == 2 and result.err.startswith(f"Error: {bad}:3: statement 'x': ")
+    assert count_events(store_url) == 35
+
+
+def test_querying_a_postgresql_store_that_was_never_written_says_so() -> None:
+    with postgres_store() as url:
+        result = run_cli("--store", url, "compare")
+        assert (result.code, result.out) == (2, "")
+        assert result.err == f"Error: store {url} does not exist (import a scenario first)\n"
+        # nothing was created by asking
+        found = execute(
+            url.rsplit("?", 1)[0] + "?schema=public",
+            "SELECT count(*) FROM pg_namespace WHERE nspname = %s",
+            (schema_of(url),),
+        )
+        assert found == [(0,)]
+
+
+def test_a_postgresql_password_is_never_shown_in_errors() -> None:
+    base = require_postgres()
+    secret = "s3cret-Pa55"
+    with_password = base.replace("postgresql://postgres@", f"postgresql://postgres:{secret}@")
+    assert with_password != base, "POSITIONS_TEST_POSTGRES must name user postgres"
+    shown = base.replace("postgresql://postgres@", "postgresql://postgres:***@")
+    cases = {
+        f"{with_password}?schema=never_written": (
+            f"Error: store {shown}?schema=never_written does not exist (import a scenario first)\n"
+        ),
+        f"{with_password}?schema=Bad": (
+            f"Error: malformed store URL '{shown}?schema=Bad': a schema name takes lower-case "
+            "letters, digits and '_', starting with a letter or '_'\n"
+        ),
+        f"{with_password}?sslmode=disable": (
+            f"Error: malformed store URL '{shown}?sslmode=disable': unknown parameter 'sslmode' "
+            "(only 'schema')\n"
+        ),
+        f"postgresql://analyst:{secret}@127.0.0.1:1/nowhere": (
+            "Error: cannot open store postgresql://analyst:***@127.0.0.1:1/nowhere: connection "
+            'failed: connection to server at "127.0.0.1", port 1 failed: Connection refused\n'
+        ),
+    }
+    for url, message in cases.items():
+        for args in (["compare"], ["import", str(SEED)]):
+            if args[0] == "import" and "never_written" in url:
+                continue
+            result = run_cli("--store", url, *args)
+            assert (result.code, result.out, result.err) == (2, "", message), (url, args)
+            assert secret not in result.err + result.out
+    missing_db = base.rsplit("/", 1)[0].replace(
+        "postgresql://postgres@", f"postgresql://postgres:{secret}@"
+    )
+    result = run_cli("--store", f"{missing_db}/no_such_database", "compare")
+    assert result.code == 2
+    assert secret not in result.err and "Traceback" not in result.err
+    assert result.err.startswith("Error: cannot open store postgresql://postgres:***@")
+    assert result.err.endswith('database "no_such_database" does not exist\n')
+
+
+def test_a_password_in_a_library_message_is_replaced() -> None:
+    from positions.persistence import parse_store_url
+
+    location = parse_store_url("postgresql://u:hunter2@db.example:5432/record")
+    assert location.scrub(
+        "failed for u:hunter2 at postgresql://u:hunter2@db.example:5432/record"
+    ) == ("failed for u:*** at postgresql://u:***@db.example:5432/record")
+    assert location.env["POSTGRES_SCHEMA"] == "public"
+
+
+def test_opening_a_missing_postgresql_store_for_reading_is_a_store_error() -> None:
+    with postgres_store() as url, pytest.raises(StoreError, match="does not exist"):
+        PositionsApplication.open(url)
