@@ -35,6 +35,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 TermValue = str | int | float | bool
 
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+"""A BCP 47 language tag such as ``ru`` or ``uk`` (lower-case primary subtag)."""
+
 
 class Record(BaseModel):
     """Base of every value type: immutable, and unknown fields are errors."""
@@ -185,6 +188,8 @@ class StatedOn(Record):
 
     @model_validator(mode="after")
     def _in_range(self) -> Self:
+        if self.before is not None and self.day != self.before - timedelta(days=1):
+            raise ValueError("give either a date or 'before' a date, not both")
         if not date(1800, 1, 1) <= self.day <= date(2200, 12, 31):
             raise ValueError(
                 f"date {self.day.isoformat()} is out of range (1800-01-01 to 2200-12-31)"
@@ -219,6 +224,11 @@ class Proposal(Record):
     title: Text | None = None
     quote: Text | None = None
     sources: tuple[Source, ...] = ()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
 
 
 class Development(Record):

@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from positions.codebook import (
     NONCOMMITTAL,
+    Attribution,
     Correction,
     Salience,
     Development,
@@ -299,6 +300,40 @@ class _Planner:
                 for located in getattr(scenario, kind):
                     self._define(kind, located, checks[kind])
         self._statements([st for s in scenarios for st in s.statements])
+        self._corrections([c for s in scenarios for c in s.corrections])
+
+    def _corrections(self, located: list[Located]) -> None:
+        if not located or any(p for p in self.problems):
+            return
+        records: dict[str, PartyRecord] = {}
+        for party, record in self.records.items():
+            records[party] = PartyRecord(
+                self.slug, party, record.version, dict(record.statements), list(record.corrections)
+            )
+        for event in self.events:
+            if isinstance(event, StatementRecorded | StatementClarified | StatementRetracted):
+                party = event.statement.party
+                records.setdefault(party, PartyRecord(self.slug, party))
+                records[party].statements[event.statement.id] = event.statement
+        for item in located:
+            correction: Correction = item.value
+            for record in records.values():
+                record.version = self._record_versions.get(record.party, record.version)
+            home = next((r for r in records.values() if correction.statement in r.statements), None)
+            if home is not None and correction in home.corrections:
+                continue
+            try:
+                event = plan_correction(self.state, records, correction, self.now)
+            except (QueryError, NotFoundError) as exc:
+                self.problems.append(
+                    item.origin.problem(f"correction of '{correction.statement}': {exc}")
+                )
+                continue
+            assert home is not None
+            home.corrections.append(correction)
+            self._record_versions[home.party] = event.originator_version
+            self.events.append(event)
+            self.definitions_added += 1
 
     def _title(self, scenarios: list[Scenario]) -> None:
         titled = [s for s in scenarios if s.title is not None]
@@ -403,7 +438,13 @@ class _Planner:
                 origin.problem(_unknown("issue", proposal.issue, self.state.issues), "issue")
             )
         elif proposal.position not in issue.labels:
-            self.problems.append(origin.problem(_off_scale(proposal.position, issue), "position"))
+            self.problems.append(
+                origin.problem(
+                    f"'{proposal.position}' is not a point on the scale of issue '{issue.id}' "
+                    f"(a proposal takes one of: {', '.join(issue.labels)})",
+                    "position",
+                )
+            )
 
     # -- statements
 
@@ -606,8 +647,19 @@ class _StatementResolver:
                 and s.position not in issue_def.labels
             ):
                 errors.append(o.problem(_off_scale(s.position, issue_def), "position"))
-        if s.terms and s.position is None and s.verdict is None:
+        if s.terms and s.position is None and s.verdict is None and s.clarifies is None:
             errors.append(o.problem("'terms' qualify a 'position' or a 'verdict'", "terms"))
+        if s.conditions and s.position is None and s.verdict is None and s.clarifies is None:
+            errors.append(
+                o.problem("'conditions' qualify a 'position' or a 'verdict'", "conditions")
+            )
+        if s.attribution is Attribution.CLAIM and about is None:
+            errors.append(
+                o.problem(
+                    "attribution 'claim' needs 'about': the party the claim is about",
+                    "attribution",
+                )
+            )
 
         if about is not None and s.clarifies is None:
             if about not in state.parties:
@@ -660,6 +712,7 @@ class _StatementResolver:
                 channel=s.channel,
                 notes=s.notes,
                 salience=s.salience,
+                hypothetical=s.hypothetical,
             )
         except ValueError as exc:
             self.planner.problems.append(o.problem(str(exc).splitlines()[0]))

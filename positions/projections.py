@@ -12,9 +12,16 @@ from typing import Any
 
 import polars as pl
 
-from positions.codebook import Source, StatedOn
-from positions.errors import NotFoundError
-from positions.analysis import Shift, shifts
+from positions.codebook import NONCOMMITTAL, Source, StatedOn
+from positions.errors import NotFoundError, QueryError
+from positions.analysis import (
+    Shift,
+    classify,
+    nearest_label,
+    own_steps,
+    shifts,
+    weighted_median,
+)
 from positions.timeline import (
     CorrectionRecord,
     NegotiationRecord,
@@ -424,3 +431,322 @@ class Query:
 def _terms_text(terms: str) -> str:
     values = json.loads(terms)
     return "(" + ", ".join(f"{k}: {v}" for k, v in values.items()) + ")"
+
+
+GAPS_SCHEMA: dict[str, Any] = {
+    "issue": pl.String,
+    "holders": pl.Int64,
+    "min_rank": pl.Int64,
+    "max_rank": pl.Int64,
+    "spread": pl.Int64,
+    "shared": pl.String,
+    "proposals": pl.String,
+}
+
+PAIRS_SCHEMA: dict[str, Any] = {
+    "issue": pl.String,
+    "party": pl.String,
+    "other": pl.String,
+    "position": pl.String,
+    "other_position": pl.String,
+    "distance": pl.Int64,
+}
+
+OUTLOOK_SCHEMA: dict[str, Any] = {
+    "issue": pl.String,
+    "weighted_mean": pl.Float64,
+    "mean_position": pl.String,
+    "weighted_median": pl.Float64,
+    "median_position": pl.String,
+    "included": pl.String,
+    "excluded": pl.String,
+}
+
+DIFF_SCHEMA: dict[str, Any] = {
+    "party": pl.String,
+    "issue": pl.String,
+    "from_position": pl.String,
+    "from_rank": pl.Int64,
+    "to_position": pl.String,
+    "to_rank": pl.Int64,
+    "shift": pl.String,
+    "shift_ranks": pl.Int64,
+    "statements": pl.String,
+}
+
+EXPLAIN_SCHEMA: dict[str, Any] = {
+    "step": pl.Int64,
+    "stated_on": pl.String,
+    "kind": pl.String,
+    "statement_id": pl.String,
+    "speaker": pl.String,
+    "position": pl.String,
+    "verdict": pl.String,
+    "effect": pl.String,
+    "rule": pl.String,
+    "quote": pl.String,
+    "sources": pl.String,
+    "recorded_at": pl.String,
+}
+
+
+class Analysis(Query):
+    """The analyst's questions beyond the current stance: gaps, outlook, diff, explain."""
+
+    def _own_ranks(self, as_of: date | None, issue: str) -> dict[str, tuple[str, int]]:
+        frame = self.stance(as_of, issue=issue)
+        return {
+            r["party"]: (r["position"], r["rank"])
+            for r in frame.iter_rows(named=True)
+            if r["rank"] is not None
+        }
+
+    def gaps(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
+        """Per issue: who holds a position, the spread, shared positions, proposals' standing."""
+        self.check_issue(issue)
+        verdicts = self.proposals(as_of)
+        rows = []
+        for i in self.negotiation.issues:
+            if issue is not None and i != issue:
+                continue
+            held = self._own_ranks(as_of, i)
+            ranks = [rank for _, rank in held.values()]
+            groups: dict[str, list[str]] = {}
+            for party, (position, _) in held.items():
+                groups.setdefault(position, []).append(party)
+            shared = "; ".join(
+                f"{position}: {', '.join(parties)}"
+                for position, parties in groups.items()
+                if len(parties) > 1
+            )
+            standing = []
+            for proposal in dict.fromkeys(verdicts.filter(pl.col("issue") == i)["proposal"]):
+                answers = verdicts.filter(pl.col("proposal") == proposal)
+                refusing = [
+                    f"{r['party']} ({r['verdict'] or 'no verdict'})"
+                    for r in answers.iter_rows(named=True)
+                    if r["verdict"] != "accept"
+                ]
+                standing.append(
+                    f"{proposal}: accepted by all"
+                    if not refusing
+                    else f"{proposal}: not accepted by {', '.join(refusing)}"
+                )
+            rows.append(
+                {
+                    "issue": i,
+                    "holders": len(held),
+                    "min_rank": min(ranks) if ranks else None,
+                    "max_rank": max(ranks) if ranks else None,
+                    "spread": max(ranks) - min(ranks) if ranks else None,
+                    "shared": shared or None,
+                    "proposals": "; ".join(standing) or None,
+                }
+            )
+        return pl.DataFrame(rows, schema=GAPS_SCHEMA)
+
+    def gap_pairs(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
+        """Per issue, the rank distance between every two parties that hold a position."""
+        self.check_issue(issue)
+        rows = []
+        for i in self.negotiation.issues:
+            if issue is not None and i != issue:
+                continue
+            held = self._own_ranks(as_of, i)
+            for party, (position, rank) in held.items():
+                for other, (other_position, other_rank) in held.items():
+                    if other != party:
+                        rows.append(
+                            {
+                                "issue": i,
+                                "party": party,
+                                "other": other,
+                                "position": position,
+                                "other_position": other_position,
+                                "distance": abs(rank - other_rank),
+                            }
+                        )
+        return pl.DataFrame(rows, schema=PAIRS_SCHEMA)
+
+    def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
+        """The latest salience given by a statement in force, else the declared one (rule R12)."""
+        value: float | None = None
+        for step in in_force(self.timeline, as_of or FOREVER):
+            statement = step.statement
+            if (
+                statement is not None
+                and step.party == party
+                and step.issue == issue
+                and step.claimed_by is None
+                and statement.salience is not None
+            ):
+                value = statement.salience
+        if value is None:
+            declared = self.negotiation.salience.get((party, issue))
+            value = declared.value if declared is not None else None
+        return value
+
+    def outlook(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
+        """The compromise model's weighted mean and the weighted median, per issue."""
+        self.check_issue(issue)
+        rows = []
+        for i, definition in self.negotiation.issues.items():
+            if issue is not None and i != issue:
+                continue
+            held = self._own_ranks(as_of, i)
+            points: list[tuple[float, float]] = []
+            included, excluded = [], []
+            for party, record in self.negotiation.parties.items():
+                salience = self.salience(party, i, as_of)
+                missing = [
+                    what
+                    for what, value in (
+                        ("position", held.get(party)),
+                        ("capability", record.capability),
+                        ("salience", salience),
+                    )
+                    if value is None
+                ]
+                if missing:
+                    excluded.append(f"{party} (no {', no '.join(missing)})")
+                    continue
+                assert record.capability is not None and salience is not None
+                weight = float(record.capability) * float(salience)
+                points.append((float(held[party][1]), weight))
+                included.append(f"{party} (weight {weight:g})")
+            total = sum(w for _, w in points)
+            mean = sum(r * w for r, w in points) / total if total > 0 else None
+            median = weighted_median(points)
+            rows.append(
+                {
+                    "issue": i,
+                    "weighted_mean": round(mean, 4) if mean is not None else None,
+                    "mean_position": nearest_label(definition, mean),
+                    "weighted_median": median,
+                    "median_position": nearest_label(definition, median),
+                    "included": "; ".join(included) or None,
+                    "excluded": "; ".join(excluded) or None,
+                }
+            )
+        return pl.DataFrame(rows, schema=OUTLOOK_SCHEMA)
+
+    def diff(self, start: date, end: date) -> pl.DataFrame:
+        """Each party and issue whose effective position changed between two dates."""
+        if start > end:
+            raise QueryError(f"FROM ({start}) is after TO ({end})")
+        before = self.stance(start)
+        after = self.stance(end)
+        rows = []
+        for old, new in zip(before.iter_rows(named=True), after.iter_rows(named=True), strict=True):
+            if (old["position"], old["terms"]) == (new["position"], new["terms"]):
+                continue
+            party, issue = new["party"], new["issue"]
+            between = [
+                s.source_id
+                for s in own_steps(self.timeline, party, issue)
+                if start < s.on.day <= end
+            ]
+            if old["rank"] is not None and new["rank"] is not None:
+                shift = classify(self.timeline, party, issue, end, old["rank"], new["rank"])
+                ranks = new["rank"] - old["rank"]
+            else:
+                if new["position"] == NONCOMMITTAL:
+                    shift = NONCOMMITTAL
+                elif new["position"] is None:
+                    shift = "withdrawn"
+                else:
+                    shift = "new"
+                ranks = None
+            rows.append(
+                {
+                    "party": party,
+                    "issue": issue,
+                    "from_position": old["position"],
+                    "from_rank": old["rank"],
+                    "to_position": new["position"],
+                    "to_rank": new["rank"],
+                    "shift": shift,
+                    "shift_ranks": ranks,
+                    "statements": ", ".join(between) or None,
+                }
+            )
+        return pl.DataFrame(rows, schema=DIFF_SCHEMA)
+
+    def explain(self, party: str, issue: str, as_of: date | None = None) -> pl.DataFrame:
+        """The chain of statements, clarifications, retractions and corrections behind a stance,
+        each with the rule of docs/codebook.md that decided its effect."""
+        self.check_party(party)
+        self.check_issue(issue)
+        if party is None or issue is None:
+            raise QueryError("explain needs a party and an issue")
+        limit = as_of or FOREVER
+        steps = [s for s in own_steps(self.timeline, party, issue) if s.on.day <= limit]
+        final = effective_position([s for s in steps if s.counts(limit)])
+        fixes = {}
+        for fix in self.record.corrections:
+            fixes.setdefault(fix.after.id, []).append(fix)
+        rows: list[dict[str, Any]] = []
+        for step in steps:
+            statement = step.statement
+            kind = str(statement.kind) if statement is not None else "proposal"
+            effect, rule = self._effect(step, final, limit)
+            rows.append(
+                {
+                    "stated_on": _stated(step.on),
+                    "kind": kind,
+                    "statement_id": step.source_id,
+                    "speaker": _speaker(self.timeline, step),
+                    "position": step.position,
+                    "verdict": str(step.verdict) if step.verdict else None,
+                    "effect": effect,
+                    "rule": rule,
+                    "quote": _quote(step),
+                    "sources": _sources(
+                        statement.sources
+                        if statement is not None
+                        else (step.tabled.sources if step.tabled else ())
+                    ),
+                    "recorded_at": self._recorded(step),
+                }
+            )
+            for fix in fixes.get(step.source_id, []):
+                changes = ", ".join(
+                    f"{k}: {getattr(fix.before, k)} → {v}"
+                    for k, v in fix.correction.changes().items()
+                )
+                rows.append(
+                    {
+                        "stated_on": _stated(fix.after.on),
+                        "kind": "correction",
+                        "statement_id": step.source_id,
+                        "effect": f"correction {fix.number} ({changes}): {fix.correction.reason}",
+                        "rule": "R10",
+                        "recorded_at": fix.recorded_at.isoformat(),
+                    }
+                )
+        for n, row in enumerate(rows, start=1):
+            row["step"] = n
+        return pl.DataFrame(rows, schema=EXPLAIN_SCHEMA)
+
+    def _effect(self, step: Step, final: Step | None, limit: date) -> tuple[str, str]:
+        statement = step.statement
+        ended = step.ended_on is not None and step.ended_on.day <= limit
+        if step is final:
+            if step.tabled is not None:
+                return "sets the stance: tabling a proposal states the proposer's position", "R7"
+            if step.position == NONCOMMITTAL:
+                return "sets the stance: nothing on the scale was said", "R6"
+            if statement is not None and statement.kind.value == "clarification":
+                return "sets the stance: carries the clarified coding", "R3, R5"
+            return "sets the stance: the latest position in force", "R5"
+        if statement is not None and statement.kind.value == "retraction":
+            return f"ends '{statement.retracts}' from {step.on}", "R4"
+        if ended:
+            return f"{step.ended_how} by '{step.ended_by}' on {step.ended_on}", (
+                "R4" if step.ended_how == "retracted" else "R3"
+            )
+        if step.position is None:
+            return "gives no position on the scale (a verdict only)", "R8"
+        if step.position == NONCOMMITTAL:
+            return "noncommittal: leaves the earlier position standing", "R6"
+        return "superseded by a later position", "R5"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from positions.codebook import (
     Attribution,
     Confidence,
+    Correction,
     Development,
     Issue,
     Party,
@@ -35,6 +36,7 @@ from positions.codebook import (
     Verdict,
     Weight,
 )
+from positions.codebook import Language
 from positions.errors import Origin, Problem, ScenarioError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -65,12 +67,13 @@ class StatementInput(_Input):
     about: Slug | None = None
     quote: Text | None = None
     quote_original: Text | None = None
-    language: str | None = None
+    language: Language | None = None
     sources: tuple[Source, ...] = ()
     confidence: Confidence = Confidence.HIGH
     channel: Text | None = None
     notes: Text | None = None
     salience: Weight | None = None
+    hypothetical: bool = False
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -112,6 +115,7 @@ class ScenarioFile(_Input):
     statements: tuple[StatementInput, ...] = ()
     developments: tuple[DevelopmentInput, ...] = ()
     salience: tuple[Salience, ...] = ()
+    corrections: tuple[Correction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class Scenario:
     statements: tuple[Located, ...]
     developments: tuple[Located, ...]
     salience: tuple[Located, ...] = ()
+    corrections: tuple[Located, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,11 +216,23 @@ def _strict_resolvers() -> None:
         resolvers[first] = [
             (tag, rx)
             for tag, rx in entries
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+            if tag
+            not in (
+                "tag:yaml.org,2002:bool",
+                "tag:yaml.org,2002:timestamp",
+                "tag:yaml.org,2002:int",
+                "tag:yaml.org,2002:float",
+            )
         ]
     _StrictLoader.yaml_implicit_resolvers = resolvers
     booleans = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
     _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", booleans, list("tTfF"))
+    integers = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+    _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", integers, list("-+0123456789"))
+    floats = re.compile(
+        r"^[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*(?:[eE][-+]?[0-9]+)?|(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+)$"
+    )
+    _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", floats, list("-+0123456789"))
 
 
 _strict_resolvers()
@@ -377,16 +394,27 @@ def parse_scenario(text: str, name: str) -> Scenario:
             name, raw, "developments", tuple(d.to_development() for d in model.developments)
         ),
         salience=_located(name, raw, "salience", model.salience),
+        corrections=_located(name, raw, "corrections", model.corrections),
     )
 
 
-def read_scenarios(paths: Iterable[Path]) -> list[Scenario]:
+def hypothetical(scenario: Scenario) -> Scenario:
+    """The scenario with every statement marked hypothetical (for what-if replays)."""
+    marked = tuple(
+        Located(item.value.model_copy(update={"hypothetical": True}), item.origin)
+        for item in scenario.statements
+    )
+    return replace(scenario, statements=marked)
+
+
+def read_scenarios(paths: Iterable[Path], *, what_if: bool = False) -> list[Scenario]:
     """Read every file, collecting the problems of all of them before raising."""
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
     for path in paths:
         try:
-            scenarios.append(read_scenario(path))
+            scenario = read_scenario(path)
+            scenarios.append(hypothetical(scenario) if what_if else scenario)
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:

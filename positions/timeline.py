@@ -159,6 +159,22 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
         if current is None or _key(statement, depth) < _key(current, depth):
             ends[target] = statement
 
+    # A retraction also ends what clarified its target: the clarification restated it.
+    clarified_by: dict[str, list[str]] = {}
+    for statement in statements.values():
+        if statement.kind is Kind.CLARIFICATION and statement.clarifies in statements:
+            clarified_by.setdefault(statement.clarifies, []).append(statement.id)
+    for statement in sorted(statements.values(), key=lambda s: _key(s, depth)):
+        if statement.kind is not Kind.RETRACTION or statement.retracts not in statements:
+            continue
+        pending = list(clarified_by.get(statement.retracts, []))
+        while pending:
+            sid = pending.pop()
+            current = ends.get(sid)
+            if current is None or _key(statement, depth) < _key(current, depth):
+                ends[sid] = statement
+            pending.extend(clarified_by.get(sid, []))
+
     coding: dict[str, Step] = {}
 
     def step_of(sid: str) -> Step:
@@ -210,7 +226,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
     for proposal in record.negotiation.proposals.values():
         steps.append(
             Step(
-                key=(*proposal.on.sort_key(), 0, f"proposal:{proposal.id}"),
+                key=(*proposal.on.sort_key(), -1, proposal.id),
                 on=proposal.on,
                 party=proposal.by,
                 claimed_by=None,
