@@ -271,10 +271,53 @@ def replay(files: tuple[Path, ...], as_of: str | None, negotiation: str | None, 
     _emit(query.compare(day), fmt, "compare", _as_of_title("Positions", day))
 
 
+@cli.command()
+@click.option(
+    "--expect-head",
+    metavar="DIGEST",
+    help="Also fail unless the store's head digest (printed by an earlier verify) is this one.",
+)
+@click.pass_context
+def verify(ctx: click.Context, expect_head: str | None) -> None:
+    """Check every stream's hash chain; exit 1 naming each stream and version that was changed,
+    deleted or reordered behind the tool's back.
+
+    When the record is intact, one line tells how many events and streams were read and the
+    store's head digest; keep it, and --expect-head later shows whether the newest events of a
+    stream were deleted (which a chain alone cannot show).
+
+    \b
+    Example:
+      positions verify
+    """
+    from positions.integrity import verify_store
+
+    result = verify_store(_open(ctx))
+    for finding in result.findings:
+        click.echo(f"Tampered: {finding}")
+    if expect_head is not None and expect_head != result.head:
+        click.echo(
+            f"Tampered: the store's head is {result.head}, not {expect_head} "
+            "(events were added since, or the newest ones were deleted)"
+        )
+    if result.findings or (expect_head is not None and expect_head != result.head):
+        click.echo(
+            f"Verification failed: {len(result.findings)} of {result.streams} stream(s) broken "
+            f"({result.events} events read)."
+        )
+        ctx.exit(1)
+    click.echo(
+        f"Verified {result.events} events in {result.streams} streams: every hash chain is "
+        f"intact (head {result.head})."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0, or 2 for any error)."""
     try:
-        cli.main(args=argv, prog_name="positions", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="positions", standalone_mode=False)
+        if isinstance(status, int) and status:  # a command's ctx.exit(status)
+            return status
     except PositionsError as exc:
         for line in exc.lines():
             click.echo(f"Error: {line}", err=True)

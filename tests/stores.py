@@ -109,3 +109,31 @@ def execute(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any,
 
 def count_events(url: str) -> int:
     return int(execute(url, "SELECT count(*) FROM EVENTS")[0][0])
+
+
+def rows(url: str) -> list[tuple[Any, str, int, bytes]]:
+    """Every row of a store's events table in the order it was stored:
+    (row key, stream id as 32 hex digits, version, state)."""
+    key = "rowid" if url.startswith("sqlite:") else "notification_id"
+    found = execute(
+        url, f"SELECT {key}, originator_id, originator_version, state FROM EVENTS ORDER BY {key}"
+    )
+    return [(k, str(o).replace("-", ""), int(v), bytes(s)) for k, o, v, s in found]
+
+
+def update_row(
+    url: str, key: Any, *, state: bytes | None = None, version: int | None = None
+) -> None:
+    """Change one row behind the tool's back."""
+    column = "rowid" if url.startswith("sqlite:") else "notification_id"
+    if state is not None:
+        execute(url, f"UPDATE EVENTS SET state = %s WHERE {column} = %s", (state, key))
+    if version is not None:
+        execute(
+            url, f"UPDATE EVENTS SET originator_version = %s WHERE {column} = %s", (version, key)
+        )
+
+
+def delete_row(url: str, key: Any) -> None:
+    column = "rowid" if url.startswith("sqlite:") else "notification_id"
+    execute(url, f"DELETE FROM EVENTS WHERE {column} = %s", (key,))

@@ -90,7 +90,7 @@ def test_a_postgresql_password_is_never_shown_in_errors() -> None:
         ),
     }
     for url, message in cases.items():
-        for args in (["compare"], ["import", str(SEED)]):
+        for args in (["compare"], ["import", str(SEED)], ["verify"]):
             if args[0] == "import" and "never_written" in url:
                 continue
             result = run_cli("--store", url, *args)
