@@ -14,12 +14,14 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
 
+from positions.codebook import Correction
 from positions.domain import (
     Index,
     Negotiation,
     PartyRecord,
     index_id,
     negotiation_id,
+    plan_correction,
     plan_import,
     project_index,
     project_negotiation,
@@ -188,16 +190,37 @@ class PositionsApplication(Application[Any]):
             )
         return known[0]
 
-    def get_record(self, negotiation: str) -> NegotiationRecord:
-        """Every event of a negotiation: its codebook stream and each party's record."""
+    def get_record(self, negotiation: str, known_at: datetime | None = None) -> NegotiationRecord:
+        """A negotiation as recorded, or as the record stood at ``known_at``: its codebook
+        stream and each party's record."""
         codebook = self._events(negotiation_id(negotiation))
         state = project_negotiation(codebook)
         if state is None:
             raise NotFoundError(f"unknown negotiation '{negotiation}'")
+        if known_at is not None and (not codebook or codebook[0].timestamp > known_at):
+            raise NotFoundError(
+                f"negotiation '{negotiation}' was not yet recorded at {known_at.isoformat()}"
+            )
         statements: list[DomainEvent] = []
         for party in state.parties:
             statements.extend(self._events(record_id(negotiation, party)))
-        return NegotiationRecord.from_events(codebook, statements)
+        return NegotiationRecord.from_events(codebook, statements, known_at)
+
+    def correct(
+        self, negotiation: str, correction: Correction, now: datetime | None = None
+    ) -> DomainEvent:
+        """Record a correction of a statement's coding; the statement's own event stays."""
+        state = self._negotiation(negotiation)
+        if state is None:
+            raise NotFoundError(f"unknown negotiation '{negotiation}'")
+        records = {}
+        for party in state.parties:
+            record = self._party_record(negotiation, party)
+            if record is not None:
+                records[party] = record
+        event = plan_correction(state, records, correction, now or datetime.now(UTC))
+        self._save([event])
+        return event
 
     def get_all_events(self) -> list[DomainEvent]:
         """Every stored event, in the order of the notification log."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from positions.errors import PositionsError, QueryError
 
 if TYPE_CHECKING:
     from positions.application import PositionsApplication
-    from positions.projections import Query
+    from positions.projections import Analysis
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -28,6 +28,24 @@ def parse_date(value: str | None, option: str = "--as-of") -> date | None:
         raise QueryError(f"{option}: {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
+def parse_known_at(value: str | None) -> datetime | None:
+    """A recording time: an ISO 8601 timestamp (UTC unless it says otherwise), or a date,
+    meaning the end of that day in UTC."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day, time.max, tzinfo=UTC)
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        raise QueryError(
+            f"--known-at: {value!r} is not a timestamp (expected YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
+        ) from None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
 def _open(ctx: click.Context, create: bool = False) -> PositionsApplication:
     from positions.application import PositionsApplication
     from positions.persistence import store_from_environment
@@ -35,10 +53,13 @@ def _open(ctx: click.Context, create: bool = False) -> PositionsApplication:
     return PositionsApplication.open(store_from_environment(ctx.obj["store"]), create=create)
 
 
-def _query(app: PositionsApplication, negotiation: str | None) -> Query:
-    from positions.projections import Query
+def _query(
+    app: PositionsApplication, negotiation: str | None, known_at: str | None = None
+) -> Analysis:
+    from positions.projections import Analysis
 
-    return Query(app.get_record(app.resolve_negotiation(negotiation)))
+    stamp = parse_known_at(known_at)
+    return Analysis(app.get_record(app.resolve_negotiation(negotiation), known_at=stamp))
 
 
 def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
@@ -47,8 +68,9 @@ def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
     click.echo(render(frame, fmt, view, title), nl=False)
 
 
-def _as_of_title(what: str, as_of: date | None) -> str:
-    return f"{what} as of {as_of.isoformat()}" if as_of else what
+def _as_of_title(what: str, as_of: date | None, known_at: str | None = None) -> str:
+    title = f"{what} as of {as_of.isoformat()}" if as_of else what
+    return f"{title}, as recorded at {known_at}" if known_at else title
 
 
 format_option = click.option(
@@ -61,6 +83,13 @@ format_option = click.option(
 )
 as_of_option = click.option(
     "--as-of", "as_of", metavar="DATE", help="Only statements made by this date (YYYY-MM-DD)."
+)
+known_at_option = click.option(
+    "--known-at",
+    "known_at",
+    metavar="TIMESTAMP",
+    help="Answer from the record as it stood at this recording time (ISO 8601; a date means "
+    "the end of that day, UTC).",
 )
 negotiation_option = click.option(
     "--negotiation",
@@ -127,6 +156,7 @@ def import_(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @click.option("--party", metavar="P", help="Only this party.")
 @click.option("--issue", metavar="I", help="Only this issue.")
 @click.option("--claims", is_flag=True, help="Also show positions claimed for a party by others.")
+@known_at_option
 @negotiation_option
 @format_option
 @click.pass_context
@@ -136,6 +166,7 @@ def stance(
     party: str | None,
     issue: str | None,
     claims: bool,
+    known_at: str | None,
     negotiation: str | None,
     fmt: str,
 ) -> None:
@@ -146,15 +177,16 @@ def stance(
       positions stance --party russia --as-of 2025-03-12 --format json
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
+    query = _query(_open(ctx), negotiation, known_at)
     frame = query.stance(day, party=party, issue=issue, claims=claims)
-    _emit(frame, fmt, "stance", _as_of_title("Stance", day))
+    _emit(frame, fmt, "stance", _as_of_title("Stance", day, known_at))
 
 
 @cli.command()
 @click.option("--party", metavar="P", help="Only statements by or about this party.")
 @click.option("--issue", metavar="I", help="Only this issue.")
 @as_of_option
+@known_at_option
 @negotiation_option
 @format_option
 @click.pass_context
@@ -163,6 +195,7 @@ def history(
     party: str | None,
     issue: str | None,
     as_of: str | None,
+    known_at: str | None,
     negotiation: str | None,
     fmt: str,
 ) -> None:
@@ -175,16 +208,20 @@ def history(
       positions history --party russia --issue ceasefire
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
-    _emit(query.history(party=party, issue=issue, as_of=day), fmt, "history", "History")
+    query = _query(_open(ctx), negotiation, known_at)
+    frame = query.history(party=party, issue=issue, as_of=day)
+    _emit(frame, fmt, "history", _as_of_title("History", day, known_at))
 
 
 @cli.command()
 @as_of_option
+@known_at_option
 @negotiation_option
 @format_option
 @click.pass_context
-def compare(ctx: click.Context, as_of: str | None, negotiation: str | None, fmt: str) -> None:
+def compare(
+    ctx: click.Context, as_of: str | None, known_at: str | None, negotiation: str | None, fmt: str
+) -> None:
     """Issues × parties: each cell the position (and terms), claimed positions marked.
 
     \b
@@ -192,16 +229,19 @@ def compare(ctx: click.Context, as_of: str | None, negotiation: str | None, fmt:
       positions compare --as-of 2025-03-13 --format markdown
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
-    _emit(query.compare(day), fmt, "compare", _as_of_title("Positions", day))
+    query = _query(_open(ctx), negotiation, known_at)
+    _emit(query.compare(day), fmt, "compare", _as_of_title("Positions", day, known_at))
 
 
 @cli.command()
 @as_of_option
+@known_at_option
 @negotiation_option
 @format_option
 @click.pass_context
-def proposals(ctx: click.Context, as_of: str | None, negotiation: str | None, fmt: str) -> None:
+def proposals(
+    ctx: click.Context, as_of: str | None, known_at: str | None, negotiation: str | None, fmt: str
+) -> None:
     """Proposals × parties with each party's verdict.
 
     \b
@@ -209,8 +249,9 @@ def proposals(ctx: click.Context, as_of: str | None, negotiation: str | None, fm
       positions proposals --as-of 2025-03-12
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
-    _emit(query.proposals(day), fmt, "proposals", _as_of_title("Verdicts on proposals", day))
+    query = _query(_open(ctx), negotiation, known_at)
+    frame = query.proposals(day)
+    _emit(frame, fmt, "proposals", _as_of_title("Verdicts on proposals", day, known_at))
 
 
 @cli.command()
@@ -250,25 +291,57 @@ def negotiations(ctx: click.Context, fmt: str) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--what-if",
+    "what_if",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Hypothetical statements to layer on the others (repeat for several files).",
+)
 @as_of_option
 @negotiation_option
 @format_option
-def replay(files: tuple[Path, ...], as_of: str | None, negotiation: str | None, fmt: str) -> None:
+def replay(
+    files: tuple[Path, ...],
+    what_if: tuple[Path, ...],
+    as_of: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
     """Import scenario files into a fresh in-memory store and print the comparison table.
 
-    Nothing is written anywhere: this is how a sequence of statements is tried out.
+    Nothing is written anywhere: this is how a sequence of statements is tried out. With
+    --what-if, the hypothetical statements are layered on the others, every cell they set is
+    marked [what-if], and the table is compared with the one without them.
 
     \b
     Example:
       positions replay fixtures/ukraine-2025-03-13.yaml --as-of 2025-03-12
+      positions replay fixtures/ukraine-2025-03-13.yaml --what-if russia-accepts.yaml
     """
     from positions.application import PositionsApplication
+    from positions.projections import what_if as layer
+    from positions.scenario import read_scenarios
 
     day = parse_date(as_of)
-    app = PositionsApplication.open("memory://")
-    app.import_files(files)
-    query = _query(app, negotiation)
-    _emit(query.compare(day), fmt, "compare", _as_of_title("Positions", day))
+    base_scenarios = read_scenarios(files)
+    hypothetical = read_scenarios(what_if, what_if=True)
+    base = PositionsApplication.open("memory://")
+    base.import_scenarios(base_scenarios)
+    base_query = _query(base, negotiation)
+    if not what_if:
+        _emit(base_query.compare(day), fmt, "compare", _as_of_title("Positions", day))
+        return
+    layered = PositionsApplication.open("memory://")
+    layered.import_scenarios([*base_scenarios, *hypothetical])
+    frame = layer(base_query, _query(layered, negotiation), day)
+    _emit(frame, fmt, "compare", _as_of_title("Positions with what-if statements", day))
+    if fmt in ("table", "markdown"):
+        changed = frame.filter(frame["changed"]).select(
+            "issue", "party", frame["base_cell"].alias("base"), frame["cell"].alias("what-if")
+        )
+        _emit(changed, fmt, "changes", "Changes against the base")
 
 
 @cli.command()
@@ -310,6 +383,326 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
         f"Verified {result.events} events in {result.streams} streams: every hash chain is "
         f"intact (head {result.head})."
     )
+
+
+@cli.command()
+@click.argument("statement_id", metavar="STATEMENT_ID")
+@click.option("--position", metavar="P", help="The corrected position (or noncommittal).")
+@click.option(
+    "--verdict",
+    type=click.Choice(["accept", "accept_with_conditions", "undecided", "reject"]),
+    help="The corrected verdict on the statement's proposal.",
+)
+@click.option("--issue", metavar="I", help="The corrected issue.")
+@click.option(
+    "--on", "on", metavar="DATE", help="The corrected date (YYYY-MM-DD or 'before DATE')."
+)
+@click.option("--party", metavar="P", help="The corrected party.")
+@click.option("--reason", required=True, help="Why the coding was wrong (kept in the record).")
+@negotiation_option
+@click.pass_context
+def correct(
+    ctx: click.Context,
+    statement_id: str,
+    position: str | None,
+    verdict: str | None,
+    issue: str | None,
+    on: str | None,
+    party: str | None,
+    reason: str,
+    negotiation: str | None,
+) -> None:
+    """Correct a recorded statement's coding; the original stays in the record.
+
+    Queries use the corrected coding from now on; --known-at an earlier time shows the
+    original. A correction can itself be corrected by another.
+
+    \b
+    Example:
+      positions correct zakharova-under-any-flag --position no_nato_country_troops \\
+        --reason "re-read the full briefing"
+    """
+    from pydantic import ValidationError
+
+    from positions.codebook import Correction
+
+    app = _open(ctx)
+    slug = app.resolve_negotiation(negotiation)
+    try:
+        correction = Correction(
+            statement=statement_id,
+            reason=reason,
+            position=position,
+            verdict=verdict,  # type: ignore[arg-type]
+            issue=issue,
+            on=on,  # type: ignore[arg-type]
+            party=party,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"] if p not in ("day", "before"))
+        raise QueryError(f"--{where}: {error['msg'].removeprefix('Value error, ')}") from None
+    event = app.correct(slug, correction)
+    click.echo(
+        f"Corrected {statement_id} ({', '.join(correction.changes())}) "
+        f"at {event.timestamp.isoformat()}."
+    )
+
+
+@cli.command()
+@click.option("--issue", metavar="I", help="Only this issue.")
+@click.option("--pairs", is_flag=True, help="Print the pairwise rank distances instead.")
+@as_of_option
+@known_at_option
+@negotiation_option
+@format_option
+@click.pass_context
+def gaps(
+    ctx: click.Context,
+    issue: str | None,
+    pairs: bool,
+    as_of: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
+    """How far apart the parties are per issue, what they share, where proposals stand.
+
+    \b
+    Example:
+      positions gaps --issue ceasefire
+      positions gaps --pairs --format json
+    """
+    day = parse_date(as_of)
+    query = _query(_open(ctx), negotiation, known_at)
+    if pairs:
+        frame = query.gap_pairs(day, issue)
+        _emit(frame, fmt, "pairs", _as_of_title("Rank distances", day, known_at))
+        return
+    _emit(query.gaps(day, issue), fmt, "gaps", _as_of_title("Gaps", day, known_at))
+    if fmt in ("table", "markdown"):
+        _emit(query.gap_pairs(day, issue), fmt, "pairs", "Rank distances")
+
+
+@cli.command()
+@click.option("--issue", metavar="I", help="Only this issue.")
+@as_of_option
+@known_at_option
+@negotiation_option
+@format_option
+@click.pass_context
+def outlook(
+    ctx: click.Context,
+    issue: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
+    """Where a compromise would land: capability×salience-weighted mean and median ranks.
+
+    Parties without a position, a capability or a salience are listed as excluded. The
+    formulas and their limits: docs/analysis.md.
+
+    \b
+    Example:
+      positions outlook --issue flow_share --format json
+    """
+    day = parse_date(as_of)
+    query = _query(_open(ctx), negotiation, known_at)
+    _emit(query.outlook(day, issue), fmt, "outlook", _as_of_title("Outlook", day, known_at))
+
+
+@cli.command()
+@click.argument("party", metavar="PARTY")
+@click.argument("issue", metavar="ISSUE")
+@as_of_option
+@known_at_option
+@negotiation_option
+@format_option
+@click.pass_context
+def explain(
+    ctx: click.Context,
+    party: str,
+    issue: str,
+    as_of: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
+    """Why a party's stance on an issue is what it is: the chain of statements, clarifications,
+    retractions and corrections, each with the rule of docs/codebook.md that decided it.
+
+    \b
+    Example:
+      positions explain russia ceasefire --as-of 2025-03-13
+    """
+    day = parse_date(as_of)
+    query = _query(_open(ctx), negotiation, known_at)
+    frame = query.explain(party, issue, day)
+    title = _as_of_title(f"Why {party} stands where it does on {issue}", day, known_at)
+    _emit(frame, fmt, "explain", title)
+
+
+@cli.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@known_at_option
+@negotiation_option
+@format_option
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    start: str,
+    end: str,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
+    """What changed between two dates: each party and issue whose position moved, with the
+    shift and the statements in between (`positions explain` gives each one's reasons).
+
+    \b
+    Example:
+      positions diff 2025-03-11 2025-03-13
+    """
+    first, last = parse_date(start, "FROM"), parse_date(end, "TO")
+    assert first is not None
+    assert last is not None
+    query = _query(_open(ctx), negotiation, known_at)
+    _emit(query.diff(first, last), fmt, "diff", f"Changes from {first} to {last}")
+
+
+@cli.command()
+@click.option(
+    "--what",
+    type=click.Choice(["statements", "stance", "history", "scenario"]),
+    required=True,
+    help="Which table to write, or the whole record as a scenario file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "csv", "jsonl", "plover", "yaml"]),
+    help="File format (default from the file's extension; plover: statements only).",
+)
+@click.argument("out", type=click.Path(path_type=Path), metavar="OUT")
+@as_of_option
+@known_at_option
+@negotiation_option
+@click.pass_context
+def export(
+    ctx: click.Context,
+    what: str,
+    fmt: str | None,
+    out: Path,
+    as_of: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+) -> None:
+    """Write a flat table (parquet, csv, jsonl), PLOVER-style event records, or a scenario
+    file that re-imports into an identical store.
+
+    \b
+    Example:
+      positions export --what statements --format parquet statements.parquet
+      positions export --what statements --format plover events.jsonl
+      positions export --what scenario record.yaml
+    """
+    from positions.export import write_export
+
+    day = parse_date(as_of)
+    query = _query(_open(ctx), negotiation, known_at)
+    written = write_export(query, what, fmt, out, day)
+    click.echo(f"Wrote {written} {what} row(s) to {out}.")
+
+
+out_option = click.option(
+    "--out",
+    "out",
+    metavar="FILE",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write.",
+)
+
+
+def _write_out(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` whole or not at all (through a file renamed into place)."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise QueryError(f"--out: cannot write {path}: no directory {folder}")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise QueryError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise QueryError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
+
+
+@cli.command()
+@click.option("--issue", metavar="I", help="Only this issue (default: every issue, one under another).")
+@as_of_option
+@negotiation_option
+@out_option
+@click.pass_context
+def timeline(
+    ctx: click.Context, issue: str | None, as_of: str | None, negotiation: str | None, out: Path
+) -> None:
+    """Draw each party's position over time as a picture (.svg, .png) or a page (.html).
+
+    Per issue: each party's rank on the scale as a step line, every statement as a point
+    (clarifications, retractions, claims and proposals marked; in HTML, hovering shows the
+    quote, speaker, source and date), developments as dashed vertical rules.
+
+    \b
+    Example:
+      positions timeline --issue ceasefire --out ceasefire.svg
+    """
+    from positions.chart import check_picture_path, picture, timeline_charts
+
+    fmt = check_picture_path(out.name)
+    day = parse_date(as_of)
+    query = _query(_open(ctx), negotiation)
+    query.check_issue(issue)
+    issues = [issue] if issue is not None else list(query.negotiation.issues)
+    _write_out(out, picture(timeline_charts(query, issues, day), fmt))
+    click.echo(f"Wrote {out}.")
+
+
+@cli.command()
+@as_of_option
+@negotiation_option
+@out_option
+@click.pass_context
+def report(ctx: click.Context, as_of: str | None, negotiation: str | None, out: Path) -> None:
+    """Write one self-contained HTML report that opens with no network.
+
+    It holds the comparison and proposals tables, a timeline per issue, each party's history
+    with quotes and source links, the claims and the developments, headed by the as-of date and
+    the time the record was known at.
+
+    \b
+    Example:
+      positions report --as-of 2025-03-13 --out report.html
+    """
+    from positions.report import build_report
+
+    if not out.name.lower().endswith((".html", ".htm")):
+        raise QueryError(f"--out: '{out.name}' must end in .html")
+    day = parse_date(as_of)
+    query = _query(_open(ctx), negotiation)
+    _write_out(out, build_report(query, day).encode("utf-8"))
+    click.echo(f"Wrote {out}.")
 
 
 def main(argv: list[str] | None = None) -> int:

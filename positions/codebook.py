@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -119,6 +119,8 @@ class Issue(Record):
     title: Text | None = None
     question: Text
     scale: tuple[ScalePoint, ...] = Field(min_length=2)
+    plover_mode: Literal["assist", "change", "yield", "meet"] | None = None
+    """PLOVER mode of a REJECT on this issue (e.g. `yield` for a refused ceasefire)."""
 
     @field_validator("scale")
     @classmethod

@@ -12,8 +12,6 @@ from typing import Any
 
 import polars as pl
 
-from positions.codebook import NONCOMMITTAL, Source, StatedOn
-from positions.errors import NotFoundError, QueryError
 from positions.analysis import (
     Shift,
     classify,
@@ -22,6 +20,8 @@ from positions.analysis import (
     shifts,
     weighted_median,
 )
+from positions.codebook import NONCOMMITTAL, Source, StatedOn
+from positions.errors import NotFoundError, QueryError
 from positions.timeline import (
     CorrectionRecord,
     NegotiationRecord,
@@ -610,7 +610,8 @@ class Analysis(Query):
                 if missing:
                     excluded.append(f"{party} (no {', no '.join(missing)})")
                     continue
-                assert record.capability is not None and salience is not None
+                assert record.capability is not None
+                assert salience is not None
                 weight = float(record.capability) * float(salience)
                 points.append((float(held[party][1]), weight))
                 included.append(f"{party} (weight {weight:g})")
@@ -750,3 +751,31 @@ class Analysis(Query):
         if step.position == NONCOMMITTAL:
             return "noncommittal: leaves the earlier position standing", "R6"
         return "superseded by a later position", "R5"
+
+
+def what_if(base: Analysis, layered: Analysis, as_of: date | None = None) -> pl.DataFrame:
+    """The comparison table with hypothetical statements layered on, marked, beside the base."""
+    hypothetical = {s.id for s in layered.record.statements if s.hypothetical}
+    base_cells = {(r["issue"], r["party"]): r for r in base.compare(as_of).iter_rows(named=True)}
+    rows = []
+    for row in layered.compare(as_of).iter_rows(named=True):
+        old = base_cells.get((row["issue"], row["party"]), {})
+        marked = row["statement_id"] in hypothetical
+        rows.append(
+            {
+                **row,
+                "cell": row["cell"] + (" [what-if]" if marked else ""),
+                "hypothetical": marked,
+                "base_position": old.get("position"),
+                "base_cell": old.get("cell"),
+                "changed": old.get("cell") != row["cell"],
+            }
+        )
+    schema = {
+        **COMPARE_SCHEMA,
+        "hypothetical": pl.Boolean,
+        "base_position": pl.String,
+        "base_cell": pl.String,
+        "changed": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema)

@@ -48,6 +48,7 @@ class NegotiationRecord:
     recorded_at: dict[str, datetime]
     corrections: tuple[CorrectionRecord, ...] = ()
     known_at: datetime | None = None
+    originals: dict[str, Statement] | None = None
 
     @classmethod
     def from_events(
@@ -63,6 +64,7 @@ class NegotiationRecord:
         if state is None:
             raise ValueError("the codebook stream does not open a negotiation")
         found: dict[str, Statement] = {}
+        originals: dict[str, Statement] = {}
         recorded: dict[str, datetime] = {}
         corrections: list[CorrectionRecord] = []
         counts: dict[str, int] = {}
@@ -72,6 +74,7 @@ class NegotiationRecord:
             if isinstance(event, STATEMENT_EVENTS):
                 statement = event.statement
                 found[statement.id] = statement
+                originals[statement.id] = statement
                 recorded[statement.id] = event.timestamp
             elif isinstance(event, CodingCorrected):
                 correction = event.correction
@@ -87,7 +90,7 @@ class NegotiationRecord:
                     )
                 )
         ordered = tuple(sorted(found.values(), key=lambda s: s.id))
-        return cls(state, ordered, recorded, tuple(corrections), known_at)
+        return cls(state, ordered, recorded, tuple(corrections), known_at, originals)
 
 
 @dataclass(frozen=True)

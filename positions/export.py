@@ -1,0 +1,325 @@
+"""Exports: flat tables (parquet, csv, jsonl), PLOVER-style event records, scenario files.
+
+The PLOVER mapping and its fallbacks are documented in docs/interchange.md.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from positions.codebook import Kind, Statement, Verdict
+from positions.errors import QueryError
+from positions.projections import Analysis
+
+STATEMENTS_SCHEMA: dict[str, Any] = {
+    "negotiation": pl.String,
+    "statement_id": pl.String,
+    "kind": pl.String,
+    "stated_on": pl.String,
+    "date": pl.Date,
+    "date_precision": pl.String,
+    "party": pl.String,
+    "speaker": pl.String,
+    "speaker_name": pl.String,
+    "issue": pl.String,
+    "position": pl.String,
+    "rank": pl.Int64,
+    "terms": pl.String,
+    "verdict": pl.String,
+    "proposal": pl.String,
+    "conditions": pl.String,
+    "clarifies": pl.String,
+    "retracts": pl.String,
+    "about": pl.String,
+    "attribution": pl.String,
+    "confidence": pl.String,
+    "channel": pl.String,
+    "quote": pl.String,
+    "quote_original": pl.String,
+    "language": pl.String,
+    "sources": pl.String,
+    "notes": pl.String,
+    "salience": pl.Float64,
+    "hypothetical": pl.Boolean,
+    "recorded_at": pl.String,
+    "corrections": pl.Int64,
+    "last_corrected_at": pl.String,
+    "ended_by": pl.String,
+    "ended_how": pl.String,
+}
+
+EXTENSIONS = {
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+PLOVER_VERSION = "PLOVER 0.8 (positions mapping 1)"
+
+
+def statements_frame(query: Analysis, as_of: date | None = None) -> pl.DataFrame:
+    """One row per statement with every field, both clocks and the coding in force."""
+    record = query.record
+    negotiation = record.negotiation
+    steps = {s.source_id: s for s in query.timeline.steps}
+    corrected_at: dict[str, list[str]] = {}
+    for fix in record.corrections:
+        corrected_at.setdefault(fix.after.id, []).append(fix.recorded_at.isoformat())
+    rows = []
+    for statement in sorted(record.statements, key=query.timeline.statement_key):
+        if as_of is not None and statement.on.day > as_of:
+            continue
+        step = steps[statement.id]
+        issue = negotiation.issues.get(step.issue or "")
+        speaker = negotiation.speakers.get(statement.speaker or "")
+        ended = step.ended_on is not None and (as_of is None or step.ended_on.day <= as_of)
+        rows.append(
+            {
+                "negotiation": negotiation.slug,
+                "statement_id": statement.id,
+                "kind": str(statement.kind),
+                "stated_on": str(statement.on),
+                "date": statement.on.day,
+                "date_precision": "day" if statement.on.precise else "before",
+                "party": statement.party,
+                "speaker": statement.speaker,
+                "speaker_name": speaker.name if speaker else None,
+                "issue": step.issue,
+                "position": step.position,
+                "rank": issue.rank(step.position) if issue else None,
+                "terms": json.dumps(step.terms, sort_keys=True) if step.terms else None,
+                "verdict": str(step.verdict) if step.verdict else None,
+                "proposal": step.proposal,
+                "conditions": json.dumps(list(step.conditions)) if step.conditions else None,
+                "clarifies": statement.clarifies,
+                "retracts": statement.retracts,
+                "about": statement.about,
+                "attribution": str(statement.attribution),
+                "confidence": str(statement.confidence),
+                "channel": statement.channel,
+                "quote": statement.quote,
+                "quote_original": statement.quote_original,
+                "language": statement.language,
+                "sources": json.dumps(
+                    [s.model_dump(mode="json", exclude_none=True) for s in statement.sources]
+                ),
+                "notes": statement.notes,
+                "salience": statement.salience,
+                "hypothetical": statement.hypothetical,
+                "recorded_at": record.recorded_at[statement.id].isoformat(),
+                "corrections": len(corrected_at.get(statement.id, [])),
+                "last_corrected_at": (corrected_at.get(statement.id) or [None])[-1],
+                "ended_by": step.ended_by if ended else None,
+                "ended_how": step.ended_how if ended else None,
+            }
+        )
+    return pl.DataFrame(rows, schema=STATEMENTS_SCHEMA)
+
+
+def plover_records(query: Analysis, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Each statement as a PLOVER-style event record (docs/interchange.md)."""
+    negotiation = query.record.negotiation
+    frame = statements_frame(query, as_of)
+    records = []
+    for row in frame.iter_rows(named=True):
+        proposal = negotiation.proposals.get(row["proposal"] or "")
+        issue = negotiation.issues.get(row["issue"] or "")
+        event, mode, comment = _plover_event(row, issue.plover_mode if issue else None)
+        if row["kind"] == Kind.CLAIM:
+            recipient = row["about"]
+        elif proposal is not None:
+            recipient = proposal.by
+        else:
+            recipient = None
+        sources = json.loads(row["sources"])
+        first = sources[0] if sources else {}
+        records.append(
+            {
+                "id": f"{negotiation.slug}:{row['statement_id']}",
+                "event": event,
+                "mode": mode,
+                "context": [c for c in (row["issue"], row["proposal"]) if c],
+                "actor": row["party"],
+                "actor_speaker": row["speaker_name"],
+                "recipient": recipient,
+                "date": row["date"].isoformat(),
+                "date_precision": row["date_precision"],
+                "coded_date": row["last_corrected_at"] or row["recorded_at"],
+                "text": row["quote"],
+                "cite_info": {
+                    "outlet": first.get("outlet"),
+                    "url": first.get("url"),
+                    "published": first.get("published"),
+                    "sources": sources,
+                    "codebook": f"positions:{negotiation.slug}",
+                    "ontology": PLOVER_VERSION,
+                },
+                "coder": "positions",
+                "comment": comment,
+                "positions": {
+                    "kind": row["kind"],
+                    "issue": row["issue"],
+                    "position": row["position"],
+                    "rank": row["rank"],
+                    "verdict": row["verdict"],
+                    "proposal": row["proposal"],
+                    "conditions": json.loads(row["conditions"]) if row["conditions"] else [],
+                    "confidence": row["confidence"],
+                    "attribution": row["attribution"],
+                },
+            }
+        )
+    return records
+
+
+def _plover_event(
+    row: dict[str, Any], issue_mode: str | None
+) -> tuple[str | None, str | None, str]:
+    kind, verdict = row["kind"], row["verdict"]
+    if kind == Kind.RETRACTION:
+        return None, None, f"retraction or denial of {row['retracts']}: no PLOVER category"
+    if kind == Kind.CLARIFICATION and verdict is None:
+        return None, None, f"clarification of {row['clarifies']}: no PLOVER category"
+    prefix = f"clarification of {row['clarifies']}; " if kind == Kind.CLARIFICATION else ""
+    if kind == Kind.CLAIM:
+        prefix += f"claim by {row['party']} about {row['about']}; "
+    if verdict == Verdict.ACCEPT:
+        return "AGREE", None, prefix + "accepts the proposal"
+    if verdict == Verdict.ACCEPT_WITH_CONDITIONS:
+        conditions = "; ".join(json.loads(row["conditions"] or "[]"))
+        return "AGREE", None, prefix + f"accepts with conditions: {conditions}"
+    if verdict == Verdict.REJECT:
+        return "REJECT", issue_mode, prefix + "rejects the proposal"
+    if verdict == Verdict.UNDECIDED:
+        return None, None, prefix + "undecided on the proposal (CAMEO 014): no PLOVER category"
+    if row["position"] == "noncommittal":
+        return None, None, prefix + "noncommittal remark: no PLOVER category"
+    return None, None, prefix + f"states the position {row['position']}: PLOVER has no stance"
+
+
+def scenario_document(query: Analysis) -> dict[str, Any]:
+    """The whole record as a scenario file: definitions, statements as first recorded, and the
+    corrections in the order they were recorded."""
+    record = query.record
+    n = record.negotiation
+
+    def dump(model: Any) -> dict[str, Any]:
+        return dict(model.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
+
+    proposals = []
+    for proposal in n.proposals.values():
+        data = dump(proposal)
+        data["on"] = _on(proposal.on.to_scenario())
+        proposals.append(data)
+    originals = record.originals or {s.id: s for s in record.statements}
+    statements = [
+        _statement(s) for s in sorted(originals.values(), key=lambda s: (s.on.sort_key(), s.id))
+    ]
+    developments = []
+    for dev in n.developments.values():
+        data = dump(dev)
+        data["on"] = _on(dev.on.to_scenario())
+        developments.append(data)
+    corrections = []
+    for fix in record.corrections:
+        data = dump(fix.correction)
+        if fix.correction.on is not None:
+            data["on"] = _on(fix.correction.on.to_scenario())
+        corrections.append(data)
+    document: dict[str, Any] = {
+        "negotiation": n.slug,
+        "title": n.title,
+        "parties": [dump(p) for p in n.parties.values()],
+        "speakers": [dump(s) for s in n.speakers.values()],
+        "issues": [dump(i) for i in n.issues.values()],
+        "proposals": proposals,
+        "salience": [dump(s) for s in n.salience.values()],
+        "statements": statements,
+        "developments": developments,
+        "corrections": corrections,
+    }
+    return {k: v for k, v in document.items() if v != []}
+
+
+def _on(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in value.items()}
+    return value
+
+
+def _statement(statement: Statement) -> dict[str, Any]:
+    data = statement.model_dump(
+        mode="json", exclude_none=True, exclude_defaults=True, exclude={"party", "speaker", "on"}
+    )
+    out: dict[str, Any] = {"id": statement.id, "on": _on(statement.on.to_scenario())}
+    out["by"] = statement.speaker or statement.party
+    if statement.speaker is not None:
+        out["party"] = statement.party
+    out.update({k: v for k, v in data.items() if k != "id"})
+    out.setdefault("attribution", str(statement.attribution))
+    return out
+
+
+def write_export(query: Analysis, what: str, fmt: str | None, out: Path, as_of: date | None) -> int:
+    """Write an export; return the number of rows (or statements) written."""
+    fmt = fmt or EXTENSIONS.get(out.suffix.lower())
+    if fmt is None:
+        raise QueryError(
+            f"cannot tell the format of {out} from its extension: give --format "
+            "(parquet, csv, jsonl, plover or yaml)"
+        )
+    if what == "scenario" and fmt != "yaml":
+        raise QueryError("--what scenario writes YAML: use --format yaml or an .yaml file")
+    if fmt == "yaml" and what != "scenario":
+        raise QueryError(f"--format yaml is for --what scenario, not {what}")
+    if fmt == "plover" and what != "statements":
+        raise QueryError(f"--format plover is for --what statements, not {what}")
+    if not out.parent.exists():
+        raise QueryError(f"cannot write {out}: no directory {out.parent}")
+    if what == "scenario":
+        document = scenario_document(query)
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+        _write_text(out, text)
+        return len(document.get("statements", []))
+    if fmt == "plover":
+        records = plover_records(query, as_of)
+        _write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        return len(records)
+    if what == "statements":
+        frame = statements_frame(query, as_of)
+    elif what == "stance":
+        frame = query.stance(as_of, claims=True)
+    else:
+        frame = query.history(as_of=as_of)
+    tmp = out.with_name(out.name + ".part")
+    try:
+        if fmt == "parquet":
+            frame.write_parquet(tmp)
+        elif fmt == "csv":
+            frame.write_csv(tmp)
+        else:
+            frame.write_ndjson(tmp)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise QueryError(f"cannot write {out}: {exc.strerror}") from None
+    return frame.height
+
+
+def _write_text(out: Path, text: str) -> None:
+    tmp = out.with_name(out.name + ".part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise QueryError(f"cannot write {out}: {exc.strerror}") from None
