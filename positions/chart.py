@@ -1,0 +1,390 @@
+"""Timeline charts: the projections' frames → Altair (Vega-Lite) chart specifications.
+
+Per issue, each party's effective rank on the scale is a step line over time (the stance as of
+each day a statement on the issue was made), every statement on the issue is a point (its shape
+says what kind of statement it is, ended statements are faded), and developments are vertical
+rules labelled with their id. Nothing here reads or writes a file: `picture` turns a chart into
+the bytes or text of an SVG, PNG or HTML document, and the caller writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+import polars as pl
+
+from positions.codebook import NONCOMMITTAL
+from positions.errors import QueryError
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from positions.projections import Query
+
+PICTURE_FORMATS = ("svg", "png", "html")
+
+# The label of the row under the scale: a party whose only word on the issue is noncommittal,
+# or a statement that carries no position of its own and meets no position in force.
+NO_POSITION = "noncommittal / none"
+
+SHAPES: dict[str, str] = {
+    "statement": "circle",
+    "proposal": "square",
+    "clarification": "diamond",
+    "retraction": "cross",
+    "claim": "triangle-up",
+    "noncommittal": "triangle-down",
+    "correction": "triangle-right",
+}
+
+STEPS_SCHEMA: dict[str, Any] = {
+    "party": pl.String,
+    "at": pl.Datetime("us"),
+    "position": pl.String,
+    "y": pl.Float64,
+}
+
+POINTS_SCHEMA: dict[str, Any] = {
+    "party": pl.String,
+    "at": pl.Datetime("us"),
+    "y": pl.Float64,
+    "mark": pl.String,
+    "ended": pl.Boolean,
+    "stated_on": pl.String,
+    "statement_id": pl.String,
+    "speaker": pl.String,
+    "position": pl.String,
+    "verdict": pl.String,
+    "status": pl.String,
+    "quote": pl.String,
+    "sources": pl.String,
+}
+
+DEVELOPMENTS_SCHEMA: dict[str, Any] = {
+    "at": pl.Datetime("us"),
+    "development": pl.String,
+    "row": pl.Int64,
+    "stated_on": pl.String,
+    "what": pl.String,
+    "sources": pl.String,
+}
+
+WIDTH = 640
+ROW_HEIGHT = 36
+LABEL_ROW = 13
+LABEL_ROWS = 4
+
+
+@dataclass(frozen=True)
+class TimelineData:
+    """Everything one issue's chart shows, as frames with fixed schemas."""
+
+    issue: str
+    title: str
+    question: str
+    labels: tuple[str, ...]
+    parties: tuple[str, ...]
+    steps: pl.DataFrame
+    points: pl.DataFrame
+    developments: pl.DataFrame
+    start: datetime
+    end: datetime
+
+
+def check_picture_path(name: str) -> str:
+    """The picture format named by a file's extension (svg, png or html)."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in PICTURE_FORMATS:
+        raise QueryError(f"--out: '{name}' must end in .svg, .png or .html")
+    return suffix
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+def timeline_data(query: Query, issue: str, as_of: date | None = None) -> TimelineData:
+    """One issue's chart data from the `Query` projections (history and stance)."""
+    query.check_issue(issue)
+    definition = query.negotiation.issues[issue]
+    labels = definition.labels
+    parties = tuple(query.negotiation.parties)
+    history = query.history(as_of=as_of)
+    on_issue = history.filter((pl.col("issue") == issue) & (pl.col("kind") != "development"))
+    developments = history.filter(pl.col("kind") == "development")
+
+    days = sorted(set(on_issue["date"].to_list()))
+    all_days = days + developments["date"].to_list()
+    first = min(all_days) if all_days else (as_of or date.today())
+    last = max(all_days) if all_days else first
+    end_day = last + timedelta(days=1)
+
+    offsets = {p: (k - (len(parties) - 1) / 2) * 0.12 for k, p in enumerate(parties)}
+    none_row = len(labels) + 1
+
+    def row_of(position: str | None, rank: int | None) -> float | None:
+        if rank is not None:
+            return float(rank)
+        if position == NONCOMMITTAL:
+            return float(none_row)
+        return None
+
+    # the effective position of each party at the end of each day something was said
+    held: dict[tuple[str, date], tuple[str | None, float | None]] = {}
+    steps: list[dict[str, Any]] = []
+    for day in days:
+        stance = query.stance(day, issue=issue)
+        for row in stance.iter_rows(named=True):
+            y = row_of(row["position"], row["rank"])
+            held[(row["party"], day)] = (row["position"], y)
+            steps.append(
+                {
+                    "party": row["party"],
+                    "at": _midnight(day),
+                    "position": row["position"],
+                    "y": None if y is None else y + offsets[row["party"]],
+                }
+            )
+    if days:
+        for party in parties:
+            position, y = held[(party, days[-1])]
+            steps.append(
+                {
+                    "party": party,
+                    "at": _midnight(end_day),
+                    "position": position,
+                    "y": None if y is None else y + offsets[party],
+                }
+            )
+
+    # statements spread across their day in the order of the timeline
+    per_day: dict[date, int] = {}
+    for day in on_issue["date"].to_list():
+        per_day[day] = per_day.get(day, 0) + 1
+    seen: dict[date, int] = {}
+    points: list[dict[str, Any]] = []
+    for row in on_issue.iter_rows(named=True):
+        day = row["date"]
+        k = seen.get(day, 0)
+        seen[day] = k + 1
+        at = _midnight(day) + timedelta(hours=24 * (k + 1) / (per_day[day] + 1))
+        kind = row["kind"]
+        party = row["about"] if kind == "claim" and row["about"] else row["party"]
+        mark = "statement" if kind == "position" else kind
+        if mark == "statement" and row["position"] == NONCOMMITTAL:
+            mark = "noncommittal"
+        y = float(row["rank"]) if row["rank"] is not None else None
+        if y is None or kind == "claim":
+            own = held.get((party, day), (None, None))[1]
+            y = y if y is not None else own
+        if y is None:
+            y = float(none_row)
+        status = None
+        if row["ended_how"]:
+            status = f"{row['ended_how']} by {row['ended_by']}"
+        elif kind == "claim":
+            status = f"claimed by {row['party']}"
+        points.append(
+            {
+                "party": party,
+                "at": at,
+                "y": y + offsets.get(party, 0.0),
+                "mark": mark,
+                "ended": row["ended_how"] is not None,
+                "stated_on": row["stated_on"],
+                "statement_id": row["statement_id"],
+                "speaker": row["speaker"],
+                "position": row["position"],
+                "verdict": row["verdict"],
+                "status": status,
+                "quote": row["quote"],
+                "sources": row["sources"],
+            }
+        )
+
+    devs = [
+        {
+            "at": _midnight(row["date"]),
+            "development": row["statement_id"],
+            "row": n % LABEL_ROWS,
+            "stated_on": row["stated_on"],
+            "what": row["quote"],
+            "sources": row["sources"],
+        }
+        for n, row in enumerate(developments.iter_rows(named=True))
+    ]
+    return TimelineData(
+        issue=issue,
+        title=definition.title or issue,
+        question=definition.question,
+        labels=labels,
+        parties=parties,
+        steps=pl.DataFrame(steps, schema=STEPS_SCHEMA),
+        points=pl.DataFrame(points, schema=POINTS_SCHEMA),
+        developments=pl.DataFrame(devs, schema=DEVELOPMENTS_SCHEMA),
+        start=_midnight(first),
+        end=_midnight(end_day),
+    )
+
+
+def _data(frame: pl.DataFrame) -> Any:
+    import altair as alt
+
+    return alt.Data(values=_records(frame))  # type: ignore[no-untyped-call]
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (times as ISO strings), inlined into the chart's spec."""
+    return [
+        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def timeline_chart(data: TimelineData) -> alt.VConcatChart:
+    """One issue's timeline: a strip of development labels above the chart of positions."""
+    import altair as alt
+
+    axis_labels = ["", *data.labels, NO_POSITION]
+    rows = len(data.labels) + 1
+    span = max((data.end - data.start).days, 1)
+    x_scale = alt.Scale(domain=[data.start.isoformat(), data.end.isoformat()])
+    x = alt.X(
+        "at:T",
+        title=None,
+        scale=x_scale,
+        axis=alt.Axis(
+            format="%-d %b %Y",
+            labelAngle=0,
+            tickCount={"interval": "day", "step": max(1, -(-span // 8))},
+        ),
+    )
+    y = alt.Y(
+        "y:Q",
+        title=None,
+        scale=alt.Scale(domain=[0.5, rows + 0.5], reverse=True, nice=False, zero=False),
+        axis=alt.Axis(
+            values=list(range(1, rows + 1)),
+            labelExpr=f"{_js_array(axis_labels)}[datum.value]",
+            grid=True,
+            labelLimit=220,
+        ),
+    )
+    color = alt.Color(
+        "party:N",
+        title="party",
+        scale=alt.Scale(domain=list(data.parties)),
+    )
+    height = ROW_HEIGHT * rows
+    steps = (
+        alt.Chart(_data(data.steps))
+        .mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(x=x, y=y, color=color, detail="party:N")
+    )
+    rules = (
+        alt.Chart(_data(data.developments))
+        .mark_rule(color="#888", strokeDash=[4, 3])
+        .encode(
+            x=alt.X("at:T", scale=x_scale),
+            tooltip=[
+                alt.Tooltip("development:N"),
+                alt.Tooltip("stated_on:N", title="date"),
+                alt.Tooltip("what:N"),
+                alt.Tooltip("sources:N"),
+            ],
+        )
+    )
+    points = (
+        alt.Chart(_data(data.points))
+        .mark_point(size=90, filled=True, strokeWidth=1.5)
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            shape=alt.Shape(
+                "mark:N",
+                title="statement",
+                scale=alt.Scale(domain=list(SHAPES), range=list(SHAPES.values())),
+            ),
+            opacity=alt.condition("datum.ended", alt.value(0.4), alt.value(1.0)),
+            tooltip=[
+                alt.Tooltip("quote:N"),
+                alt.Tooltip("speaker:N"),
+                alt.Tooltip("sources:N", title="source"),
+                alt.Tooltip("stated_on:N", title="date"),
+                alt.Tooltip("party:N"),
+                alt.Tooltip("mark:N", title="kind"),
+                alt.Tooltip("position:N"),
+                alt.Tooltip("verdict:N"),
+                alt.Tooltip("status:N"),
+                alt.Tooltip("statement_id:N", title="statement"),
+            ],
+        )
+    )
+    main = alt.layer(rules, steps, points).properties(width=WIDTH, height=height)
+    label_rows = max(1, min(LABEL_ROWS, len(data.developments)))
+    strip_height = LABEL_ROW * label_rows + 4
+    strip_x = alt.X("at:T", scale=x_scale, axis=None)
+    base = alt.Chart(_data(data.developments)).properties(width=WIDTH, height=strip_height)
+    strip = alt.layer(
+        base.mark_rule(color="#888", strokeDash=[4, 3]).encode(x=strip_x),
+        base.mark_text(align="left", baseline="middle", dx=3, fontSize=10, color="#444").encode(
+            x=strip_x,
+            y=alt.Y("label_y:Q", scale=None),
+            text="development:N",
+            tooltip=[alt.Tooltip("what:N"), alt.Tooltip("stated_on:N", title="date")],
+        ),
+    ).transform_calculate(label_y=f"{LABEL_ROW} * datum.row + {LABEL_ROW // 2 + 2}")
+    chart = (
+        alt.vconcat(strip, main, spacing=2)
+        .resolve_scale(x="shared")
+        .properties(
+            title=alt.TitleParams(
+                text=f"{data.title}: each party's position over time",
+                subtitle=data.question,
+                anchor="start",
+            )
+        )
+        .configure_view(stroke=None)
+    )
+    return cast("alt.VConcatChart", chart)
+
+
+def timeline_charts(query: Query, issues: Sequence[str], as_of: date | None = None) -> Any:
+    """The timelines of several issues, one under the other (one issue: its chart alone)."""
+    import altair as alt
+
+    charts = [timeline_chart(timeline_data(query, issue, as_of)) for issue in issues]
+    if len(charts) == 1:
+        return charts[0]
+    specs = []
+    for chart in charts:
+        spec = chart.to_dict()
+        spec.pop("config", None)
+        spec.pop("$schema", None)
+        specs.append(spec)
+    combined = {"vconcat": specs, "spacing": 36, "config": {"view": {"stroke": None}}}
+    return alt.VConcatChart.from_dict({"$schema": alt.SCHEMA_URL, **combined})
+
+
+def picture(chart: Any, fmt: str) -> bytes:
+    """The chart as an SVG, PNG or self-contained HTML document (scripts inlined)."""
+    import vl_convert as vlc
+
+    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    if fmt == "svg":
+        return str(vlc.vegalite_to_svg(spec)).encode("utf-8")
+    if fmt == "png":
+        return bytes(vlc.vegalite_to_png(spec, scale=2))
+    if fmt == "html":
+        return str(vlc.vegalite_to_html(spec, bundle=True)).encode("utf-8")
+    raise QueryError(f"unknown picture format '{fmt}' (choose from: svg, png, html)")
+
+
+def _js_array(values: Sequence[str]) -> str:
+    import json
+
+    return json.dumps(list(values), ensure_ascii=True)
