@@ -80,7 +80,8 @@ def classify(
     """Name a move from rank ``before`` to rank ``after`` (rule R11)."""
     if before == after:
         return UNCHANGED
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     mean = others_mean(timeline, party, issue, day)
     if mean is not None:
         if abs(after - mean) > abs(before - mean):
@@ -111,10 +112,11 @@ def _shift(
     if step.position is None and not retraction:
         return Shift(None, None, before, after)
     rank_before, rank_after = rank_of(issue, before), rank_of(issue, after)
+    name: str | None
     if step.position == NONCOMMITTAL and rank_after == rank_before:
-        name = NONCOMMITTAL if rank_before is None else UNCHANGED
+        name = NONCOMMITTAL
     elif rank_after is None:
-        name = WITHDRAWN if rank_before is not None else (NONCOMMITTAL if after else None)  # type: ignore[assignment]
+        name = WITHDRAWN if rank_before is not None else (NONCOMMITTAL if after else None)
     elif rank_before is None:
         name = NEW
     else:

@@ -53,6 +53,8 @@ class PositionsApplication(Application[Any]):
     """The record of one store: import scenarios, read back a negotiation's events."""
 
     name = "positions"
+    allow_hypothetical = False
+    """Whether imports may hold hypothetical statements: only in a throwaway what-if store."""
 
     def __init__(self, location: StoreLocation, *, create: bool = True) -> None:
         self.location = location
@@ -147,7 +149,14 @@ class PositionsApplication(Application[Any]):
                 record = self._party_record(slug, party)
                 if record is not None:
                     records[(slug, party)] = record
-        plan = plan_import(self._index(), existing, records, scenarios, now or datetime.now(UTC))
+        plan = plan_import(
+            self._index(),
+            existing,
+            records,
+            scenarios,
+            now or datetime.now(UTC),
+            allow_hypothetical=self.allow_hypothetical,
+        )
         if plan.events:
             self._save(plan.events)
         return ImportResult(plan.negotiations, plan.statements, plan.definitions, len(plan.events))

@@ -334,13 +334,15 @@ def replay(
         _emit(base_query.compare(day), fmt, "compare", _as_of_title("Positions", day))
         return
     layered = PositionsApplication.open("memory://")
+    layered.allow_hypothetical = True
     layered.import_scenarios([*base_scenarios, *hypothetical])
     frame = layer(base_query, _query(layered, negotiation), day)
     _emit(frame, fmt, "compare", _as_of_title("Positions with what-if statements", day))
     if fmt in ("table", "markdown"):
         changed = frame.filter(frame["changed"]).select(
-            "issue", "party", frame["base_cell"].alias("base"), frame["cell"].alias("what-if")
+            "issue", "party", base="base_cell", what_if="cell"
         )
+        click.echo()
         _emit(changed, fmt, "changes", "Changes against the base")
 
 
@@ -481,6 +483,7 @@ def gaps(
         return
     _emit(query.gaps(day, issue), fmt, "gaps", _as_of_title("Gaps", day, known_at))
     if fmt in ("table", "markdown"):
+        click.echo()
         _emit(query.gap_pairs(day, issue), fmt, "pairs", "Rank distances")
 
 
@@ -615,94 +618,6 @@ def export(
     query = _query(_open(ctx), negotiation, known_at)
     written = write_export(query, what, fmt, out, day)
     click.echo(f"Wrote {written} {what} row(s) to {out}.")
-
-
-out_option = click.option(
-    "--out",
-    "out",
-    metavar="FILE",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write.",
-)
-
-
-def _write_out(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` whole or not at all (through a file renamed into place)."""
-    import os
-    import tempfile
-
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise QueryError(f"--out: cannot write {path}: no directory {folder}")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise QueryError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise QueryError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
-
-
-@cli.command()
-@click.option("--issue", metavar="I", help="Only this issue (default: every issue, one under another).")
-@as_of_option
-@negotiation_option
-@out_option
-@click.pass_context
-def timeline(
-    ctx: click.Context, issue: str | None, as_of: str | None, negotiation: str | None, out: Path
-) -> None:
-    """Draw each party's position over time as a picture (.svg, .png) or a page (.html).
-
-    Per issue: each party's rank on the scale as a step line, every statement as a point
-    (clarifications, retractions, claims and proposals marked; in HTML, hovering shows the
-    quote, speaker, source and date), developments as dashed vertical rules.
-
-    \b
-    Example:
-      positions timeline --issue ceasefire --out ceasefire.svg
-    """
-    from positions.chart import check_picture_path, picture, timeline_charts
-
-    fmt = check_picture_path(out.name)
-    day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
-    query.check_issue(issue)
-    issues = [issue] if issue is not None else list(query.negotiation.issues)
-    _write_out(out, picture(timeline_charts(query, issues, day), fmt))
-    click.echo(f"Wrote {out}.")
-
-
-@cli.command()
-@as_of_option
-@negotiation_option
-@out_option
-@click.pass_context
-def report(ctx: click.Context, as_of: str | None, negotiation: str | None, out: Path) -> None:
-    """Write one self-contained HTML report that opens with no network.
-
-    It holds the comparison and proposals tables, a timeline per issue, each party's history
-    with quotes and source links, the claims and the developments, headed by the as-of date and
-    the time the record was known at.
-
-    \b
-    Example:
-      positions report --as-of 2025-03-13 --out report.html
-    """
-    from positions.report import build_report
-
-    if not out.name.lower().endswith((".html", ".htm")):
-        raise QueryError(f"--out: '{out.name}' must end in .html")
-    day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
-    _write_out(out, build_report(query, day).encode("utf-8"))
-    click.echo(f"Wrote {out}.")
 
 
 out_option = click.option(

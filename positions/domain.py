@@ -21,12 +21,12 @@ from positions.codebook import (
     NONCOMMITTAL,
     Attribution,
     Correction,
-    Salience,
     Development,
     Issue,
     Kind,
     Party,
     Proposal,
+    Salience,
     Speaker,
     Statement,
 )
@@ -176,6 +176,8 @@ def plan_import(
     records: dict[tuple[str, str], PartyRecord],
     scenarios: Sequence[Scenario],
     now: datetime,
+    *,
+    allow_hypothetical: bool = False,
 ) -> ImportPlan:
     """The events that record ``scenarios`` on top of the current state, or a `ScenarioError`.
 
@@ -191,6 +193,7 @@ def plan_import(
         group = [s for s in scenarios if s.negotiation == slug]
         party_records = {party: r for (neg, party), r in records.items() if neg == slug}
         planner = _Planner(slug, existing.get(slug), party_records, now)
+        planner.allow_hypothetical = allow_hypothetical
         if existing.get(slug) is None:
             index_version += 1
             events.append(
@@ -245,6 +248,7 @@ class _Planner:
         self.definitions_added = 0
         self._seen: dict[tuple[str, str], tuple[Any, Origin]] = {}
         self._record_versions = {party: r.version for party, r in records.items()}
+        self.allow_hypothetical = False
 
     # -- events
 
@@ -672,6 +676,13 @@ class _StatementResolver:
                 o.problem(
                     "a statement needs a 'position' (or 'noncommittal') or a 'verdict' on a "
                     "proposal; to record an event that is not a position, use 'developments'",
+                    "id",
+                )
+            )
+        if s.hypothetical and not self.planner.allow_hypothetical:
+            errors.append(
+                o.problem(
+                    "hypothetical statements are for 'positions replay --what-if', not for a store",
                     "id",
                 )
             )
