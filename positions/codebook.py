@@ -171,9 +171,9 @@ class StatedOn(Record):
             return {"day": value}
         if isinstance(value, str):
             match = _BEFORE.match(value.strip())
-            if match:
-                return {"before": match.group(1)}
-            return {"day": value}
+            if not match:
+                return {"day": value}
+            value = {"before": match.group(1)}
         if isinstance(value, dict) and "before" in value and "day" not in value:
             before = value["before"]
             if isinstance(before, str):
@@ -185,6 +185,8 @@ class StatedOn(Record):
                     ) from None
             if not isinstance(before, date):
                 raise ValueError("'before' must be a date (YYYY-MM-DD)")
+            if before == date.min:
+                raise ValueError("'before' must be later than 0001-01-01")
             return {**value, "before": before, "day": before - timedelta(days=1)}
         return value
 

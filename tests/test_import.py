@@ -240,3 +240,20 @@ def test_one_negotiation_can_be_split_across_files() -> None:
     statements_only = "negotiation: talks\nstatements:\n" + textwrap.indent(OK, "  ")
     assert problems(HEAD, statements_only, app=app) == []
     assert [s.id for s in app.get_record("talks").statements] == ["s1"]
+
+
+@pytest.mark.parametrize(
+    "written", ["before 2025-01-05", "{before: 2025-01-05}", "{before: 2025-01-05, text: earlier}"]
+)
+def test_every_form_of_an_imprecise_date_reads_as_the_day_before(written: str) -> None:
+    text = statement(OK.replace("on: 2025-01-02", f"on: {written}"))
+    scenario = parse_scenario(text, "f.yaml")
+    stated = scenario.statements[0].value.on
+    assert (str(stated), stated.day.isoformat()) == ("before 2025-01-05", "2025-01-04")
+
+
+def test_a_date_and_a_before_date_together_are_refused() -> None:
+    text = statement(OK.replace("on: 2025-01-02", "on: {day: 2025-03-20, before: 2025-03-13}"))
+    assert problems(text) == [
+        "f0.yaml:18: statements[0] (s1).on: give either a date or 'before' a date, not both"
+    ]

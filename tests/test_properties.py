@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
+from positions.codebook import Correction
 from positions.errors import ScenarioError
+from positions.export import scenario_document
+from positions.projections import Analysis
 from positions.scenario import parse_scenario
 from tests.helpers import assert_same_tables, memory_app, tables
 from tests.stores import BACKENDS, any_store
-from tests.strategies import START, codebook, statements
+from tests.strategies import ISSUES, PARTIES, START, codebook, statements
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -151,3 +155,113 @@ def test_events_are_never_changed_or_deleted(
         pass
     after = _snapshot(app)
     assert after[: len(before)] == before
+
+
+# -- analysis invariants
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _generated(stmts: list[dict[str, Any]]) -> PositionsApplication:
+    app = memory_app()
+    scenario = parse_scenario(_text({**codebook(), "statements": stmts}), "g.yaml")
+    app.import_scenarios([scenario], now=T0)
+    return app
+
+
+@given(stmts=statements(), data=st.data())
+def test_known_at_before_a_correction_equals_the_table_without_it(
+    stmts: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    app = _generated(stmts)
+    untouched = tables(app)
+    log = _snapshot(app)
+    coded = [s for s in stmts if s.get("position") and s.get("issue")]
+    if not coded:
+        return
+    target = data.draw(st.sampled_from(coded))
+    new = data.draw(st.sampled_from([*ISSUES[target["issue"]], "noncommittal"]))
+    app.correct(
+        "generated",
+        Correction(statement=target["id"], position=new, reason="r"),
+        now=T0 + timedelta(days=1),
+    )
+    before = Analysis(app.get_record("generated", known_at=T0 + timedelta(hours=1)))
+    assert_same_tables(untouched, _frames(before))
+    assert _snapshot(app)[: len(log)] == log  # the correction only appended
+
+
+def _frames(query: Analysis) -> dict[str, Any]:
+    frames = {
+        "stance": query.stance(None, claims=True),
+        "compare": query.compare(None),
+        "proposals": query.proposals(None),
+        "history": query.history(),
+    }
+    return {name: frame.drop("recorded_at", strict=False) for name, frame in frames.items()}
+
+
+@given(stmts=statements())
+def test_rank_deltas_along_a_history_add_up_to_the_last_rank_minus_the_first(
+    stmts: list[dict[str, Any]],
+) -> None:
+    query = Analysis(_generated(stmts).get_record("generated"))
+    for party in PARTIES:
+        for issue in ISSUES:
+            rows = query.history(party=party, issue=issue).filter(
+                (pl.col("party") == party)
+                & pl.col("kind").is_in(["position", "clarification", "retraction", "proposal"])
+            )
+            own = [r for r in rows.iter_rows(named=True) if r["about"] is None]
+            ranks = [query.shifts[r["statement_id"]] for r in own]
+            held = [
+                s
+                for s in ranks
+                if s.after is not None
+                and query.negotiation.issues[issue].rank(s.after.position) is not None
+            ]
+            if not held:
+                continue
+            first_rank = query.negotiation.issues[issue].rank(held[0].after.position)  # type: ignore[union-attr]
+            final = query.stance(party=party, issue=issue)["rank"][0]
+            deltas = [s.ranks for s in ranks[ranks.index(held[0]) + 1 :]]
+            if final is None or any(d is None for d in deltas):
+                continue  # the chain passed through "no position": deltas are undefined there
+            assert sum(deltas) == final - first_rank  # type: ignore[arg-type]
+
+
+@given(stmts=statements(), weights=st.lists(st.integers(0, 100), min_size=6, max_size=6))
+def test_the_weighted_mean_and_median_lie_between_the_lowest_and_highest_rank(
+    stmts: list[dict[str, Any]], weights: list[int]
+) -> None:
+    book = codebook()
+    for party, capability in zip(book["parties"], weights[:3], strict=True):
+        party["capability"] = capability
+    book["salience"] = [
+        {"party": p, "issue": "water", "value": v}
+        for p, v in zip(PARTIES, weights[3:], strict=True)
+    ]
+    app = memory_app()
+    app.import_scenarios([parse_scenario(_text({**book, "statements": stmts}), "g.yaml")])
+    query = Analysis(app.get_record("generated"))
+    row = query.outlook(issue="water").row(0, named=True)
+    ranks = [r for r in query.stance(issue="water")["rank"].to_list() if r is not None]
+    for value in (row["weighted_mean"], row["weighted_median"]):
+        if value is not None:
+            assert min(ranks) <= value <= max(ranks)
+
+
+@given(stmts=statements(), offset=st.integers(0, 14))
+def test_diff_of_a_date_with_itself_is_empty(stmts: list[dict[str, Any]], offset: int) -> None:
+    query = Analysis(_generated(stmts).get_record("generated"))
+    day = START + timedelta(days=offset)
+    assert query.diff(day, day).is_empty()
+
+
+@given(stmts=statements(max_size=10))
+def test_the_scenario_export_round_trip_gives_identical_tables(stmts: list[dict[str, Any]]) -> None:
+    app = _generated(stmts)
+    document = scenario_document(Analysis(app.get_record("generated")))
+    again = memory_app()
+    again.import_scenarios([parse_scenario(_text(document), "export.yaml")])
+    assert_same_tables(tables(app), tables(again))
