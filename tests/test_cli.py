@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -360,6 +360,8 @@ def test_version_and_help() -> None:
         "proposals",
         "replay",
         "negotiations",
+        "timeline",
+        "report",
     ):
         help_text = run_cli(command, "--help").out
         assert "Example:" in help_text, command

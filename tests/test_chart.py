@@ -1,0 +1,156 @@
+"""Timeline charts: the chart data from the projections, the Vega-Lite spec, the pictures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from positions.chart import (
+    NO_POSITION,
+    check_picture_path,
+    picture,
+    timeline_chart,
+    timeline_data,
+)
+from positions.errors import NotFoundError, QueryError
+from positions.projections import Query
+from tests.conftest import SEED
+from tests.helpers import import_all, memory_app
+
+
+@pytest.fixture(scope="module")
+def query() -> Query:
+    app = memory_app()
+    import_all(app, [SEED])
+    return Query(app.get_record(app.resolve_negotiation(None)))
+
+
+def _steps(
+    query: Query, issue: str, party: str, as_of: date | None = None
+) -> list[tuple[date, str | None]]:
+    data = timeline_data(query, issue, as_of)
+    rows = data.steps.filter(data.steps["party"] == party).iter_rows(named=True)
+    return [(row["at"].date(), row["position"]) for row in rows]
+
+
+def test_each_party_steps_through_its_stance_day_by_day(query: Query) -> None:
+    assert _steps(query, "foreign_troops", "russia") == [
+        (date(2025, 3, 12), "no_nato_country_troops"),
+        (date(2025, 3, 13), "no_foreign_troops"),
+        (date(2025, 3, 14), "no_foreign_troops"),
+    ]
+    assert _steps(query, "ceasefire", "ukraine") == [
+        (date(2025, 3, 10), None),
+        (date(2025, 3, 11), "temporary_ceasefire"),
+        (date(2025, 3, 12), "temporary_ceasefire"),
+        (date(2025, 3, 13), "temporary_ceasefire"),
+        (date(2025, 3, 14), "temporary_ceasefire"),
+    ]
+
+
+def test_as_of_cuts_the_timeline(query: Query) -> None:
+    assert _steps(query, "foreign_troops", "russia", date(2025, 3, 12)) == [
+        (date(2025, 3, 12), "no_nato_country_troops"),
+        (date(2025, 3, 13), "no_nato_country_troops"),
+    ]
+
+
+def test_a_noncommittal_party_sits_on_the_row_under_the_scale(query: Query) -> None:
+    data = timeline_data(query, "foreign_troops")
+    us = data.steps.filter(data.steps["party"] == "us")
+    assert set(us["position"].drop_nulls()) == {"noncommittal"}
+    none_row = len(data.labels) + 1
+    assert all(abs(y - none_row) < 0.5 for y in us["y"].drop_nulls())
+
+
+def test_statements_are_points_marked_by_kind_and_ended_ones_flagged(query: Query) -> None:
+    data = timeline_data(query, "ceasefire")
+    marks = [
+        (row["statement_id"], row["party"], row["mark"], row["ended"], row["status"])
+        for row in data.points.iter_rows(named=True)
+    ]
+    assert marks == [
+        ("kremlin-ruled-out-temporary-ceasefire", "russia", "statement", False, None),
+        ("us-30-day-ceasefire", "us", "proposal", False, None),
+        ("ukraine-accepts-30-day-ceasefire", "ukraine", "statement", False, None),
+        ("trump-up-to-russia", "us", "noncommittal", False, None),
+        ("ushakov-waltz-call-temporary-respite", "russia", "statement", False, None),
+        (
+            "ushakov-long-term-settlement",
+            "russia",
+            "statement",
+            True,
+            "clarified by peskov-not-a-rejection",
+        ),
+        ("peskov-not-a-rejection", "russia", "clarification", False, None),
+    ]
+    # statements of one day are spread across it in the timeline's order
+    on_13 = [at for at in data.points["at"] if at.date() == date(2025, 3, 13)]
+    assert on_13 == sorted(on_13) and len(set(on_13)) == 2
+
+
+def test_a_claim_is_plotted_for_the_party_it_is_about(query: Query) -> None:
+    data = timeline_data(query, "nato")
+    claim = data.points.filter(data.points["mark"] == "claim").row(0, named=True)
+    assert (claim["party"], claim["position"], claim["status"]) == (
+        "us",
+        "off_the_table",
+        "claimed by russia",
+    )
+    assert round(claim["y"]) == 3
+
+
+def test_developments_are_rules_at_their_day(query: Query) -> None:
+    data = timeline_data(query, "nato")
+    assert [(row["at"], row["development"]) for row in data.developments.iter_rows(named=True)] == [
+        (datetime(2025, 3, 11), "us-ukraine-talks-saudi-arabia"),
+        (datetime(2025, 3, 12), "ushakov-waltz-phone-call"),
+        (datetime(2025, 3, 13), "russia-says-sudzha-recaptured"),
+        (datetime(2025, 3, 13), "witkoff-arrives-in-moscow"),
+    ]
+
+
+def test_the_spec_labels_the_axis_with_the_scale_and_carries_hover_text(query: Query) -> None:
+    spec = timeline_chart(timeline_data(query, "ceasefire")).to_dict()
+    main = spec["vconcat"][1]
+    layers = main["layer"]
+    y_axis = layers[1]["encoding"]["y"]["axis"]
+    assert y_axis["labelExpr"].startswith(
+        '["", "immediate_unconditional", "temporary_ceasefire", "conditional_ceasefire", '
+        f'"settlement_first", "no_ceasefire", "{NO_POSITION}"]'
+    )
+    assert layers[1]["mark"]["interpolate"] == "step-after"
+    tooltip = [t["field"] for t in layers[2]["encoding"]["tooltip"]]
+    assert tooltip[:4] == ["quote", "speaker", "sources", "stated_on"]
+    assert layers[0]["mark"]["type"] == "rule"
+
+
+def test_pictures_come_out_in_each_format(query: Query) -> None:
+    chart = timeline_chart(timeline_data(query, "nato"))
+    svg = picture(chart, "svg").decode()
+    assert svg.startswith("<svg") and "off_the_table" in svg and "witkoff-arrives-in-moscow" in svg
+    assert picture(chart, "png").startswith(b"\x89PNG\r\n\x1a\n")
+    html = picture(chart, "html").decode()
+    # the scripts are inlined: the page loads nothing from a network
+    assert "<script" in html and 'src="http' not in html and "cdn.jsdelivr" not in html
+
+
+def test_an_unknown_issue_is_not_found(query: Query) -> None:
+    with pytest.raises(
+        NotFoundError, match=r"^unknown issue 'grain' \(known: ceasefire, foreign_troops, nato\)$"
+    ):
+        timeline_data(query, "grain")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("a.svg", "svg"), ("b.PNG", "png"), ("c.d.html", "html")]
+)
+def test_the_picture_format_comes_from_the_extension(name: str, fmt: str) -> None:
+    assert check_picture_path(name) == fmt
+
+
+@pytest.mark.parametrize("name", ["chart.jpg", "chart", "svg"])
+def test_other_extensions_are_refused(name: str) -> None:
+    with pytest.raises(QueryError, match=rf"^--out: '{name}' must end in \.svg, \.png or \.html$"):
+        check_picture_path(name)

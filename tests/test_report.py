@@ -1,0 +1,162 @@
+"""The report and timeline commands through the real entry point, and the report's content."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from positions.projections import Query
+from positions.report import build_report, known_at
+from tests.conftest import SEED, run_cli
+from tests.helpers import import_all, memory_app
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
+    store = f"sqlite:///{tmp_path_factory.mktemp('report') / 'store.db'}"
+    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    return store
+
+
+@pytest.fixture(scope="module")
+def query() -> Query:
+    app = memory_app()
+    import_all(app, [SEED])
+    return Query(app.get_record(app.resolve_negotiation(None)))
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [("t.svg", b"<svg"), ("t.png", b"\x89PNG"), ("t.html", b"<!DOCTYPE html>")],
+)
+def test_timeline_writes_the_picture_its_extension_names(
+    seeded: str, tmp_path: Path, name: str, start: bytes
+) -> None:
+    out = tmp_path / name
+    result = run_cli("--store", seeded, "timeline", "--issue", "ceasefire", "--out", str(out))
+    assert (result.code, result.out, result.err) == (0, f"Wrote {out}.\n", "")
+    assert out.read_bytes().lstrip()[: len(start)].lower() == start.lower()
+
+
+def test_timeline_without_an_issue_draws_every_issue(seeded: str, tmp_path: Path) -> None:
+    out = tmp_path / "all.svg"
+    assert run_cli("--store", seeded, "timeline", "--out", str(out)).code == 0
+    svg = out.read_text(encoding="utf-8")
+    for title in ("Ceasefire: each party", "Foreign troops: each party", "NATO membership: each"):
+        assert title in svg
+
+
+def test_report_heading_names_the_as_of_date_and_the_recording_time(
+    seeded: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    result = run_cli("--store", seeded, "report", "--as-of", "2025-03-12", "--out", str(out))
+    assert (result.code, result.out, result.err) == (0, f"Wrote {out}.\n", "")
+    html = out.read_text(encoding="utf-8")
+    assert '<strong id="as-of">2025-03-12</strong>' in html
+    stamp = re.search(r'<strong id="known-at">([^<]+)</strong>', html)
+    assert stamp and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp.group(1))
+    # as of Wednesday: the earlier foreign-troops position and the rejection
+    assert "<td>no_nato_country_troops</td>" in html
+    assert "<td>reject</td>" in html and "<td>undecided</td>" not in html
+    assert html.count("<svg") == 3
+
+
+def test_the_report_holds_every_section_with_sources(query: Query) -> None:
+    html = build_report(query)
+    for section in ("compare", "proposals", "timelines", "histories", "claims", "developments"):
+        assert f'<section id="{section}">' in html
+    assert '<strong id="as-of">the latest statement</strong>' in html
+    assert "<td>witkoff-arrives-in-moscow</td>" in html
+    assert "<li>CNN, citing a source familiar with the situation (2025-03-13)</li>" in html
+    assert "<td>clarified by peskov-not-a-rejection</td>" in html
+    assert "http" not in html.replace("http-equiv", "").replace("http://www.w3.org", "")
+
+
+def test_known_at_is_the_latest_recording_time(query: Query) -> None:
+    assert known_at(query) == max(query.record.recorded_at.values())
+
+
+def test_every_user_string_is_escaped(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    hostile = text.replace(
+        "title: Russia–Ukraine–US ceasefire talks, March 2025",
+        'title: "<b>Talks</b> & <i>more</i>"',
+    ).replace(
+        "- {outlet: CNN, published: 2025-03-13}",
+        '- {outlet: "<img src=x>", url: "https://example.org/a?b=1&c=<2>", published: 2025-03-13}',
+        1,
+    )
+    path = tmp_path / "hostile.yaml"
+    path.write_text(hostile, encoding="utf-8")
+    app = memory_app()
+    import_all(app, [path])
+    html = build_report(Query(app.get_record(app.resolve_negotiation(None))))
+    assert (
+        "<b>Talks</b>" not in html
+        and "&lt;b&gt;Talks&lt;/b&gt; &amp; &lt;i&gt;more&lt;/i&gt;" in html
+    )
+    assert "<img" not in html
+    assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in html
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["timeline", "--out", "{tmp}/chart.jpg"],
+            "Error: --out: 'chart.jpg' must end in .svg, .png or .html\n",
+        ),
+        (
+            ["timeline", "--issue", "grain", "--out", "{tmp}/chart.svg"],
+            "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n",
+        ),
+        (
+            ["timeline", "--as-of", "13/03/2025", "--out", "{tmp}/chart.svg"],
+            "Error: --as-of: '13/03/2025' is not a date (expected YYYY-MM-DD)\n",
+        ),
+        (
+            ["timeline", "--out", "{tmp}/no/such/chart.svg"],
+            "Error: --out: cannot write {tmp}/no/such/chart.svg: no directory {tmp}/no/such\n",
+        ),
+        (
+            ["report", "--out", "{tmp}/report.pdf"],
+            "Error: --out: 'report.pdf' must end in .html\n",
+        ),
+        (
+            ["report", "--out", "{tmp}/missing/report.html"],
+            "Error: --out: cannot write {tmp}/missing/report.html: no directory {tmp}/missing\n",
+        ),
+        (
+            ["report", "--out", "{tmp}"],
+            "Error: Invalid value for '--out': File '{tmp}' is a directory. "
+            "(see 'positions report --help')\n",
+        ),
+        (
+            ["report"],
+            "Error: Missing option '--out'. (see 'positions report --help')\n",
+        ),
+    ],
+)
+def test_errors_are_one_line_exit_2_and_write_nothing(
+    seeded: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run_cli("--store", seeded, *(a.format(tmp=tmp_path) for a in args))
+    assert (result.code, result.out, result.err) == (2, "", message.format(tmp=tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_shell_completion_prints_a_script_and_completes_commands() -> None:
+    script = run_cli(env={"_POSITIONS_COMPLETE": "bash_source"})
+    assert script.code == 0
+    assert "complete -o nosort -F _positions_completion positions" in script.out
+    completed = run_cli(
+        env={
+            "_POSITIONS_COMPLETE": "bash_complete",
+            "COMP_WORDS": "positions tim",
+            "COMP_CWORD": "1",
+        }
+    )
+    assert completed.out.splitlines() == ["plain,timeline"]
