@@ -77,7 +77,7 @@ def others_mean(timeline: Timeline, party: str, issue: str, day: date) -> float 
 def classify(
     timeline: Timeline, party: str, issue: str, day: date, before: int | None, after: int | None
 ) -> str:
-    """Name a move from rank ``before`` to rank ``after`` (rule R11)."""
+    """Name a move from rank ``before`` to rank ``after`` (rule R13)."""
     if before == after:
         return UNCHANGED
     assert before is not None

@@ -569,7 +569,7 @@ class Analysis(Query):
         return pl.DataFrame(rows, schema=PAIRS_SCHEMA)
 
     def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
-        """The latest salience given by a statement in force, else the declared one (rule R12)."""
+        """The latest salience given by a statement in force, else the declared one (rule R14)."""
         value: float | None = None
         for step in in_force(self.timeline, as_of or FOREVER):
             statement = step.statement
@@ -721,7 +721,7 @@ class Analysis(Query):
                         "kind": "correction",
                         "statement_id": step.source_id,
                         "effect": f"correction {fix.number} ({changes}): {fix.correction.reason}",
-                        "rule": "R10",
+                        "rule": "R12",
                         "recorded_at": fix.recorded_at.isoformat(),
                     }
                 )
@@ -734,17 +734,17 @@ class Analysis(Query):
         ended = step.ended_on is not None and step.ended_on.day <= limit
         if step is final:
             if step.tabled is not None:
-                return "sets the stance: tabling a proposal states the proposer's position", "R7"
+                return "sets the stance: tabling a proposal states the proposer's position", "R5, R7"
             if step.position == NONCOMMITTAL:
                 return "sets the stance: nothing on the scale was said", "R6"
             if statement is not None and statement.kind.value == "clarification":
-                return "sets the stance: carries the clarified coding", "R3, R5"
+                return "sets the stance: carries the clarified coding", "R4, R5"
             return "sets the stance: the latest position in force", "R5"
         if statement is not None and statement.kind.value == "retraction":
-            return f"ends '{statement.retracts}' from {step.on}", "R4"
+            return f"ends '{statement.retracts}' from {step.on}", "R3, R10"
         if ended:
             return f"{step.ended_how} by '{step.ended_by}' on {step.ended_on}", (
-                "R4" if step.ended_how == "retracted" else "R3"
+                "R3, R10" if step.ended_how == "retracted" else "R3"
             )
         if step.position is None:
             return "gives no position on the scale (a verdict only)", "R8"

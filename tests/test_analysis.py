@@ -288,7 +288,7 @@ def test_explain_gives_the_chain_and_the_rule_of_each_step() -> None:
         ("kremlin-ruled-out-temporary-ceasefire", "R5"),
         ("ushakov-waltz-call-temporary-respite", "R5"),
         ("ushakov-long-term-settlement", "R3"),
-        ("peskov-not-a-rejection", "R3, R5"),
+        ("peskov-not-a-rejection", "R4, R5"),
     ]
     assert frame["effect"][2] == "clarified by 'peskov-not-a-rejection' on 2025-03-13"
 
