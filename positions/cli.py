@@ -657,11 +657,17 @@ def _write_out(path: Path, content: bytes) -> None:
     "--issue", metavar="I", help="Only this issue (default: every issue, one under another)."
 )
 @as_of_option
+@known_at_option
 @negotiation_option
 @out_option
 @click.pass_context
 def timeline(
-    ctx: click.Context, issue: str | None, as_of: str | None, negotiation: str | None, out: Path
+    ctx: click.Context,
+    issue: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    out: Path,
 ) -> None:
     """Draw each party's position over time as a picture (.svg, .png) or a page (.html).
 
@@ -677,7 +683,7 @@ def timeline(
 
     fmt = check_picture_path(out.name)
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
+    query = _query(_open(ctx), negotiation, known_at)
     query.check_issue(issue)
     issues = [issue] if issue is not None else list(query.negotiation.issues)
     _write_out(out, picture(timeline_charts(query, issues, day), fmt))
@@ -686,10 +692,13 @@ def timeline(
 
 @cli.command()
 @as_of_option
+@known_at_option
 @negotiation_option
 @out_option
 @click.pass_context
-def report(ctx: click.Context, as_of: str | None, negotiation: str | None, out: Path) -> None:
+def report(
+    ctx: click.Context, as_of: str | None, known_at: str | None, negotiation: str | None, out: Path
+) -> None:
     """Write one self-contained HTML report that opens with no network.
 
     It holds the comparison and proposals tables, a timeline per issue, each party's history
@@ -705,7 +714,7 @@ def report(ctx: click.Context, as_of: str | None, negotiation: str | None, out: 
     if not out.name.lower().endswith((".html", ".htm")):
         raise QueryError(f"--out: '{out.name}' must end in .html")
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation)
+    query = _query(_open(ctx), negotiation, known_at)
     _write_out(out, build_report(query, day).encode("utf-8"))
     click.echo(f"Wrote {out}.")
 

@@ -160,3 +160,18 @@ def test_shell_completion_prints_a_script_and_completes_commands() -> None:
         }
     )
     assert completed.out.splitlines() == ["plain,timeline"]
+
+
+def test_report_known_at_shows_the_record_as_it_stood_then(seeded: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = run_cli(
+        "--store", seeded, "report", "--known-at", "2030-01-01T00:00:00Z", "--out", str(out)
+    )
+    assert (result.code, result.err) == (0, "")
+    html = out.read_text(encoding="utf-8")
+    assert '<strong id="known-at">2030-01-01T00:00:00+00:00</strong>' in html
+    early = run_cli("--store", seeded, "report", "--known-at", "2000-01-01", "--out", str(out))
+    assert (early.code, early.err) == (
+        2,
+        "Error: negotiation 'ukraine-2025' was not yet recorded at 2000-01-01T23:59:59.999999+00:00\n",
+    )
