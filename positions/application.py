@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
@@ -239,14 +239,14 @@ class PositionsApplication(Application[Any]):
             batch = self.recorder.select_notifications(start, 1000)
             if not batch:
                 return events
-            events.extend(self.mapper.to_domain_event(n) for n in batch)
+            events.extend(cast(DomainEvent, self.mapper.to_domain_event(n)) for n in batch)
             start = batch[-1].id + 1
 
     # -- streams
 
     def _events(self, originator_id: Any) -> list[DomainEvent]:
         try:
-            return list(self.events.get(originator_id))
+            return [cast(DomainEvent, e) for e in self.events.get(originator_id)]
         except PersistenceError as exc:
             message = self.location.scrub(_first_line(exc))
             raise StoreError(f"cannot read store {self.location.display}: {message}") from None

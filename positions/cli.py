@@ -435,9 +435,9 @@ def correct(
             statement=statement_id,
             reason=reason,
             position=position,
-            verdict=verdict,  # type: ignore[arg-type]
+            verdict=verdict,
             issue=issue,
-            on=on,  # type: ignore[arg-type]
+            on=on,
             party=party,
         )
     except ValidationError as exc:

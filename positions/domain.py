@@ -388,14 +388,15 @@ class _Planner:
             return
         table[table_key] = value
         self.definitions_added += 1
-        event_class, field_name = {
+        classes: dict[str, tuple[type[DomainEvent], str]] = {
             "parties": (PartyDefined, "party"),
             "speakers": (SpeakerDefined, "speaker"),
             "issues": (IssueDefined, "issue"),
             "proposals": (ProposalTabled, "proposal"),
             "developments": (DevelopmentNoted, "development"),
             "salience": (SalienceDeclared, "salience"),
-        }[kind]
+        }
+        event_class, field_name = classes[kind]
         self._codebook_event(event_class, **{field_name: value})
 
     def _check_revision(self, singular: str, old: Any, new: Any, origin: Origin) -> None:

@@ -115,7 +115,7 @@ def statements_frame(query: Analysis, as_of: date | None = None) -> pl.DataFrame
                 "hypothetical": statement.hypothetical,
                 "recorded_at": record.recorded_at[statement.id].isoformat(),
                 "corrections": len(corrected_at.get(statement.id, [])),
-                "last_corrected_at": (corrected_at.get(statement.id) or [None])[-1],
+                "last_corrected_at": max(corrected_at.get(statement.id, []), default=None),
                 "ended_by": step.ended_by if ended else None,
                 "ended_how": step.ended_how if ended else None,
             }

@@ -253,7 +253,8 @@ class Query:
                 & pl.col("claimed_by").is_null()
                 & pl.col("rank").is_not_null()
             )["rank"]
-            spread = int(ranks.max() - ranks.min()) if len(ranks) else None  # type: ignore[operator]
+            held = [int(r) for r in ranks.to_list()]
+            spread = max(held) - min(held) if held else None
             for p in self.negotiation.parties:
                 cell = frame.filter((pl.col("party") == p) & (pl.col("issue") == i))
                 own = cell.filter(pl.col("claimed_by").is_null()).row(0, named=True)
@@ -683,7 +684,7 @@ class Analysis(Query):
         limit = as_of or FOREVER
         steps = [s for s in own_steps(self.timeline, party, issue) if s.on.day <= limit]
         final = effective_position([s for s in steps if s.counts(limit)])
-        fixes = {}
+        fixes: dict[str, list[CorrectionRecord]] = {}
         for fix in self.record.corrections:
             fixes.setdefault(fix.after.id, []).append(fix)
         rows: list[dict[str, Any]] = []
