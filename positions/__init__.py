@@ -9,6 +9,8 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
+    "Analysis": "positions.projections",
+    "Correction": "positions.codebook",
     "NegotiationRecord": "positions.timeline",
     "NotFoundError": "positions.errors",
     "PositionsApplication": "positions.application",

@@ -36,9 +36,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        message = self.message
+        if not message.isprintable():  # one problem, one line: control characters are escaped
+            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         if self.line <= 0:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+            return f"{self.file}: {message}"
+        return f"{self.file}:{self.line}: {message}"
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,12 @@ class _StrictLoader(yaml.SafeLoader):
             mapping[key] = self.construct_object(value_node, deep=True)
         return mapping
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise _LoaderError(node.start_mark.line + 1, "a number is too large") from None
+
     def construct_sequence(self, node: Any, deep: bool = False) -> Any:
         items = _List(self.construct_object(child, deep=True) for child in node.value)
         items.line = node.start_mark.line + 1
@@ -238,6 +244,7 @@ def _strict_resolvers() -> None:
 _strict_resolvers()
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_mapping)
 _StrictLoader.add_constructor("tag:yaml.org,2002:seq", _StrictLoader.construct_sequence)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def parse_text(text: str) -> Any:
@@ -246,6 +253,14 @@ def parse_text(text: str) -> Any:
         return yaml.load(text, Loader=_StrictLoader)
     except _LoaderError:
         raise
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        )
+        raise _LoaderError(
+            line, f"holds a control character (#x{code:04x}) YAML does not allow"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -1,0 +1,311 @@
+"""Hostile input: malformed YAML and JSON, wrong types, unknown ids, circular clarifications,
+retracting a retraction, self-clarification, dates out of range, enormous quotes, invalid UTF-8,
+duplicate keys and alias bombs. Always one ``Error: FILE:LINE: …`` line per problem, exit 2,
+nothing written, no traceback. ``HYPOTHESIS_PROFILE=fuzz`` runs many more examples."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from positions.cli import main
+from tests.conftest import run_cli
+from tests.strategies import codebook, statements
+
+HOSTILE_BYTES = [
+    b":",
+    b": ",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"&a ",
+    b"*a",
+    b"\xff",
+    b"\xc3",
+    b"\x00",
+    b"\x07",
+    b"\t",
+    b"- ",
+    b"\n",
+    b"\n  ",
+    b"!!",
+    b"!!binary ",
+    b"!!python/object:os.system ",
+    b"? ",
+    b"<<: ",
+    b'"',
+    b"'",
+    b"#",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"|",
+    b">",
+    b"1" * 5000,
+    b"9999-99-99",
+    b"0001-01-01",
+    b"1e999",
+    b"null",
+    b"~",
+    b",",
+    b"\\u0000",
+    b"\xef\xbb\xbf",
+]
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _count(db: Path) -> int:
+    if not db.exists():
+        return -1
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT count(*) FROM stored_events").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def seeded_db() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "seeded.db"
+        book = Path(folder) / "codebook.yaml"
+        book.write_text(yaml.safe_dump(codebook(), sort_keys=False))
+        assert _run("--store", f"sqlite:///{db}", "import", str(book))[0] == 0
+        yield db
+
+
+def assert_clean_refusal(content: bytes, seeded: Path, *, may_succeed: bool = False) -> None:
+    """Import ``content`` into a new store and into an existing one: either it is valid (only
+    when ``may_succeed``), or every line is ``Error: FILE:LINE: …``, exit 2, nothing written."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hostile.yaml"
+        path.write_bytes(content)
+        fresh = Path(folder) / "fresh.db"
+        for db in (fresh, seeded):
+            before = _count(db)
+            code, out, err = _run("--store", f"sqlite:///{db}", "import", str(path))
+            if code == 0 and may_succeed:
+                continue
+            assert (code, out) == (2, ""), (content, code, out, err)
+            assert "Traceback" not in err and "Error: unexpected" not in err, err
+            lines = err.splitlines()
+            assert lines, content
+            pattern = re.compile(rf"^Error: {re.escape(str(path))}:[1-9][0-9]*: \S.*$")
+            for line in lines:
+                assert pattern.match(line), (content, line)
+            assert _count(db) == before, content
+
+
+def _valid_text(stmts: list[dict[str, Any]], as_json: bool) -> bytes:
+    data = {**codebook(), "statements": stmts}
+    if as_json:
+        return json.dumps(data, default=str, indent=1).encode()
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
+
+
+@given(
+    stmts=statements(max_size=4),
+    as_json=st.booleans(),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.sampled_from(HOSTILE_BYTES), st.integers(0, 3)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_mutated_files_are_refused_cleanly_or_are_valid(
+    seeded_db: Path,
+    stmts: list[dict[str, Any]],
+    as_json: bool,
+    edits: list[tuple[float, bytes, int]],
+) -> None:
+    content = _valid_text(stmts, as_json)
+    for where, insert, drop in edits:
+        at = int(where * len(content))
+        content = content[:at] + insert + content[at + drop :]
+    assert_clean_refusal(content, seeded_db, may_succeed=True)
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "id",
+    "on",
+    "by",
+    "issue",
+    "position",
+    "quote",
+    "sources",
+    "clarifies",
+    "retracts",
+    "about",
+    "verdict",
+    "proposal",
+    "terms",
+    "conditions",
+    "confidence",
+    "attribution",
+]
+
+
+@given(
+    stmts=statements(max_size=4),
+    index=st.integers(0, 3),
+    field=st.sampled_from(FIELDS),
+    value=JSONISH,
+    as_json=st.booleans(),
+)
+def test_wrong_types_anywhere_in_a_statement_are_located(
+    seeded_db: Path,
+    stmts: list[dict[str, Any]],
+    index: int,
+    field: str,
+    value: Any,
+    as_json: bool,
+) -> None:
+    target = stmts[index % len(stmts)]
+    target[field] = value
+    assert_clean_refusal(_valid_text(stmts, as_json), seeded_db, may_succeed=True)
+
+
+@given(
+    links=st.lists(
+        st.tuples(st.sampled_from(["clarifies", "retracts"]), st.integers(0, 5)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_circles_self_references_unknown_targets_and_retracted_retractions_are_refused(
+    seeded_db: Path, links: list[tuple[str, int]]
+) -> None:
+    stmts = [
+        {
+            "id": "s0",
+            "on": "2025-01-01",
+            "by": "alpha",
+            "issue": "water",
+            "position": "share_all",
+            "quote": "First.",
+            "sources": [{"outlet": "Wire"}],
+        }
+    ]
+    for n, (verb, target) in enumerate(links, start=1):
+        stmts.append(
+            {
+                "id": f"s{n}",
+                "on": "2025-01-02",
+                "by": "alpha",
+                verb: f"s{target}",
+                "quote": f"Link {n}.",
+                "sources": [{"outlet": "Wire"}],
+            }
+        )
+    stmts[0]["clarifies" if links[0][1] % 2 else "retracts"] = f"s{len(links)}"  # close a circle
+    content = yaml.safe_dump({**codebook(), "statements": stmts}, sort_keys=False).encode()
+    assert_clean_refusal(content, seeded_db)
+
+
+BILLION_LAUGHS = b"negotiation: t\na: &a [x, x, x, x, x, x, x, x, x]\n" + b"".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}]\n".encode()
+    for n in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (BILLION_LAUGHS, "3: YAML aliases (*name) are not allowed in scenario files"),
+        (
+            b"negotiation: t\nx: " + b"[" * 50_000 + b"]" * 50_000 + b"\n",
+            "1: the file nests too deeply",
+        ),
+        (b"negotiation: t\nn: " + b"7" * 6000 + b"\n", "2: a number is too large"),
+        (
+            b"negotiation: t\ntitle: \x00\n",
+            "2: holds a control character (#x0000) YAML does not allow",
+        ),
+        (b"negotiation: t\nparties:\n  - {id: a, name: \xc3\x28}\n", "3: is not valid UTF-8"),
+        (b"negotiation: t\ntitle: A\ntitle: B\n", "3: duplicate key 'title' (first at line 2)"),
+        (
+            b'{"negotiation": "t",\n "title": "A",\n "title": "B"}',
+            "3: duplicate key 'title' (first at line 2)",
+        ),
+        (
+            b'{"negotiation": "t",\n "parties": [\n',
+            "3: malformed YAML: expected the node content, but found '<stream end>'",
+        ),
+        (
+            b"negotiation: t\nx: !!python/object:os.system ls\n",
+            "2: malformed YAML: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:os.system'",
+        ),
+        (b"negotiation: t\nparties: 5\n", "2: parties: Input should be a valid tuple"),
+    ],
+)
+def test_hostile_files_through_the_real_entry_point(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(content)
+    db = tmp_path / "store.db"
+    result = run_cli("--store", f"sqlite:///{db}", "import", str(path))
+    assert (result.code, result.out, result.err) == (2, "", f"Error: {path}:{message}\n")
+    assert not db.exists()
+
+
+def test_an_enormous_quote_and_an_out_of_range_date_are_located(tmp_path: Path) -> None:
+    data = {
+        **codebook(),
+        "statements": [
+            {
+                "id": "huge",
+                "on": "2025-01-02",
+                "by": "alpha",
+                "issue": "water",
+                "position": "share_all",
+                "quote": "word " * 50_000,
+                "sources": [{"outlet": "Wire"}],
+            },
+            {
+                "id": "early",
+                "on": {"before": "0001-01-01"},
+                "by": "alpha",
+                "issue": "water",
+                "position": "share_all",
+                "quote": "Early.",
+                "sources": [{"outlet": "Wire"}],
+            },
+        ],
+    }
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=10**9))
+    result = run_cli("--store", f"sqlite:///{tmp_path / 'store.db'}", "import", str(path))
+    lines = result.err.splitlines()
+    assert result.code == 2 and len(lines) == 2, result.err
+    assert re.match(
+        rf"^Error: {re.escape(str(path))}:\d+: statements\[0\] \(huge\)\.quote: ", lines[0]
+    )
+    assert lines[1].endswith("statements[1] (early).on: 'before' must be later than 0001-01-01")
+    assert not (tmp_path / "store.db").exists()
