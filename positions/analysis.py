@@ -6,13 +6,15 @@ docs/analysis.md.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from positions.codebook import NONCOMMITTAL, Issue, Kind
-from positions.timeline import SortKey, Step, Timeline, effective_position, in_force
+from positions.timeline import SortKey, Step, Timeline
 
 NEW = "new"
 UNCHANGED = "unchanged"
@@ -40,89 +42,157 @@ def own_steps(timeline: Timeline, party: str, issue: str) -> list[Step]:
     ]
 
 
-def effective_at(steps: Iterable[Step], key: SortKey, inclusive: bool) -> Step | None:
-    """The effective step just before (or just after) the step at ``key``."""
-    live = []
-    for step in steps:
-        made = step.key <= key if inclusive else step.key < key
-        if not made:
-            continue
-        if step.ended_key is not None and (
-            step.ended_key <= key if inclusive else step.ended_key < key
-        ):
-            continue
-        live.append(step)
-    return effective_position(live)
+class _Live:
+    """The steps in force for one party and issue, with the effective one at hand (rules R5,
+    R6): lazy-deletion heaps keyed by the steps' order."""
+
+    def __init__(self) -> None:
+        self.committed: list[tuple[SortKey, str]] = []
+        self.noncommittal: list[tuple[SortKey, str]] = []
+        self.steps: dict[str, Step] = {}
+
+    def add(self, step: Step) -> None:
+        if step.position is None:
+            return  # a verdict or a bare retraction sets no position (R5)
+        self.steps[step.source_id] = step
+        heap = self.noncommittal if step.position == NONCOMMITTAL else self.committed
+        heapq.heappush(heap, (_negated(step.key), step.source_id))
+
+    def remove(self, source_id: str) -> None:
+        self.steps.pop(source_id, None)
+
+    def effective(self) -> Step | None:
+        for heap in (self.committed, self.noncommittal):
+            while heap and heap[0][1] not in self.steps:
+                heapq.heappop(heap)
+            if heap:
+                return self.steps[heap[0][1]]
+        return None
+
+
+def _negated(key: SortKey) -> Any:
+    day, precision, depth, ident = key
+    return (-day.toordinal(), -precision, -depth, _Reversed(ident))
+
+
+class _Reversed(str):
+    __slots__ = ()
+
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
+
+    def __gt__(self, other: str) -> bool:
+        return str.__lt__(self, other)
+
+
+class Sweep:
+    """One pass over a timeline: every step's shift (rule R13), and each party's effective rank
+    per issue day by day, for the others' mean that tells hardening from softening."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        negotiation = timeline.record.negotiation
+        groups: dict[tuple[str, str], list[Step]] = {}
+        for step in timeline.steps:
+            if step.claimed_by is None and step.issue in negotiation.issues:
+                groups.setdefault((step.party, step.issue), []).append(step)
+        self.series: dict[tuple[str, str], tuple[list[date], list[int | None]]] = {}
+        moves: dict[str, tuple[Step | None, Step | None]] = {}
+        for (party, issue_id), steps in groups.items():
+            moves.update(self._sweep(party, negotiation.issues[issue_id], steps))
+        self.shifts: dict[str, Shift] = {}
+        for (party, issue_id), steps in groups.items():
+            issue = negotiation.issues[issue_id]
+            for step in steps:
+                before, after = moves[step.source_id]
+                self.shifts[step.source_id] = self._shift(step, party, issue, before, after)
+
+    def _sweep(
+        self, party: str, issue: Issue, steps: list[Step]
+    ) -> dict[str, tuple[Step | None, Step | None]]:
+        adds = {step.key: step for step in steps}
+        removals: dict[SortKey, list[str]] = {}
+        for step in steps:
+            if step.ended_key is not None:
+                removals.setdefault(step.ended_key, []).append(step.source_id)
+        live = _Live()
+        moves: dict[str, tuple[Step | None, Step | None]] = {}
+        days: list[date] = []
+        ranks: list[int | None] = []
+        for key in sorted({*adds, *removals}):
+            before = live.effective()
+            for source_id in removals.get(key, []):
+                live.remove(source_id)
+            added = adds.get(key)
+            if added is not None:
+                live.add(added)
+            after = live.effective()
+            if added is not None:
+                moves[added.source_id] = (before, after)
+            rank = issue.rank(after.position) if after is not None else None
+            if days and days[-1] == key[0]:
+                ranks[-1] = rank
+            else:
+                days.append(key[0])
+                ranks.append(rank)
+        self.series[(party, issue.id)] = (days, ranks)
+        return moves
+
+    def rank_at(self, party: str, issue: str, day: date) -> int | None:
+        """A party's effective rank on an issue at the end of ``day``."""
+        days, ranks = self.series.get((party, issue), ([], []))
+        index = bisect.bisect_right(days, day)
+        return ranks[index - 1] if index else None
+
+    def others_mean(self, party: str, issue: str, day: date) -> float | None:
+        """The mean rank of the other parties' own positions on ``day``; None if none holds one."""
+        held = [
+            rank
+            for other in self.timeline.record.negotiation.parties
+            if other != party and (rank := self.rank_at(other, issue, day)) is not None
+        ]
+        return sum(held) / len(held) if held else None
+
+    def classify(
+        self, party: str, issue: str, day: date, before: int | None, after: int | None
+    ) -> str:
+        """Name a move from rank ``before`` to rank ``after`` (rule R13)."""
+        if before == after:
+            return UNCHANGED
+        assert before is not None
+        assert after is not None
+        mean = self.others_mean(party, issue, day)
+        if mean is not None:
+            if abs(after - mean) > abs(before - mean):
+                return HARDENED
+            if abs(after - mean) < abs(before - mean):
+                return SOFTENED
+        return UP if after > before else DOWN
+
+    def _shift(
+        self, step: Step, party: str, issue: Issue, before: Step | None, after: Step | None
+    ) -> Shift:
+        retraction = step.statement is not None and step.statement.kind is Kind.RETRACTION
+        if step.position is None and not retraction:
+            return Shift(None, None, before, after)
+        rank_before, rank_after = rank_of(issue, before), rank_of(issue, after)
+        name: str | None
+        if step.position == NONCOMMITTAL and rank_after == rank_before:
+            name = NONCOMMITTAL
+        elif rank_after is None:
+            name = WITHDRAWN if rank_before is not None else (NONCOMMITTAL if after else None)
+        elif rank_before is None:
+            name = NEW
+        else:
+            name = self.classify(party, issue.id, step.on.day, rank_before, rank_after)
+        ranks = (
+            rank_after - rank_before if rank_after is not None and rank_before is not None else None
+        )
+        return Shift(name, ranks, before, after)
 
 
 def rank_of(issue: Issue, step: Step | None) -> int | None:
     return issue.rank(step.position) if step is not None else None
-
-
-def others_mean(timeline: Timeline, party: str, issue: str, day: date) -> float | None:
-    """The mean rank of the other parties' own positions on ``day``; None if none holds one."""
-    definition = timeline.record.negotiation.issues[issue]
-    steps = in_force(timeline, day)
-    ranks = []
-    for other in timeline.record.negotiation.parties:
-        if other == party:
-            continue
-        held = [s for s in steps if s.party == other and s.issue == issue and s.claimed_by is None]
-        rank = rank_of(definition, effective_position(held))
-        if rank is not None:
-            ranks.append(rank)
-    return sum(ranks) / len(ranks) if ranks else None
-
-
-def classify(
-    timeline: Timeline, party: str, issue: str, day: date, before: int | None, after: int | None
-) -> str:
-    """Name a move from rank ``before`` to rank ``after`` (rule R13)."""
-    if before == after:
-        return UNCHANGED
-    assert before is not None
-    assert after is not None
-    mean = others_mean(timeline, party, issue, day)
-    if mean is not None:
-        if abs(after - mean) > abs(before - mean):
-            return HARDENED
-        if abs(after - mean) < abs(before - mean):
-            return SOFTENED
-    return UP if after > before else DOWN
-
-
-def shifts(timeline: Timeline) -> dict[str, Shift]:
-    """The shift of every own step (keyed by statement or proposal id)."""
-    out: dict[str, Shift] = {}
-    negotiation = timeline.record.negotiation
-    for party in negotiation.parties:
-        for issue_id, issue in negotiation.issues.items():
-            steps = own_steps(timeline, party, issue_id)
-            for step in steps:
-                out[step.source_id] = _shift(timeline, steps, step, party, issue_id, issue)
-    return out
-
-
-def _shift(
-    timeline: Timeline, steps: list[Step], step: Step, party: str, issue_id: str, issue: Issue
-) -> Shift:
-    before = effective_at(steps, step.key, inclusive=False)
-    after = effective_at(steps, step.key, inclusive=True)
-    retraction = step.statement is not None and step.statement.kind is Kind.RETRACTION
-    if step.position is None and not retraction:
-        return Shift(None, None, before, after)
-    rank_before, rank_after = rank_of(issue, before), rank_of(issue, after)
-    name: str | None
-    if step.position == NONCOMMITTAL and rank_after == rank_before:
-        name = NONCOMMITTAL
-    elif rank_after is None:
-        name = WITHDRAWN if rank_before is not None else (NONCOMMITTAL if after else None)
-    elif rank_before is None:
-        name = NEW
-    else:
-        name = classify(timeline, party, issue_id, step.on.day, rank_before, rank_after)
-    ranks = rank_after - rank_before if rank_after is not None and rank_before is not None else None
-    return Shift(name, ranks, before, after)
 
 
 def weighted_median(points: list[tuple[float, float]]) -> float | None:

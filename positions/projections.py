@@ -14,10 +14,9 @@ import polars as pl
 
 from positions.analysis import (
     Shift,
-    classify,
+    Sweep,
     nearest_label,
     own_steps,
-    shifts,
     weighted_median,
 )
 from positions.codebook import NONCOMMITTAL, Source, StatedOn
@@ -148,13 +147,17 @@ class Query:
         self.record = record
         self.timeline = build_timeline(record)
         self.negotiation = record.negotiation
-        self._shifts: dict[str, Shift] | None = None
+        self._sweep: Sweep | None = None
+
+    @property
+    def sweep(self) -> Sweep:
+        if self._sweep is None:
+            self._sweep = Sweep(self.timeline)
+        return self._sweep
 
     @property
     def shifts(self) -> dict[str, Shift]:
-        if self._shifts is None:
-            self._shifts = shifts(self.timeline)
-        return self._shifts
+        return self.sweep.shifts
 
     def _recorded(self, step: Step) -> str | None:
         if step.statement is None:
@@ -649,7 +652,7 @@ class Analysis(Query):
                 if start < s.on.day <= end
             ]
             if old["rank"] is not None and new["rank"] is not None:
-                shift = classify(self.timeline, party, issue, end, old["rank"], new["rank"])
+                shift = self.sweep.classify(party, issue, end, old["rank"], new["rank"])
                 ranks = new["rank"] - old["rank"]
             else:
                 if new["position"] == NONCOMMITTAL:
@@ -735,7 +738,10 @@ class Analysis(Query):
         ended = step.ended_on is not None and step.ended_on.day <= limit
         if step is final:
             if step.tabled is not None:
-                return "sets the stance: tabling a proposal states the proposer's position", "R5, R7"
+                return (
+                    "sets the stance: tabling a proposal states the proposer's position",
+                    "R5, R7",
+                )
             if step.position == NONCOMMITTAL:
                 return "sets the stance: nothing on the scale was said", "R6"
             if statement is not None and statement.kind.value == "clarification":

@@ -265,3 +265,30 @@ def test_the_scenario_export_round_trip_gives_identical_tables(stmts: list[dict[
     again = memory_app()
     again.import_scenarios([parse_scenario(_text(document), "export.yaml")])
     assert_same_tables(tables(app), tables(again))
+
+
+def _naive_effective(steps: list[Any], key: Any, inclusive: bool) -> Any:
+    """The rules R5/R6 read literally: the steps made by ``key`` and not ended by it."""
+    from positions.timeline import effective_position
+
+    def made(k: Any) -> bool:
+        return k <= key if inclusive else k < key
+
+    live = [s for s in steps if made(s.key) and not (s.ended_key is not None and made(s.ended_key))]
+    return effective_position(live)
+
+
+@given(stmts=statements())
+def test_the_one_pass_sweep_agrees_with_the_rules_read_literally(
+    stmts: list[dict[str, Any]],
+) -> None:
+    from positions.analysis import own_steps
+
+    query = Analysis(_generated(stmts).get_record("generated"))
+    for party in PARTIES:
+        for issue in ISSUES:
+            steps = own_steps(query.timeline, party, issue)
+            for step in steps:
+                shift = query.shifts[step.source_id]
+                assert shift.before is _naive_effective(steps, step.key, inclusive=False)
+                assert shift.after is _naive_effective(steps, step.key, inclusive=True)
