@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .DEFAULT_GOAL := help
 
@@ -15,6 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
 venv: $(STAMP) ## create .venv and install the package with its dev tools
 
 demo: $(STAMP) ## import the seed scenario into demo.db and print the comparison and proposals tables
@@ -26,9 +31,16 @@ demo: $(STAMP) ## import the seed scenario into demo.db and print the comparison
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/pytest -q
 
+bench: $(BENCH_STAMP) ## benchmarks at 10k, 100k and 1M statements: benchmarks/results/latest.json, docs/performance.md
+	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M
+
+bench-quick: $(BENCH_STAMP) ## the benchmarks at 10k alone, under a minute: benchmarks/results/quick.json
+	$(BIN)/python -m benchmarks.run --sizes 10k --postgres '' --profile '' --doc '' \
+		--out benchmarks/results/quick.json
+
 lint: $(STAMP) ## ruff and mypy
-	$(BIN)/ruff check positions tests
-	$(BIN)/ruff format --check positions tests
+	$(BIN)/ruff check positions tests benchmarks
+	$(BIN)/ruff format --check positions tests benchmarks
 	$(BIN)/mypy
 
 docs: $(STAMP) ## regenerate docs/cli.md from --help
@@ -37,4 +49,4 @@ docs: $(STAMP) ## regenerate docs/cli.md from --help
 clean: ## remove .venv and generated stores
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache .hypothesis
 
-.PHONY: help venv demo test lint docs clean
+.PHONY: help venv demo test bench bench-quick lint docs clean

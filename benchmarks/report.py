@@ -1,0 +1,293 @@
+"""docs/performance.md from benchmarks/results/latest.json (``python -m benchmarks.report``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+LIMITS_FILE = Path(__file__).resolve().parent / "limits.json"
+"""What limits each figure, written by hand from the profiles (keys: import, stance, rebuild,
+memory, cold_start); shown under the tables."""
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _not(result: dict[str, Any] | None) -> str | None:
+    if not result:
+        return "not measured"
+    return f"not measured: {result['not_measured']}" if "not_measured" in result else None
+
+
+def _size(n: int) -> str:
+    return (
+        f"{n // 1_000_000}M"
+        if n >= 1_000_000 and n % 1_000_000 == 0
+        else f"{n // 1000}k"
+        if n % 1000 == 0
+        else str(n)
+    )
+
+
+def _met(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "**not met**")
+
+
+def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per figure: what, value, baseline, ratio, target, met (None when not judged)."""
+    rows: list[dict[str, Any]] = []
+    sizes = sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0]))
+    for key, entry in sizes:
+        n = int(key)
+        imp, raw = entry.get("import_sqlite"), entry.get("raw_sqlite")
+        value = None if _not(imp) else imp["statements_per_s"]
+        base = None if _not(raw) else raw["rows_per_s"]
+        ratio = value / base if value and base else None
+        rows.append(
+            {
+                "figure": f"import, SQLite, {_size(n)} (statements/s)",
+                "value": _num(value) if value else _not(imp),
+                "baseline": f"{_num(base)} rows/s (executemany)" if base else _not(raw),
+                "ratio": f"{ratio:.3f}" if ratio else "—",
+                "target": "≥ 0.5",
+                "met": _met(ratio >= 0.5 if ratio else None),
+            }
+        )
+    for key, entry in sizes:
+        n = int(key)
+        query, duck = entry.get("query_sqlite"), entry.get("duckdb")
+        value = None if _not(query) else query["stance_ms"]
+        base = None if _not(duck) else duck["query_ms"]
+        ratio = value / base if value is not None and base else None
+        judged = n >= 1_000_000 and value is not None and ratio is not None
+        rows.append(
+            {
+                "figure": f"`stance --as-of`, all parties × issues, {_size(n)} (ms)",
+                "value": (
+                    f"{_num(value, 1)} (first call {_num(query['stance_first_ms'], 1)}; "
+                    f"load {_num(query['load_ms'])})"
+                    if value is not None
+                    else _not(query)
+                ),
+                "baseline": f"{_num(base, 2)} ms (DuckDB arg_max)" if base else _not(duck),
+                "ratio": f"{ratio:,.0f}×" if ratio else "—",
+                "target": "≤ 2× and < 100 ms at 1M",
+                "met": _met(ratio <= 2 and value < 100 if judged else None),  # type: ignore[operator]
+            }
+        )
+    for key, entry in sizes:
+        n = int(key)
+        query, imp = entry.get("query_sqlite"), entry.get("import_sqlite")
+        if _not(query) or _not(imp):
+            value = None
+        else:
+            seconds = (query["read_events_ms"] + query["build_analysis_ms"]) / 1000
+            value = imp["events"] / seconds if seconds else None
+        rows.append(
+            {
+                "figure": f"rebuild projections, {_size(n)} (events/s)",
+                "value": _num(value) if value else _not(query),
+                "baseline": "—",
+                "ratio": "—",
+                "target": "≥ 200,000",
+                "met": _met(value >= 200_000 if value else None),
+            }
+        )
+    for key, entry in sizes:
+        n = int(key)
+        for phase, name in (("import_sqlite", "import"), ("query_sqlite", "queries")):
+            result = entry.get(phase)
+            value = None if _not(result) else result["peak_rss_mb"]
+            rows.append(
+                {
+                    "figure": f"peak memory, {name}, {_size(n)} (MB)",
+                    "value": _num(value) if value else _not(result),
+                    "baseline": "—",
+                    "ratio": "—",
+                    "target": "< 1,536 at 1M",
+                    "met": _met(value < 1536 if value and n >= 1_000_000 else None),
+                }
+            )
+    for key, entry in sizes:
+        pg = entry.get("postgres")
+        if not pg:
+            continue
+        n = int(key)
+        imp, query = pg.get("import"), pg.get("query")
+        sqlite_imp = entry.get("import_sqlite") or {}
+        sqlite_query = entry.get("query_sqlite") or {}
+        rows.append(
+            {
+                "figure": f"import, PostgreSQL, {_size(n)} (statements/s)",
+                "value": _num(imp["statements_per_s"])
+                if not _not(imp)
+                else _not(pg if "not_measured" in pg else imp),
+                "baseline": f"{_num(sqlite_imp.get('statements_per_s'))} (SQLite)",
+                "ratio": "—",
+                "target": "—",
+                "met": "—",
+            }
+        )
+        if not _not(query):
+            rows.append(
+                {
+                    "figure": f"`stance --as-of`, PostgreSQL, {_size(n)} (ms)",
+                    "value": f"{_num(query['stance_ms'], 1)} (load {_num(query['load_ms'])})",
+                    "baseline": f"{_num(sqlite_query.get('stance_ms'), 1)} (SQLite)",
+                    "ratio": "—",
+                    "target": "—",
+                    "met": "—",
+                }
+            )
+            rows.append(
+                {
+                    "figure": f"peak memory, PostgreSQL import / queries, {_size(n)} (MB)",
+                    "value": f"{_num(imp['peak_rss_mb'])} / {_num(query['peak_rss_mb'])}",
+                    "baseline": "—",
+                    "ratio": "—",
+                    "target": "—",
+                    "met": "—",
+                }
+            )
+    cold = results.get("cold_start")
+    if cold:
+        value = None if _not(cold) else cold["compare_ms"]
+        rows.append(
+            {
+                "figure": "cold start, `positions compare` on the seed (ms)",
+                "value": _num(value) if value else _not(cold),
+                "baseline": f"{_num(cold.get('python_ms'))} ms (`python -c pass`)"
+                if value
+                else "—",
+                "ratio": f"{value / cold['python_ms']:.1f}×" if value else "—",
+                "target": "< 400 ms",
+                "met": _met(value < 400 if value else None),
+            }
+        )
+    return rows
+
+
+def _hotspot_table(spots: Any) -> list[str]:
+    if not isinstance(spots, dict) or "functions" not in spots:
+        return [f"_{_not(spots) or 'not measured'}_", ""]
+    lines = ["| function (self time) | self | total |", "| --- | ---: | ---: |"]
+    for spot in spots["functions"]:
+        lines.append(
+            f"| `{spot['function']}` | {spot['self_share']:.0%} | {spot['total_share']:.0%} |"
+        )
+    modules = ", ".join(
+        f"`{m['module']}` {m['self_share']:.0%}"
+        for m in spots["modules"]
+        if m["self_share"] >= 0.01
+    )
+    return [*lines, "", f"Self time by module: {modules}.", ""]
+
+
+def render(results: dict[str, Any]) -> str:
+    machine = results.get("machine", {})
+    limits: dict[str, str] = {}
+    if LIMITS_FILE.exists():
+        limits = json.loads(LIMITS_FILE.read_text())
+    lines = [
+        "# Performance",
+        "",
+        "<!-- Generated by `make bench` (benchmarks/run.py) from benchmarks/results/latest.json;"
+        " do not edit by hand. -->",
+        "",
+        "Figures from one run of `make bench`, each beside the baseline measured in the same run "
+        "and the target of issue 5. `make bench-quick` measures the 10k size alone. The synthetic "
+        "negotiations come from `benchmarks/generate.py` (positions, verdicts, ~5% claims, ~5% "
+        "clarifications, ~3% retractions, ~1% coding corrections, JSON files of 50,000 "
+        "statements); every phase runs in its own process, and one that takes longer than "
+        f"{_num(results.get('timeout_s'))} s is stopped and reported as not measured.",
+        "",
+        f"Run {results.get('when', '?')} at commit `{results.get('commit') or '?'}` on "
+        f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
+        f"{machine.get('memory_gb', '?')} GB memory; Python {machine.get('python', '?')}, "
+        f"SQLite {machine.get('sqlite', '?')}, {machine.get('system', '?')}.",
+        "",
+        "| figure | measured | baseline | ratio | target | |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in summary(results):
+        lines.append(
+            f"| {row['figure']} | {row['value']} | {row['baseline']} | {row['ratio']} | "
+            f"{row['target']} | {row['met']} |"
+        )
+    lines += [
+        "",
+        "How each figure is taken:",
+        "",
+        "- **import**: `PositionsApplication.open(url, create=True).import_files(paths)`, all "
+        "files in one call (reading, validation, planning, events, one transaction). The baseline "
+        "is "
+        "`sqlite3.executemany` of one row per statement (its JSON, see `mean_row_bytes`) into a "
+        "table shaped like eventsourcing's `stored_events`, WAL mode, one transaction, fresh file.",
+        "- **stance**: in a fresh process, open the store, read the negotiation's events "
+        "(`get_record`) and build the `Analysis` once (the *load*, reported apart), then time "
+        "`Analysis.stance(as_of)`, the median of repeated calls (the first call, which also "
+        "computes the shifts, is shown apart). `as_of` is three quarters into the record. The "
+        "DuckDB baseline is `arg_max(position, (day, seq))` per party and issue over the same "
+        "statements in memory; it applies no clarification, retraction or correction.",
+        "- **rebuild**: events in the store ÷ (time to read the negotiation's events + build the "
+        "Analysis).",
+        "- **memory**: `ru_maxrss` of the import process and of the query process.",
+        "- **cold start**: median wall time of the real `.venv/bin/positions compare` process on "
+        "the seed store, against `python -c pass`.",
+        "",
+        "## What limits each figure",
+        "",
+    ]
+    for key, title in (
+        ("import", "Import"),
+        ("stance", "`stance --as-of`"),
+        ("rebuild", "Rebuild"),
+        ("memory", "Memory"),
+        ("cold_start", "Cold start"),
+    ):
+        lines.append(f"- **{title}**: {limits.get(key, 'not yet profiled.')}")
+    lines.append("")
+    for key, entry in sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
+        profile = entry.get("profile")
+        if not profile:
+            continue
+        if "not_measured" in profile:
+            lines += [f"Profiles at {_size(int(key))}: {profile['not_measured']}", ""]
+            continue
+        lines += [
+            f"### Hotspots at {_size(int(key))} (pyinstrument)",
+            "",
+            "Share of the phase's time spent in the function itself (self) and in it with "
+            "everything it calls (total). The full call trees are "
+            "`benchmarks/results/profile-import.txt` and `profile-stance.txt`.",
+            "",
+            "The import:",
+            "",
+            *_hotspot_table(profile.get("import")),
+            "The first `stance(as_of)` call:",
+            "",
+            *_hotspot_table(profile.get("stance")),
+        ]
+    lines += [
+        "## Raw results",
+        "",
+        "`benchmarks/results/latest.json` holds every figure above and more "
+        "(open/read/build times, generation time, row sizes, DuckDB load time).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[0]) if argv else Path(__file__).resolve().parent / "results" / "latest.json"
+    print(render(json.loads(source.read_text())), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

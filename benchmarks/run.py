@@ -1,0 +1,636 @@
+"""The benchmark harness of issue 5: one run measures every figure beside its baseline.
+
+``python -m benchmarks.run`` (``make bench``) generates synthetic negotiations at each size
+(benchmarks/generate.py) and measures, side by side:
+
+1. import throughput into an SQLite file through the real import path
+   (``PositionsApplication.open(url, create=True).import_files(paths)``), beside
+   ``sqlite3.executemany`` of one row per statement into a table shaped like eventsourcing's
+   ``stored_events`` in a fresh file;
+2. ``Analysis.stance(as_of)`` for every party and issue (after opening the store and building the
+   record and Analysis once, which is timed and reported on its own), beside DuckDB's
+   latest-per-key query (``arg_max``) over the same statements in memory;
+3. rebuilding the projections from the events: reading every event of the negotiation from the
+   store and building the Analysis, in events/s;
+4. peak resident memory (``ru_maxrss``) of the import and of the queries: every phase runs in a
+   subprocess of its own, killed after ``--timeout`` seconds;
+4b. the import and query figures on PostgreSQL (a fresh schema, dropped afterwards);
+5. cold start of ``positions compare`` on the seed store against ``python -c pass``.
+
+It writes ``benchmarks/results/latest.json`` and regenerates ``docs/performance.md``. A phase that
+fails or runs out of time is recorded as ``{"not_measured": "..."}``; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+DOC = ROOT / "docs" / "performance.md"
+SEED = ROOT / "fixtures" / "ukraine-2025-03-13.yaml"
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
+
+TARGETS = {
+    "import": "≥ 0.5 × raw executemany",
+    "stance": "≤ 2 × DuckDB and < 100 ms (at 1M)",
+    "rebuild": "≥ 200,000 events/s",
+    "memory": "< 1.5 GB (at 1M)",
+    "cold_start": "< 400 ms",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Phases: each runs in a child process (``python -m benchmarks.run --phase NAME ARGS_JSON``) and
+# prints one JSON object as its last line of output.
+
+
+def _maxrss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _profiler(path: str | None) -> Any:
+    if not path:
+        return None
+    from pyinstrument import Profiler
+
+    return Profiler(interval=0.001)
+
+
+def _finish_profile(profiler: Any, path: str | None) -> dict[str, Any] | None:
+    if profiler is None or path is None:
+        return None
+    session = profiler.last_session
+    Path(path).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    return hotspots(session)
+
+
+def phase_import(args: dict[str, Any]) -> dict[str, Any]:
+    """Import the files through the real path, in one call, as `positions import` does."""
+    from positions.application import PositionsApplication
+
+    profiler = _profiler(args.get("profile"))
+    started = time.perf_counter()
+    if profiler:
+        profiler.start()
+    app = PositionsApplication.open(args["store"], create=True)
+    try:
+        result = app.import_files(args["files"])
+    finally:
+        app.close()
+    if profiler:
+        profiler.stop()
+    seconds = time.perf_counter() - started
+    stored: dict[str, Any] = {}
+    if args["store"].startswith("sqlite:///"):
+        with sqlite3.connect(args["store"].removeprefix("sqlite:///")) as connection:
+            count, mean = connection.execute(
+                "SELECT count(*), avg(length(state)) FROM stored_events"
+            ).fetchone()
+        stored = {"stored_events": count, "mean_state_bytes": round(mean or 0)}
+    return {
+        **stored,
+        "seconds": round(seconds, 3),
+        "statements": result.statements,
+        "definitions": result.definitions,
+        "events": result.events,
+        "statements_per_s": round(result.statements / seconds),
+        "events_per_s": round(result.events / seconds),
+        "peak_rss_mb": _maxrss_mb(),
+        "hotspots": _finish_profile(profiler, args.get("profile")),
+    }
+
+
+def _statement_rows(files: list[str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every statement of the files, in file order, and each speaker's party."""
+    party_of: dict[str, str] = {}
+    statements: list[dict[str, Any]] = []
+    for path in files:
+        data = json.loads(Path(path).read_text())
+        for party in data.get("parties", ()):
+            party_of[party["id"]] = party["id"]
+        for speaker in data.get("speakers", ()):
+            party_of[speaker["id"]] = speaker["party"]
+        statements.extend(data.get("statements", ()))
+    return party_of, statements
+
+
+def phase_raw(args: dict[str, Any]) -> dict[str, Any]:
+    """``executemany`` of one row per statement into a fresh file, in one transaction: the same
+    table shape as eventsourcing's SQLite ``stored_events`` (its primary key, WAL mode), the
+    statement's JSON as the state."""
+    party_of, statements = _statement_rows(args["files"])
+    streams: dict[str, str] = {}
+    versions: dict[str, int] = {}
+    rows = []
+    topic = "positions.events:StatementRecorded"
+    for record in statements:
+        party = party_of[record["by"]]
+        stream = streams.setdefault(party, str(uuid.uuid5(uuid.NAMESPACE_URL, party)))
+        version = versions[party] = versions.get(party, 0) + 1
+        rows.append((stream, version, topic, json.dumps(record).encode()))
+    path = Path(args["db"])
+    path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+        "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+    )
+    connection.execute("BEGIN")
+    connection.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", rows)
+    connection.execute("COMMIT")
+    connection.close()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 3),
+        "rows": len(rows),
+        "rows_per_s": round(len(rows) / seconds),
+        "mean_row_bytes": round(sum(len(r[3]) for r in rows) / max(1, len(rows))),
+        "peak_rss_mb": _maxrss_mb(),
+    }
+
+
+def phase_query(args: dict[str, Any]) -> dict[str, Any]:
+    """Open the store, read every event of the negotiation and build the Analysis once (timed
+    apart), then time ``stance(as_of)`` for every party and issue."""
+    from positions.application import PositionsApplication
+    from positions.projections import Analysis
+
+    as_of = date.fromisoformat(args["as_of"])
+    started = time.perf_counter()
+    app = PositionsApplication.open(args["store"])
+    negotiation = app.resolve_negotiation(None)
+    opened = time.perf_counter()
+    record = app.get_record(negotiation)
+    read = time.perf_counter()
+    analysis = Analysis(record)
+    built = time.perf_counter()
+    profiler = _profiler(args.get("profile"))
+    if profiler:
+        profiler.start()
+    first_started = time.perf_counter()
+    frame = analysis.stance(as_of)
+    first = time.perf_counter() - first_started
+    if profiler:
+        profiler.stop()
+    repeats = []
+    for _ in range(args.get("runs", 5)):
+        again = time.perf_counter()
+        analysis.stance(as_of)
+        repeats.append(time.perf_counter() - again)
+    app.close()
+    return {
+        "open_ms": round((opened - started) * 1000, 1),
+        "read_events_ms": round((read - opened) * 1000, 1),
+        "build_analysis_ms": round((built - read) * 1000, 1),
+        "load_ms": round((built - started) * 1000, 1),
+        "statements_in_record": len(record.statements),
+        "stance_first_ms": round(first * 1000, 1),
+        "stance_ms": round(statistics.median(repeats) * 1000, 1) if repeats else None,
+        "stance_rows": frame.height,
+        "stance_positions": frame.filter(frame["position"].is_not_null()).height,
+        "as_of": args["as_of"],
+        "peak_rss_mb": _maxrss_mb(),
+        "hotspots": _finish_profile(profiler, args.get("profile")),
+    }
+
+
+def phase_duckdb(args: dict[str, Any]) -> dict[str, Any]:
+    """DuckDB's latest-per-key query over the same statements, in memory: each party's latest
+    own position per issue by date (then file order). It applies no clarification, retraction
+    or correction: it is the floor a columnar engine sets for the same lookup."""
+    try:
+        import duckdb
+    except ImportError:
+        return {"not_measured": "duckdb is not installed (pip install -e '.[bench]')"}
+    import polars as pl
+
+    party_of, statements = _statement_rows(args["files"])
+    frame = pl.DataFrame(
+        {
+            "party": [party_of[s["by"]] for s in statements],
+            "issue": [s.get("issue") for s in statements],
+            "day": [date.fromisoformat(s["on"].removeprefix("before ")) for s in statements],
+            "seq": list(range(len(statements))),
+            "position": [s.get("position") for s in statements],
+            "about": [s.get("about") for s in statements],
+        },
+        schema={
+            "party": pl.String,
+            "issue": pl.String,
+            "day": pl.Date,
+            "seq": pl.Int64,
+            "position": pl.String,
+            "about": pl.String,
+        },
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        parquet = Path(tmp) / "statements.parquet"
+        frame.write_parquet(parquet)
+        del frame
+        started = time.perf_counter()
+        con = duckdb.connect(":memory:")
+        con.execute(f"CREATE TABLE statements AS SELECT * FROM read_parquet('{parquet}')")
+        loaded = time.perf_counter() - started
+    query = (
+        "SELECT party, issue, arg_max(position, struct_pack(day, seq)) AS position "
+        "FROM statements WHERE day <= ? AND position IS NOT NULL AND about IS NULL "
+        "AND issue IS NOT NULL GROUP BY party, issue"
+    )
+    as_of = date.fromisoformat(args["as_of"])
+    rows = con.execute(query, [as_of]).fetchall()
+    times = []
+    for _ in range(args.get("runs", 5)):
+        again = time.perf_counter()
+        con.execute(query, [as_of]).fetchall()
+        times.append(time.perf_counter() - again)
+    return {
+        "load_ms": round(loaded * 1000, 1),
+        "query_ms": round(statistics.median(times) * 1000, 2),
+        "rows": len(rows),
+        "duckdb": duckdb.__version__,
+        "peak_rss_mb": _maxrss_mb(),
+    }
+
+
+PHASES = {
+    "import": phase_import,
+    "raw": phase_raw,
+    "query": phase_query,
+    "duckdb": phase_duckdb,
+}
+
+
+def hotspots(session: Any, limit: int = 12) -> dict[str, list[dict[str, Any]]]:
+    """Where a pyinstrument session spent its time: the functions with the largest self time
+    (their own code; with the share of everything they call, counted once per stack), and self
+    time summed by module."""
+    total = session.duration or 1e-9
+    own: dict[str, float] = {}
+    inclusive: dict[str, float] = {}
+    modules: dict[str, float] = {}
+    prefix = str(ROOT) + "/"
+
+    def name(frame: Any) -> tuple[str, str]:
+        where = (frame.file_path_short or frame.file_path or "?").replace(prefix, "")
+        return f"{frame.function} ({where}:{frame.line_no})", where
+
+    def walk(frame: Any, stack: frozenset[str]) -> None:
+        key, where = name(frame)
+        self_time = frame.time
+        for child in frame.children:
+            if child.is_synthetic:  # pyinstrument's "[self]" and "[await]" leaves
+                continue
+            self_time -= child.time
+        own[key] = own.get(key, 0.0) + self_time
+        modules[where] = modules.get(where, 0.0) + self_time
+        if key not in stack:
+            inclusive[key] = inclusive.get(key, 0.0) + frame.time
+        for child in frame.children:
+            if not child.is_synthetic:
+                walk(child, stack | {key})
+
+    root = session.root_frame()
+    if root is not None:
+        walk(root, frozenset())
+    functions = [
+        {
+            "function": key,
+            "self_share": round(value / total, 3),
+            "total_share": round(inclusive.get(key, 0.0) / total, 3),
+        }
+        for key, value in sorted(own.items(), key=lambda kv: -kv[1])[:limit]
+    ]
+    by_module = [
+        {"module": key, "self_share": round(value / total, 3)}
+        for key, value in sorted(modules.items(), key=lambda kv: -kv[1])[:limit]
+    ]
+    return {"functions": functions, "modules": by_module}
+
+
+def _child_main(name: str, raw: str) -> int:
+    result = PHASES[name](json.loads(raw))
+    print(json.dumps(result))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent: runs the phases with time limits, collects, writes results and the document.
+
+
+def run_phase(name: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run a phase in a child process; a failure or a timeout is recorded, never raised."""
+    command = [sys.executable, "-m", "benchmarks.run", "--phase", name, json.dumps(args)]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"not_measured": f"took longer than {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"not_measured": f"failed (exit {done.returncode}): {tail[:300]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_s"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def _measured(result: dict[str, Any] | None) -> bool:
+    return bool(result) and "not_measured" not in (result or {})
+
+
+def cold_start(work: Path, runs: int, timeout: float) -> dict[str, Any]:
+    """Median wall time of ``positions compare`` on the seed store, and of ``python -c pass``."""
+    store = work / "seed.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    positions = Path(sys.executable).parent / "positions"
+    url = f"sqlite:///{store}"
+    try:
+        subprocess.run(
+            [str(positions), "--store", url, "import", str(SEED)],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        return {"not_measured": f"could not import the seed: {exc}"}
+
+    def median_ms(command: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+            times.append(time.perf_counter() - started)
+        return round(statistics.median(times) * 1000, 1)
+
+    median_ms([str(positions), "--store", url, "compare"])  # warm the file cache once
+    compare = median_ms([str(positions), "--store", url, "compare"])
+    python = median_ms([sys.executable, "-c", "pass"])
+    return {"compare_ms": compare, "python_ms": python, "runs": runs}
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
+def _as_of(generated: dict[str, Any]) -> str:
+    """The day three quarters into the generated record: most statements count, some do not."""
+    first = date(1900, 1, 1)
+    last = date.fromisoformat(generated["last_day"])
+    return date.fromordinal(first.toordinal() + (last - first).days * 3 // 4).isoformat()
+
+
+def _postgres_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=5
+        ):
+            return None
+    except Exception as exc:
+        return f"PostgreSQL not reachable at 127.0.0.1:5432: {str(exc).strip().splitlines()[0]}"
+
+
+def _drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True, connect_timeout=5
+    ) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def measure(options: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.generate import generate
+
+    work = Path(options.work)
+    work.mkdir(parents=True, exist_ok=True)
+    timeout = options.timeout
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "machine": machine(),
+        "timeout_s": timeout,
+        "sizes": {},
+    }
+    for label in options.sizes:
+        size = SIZES.get(label) or int(label)
+        print(f"[bench] {label}: generating {size} statements", file=sys.stderr, flush=True)
+        folder = work / f"gen-{size}"
+        generated = generate(size, folder, per_file=options.per_file).to_json()
+        files = generated["files"]
+        as_of = _as_of(generated)
+        store = work / f"store-{size}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{store}{suffix}").unlink(missing_ok=True)
+        entry: dict[str, Any] = {"generated": {k: v for k, v in generated.items() if k != "files"}}
+        entry["generated"]["files"] = len(files)
+        entry["generated"]["seconds"] = round(generated["seconds"], 2)
+        print(f"[bench] {label}: raw executemany", file=sys.stderr, flush=True)
+        entry["raw_sqlite"] = run_phase(
+            "raw", {"files": files, "db": str(work / "raw.db")}, timeout
+        )
+        print(f"[bench] {label}: import into SQLite", file=sys.stderr, flush=True)
+        entry["import_sqlite"] = run_phase(
+            "import", {"store": f"sqlite:///{store}", "files": files}, timeout
+        )
+        if _measured(entry["import_sqlite"]):
+            print(f"[bench] {label}: queries on SQLite", file=sys.stderr, flush=True)
+            entry["query_sqlite"] = run_phase(
+                "query",
+                {"store": f"sqlite:///{store}", "as_of": as_of, "runs": options.runs},
+                timeout,
+            )
+        else:
+            entry["query_sqlite"] = {"not_measured": "the import was not measured"}
+        print(f"[bench] {label}: DuckDB", file=sys.stderr, flush=True)
+        entry["duckdb"] = run_phase(
+            "duckdb", {"files": files, "as_of": as_of, "runs": options.runs}, timeout
+        )
+        if label == options.postgres or str(size) == options.postgres:
+            entry["postgres"] = _postgres(files, as_of, options)
+        if label == options.profile or str(size) == options.profile:
+            entry["profile"] = _profile(files, as_of, work, size, options)
+        results["sizes"][str(size)] = entry
+        for path in files:
+            Path(path).unlink(missing_ok=True)
+        if not options.keep:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{store}{suffix}").unlink(missing_ok=True)
+                Path(f"{work / 'raw.db'}{suffix}").unlink(missing_ok=True)
+        _write(results, options)  # partial results survive an interrupted run
+    if options.cold_runs:
+        print("[bench] cold start", file=sys.stderr, flush=True)
+        results["cold_start"] = cold_start(work, options.cold_runs, timeout)
+    else:
+        results["cold_start"] = {"not_measured": "skipped (--cold-runs 0)"}
+    _write(results, options)
+    return results
+
+
+def _postgres(files: list[str], as_of: str, options: argparse.Namespace) -> dict[str, Any]:
+    problem = _postgres_available()
+    if problem:
+        return {"not_measured": problem}
+    schema = f"bench_{os.getpid()}_{int(time.time())}"
+    url = f"{POSTGRES_URL}?schema={schema}"
+    print(f"[bench] PostgreSQL import and queries (schema {schema})", file=sys.stderr, flush=True)
+    try:
+        imported = run_phase("import", {"store": url, "files": files}, options.timeout)
+        queried = (
+            run_phase(
+                "query", {"store": url, "as_of": as_of, "runs": options.runs}, options.timeout
+            )
+            if _measured(imported)
+            else {"not_measured": "the import was not measured"}
+        )
+    finally:
+        _drop_schema(schema)
+    return {"import": imported, "query": queried}
+
+
+def _profile(
+    files: list[str], as_of: str, work: Path, size: int, options: argparse.Namespace
+) -> dict[str, Any]:
+    """Import and stance again under pyinstrument; the full reports go beside the results."""
+    try:
+        import pyinstrument  # noqa: F401
+    except ImportError:
+        return {"not_measured": "pyinstrument is not installed (pip install -e '.[bench]')"}
+    store = work / f"profile-{size}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    out = Path(options.out).parent
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"[bench] profiling import and stance at {size}", file=sys.stderr, flush=True)
+    imported = run_phase(
+        "import",
+        {"store": f"sqlite:///{store}", "files": files, "profile": str(out / "profile-import.txt")},
+        options.timeout,
+    )
+    queried = (
+        run_phase(
+            "query",
+            {
+                "store": f"sqlite:///{store}",
+                "as_of": as_of,
+                "runs": 0,
+                "profile": str(out / "profile-stance.txt"),
+            },
+            options.timeout,
+        )
+        if _measured(imported)
+        else {"not_measured": "the import was not measured"}
+    )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    return {
+        "size": size,
+        "import": imported.get("hotspots") or imported,
+        "stance": queried.get("hotspots") or queried,
+    }
+
+
+def _write(results: dict[str, Any], options: argparse.Namespace) -> None:
+    out = Path(options.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    if options.doc:
+        from benchmarks.report import render
+
+        Path(options.doc).write_text(render(results))
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--sizes", default="10k,100k,1M", help="comma-separated: 10k, 100k, 1M or a number"
+    )
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "positions-bench"))
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument(
+        "--doc", default=str(DOC), help="the Markdown page to regenerate ('' for none)"
+    )
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed for one phase")
+    parser.add_argument("--runs", type=int, default=5, help="repeats of each timed query")
+    parser.add_argument("--cold-runs", type=int, default=7)
+    parser.add_argument("--per-file", type=int, default=50_000, help="statements per scenario file")
+    parser.add_argument(
+        "--postgres", default="100k", help="the size also measured on PostgreSQL ('' for none)"
+    )
+    parser.add_argument(
+        "--profile", default="100k", help="the size profiled with pyinstrument ('' for none)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the stores in --work")
+    options = parser.parse_args(argv)
+    options.sizes = [s.strip() for s in options.sizes.split(",") if s.strip()]
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--phase"]:
+        return _child_main(argv[1], argv[2])
+    options = parse(argv)
+    results = measure(options)
+    print(json.dumps({k: v for k, v in results.items() if k != "sizes"}, indent=1))
+    print(f"[bench] wrote {options.out}" + (f" and {options.doc}" if options.doc else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The benchmark harness runs end to end at a tiny size: results, never times, are checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate
+from benchmarks.run import main as run_benchmarks
+from positions.scenario import read_scenarios
+
+SIZE = 200
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("bench")
+    out = work / "results" / "latest.json"
+    doc = work / "performance.md"
+    run_benchmarks(
+        [
+            "--sizes",
+            str(SIZE),
+            "--work",
+            str(work),
+            "--out",
+            str(out),
+            "--doc",
+            str(doc),
+            "--postgres",
+            "",
+            "--profile",
+            str(SIZE),
+            "--cold-runs",
+            "1",
+            "--runs",
+            "1",
+            "--timeout",
+            "120",
+        ]
+    )
+    data = json.loads(out.read_text())
+    data["_doc"] = doc.read_text()
+    return data
+
+
+def test_the_generator_is_deterministic_and_writes_the_mix_asked_for(tmp_path: Path) -> None:
+    first = generate(2_000, tmp_path / "a", per_file=500)
+    second = generate(2_000, tmp_path / "b", per_file=500)
+    assert len(first.files) == 1 + 4
+    for a, b in zip(first.files, second.files, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
+    assert sum(first.kinds.values()) == 2_000
+    assert first.kinds["clarification"] > 0
+    assert first.kinds["retraction"] > 0
+    assert first.kinds["claim"] > 0
+    assert first.kinds["verdict"] > 0
+    assert first.corrections > 0
+
+
+def test_generated_files_are_valid_scenarios(tmp_path: Path) -> None:
+    made = generate(2_000, tmp_path, per_file=700)
+    scenarios = read_scenarios(Path(f) for f in made.files)
+    assert sum(len(s.statements) for s in scenarios) == 2_000
+    assert sum(len(s.corrections) for s in scenarios) == made.corrections
+
+
+def test_every_generated_statement_is_imported(results: dict) -> None:
+    entry = results["sizes"][str(SIZE)]
+    assert entry["generated"]["statements"] == SIZE
+    assert entry["import_sqlite"]["statements"] == SIZE
+    assert entry["import_sqlite"]["stored_events"] == entry["import_sqlite"]["events"]
+    assert entry["raw_sqlite"]["rows"] == SIZE
+    assert entry["query_sqlite"]["statements_in_record"] == SIZE
+
+
+def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
+    entry = results["sizes"][str(SIZE)]
+    cells = len(entry["generated"]["parties"]) * len(entry["generated"]["issues"])
+    assert entry["query_sqlite"]["stance_rows"] == cells
+    duckdb = entry["duckdb"]
+    if "not_measured" in duckdb:
+        assert "duckdb is not installed" in duckdb["not_measured"]
+    else:
+        assert 0 < duckdb["rows"] <= cells
+
+
+def test_each_phase_reports_its_peak_memory(results: dict) -> None:
+    entry = results["sizes"][str(SIZE)]
+    for phase in ("raw_sqlite", "import_sqlite", "query_sqlite"):
+        assert entry[phase]["peak_rss_mb"] > 0
+
+
+def test_profiles_name_functions_or_say_why_not(results: dict) -> None:
+    profile = results["sizes"][str(SIZE)]["profile"]
+    if "not_measured" in profile:
+        assert "pyinstrument is not installed" in profile["not_measured"]
+        return
+    for phase in ("import", "stance"):
+        assert profile[phase]["functions"]
+        assert all(
+            0 <= f["self_share"] <= f["total_share"] <= 1 for f in profile[phase]["functions"]
+        )
+
+
+def test_cold_start_and_the_document_are_written(results: dict) -> None:
+    assert set(results["cold_start"]) == {"compare_ms", "python_ms", "runs"}
+    assert set(results["machine"]) >= {"cpu", "cores", "memory_gb"}
+    doc = results["_doc"]
+    assert doc.startswith("# Performance\n")
+    assert "| import, SQLite, 200 (statements/s) |" in doc
+    assert "| cold start, `positions compare` on the seed (ms) |" in doc
+
+
+def test_a_phase_that_runs_out_of_time_is_recorded_not_raised(tmp_path: Path) -> None:
+    from benchmarks.run import run_phase
+
+    made = generate(SIZE, tmp_path / "gen")
+    result = run_phase(
+        "import", {"store": f"sqlite:///{tmp_path / 's.db'}", "files": made.files}, 0.01
+    )
+    assert result == {"not_measured": "took longer than 0 s"}
