@@ -133,8 +133,10 @@ def _statement_rows(files: list[str]) -> tuple[dict[str, str], list[dict[str, An
 def phase_raw(args: dict[str, Any]) -> dict[str, Any]:
     """``executemany`` of one row per statement into a fresh file, in one transaction: the same
     table shape as eventsourcing's SQLite ``stored_events`` (its primary key, WAL mode), the
-    statement's JSON as the state."""
+    statement's JSON as the state, padded with spaces to ``pad_to`` bytes (the mean size of the
+    states the real import stored, so that both write the same bytes)."""
     party_of, statements = _statement_rows(args["files"])
+    pad_to = int(args.get("pad_to") or 0)
     streams: dict[str, str] = {}
     versions: dict[str, int] = {}
     rows = []
@@ -143,7 +145,8 @@ def phase_raw(args: dict[str, Any]) -> dict[str, Any]:
         party = party_of[record["by"]]
         stream = streams.setdefault(party, str(uuid.uuid5(uuid.NAMESPACE_URL, party)))
         version = versions[party] = versions.get(party, 0) + 1
-        rows.append((stream, version, topic, json.dumps(record).encode()))
+        state = json.dumps(record).encode()
+        rows.append((stream, version, topic, state.ljust(pad_to, b" ")))
     path = Path(args["db"])
     path.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -335,20 +338,47 @@ def _child_main(name: str, raw: str) -> int:
 # The parent: runs the phases with time limits, collects, writes results and the document.
 
 
-def run_phase(name: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run a phase in a child process; a failure or a timeout is recorded, never raised."""
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+MEMORY_LIMIT_MB = 8 * 1024
+"""A phase whose resident memory passes this is stopped: other work shares the machine."""
+
+
+def run_phase(
+    name: str, args: dict[str, Any], timeout: float, memory_mb: float = MEMORY_LIMIT_MB
+) -> dict[str, Any]:
+    """Run a phase in a child process; a failure, a timeout or too much memory is recorded,
+    never raised."""
     command = [sys.executable, "-m", "benchmarks.run", "--phase", name, json.dumps(args)]
     started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return {"not_measured": f"took longer than {timeout:.0f} s"}
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"not_measured": f"failed (exit {done.returncode}): {tail[:300]}"}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True)
+        stopped = None
+        while child.poll() is None:
+            if time.perf_counter() - started > timeout:
+                stopped = f"took longer than {timeout:.0f} s"
+            elif _rss_mb(child.pid) > memory_mb:
+                stopped = f"used more than {memory_mb:,.0f} MB of memory"
+            if stopped:
+                child.kill()
+                child.wait()
+                return {"not_measured": stopped}
+            time.sleep(min(0.05, timeout / 10))
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        tail = (stderr.strip().splitlines() or ["no output"])[-1]
+        return {"not_measured": f"failed (exit {child.returncode}): {tail[:300]}"}
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result["wall_s"] = round(time.perf_counter() - started, 2)
     return result
 
@@ -478,13 +508,14 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         entry: dict[str, Any] = {"generated": {k: v for k, v in generated.items() if k != "files"}}
         entry["generated"]["files"] = len(files)
         entry["generated"]["seconds"] = round(generated["seconds"], 2)
-        print(f"[bench] {label}: raw executemany", file=sys.stderr, flush=True)
-        entry["raw_sqlite"] = run_phase(
-            "raw", {"files": files, "db": str(work / "raw.db")}, timeout
-        )
         print(f"[bench] {label}: import into SQLite", file=sys.stderr, flush=True)
         entry["import_sqlite"] = run_phase(
             "import", {"store": f"sqlite:///{store}", "files": files}, timeout
+        )
+        print(f"[bench] {label}: raw executemany", file=sys.stderr, flush=True)
+        pad = (entry["import_sqlite"] or {}).get("mean_state_bytes", 0)
+        entry["raw_sqlite"] = run_phase(
+            "raw", {"files": files, "db": str(work / "raw.db"), "pad_to": pad}, timeout
         )
         if _measured(entry["import_sqlite"]):
             print(f"[bench] {label}: queries on SQLite", file=sys.stderr, flush=True)
