@@ -242,13 +242,11 @@ class Development(Record):
     sources: tuple[Source, ...] = ()
 
 
-class Statement(Record):
-    """One statement, normalised: ``party`` is always set, ``speaker`` when a person spoke."""
+class StatementCoding(Record):
+    """The fields a statement has both as an analyst writes it and as it is recorded."""
 
     id: Slug
     on: StatedOn
-    party: Slug
-    speaker: Slug | None = None
     issue: Slug | None = None
     position: Slug | None = None
     terms: dict[Slug, TermValue] = Field(default_factory=dict)
@@ -261,15 +259,30 @@ class Statement(Record):
     attribution: Attribution = Attribution.DIRECT
     quote: Text | None = None
     quote_original: Text | None = None
-    language: (
-        Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
-    ) = None
+    language: Language | None = None
     sources: tuple[Source, ...] = ()
     confidence: Confidence = Confidence.HIGH
     channel: Text | None = None
     notes: Text | None = None
     salience: Weight | None = None
     hypothetical: bool = False
+
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _one_condition(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
+
+
+class Statement(StatementCoding):
+    """One statement, normalised: ``party`` is always set, ``speaker`` when a person spoke."""
+
+    party: Slug
+    speaker: Slug | None = None
 
     @property
     def kind(self) -> Kind:

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from positions.codebook import (
-    Attribution,
-    Confidence,
     Correction,
     Development,
     Issue,
@@ -31,12 +29,9 @@ from positions.codebook import (
     Source,
     Speaker,
     StatedOn,
-    TermValue,
+    StatementCoding,
     Text,
-    Verdict,
-    Weight,
 )
-from positions.codebook import Language
 from positions.errors import Origin, Problem, ScenarioError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -50,40 +45,11 @@ class _Input(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class StatementInput(_Input):
-    id: Slug
-    on: StatedOn
+class StatementInput(StatementCoding):
+    """A statement as an analyst writes it: ``by`` a speaker or a party."""
+
     by: Slug | None = None
     party: Slug | None = None
-    issue: Slug | None = None
-    position: Slug | None = None
-    terms: dict[Slug, TermValue] = Field(default_factory=dict)
-    verdict: Verdict | None = None
-    proposal: Slug | None = None
-    conditions: tuple[Text, ...] = ()
-    clarifies: Slug | None = None
-    retracts: Slug | None = None
-    attribution: Attribution = Attribution.DIRECT
-    about: Slug | None = None
-    quote: Text | None = None
-    quote_original: Text | None = None
-    language: Language | None = None
-    sources: tuple[Source, ...] = ()
-    confidence: Confidence = Confidence.HIGH
-    channel: Text | None = None
-    notes: Text | None = None
-    salience: Weight | None = None
-    hypothetical: bool = False
-
-    @field_validator("conditions", mode="before")
-    @classmethod
-    def _one_condition(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, str) else value
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _one_source(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, dict) else value
 
 
 class DevelopmentInput(_Input):
@@ -170,7 +136,7 @@ class _StrictLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _LoaderError(
                 event.start_mark.line + 1, "YAML aliases (*name) are not allowed in scenario files"
             )
