@@ -124,8 +124,8 @@ class Sweep:
             for source_id in removals.get(key, []):
                 live.remove(source_id)
             added = adds.get(key)
-            if added is not None:
-                live.add(added)
+            if added is not None and (added.ended_key is None or added.ended_key > key):
+                live.add(added)  # a step ended before it was made (R3) never counts
             after = live.effective()
             if added is not None:
                 moves[added.source_id] = (before, after)

@@ -292,3 +292,21 @@ def test_the_one_pass_sweep_agrees_with_the_rules_read_literally(
                 shift = query.shifts[step.source_id]
                 assert shift.before is _naive_effective(steps, step.key, inclusive=False)
                 assert shift.after is _naive_effective(steps, step.key, inclusive=True)
+
+
+def test_a_clarification_ended_by_an_earlier_retraction_of_its_target_never_counts() -> None:
+    day = START
+
+    def said(**fields: Any) -> dict[str, Any]:
+        return {"quote": "Q.", "sources": [{"outlet": "Wire"}], "by": "alpha", **fields}
+
+    stmts = [
+        said(id="s1", on=day.isoformat(), issue="border", position="open"),
+        said(id="s2", on=f"before {day + timedelta(days=1)}", issue="border", position="closed"),
+        said(id="s3", on=day.isoformat(), clarifies="s2", position="monitored"),
+        said(id="s4", on=f"before {day + timedelta(days=1)}", retracts="s2"),
+    ]
+    query = Analysis(_generated(stmts).get_record("generated"))
+    assert query.shifts["s3"].after is not None
+    assert query.shifts["s3"].after.source_id == "s1"
+    assert query.stance(party="alpha", issue="border")["position"].to_list() == ["open"]
