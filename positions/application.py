@@ -47,6 +47,7 @@ class ImportResult:
     statements: int
     definitions: int
     events: int
+    corrections: int = 0
 
 
 class PositionsApplication(Application[Any]):
@@ -159,7 +160,9 @@ class PositionsApplication(Application[Any]):
         )
         if plan.events:
             self._save(plan.events)
-        return ImportResult(plan.negotiations, plan.statements, plan.definitions, len(plan.events))
+        return ImportResult(
+            plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
+        )
 
     def _save(self, events: list[DomainEvent]) -> None:
         """Save in one transaction; a version conflict (`RecordConflictError`) passes through
@@ -206,6 +209,8 @@ class PositionsApplication(Application[Any]):
         state = project_negotiation(codebook)
         if state is None:
             raise NotFoundError(f"unknown negotiation '{negotiation}'")
+        if known_at is not None and known_at.tzinfo is None:
+            known_at = known_at.replace(tzinfo=UTC)
         if known_at is not None and (not codebook or codebook[0].timestamp > known_at):
             raise NotFoundError(
                 f"negotiation '{negotiation}' was not yet recorded at {known_at.isoformat()}"

@@ -145,10 +145,11 @@ def import_(ctx: click.Context, files: tuple[Path, ...]) -> None:
     if result.events == 0:
         click.echo(f"Nothing new: {len(files)} file(s) already recorded in {names}.")
     else:
-        click.echo(
-            f"Recorded {result.statements} statement(s) and {result.definitions} definition(s) "
-            f"in {names} ({result.events} events)."
-        )
+        counts = [f"{result.statements} statement(s)", f"{result.definitions} definition(s)"]
+        if result.corrections:
+            counts.append(f"{result.corrections} correction(s)")
+        recorded = f"{', '.join(counts[:-1])} and {counts[-1]}"
+        click.echo(f"Recorded {recorded} in {names} ({result.events} events).")
 
 
 @cli.command()
@@ -615,9 +616,12 @@ def export(
     from positions.export import write_export
 
     day = parse_date(as_of)
+    if what == "scenario" and day is not None:
+        raise QueryError("--as-of does not apply to --what scenario, which writes the whole record")
     query = _query(_open(ctx), negotiation, known_at)
     written = write_export(query, what, fmt, out, day)
-    click.echo(f"Wrote {written} {what} row(s) to {out}.")
+    unit = "statement(s)" if what in ("statements", "scenario") else f"{what} row(s)"
+    click.echo(f"Wrote {written} {unit} to {out}.")
 
 
 out_option = click.option(

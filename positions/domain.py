@@ -168,6 +168,7 @@ class ImportPlan:
     statements: int
     definitions: int
     negotiations: list[str]
+    corrections: int = 0
 
 
 def plan_import(
@@ -186,7 +187,7 @@ def plan_import(
     """
     problems: list[Problem] = []
     events: list[DomainEvent] = []
-    statements = definitions = 0
+    statements = definitions = corrections = 0
     index_version = index.version
     slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
     for slug in slugs:
@@ -209,9 +210,10 @@ def plan_import(
         events.extend(planner.events)
         statements += planner.statements_added
         definitions += planner.definitions_added
+        corrections += planner.corrections_added
     if problems:
         raise ScenarioError(problems)
-    return ImportPlan(events, statements, definitions, slugs)
+    return ImportPlan(events, statements, definitions, slugs, corrections)
 
 
 _DEFINITION_ORDER = ("parties", "issues", "speakers", "proposals", "developments", "salience")
@@ -237,6 +239,7 @@ class _Planner:
             self.state.issues = dict(existing.issues)
             self.state.proposals = dict(existing.proposals)
             self.state.developments = dict(existing.developments)
+            self.state.salience = dict(existing.salience)
         self.records = records
         self.recorded: dict[str, Statement] = {
             sid: st for record in records.values() for sid, st in record.statements.items()
@@ -246,6 +249,7 @@ class _Planner:
         self.problems: list[Problem] = []
         self.statements_added = 0
         self.definitions_added = 0
+        self.corrections_added = 0
         self._seen: dict[tuple[str, str], tuple[Any, Origin]] = {}
         self._record_versions = {party: r.version for party, r in records.items()}
         self.allow_hypothetical = False
@@ -337,7 +341,7 @@ class _Planner:
             home.corrections.append(correction)
             self._record_versions[home.party] = event.originator_version
             self.events.append(event)
-            self.definitions_added += 1
+            self.corrections_added += 1
 
     def _title(self, scenarios: list[Scenario]) -> None:
         titled = [s for s in scenarios if s.title is not None]
@@ -769,9 +773,7 @@ def plan_correction(
         )
     changes = correction.changes()
     if not changes:
-        raise QueryError(
-            "a correction needs at least one of --position, --verdict, --issue, --on, --party"
-        )
+        raise QueryError("a correction needs at least one of position, verdict, issue, on, party")
     current = corrected(home.statements[correction.statement], home.corrections)
     issue_id = correction.issue or current.issue
     if correction.issue is not None and correction.issue not in state.issues:
@@ -782,7 +784,7 @@ def plan_correction(
         if issue is None:
             raise QueryError("a position needs an issue: give --issue too")
         if position not in issue.labels:
-            hint = " (give --position too)" if correction.position is None else ""
+            hint = " (give a position too)" if correction.position is None else ""
             raise QueryError(_off_scale(position, issue) + hint)
     if correction.verdict is not None and current.proposal is None:
         raise QueryError(
@@ -797,6 +799,15 @@ def plan_correction(
                 f"statement '{current.id}' was made by '{speaker.id}', who speaks for "
                 f"'{speaker.party}', not '{correction.party}'"
             )
+    if correction.on is not None:
+        for record in records.values():
+            for other in record.statements.values():
+                later = corrected(other, record.corrections)
+                if later.target == current.id and later.on.sort_key() < correction.on.sort_key():
+                    raise QueryError(
+                        f"statement '{current.id}' is qualified by '{later.id}', made {later.on}: "
+                        f"it cannot be dated {correction.on}"
+                    )
     if correction.on is not None and current.target is not None:
         target_home = next((r for r in records.values() if current.target in r.statements), None)
         if target_home is not None:

@@ -123,7 +123,7 @@ def test_correcting_the_date_or_party_moves_the_statement() -> None:
             QueryError,
             "'no_foreign_troops' is not a point on the scale of issue 'nato' (choose from: "
             "membership_offered, door_open, off_the_table, renounced, noncommittal) "
-            "(give --position too)",
+            "(give a position too)",
         ),
     ],
 )
@@ -160,7 +160,7 @@ def test_the_cli_corrects_and_reports_errors(store: str) -> None:
     )
     nothing = run_cli("--store", store, "correct", "zakharova-under-any-flag", "--reason", "r")
     assert nothing.err == (
-        "Error: a correction needs at least one of --position, --verdict, --issue, --on, --party\n"
+        "Error: a correction needs at least one of position, verdict, issue, on, party\n"
     )
     rows = json.loads(
         run_cli("--store", store, "history", "--issue", "foreign_troops", "--format", "json").out
@@ -420,7 +420,7 @@ def test_flat_exports_carry_every_statement_with_both_clocks(
     assert run_cli("--store", store, "import", str(SEED)).code == 0
     out = tmp_path / f"statements.{fmt}"
     result = run_cli("--store", store, "export", "--what", "statements", str(out))
-    assert (result.code, result.out) == (0, f"Wrote 11 statements row(s) to {out}.\n")
+    assert (result.code, result.out) == (0, f"Wrote 11 statement(s) to {out}.\n")
     frame = {"parquet": pl.read_parquet, "csv": pl.read_csv, "jsonl": pl.read_ndjson}[fmt](out)
     assert frame.height == 11
     assert {
@@ -477,3 +477,31 @@ def test_export_errors_are_one_line(
     result = run_cli("--store", store, "export", *args, cwd=tmp_path)
     assert (result.code, result.err) == (2, message)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("store.db")] == []
+
+
+def test_correcting_a_date_past_its_own_clarification_is_refused() -> None:
+    app = seeded()
+    late = Correction(
+        statement="ushakov-long-term-settlement",
+        on=StatedOn.model_validate("2025-03-20"),
+        reason="x",
+    )
+    with pytest.raises(QueryError) as caught:
+        app.correct("ukraine-2025", late)
+    assert str(caught.value) == (
+        "statement 'ushakov-long-term-settlement' is qualified by 'peskov-not-a-rejection', "
+        "made 2025-03-13: it cannot be dated 2025-03-20"
+    )
+
+
+def test_reimporting_salience_declarations_adds_nothing() -> None:
+    app = PositionsApplication.open("memory://")
+    app.import_files([RIVER])
+    again = app.import_files([RIVER])
+    assert (again.definitions, again.events) == (0, 0)
+
+
+def test_a_naive_known_at_is_read_as_utc() -> None:
+    app = seeded()
+    record = app.get_record("ukraine-2025", known_at=T0.replace(tzinfo=None))
+    assert len(record.statements) == 11

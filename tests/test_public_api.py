@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import positions
 
 EXPECTED = [
@@ -32,12 +34,8 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="^module 'positions' has no attribute 'Nothing'$"):
         positions.Nothing  # noqa: B018
-    except AttributeError as exc:
-        assert str(exc) == "module 'positions' has no attribute 'Nothing'"
-    else:  # pragma: no cover
-        raise AssertionError("expected AttributeError")
 
 
 def test_importing_the_package_and_the_cli_loads_no_heavy_module() -> None:
