@@ -34,7 +34,7 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
-    with pytest.raises(AttributeError, match="^module 'positions' has no attribute 'Nothing'$"):
+    with pytest.raises(AttributeError, match=r"^module 'positions' has no attribute 'Nothing'$"):
         positions.Nothing  # noqa: B018
 
 
