@@ -122,14 +122,20 @@ def cli(ctx: click.Context, store: str | None) -> None:
     ctx.obj["store"] = store
 
 
+PROGRESS_BYTES = 256 * 1024
+"""Files larger than this in all (a few thousand statements) get a progress bar on a terminal."""
+
+
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
-def import_(ctx: click.Context, files: tuple[Path, ...]) -> None:
+def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
     """Validate scenario files, then record what is new in them (all or nothing).
 
     Every problem in every file is reported as FILE:LINE: what is wrong, and then nothing is
-    written. Importing the same file again adds nothing.
+    written. Importing the same file again adds nothing. Large imports show a progress bar on
+    a terminal (never in a pipe; --quiet turns it off).
 
     \b
     Example:
@@ -139,8 +145,24 @@ def import_(ctx: click.Context, files: tuple[Path, ...]) -> None:
     from positions.persistence import store_from_environment
     from positions.scenario import read_scenarios
 
-    scenarios = read_scenarios(files)
-    result = import_into(store_from_environment(ctx.obj["store"]), scenarios)
+    url = store_from_environment(ctx.obj["store"])
+    sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
+    if quiet or not sys.stderr.isatty() or sum(sizes) < PROGRESS_BYTES:
+        result = import_into(url, read_scenarios(files))
+    else:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            reading = progress.add_task("Reading and checking", total=sum(sizes))
+            scenarios = []
+            for path, size in zip(files, sizes, strict=True):
+                scenarios.extend(read_scenarios([path]))
+                progress.advance(reading, size)
+            statements = sum(len(s.statements) for s in scenarios)
+            progress.add_task(f"Recording {statements} statement(s)", total=None)
+            result = import_into(url, scenarios)
     names = ", ".join(result.negotiations)
     if result.events == 0:
         click.echo(f"Nothing new: {len(files)} file(s) already recorded in {names}.")

@@ -369,3 +369,51 @@ def test_version_and_help() -> None:
 
 def test_the_cli_reference_is_current_and_documents_every_command() -> None:
     assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == generate(), "run `make docs`"
+
+
+@pytest.fixture(scope="module")
+def large_import(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    from benchmarks.generate import generate
+
+    folder = tmp_path_factory.mktemp("large")
+    generate(1500, folder)
+    paths = sorted(folder.glob("*.json"))
+    assert sum(p.stat().st_size for p in paths) > 256 * 1024
+    return paths
+
+
+def _in_a_terminal(*args: str) -> str:
+    """Run the CLI under a pseudo-terminal (util-linux `script`) and return what it showed."""
+    import shlex
+    import subprocess
+    import sys
+
+    command = shlex.join([sys.executable, "-m", "positions", *args])
+    done = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "TERM": "xterm", "COLUMNS": "120"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_a_large_import_shows_progress_on_a_terminal_only(
+    large_import: list[Path], tmp_path: Path
+) -> None:
+    shown = _in_a_terminal(
+        "--store", f"sqlite:///{tmp_path / 'a.db'}", "import", *map(str, large_import)
+    )
+    assert "Reading and checking" in shown
+    assert "Recorded 1500 statement(s)" in shown
+    quiet = _in_a_terminal(
+        "--store", f"sqlite:///{tmp_path / 'b.db'}", "import", "--quiet", *map(str, large_import)
+    )
+    assert "Reading and checking" not in quiet and "Recorded 1500 statement(s)" in quiet
+    piped = run_cli("--store", f"sqlite:///{tmp_path / 'c.db'}", "import", *map(str, large_import))
+    assert (piped.code, piped.err) == (0, "")
+    assert piped.out.startswith("Recorded 1500 statement(s)")
