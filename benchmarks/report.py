@@ -206,7 +206,9 @@ def render(results: dict[str, Any]) -> str:
         "statements); every phase runs in its own process, and one that takes longer than "
         f"{_num(results.get('timeout_s'))} s is stopped and reported as not measured.",
         "",
-        f"Run {results.get('when', '?')} at commit `{results.get('commit') or '?'}` on "
+        f"Run {results.get('when', '?')} at commit `{results.get('commit') or '?'}`"
+        f"{' with uncommitted changes to positions/' if results.get('positions_modified') else ''}"
+        " on "
         f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
         f"{machine.get('memory_gb', '?')} GB memory; Python {machine.get('python', '?')}, "
         f"SQLite {machine.get('sqlite', '?')}, {machine.get('system', '?')}.",

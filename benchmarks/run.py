@@ -352,6 +352,14 @@ MEMORY_LIMIT_MB = 8 * 1024
 """A phase whose resident memory passes this is stopped: other work shares the machine."""
 
 
+def _child_env() -> dict[str, str]:
+    """Children import ``positions`` from this tree (not from wherever the virtualenv's
+    editable install points), so that a run from a clean worktree measures that commit."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 def run_phase(
     name: str, args: dict[str, Any], timeout: float, memory_mb: float = MEMORY_LIMIT_MB
 ) -> dict[str, Any]:
@@ -360,7 +368,9 @@ def run_phase(
     command = [sys.executable, "-m", "benchmarks.run", "--phase", name, json.dumps(args)]
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True)
+        child = subprocess.Popen(
+            command, cwd=ROOT, stdout=out, stderr=err, text=True, env=_child_env()
+        )
         stopped = None
         while child.poll() is None:
             if time.perf_counter() - started > timeout:
@@ -397,6 +407,7 @@ def cold_start(work: Path, runs: int, timeout: float) -> dict[str, Any]:
     try:
         subprocess.run(
             [str(positions), "--store", url, "import", str(SEED)],
+            env=_child_env(),
             check=True,
             capture_output=True,
             timeout=timeout,
@@ -408,7 +419,9 @@ def cold_start(work: Path, runs: int, timeout: float) -> dict[str, Any]:
         times = []
         for _ in range(runs):
             started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+            subprocess.run(
+                command, check=True, capture_output=True, timeout=timeout, env=_child_env()
+            )
             times.append(time.perf_counter() - started)
         return round(statistics.median(times) * 1000, 1)
 
@@ -444,14 +457,21 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _git_commit() -> str | None:
+def _git(*args: str) -> str | None:
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
     except OSError:
         return None
-    return done.stdout.strip() or None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _tree() -> dict[str, Any]:
+    """The commit measured, and whether the code under measurement differed from it."""
+    changed = _git("status", "--porcelain", "--", "positions")
+    return {
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "positions_modified": bool(changed),
+    }
 
 
 def _as_of(generated: dict[str, Any]) -> str:
@@ -490,7 +510,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
     timeout = options.timeout
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": _git_commit(),
+        **_tree(),
         "machine": machine(),
         "timeout_s": timeout,
         "sizes": {},
@@ -508,6 +528,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         entry: dict[str, Any] = {"generated": {k: v for k, v in generated.items() if k != "files"}}
         entry["generated"]["files"] = len(files)
         entry["generated"]["seconds"] = round(generated["seconds"], 2)
+        results["sizes"][str(size)] = entry
         print(f"[bench] {label}: import into SQLite", file=sys.stderr, flush=True)
         entry["import_sqlite"] = run_phase(
             "import", {"store": f"sqlite:///{store}", "files": files}, timeout
@@ -534,7 +555,6 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
             entry["postgres"] = _postgres(files, as_of, options)
         if label == options.profile or str(size) == options.profile:
             entry["profile"] = _profile(files, as_of, work, size, options)
-        results["sizes"][str(size)] = entry
         for path in files:
             Path(path).unlink(missing_ok=True)
         if not options.keep:
@@ -637,6 +657,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--doc", default=str(DOC), help="the Markdown page to regenerate ('' for none)"
     )
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed for one phase")
+    parser.add_argument(
+        "--postgres-timeout", type=float, default=0, help="seconds for a PostgreSQL phase"
+    )
     parser.add_argument("--runs", type=int, default=5, help="repeats of each timed query")
     parser.add_argument("--cold-runs", type=int, default=7)
     parser.add_argument("--per-file", type=int, default=50_000, help="statements per scenario file")
