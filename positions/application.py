@@ -16,6 +16,7 @@ from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictEr
 
 from positions.codebook import Correction
 from positions.domain import (
+    ImportPlan,
     Index,
     Negotiation,
     PartyRecord,
@@ -28,7 +29,7 @@ from positions.domain import (
     project_party_record,
     record_id,
 )
-from positions.errors import ConflictError, NotFoundError, StoreError
+from positions.errors import ConflictError, NotFoundError, ScenarioError, StoreError
 from positions.events import DomainEvent
 from positions.integrity import unseal
 from positions.persistence import (
@@ -37,7 +38,7 @@ from positions.persistence import (
     parse_store_url,
     postgres_prepared,
 )
-from positions.scenario import Scenario, read_scenarios
+from positions.scenario import Scenario, located, read_scenarios
 from positions.timeline import NegotiationRecord
 
 
@@ -150,7 +151,7 @@ class PositionsApplication(Application[Any]):
                 record = self._party_record(slug, party)
                 if record is not None:
                     records[(slug, party)] = record
-        plan = plan_import(
+        plan = plan_located(
             self._index(),
             existing,
             records,
@@ -266,6 +267,30 @@ class PositionsApplication(Application[Any]):
         return project_party_record(self._events(record_id(slug, party)))
 
 
+def plan_located(
+    index: Index,
+    existing: dict[str, Negotiation | None],
+    records: dict[tuple[str, str], PartyRecord],
+    scenarios: Sequence[Scenario],
+    now: datetime,
+    *,
+    allow_hypothetical: bool = False,
+) -> ImportPlan:
+    """`plan_import`, with every problem located: records read by the fast JSON path carry no
+    lines, so when there are problems the plan is made again on the files read with lines."""
+    try:
+        return plan_import(
+            index, existing, records, scenarios, now, allow_hypothetical=allow_hypothetical
+        )
+    except ScenarioError:
+        if not any(s.text is not None for s in scenarios):
+            raise
+    relocated = [located(s) for s in scenarios]
+    return plan_import(
+        index, existing, records, relocated, now, allow_hypothetical=allow_hypothetical
+    )
+
+
 def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
     """Import into the store at ``url``, creating it. For a store that does not exist yet the
     scenarios are first checked on an empty record, so that a bad file creates nothing (and no
@@ -273,7 +298,7 @@ def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
     location = parse_store_url(url)
     if not location.exists():
         slugs = dict.fromkeys(s.negotiation for s in scenarios)
-        plan_import(Index(), dict.fromkeys(slugs), {}, scenarios, datetime.now(UTC))
+        plan_located(Index(), dict.fromkeys(slugs), {}, scenarios, datetime.now(UTC))
     app = PositionsApplication.open(url, create=True)
     try:
         return app.import_scenarios(scenarios)

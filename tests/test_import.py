@@ -3,6 +3,7 @@ re-imports idempotent, conflicting re-definitions refused."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -257,3 +258,73 @@ def test_a_date_and_a_before_date_together_are_refused() -> None:
     assert problems(text) == [
         "f0.yaml:18: statements[0] (s1).on: give either a date or 'before' a date, not both"
     ]
+
+
+def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem() -> None:
+    import json
+
+    document = {
+        "negotiation": "talks",
+        "parties": [{"id": "a", "name": "A"}],
+        "issues": [
+            {
+                "id": "water",
+                "question": "Share?",
+                "scale": [
+                    {"label": "all", "description": "All."},
+                    {"label": "none", "description": "None."},
+                ],
+            }
+        ],
+        "statements": [
+            {
+                "id": "s1",
+                "on": "2025-01-02",
+                "by": "a",
+                "issue": "water",
+                "position": "all",
+                "quote": "Q.",
+                "sources": [{"outlet": "W"}],
+            },
+            {
+                "id": "s2",
+                "on": "2025-01-03",
+                "by": "nobody",
+                "issue": "water",
+                "position": "all",
+                "quote": "Q.",
+                "sources": [{"outlet": "W"}],
+            },
+        ],
+    }
+    text = json.dumps(document, indent=2)
+    scenario = parse_scenario(text, "f.json")
+    assert scenario.text is not None  # read by the fast path
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"nobody"' in row)
+    app = PositionsApplication.open("memory://")
+    with pytest.raises(ScenarioError) as caught:
+        app.import_scenarios([scenario])
+    assert caught.value.lines() == [
+        f"f.json:{line}: statement 's2': 'nobody' is neither a speaker nor a party of 'talks'"
+    ]
+    assert app.get_negotiations() == []
+
+
+def test_the_fast_and_the_slow_path_read_the_same_records() -> None:
+    import json
+
+    from positions.scenario import _StrictLoader  # noqa: F401 - the slow path's loader
+    from tests.conftest import SEED
+
+    slow = parse_scenario(SEED.read_text(encoding="utf-8"), "seed.yaml")
+    as_json = json.dumps(yaml_plain(SEED.read_text(encoding="utf-8")))
+    fast = parse_scenario(as_json, "seed.json")
+    assert fast.text is not None
+    assert [s.value for s in fast.statements] == [s.value for s in slow.statements]
+    assert [p.value for p in fast.proposals] == [p.value for p in slow.proposals]
+
+
+def yaml_plain(text: str) -> object:
+    from positions.scenario import parse_text
+
+    return json.loads(json.dumps(parse_text(text)))
