@@ -28,7 +28,6 @@ from positions.timeline import (
     Timeline,
     build_timeline,
     effective_position,
-    effective_verdict,
     in_force,
 )
 
@@ -213,7 +212,9 @@ class Query:
         the positions other parties claim for it)."""
         self.check_party(party)
         self.check_issue(issue)
-        steps = in_force(self.timeline, as_of or FOREVER)
+        groups: dict[tuple[str, str | None, str | None], list[Step]] = {}
+        for step in in_force(self.timeline, as_of or FOREVER):  # in order, so groups are too
+            groups.setdefault((step.party, step.issue, step.claimed_by), []).append(step)
         rows = []
         for p in self.negotiation.parties:
             if party is not None and p != party:
@@ -221,23 +222,14 @@ class Query:
             for i in self.negotiation.issues:
                 if issue is not None and i != issue:
                     continue
-                own = [s for s in steps if s.party == p and s.issue == i and s.claimed_by is None]
+                own = groups.get((p, i, None), [])
                 rows.append(self._stance_row(p, i, effective_position(own), None))
                 if claims:
                     claimants = sorted(
-                        {
-                            s.claimed_by
-                            for s in steps
-                            if s.party == p and s.issue == i and s.claimed_by
-                        }
+                        c for (q, j, c) in groups if q == p and j == i and c is not None
                     )
                     for claimant in claimants:
-                        theirs = [
-                            s
-                            for s in steps
-                            if s.party == p and s.issue == i and s.claimed_by == claimant
-                        ]
-                        chosen = effective_position(theirs)
+                        chosen = effective_position(groups[(p, i, claimant)])
                         if chosen is not None:
                             rows.append(self._stance_row(p, i, chosen, claimant))
         return pl.DataFrame(rows, schema=STANCE_SCHEMA)
@@ -288,7 +280,10 @@ class Query:
 
     def proposals(self, as_of: date | None = None) -> pl.DataFrame:
         """Proposals × parties with each party's verdict as of a date."""
-        steps = in_force(self.timeline, as_of or FOREVER)
+        verdicts: dict[tuple[str, str], Step] = {}
+        for step in in_force(self.timeline, as_of or FOREVER):  # in order: the latest wins
+            if step.claimed_by is None and step.verdict is not None and step.proposal is not None:
+                verdicts[(step.party, step.proposal)] = step
         rows = []
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
@@ -296,8 +291,7 @@ class Query:
             if proposal.on.day > (as_of or FOREVER):
                 continue
             for p in self.negotiation.parties:
-                own = [s for s in steps if s.party == p and s.claimed_by is None]
-                chosen = effective_verdict(own, proposal.id)
+                chosen = verdicts.get((p, proposal.id))
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
                     "issue": proposal.issue,
