@@ -579,11 +579,10 @@ def _postgres(files: list[str], as_of: str, options: argparse.Namespace) -> dict
     url = f"{POSTGRES_URL}?schema={schema}"
     print(f"[bench] PostgreSQL import and queries (schema {schema})", file=sys.stderr, flush=True)
     try:
-        imported = run_phase("import", {"store": url, "files": files}, options.timeout)
+        limit = options.postgres_timeout or options.timeout
+        imported = run_phase("import", {"store": url, "files": files}, limit)
         queried = (
-            run_phase(
-                "query", {"store": url, "as_of": as_of, "runs": options.runs}, options.timeout
-            )
+            run_phase("query", {"store": url, "as_of": as_of, "runs": options.runs}, limit)
             if _measured(imported)
             else {"not_measured": "the import was not measured"}
         )
