@@ -228,7 +228,8 @@ def render(results: dict[str, Any]) -> str:
         "- **import**: `PositionsApplication.open(url, create=True).import_files(paths)`, all "
         "files in one call (reading, validation, planning, events, one transaction). The baseline "
         "is "
-        "`sqlite3.executemany` of one row per statement (its JSON, see `mean_row_bytes`) into a "
+        "`sqlite3.executemany` of one row per statement (its JSON padded to the mean size of the "
+        "stored events, `mean_row_bytes`) into a "
         "table shaped like eventsourcing's `stored_events`, WAL mode, one transaction, fresh file.",
         "- **stance**: in a fresh process, open the store, read the negotiation's events "
         "(`get_record`) and build the `Analysis` once (the *load*, reported apart), then time "
@@ -251,6 +252,7 @@ def render(results: dict[str, Any]) -> str:
         ("rebuild", "Rebuild"),
         ("memory", "Memory"),
         ("cold_start", "Cold start"),
+        ("postgres", "PostgreSQL"),
     ):
         lines.append(f"- **{title}**: {limits.get(key, 'not yet profiled.')}")
     lines.append("")

@@ -515,6 +515,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         "timeout_s": timeout,
         "sizes": {},
     }
+    stored_bytes = 0  # the stored events' mean size, for a size whose import was not measured
     for label in options.sizes:
         size = SIZES.get(label) or int(label)
         print(f"[bench] {label}: generating {size} statements", file=sys.stderr, flush=True)
@@ -534,7 +535,8 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
             "import", {"store": f"sqlite:///{store}", "files": files}, timeout
         )
         print(f"[bench] {label}: raw executemany", file=sys.stderr, flush=True)
-        pad = (entry["import_sqlite"] or {}).get("mean_state_bytes", 0)
+        pad = entry["import_sqlite"].get("mean_state_bytes") or stored_bytes
+        stored_bytes = pad
         entry["raw_sqlite"] = run_phase(
             "raw", {"files": files, "db": str(work / "raw.db"), "pad_to": pad}, timeout
         )
