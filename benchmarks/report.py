@@ -52,7 +52,11 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "figure": f"import, SQLite, {_size(n)} (statements/s)",
                 "value": _num(value) if value else _not(imp),
-                "baseline": f"{_num(base)} rows/s (executemany)" if base else _not(raw),
+                "baseline": (
+                    f"{_num(base)} rows/s of {raw['mean_row_bytes']} B (executemany)"
+                    if base
+                    else _not(raw)
+                ),
                 "ratio": f"{ratio:.3f}" if ratio else "—",
                 "target": "≥ 0.5",
                 "met": _met(ratio >= 0.5 if ratio else None),
