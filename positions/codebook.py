@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -149,6 +150,13 @@ class Source(Record):
     published: date | None = None
 
 
+def _one_or_many(value: Any) -> Any:
+    return (value,) if isinstance(value, dict | str) else value
+
+
+Sources = Annotated[tuple[Source, ...], BeforeValidator(_one_or_many)]
+"""One source or a list of them."""
+
 _BEFORE = re.compile(r"^before\s+(\d{4}-\d{2}-\d{2})$")
 
 
@@ -227,19 +235,14 @@ class Proposal(Record):
     terms: dict[Slug, TermValue] = Field(default_factory=dict)
     title: Text | None = None
     quote: Text | None = None
-    sources: tuple[Source, ...] = ()
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _one_source(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, dict) else value
+    sources: Sources = ()
 
 
 class Development(Record):
     id: Slug
     on: StatedOn
     what: Text
-    sources: tuple[Source, ...] = ()
+    sources: Sources = ()
 
 
 class StatementCoding(Record):
@@ -252,7 +255,7 @@ class StatementCoding(Record):
     terms: dict[Slug, TermValue] = Field(default_factory=dict)
     verdict: Verdict | None = None
     proposal: Slug | None = None
-    conditions: tuple[Text, ...] = ()
+    conditions: Annotated[tuple[Text, ...], BeforeValidator(_one_or_many)] = ()
     clarifies: Slug | None = None
     retracts: Slug | None = None
     about: Slug | None = None
@@ -260,22 +263,12 @@ class StatementCoding(Record):
     quote: Text | None = None
     quote_original: Text | None = None
     language: Language | None = None
-    sources: tuple[Source, ...] = ()
+    sources: Sources = ()
     confidence: Confidence = Confidence.HIGH
     channel: Text | None = None
     notes: Text | None = None
     salience: Weight | None = None
     hypothetical: bool = False
-
-    @field_validator("conditions", mode="before")
-    @classmethod
-    def _one_condition(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, str) else value
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _one_source(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, dict) else value
 
 
 class Statement(StatementCoding):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from positions.codebook import (
     Correction,
@@ -27,7 +27,7 @@ from positions.codebook import (
     Proposal,
     Salience,
     Slug,
-    Source,
+    Sources,
     Speaker,
     StatedOn,
     StatementCoding,
@@ -57,12 +57,7 @@ class DevelopmentInput(_Input):
     id: Slug | None = None
     on: StatedOn
     what: Text
-    sources: tuple[Source, ...] = ()
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _one_source(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, dict) else value
+    sources: Sources = ()
 
     def to_development(self) -> Development:
         dev_id = self.id

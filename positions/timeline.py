@@ -272,12 +272,3 @@ def effective_position(steps: Iterable[Step]) -> Step | None:
         else:
             committed = step
     return committed or noncommittal
-
-
-def effective_verdict(steps: Iterable[Step], proposal: str) -> Step | None:
-    """The latest step in force that gives a verdict on ``proposal``."""
-    chosen: Step | None = None
-    for step in steps:
-        if step.verdict is not None and step.proposal == proposal:
-            chosen = step
-    return chosen
