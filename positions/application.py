@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
@@ -41,6 +41,9 @@ from positions.persistence import (
 from positions.scenario import Scenario, located, read_scenarios
 from positions.timeline import NegotiationRecord
 
+if TYPE_CHECKING:
+    from positions.viewstore import ViewStore
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -66,13 +69,20 @@ class PositionsApplication(Application[Any]):
                 env["CREATE_TABLE"] = "true" if create else "false"
                 with postgres_prepared(location, create=create):
                     super().__init__(env=env)
+                    self.views: ViewStore | None = self._open_views()
             else:
                 super().__init__(env=env)
+                self.views = None if location.is_memory else self._open_views()
         except (PersistenceError, OSError) as exc:
             raise StoreError(
                 f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
             ) from None
         self._mapper().lookup = self._stored_digest
+
+    def _open_views(self) -> ViewStore:
+        from positions.viewstore import ViewStore
+
+        return ViewStore(self)
 
     @classmethod
     def open(cls, url: str, *, create: bool = False) -> PositionsApplication:
@@ -161,6 +171,7 @@ class PositionsApplication(Application[Any]):
         )
         if plan.events:
             self._save(plan.events)
+            self.catch_up()
         return ImportResult(
             plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
         )
@@ -204,22 +215,76 @@ class PositionsApplication(Application[Any]):
         return known[0]
 
     def get_record(self, negotiation: str, known_at: datetime | None = None) -> NegotiationRecord:
-        """A negotiation as recorded, or as the record stood at ``known_at``: its codebook
-        stream and each party's record."""
-        codebook = self._events(negotiation_id(negotiation))
-        state = project_negotiation(codebook)
-        if state is None:
-            raise NotFoundError(f"unknown negotiation '{negotiation}'")
+        """A negotiation as recorded, or as the record stood at ``known_at``: read from the
+        materialized views (brought up to date first), or from the streams of an in-memory
+        store."""
         if known_at is not None and known_at.tzinfo is None:
             known_at = known_at.replace(tzinfo=UTC)
-        if known_at is not None and (not codebook or codebook[0].timestamp > known_at):
-            raise NotFoundError(
-                f"negotiation '{negotiation}' was not yet recorded at {known_at.isoformat()}"
-            )
+        if self.views is not None:
+            self.catch_up()
+            try:
+                record = self.views.read_record(negotiation, known_at)
+            except PersistenceError as exc:
+                raise self._read_error(exc) from None
+            if record is None:
+                self._not_recorded(negotiation, known_at)
+            assert record is not None
+            return record
+        return self.get_record_from_streams(negotiation, known_at)
+
+    def get_record_from_streams(
+        self, negotiation: str, known_at: datetime | None = None
+    ) -> NegotiationRecord:
+        """`get_record` by replaying the negotiation's streams, bypassing the views: what an
+        in-memory store answers with, and what the views must always agree with."""
+        if known_at is not None and known_at.tzinfo is None:
+            known_at = known_at.replace(tzinfo=UTC)
+        codebook = self._events(negotiation_id(negotiation))
+        state = project_negotiation(codebook)
+        if state is None or (known_at is not None and codebook[0].timestamp > known_at):
+            self._not_recorded(negotiation, known_at)
+        assert state is not None
         statements: list[DomainEvent] = []
         for party in state.parties:
             statements.extend(self._events(record_id(negotiation, party)))
         return NegotiationRecord.from_events(codebook, statements, known_at)
+
+    @staticmethod
+    def _not_recorded(negotiation: str, known_at: datetime | None) -> None:
+        if known_at is None:
+            raise NotFoundError(f"unknown negotiation '{negotiation}'")
+        raise NotFoundError(
+            f"negotiation '{negotiation}' was not yet recorded at {known_at.isoformat()}"
+        )
+
+    def catch_up(self) -> int:
+        """Bring the materialized views up to date with the events; how many events that read."""
+        if self.views is None:
+            return 0
+        try:
+            return self.views.catch_up()
+        except PersistenceError as exc:
+            message = self.location.scrub(_first_line(exc))
+            raise StoreError(
+                f"cannot bring the views of store {self.location.display} up to date: {message} "
+                "(the events are safe; any later command catches the views up)"
+            ) from None
+
+    def rebuild(self) -> int:
+        """Rebuild the materialized views from the events; how many events were read."""
+        if self.views is None:
+            return len(self.get_notifications())
+        try:
+            return self.views.rebuild()
+        except PersistenceError as exc:
+            message = self.location.scrub(_first_line(exc))
+            raise StoreError(
+                f"cannot rebuild the views of store {self.location.display}: {message}"
+            ) from None
+
+    def _read_error(self, exc: BaseException) -> StoreError:
+        message = self.location.scrub(_first_line(exc))
+        return StoreError(f"cannot read store {self.location.display}: {message}")
 
     def correct(
         self, negotiation: str, correction: Correction, now: datetime | None = None
@@ -235,17 +300,25 @@ class PositionsApplication(Application[Any]):
                 records[party] = record
         event = plan_correction(state, records, correction, now or datetime.now(UTC))
         self._save([event])
+        self.catch_up()
         return event
 
     def get_all_events(self) -> list[DomainEvent]:
         """Every stored event, in the order of the notification log."""
-        events: list[DomainEvent] = []
+        return [event for _, event in self.get_notifications()]
+
+    def get_notifications(self) -> list[tuple[int, DomainEvent]]:
+        """Every stored event with its notification id, in the order of the log."""
+        events: list[tuple[int, DomainEvent]] = []
         start = 1
         while True:
-            batch = self.recorder.select_notifications(start, 1000)
+            try:
+                batch = self.recorder.select_notifications(start, 1000)
+            except PersistenceError as exc:
+                raise self._read_error(exc) from None
             if not batch:
                 return events
-            events.extend(cast(DomainEvent, self.mapper.to_domain_event(n)) for n in batch)
+            events.extend((n.id, cast(DomainEvent, self.mapper.to_domain_event(n))) for n in batch)
             start = batch[-1].id + 1
 
     # -- streams

@@ -390,7 +390,8 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
     """
     from positions.integrity import verify_store
 
-    result = verify_store(_open(ctx))
+    app = _open(ctx)
+    result = verify_store(app)
     for finding in result.findings:
         click.echo(f"Tampered: {finding}")
     if expect_head is not None and expect_head != result.head:
@@ -408,6 +409,39 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
         f"Verified {result.events} events in {result.streams} streams: every hash chain is "
         f"intact (head {result.head})."
     )
+    if app.views is None:
+        return
+    app.catch_up()
+    differences = app.views.differences(app.get_notifications())
+    for difference in differences:
+        click.echo(f"Stale: {difference}")
+    if differences:
+        click.echo(
+            f"Verification failed: {len(differences)} view row(s) differ from a fresh fold of "
+            "the events; 'positions rebuild' rebuilds the views from the events."
+        )
+        ctx.exit(1)
+    click.echo(
+        f"Verified the views: {len(app.views.statements())} statement row(s), every row equal "
+        "to a fresh fold of the events."
+    )
+
+
+@cli.command()
+@click.pass_context
+def rebuild(ctx: click.Context) -> None:
+    """Rebuild the materialized views from the events: empty them, then fold every event again.
+
+    Queries bring the views up to date by themselves; rebuild is for a store whose views
+    'positions verify' reports stale (changed behind the tool's back).
+
+    \b
+    Example:
+      positions rebuild
+    """
+    app = _open(ctx)
+    events = app.rebuild()
+    click.echo(f"Rebuilt the views from {events} event(s).")
 
 
 @cli.command()

@@ -112,6 +112,10 @@ class StoreLocation:
         return redact(self.url)
 
     @property
+    def is_memory(self) -> bool:
+        return self.env.get("PERSISTENCE_MODULE") == "eventsourcing.popo"
+
+    @property
     def is_postgres(self) -> bool:
         return self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
 
@@ -242,16 +246,17 @@ def postgres_connect(location: StoreLocation) -> psycopg.Connection[Any]:
 def postgres_prepared(location: StoreLocation, *, create: bool) -> Iterator[None]:
     """Check a PostgreSQL store before eventsourcing opens it.
 
-    To create: make the schema and hold an advisory lock while the tables are created, so that
-    several first writers do not race to create them. Otherwise: the events table must exist.
+    An advisory lock is held while the tables (and the views' tables) are created, so that
+    several first writers do not race to create them. To create: make the schema. Otherwise:
+    the events table must exist.
     """
     import psycopg
 
     schema = location.env["POSTGRES_SCHEMA"]
     conn = postgres_connect(location)
     try:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"positions:{schema}"])
         if create:
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"positions:{schema}"])
             known = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])
             if known.fetchone() is None:
                 conn.execute(f'CREATE SCHEMA "{schema}"')

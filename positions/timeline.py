@@ -25,6 +25,8 @@ from positions.domain import Negotiation, corrected, project_negotiation
 from positions.events import STATEMENT_EVENTS, CodingCorrected, DomainEvent
 
 SortKey = tuple[date, int, int, str]
+Entry = tuple[datetime, Statement | Correction]
+"""A statement or a correction, with the time it was recorded."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,28 @@ class NegotiationRecord:
         statements: Iterable[DomainEvent],
         known_at: datetime | None = None,
     ) -> NegotiationRecord:
-        def known(event: DomainEvent) -> bool:
-            return known_at is None or event.timestamp <= known_at
+        """From a negotiation's codebook events and its party records' events."""
+        entries: list[Entry] = []
+        for event in statements:
+            if isinstance(event, STATEMENT_EVENTS):
+                entries.append((event.timestamp, event.statement))
+            elif isinstance(event, CodingCorrected):
+                entries.append((event.timestamp, event.correction))
+        return cls.from_entries(codebook, entries, known_at)
 
-        state = project_negotiation(e for e in codebook if known(e))
+    @classmethod
+    def from_entries(
+        cls,
+        codebook: Iterable[DomainEvent],
+        entries: Iterable[Entry],
+        known_at: datetime | None = None,
+    ) -> NegotiationRecord:
+        """From a negotiation's codebook events and its statements and corrections with their
+        recording times (each statement before its corrections, corrections in the order they
+        were recorded); what was recorded after ``known_at`` is left out."""
+        state = project_negotiation(
+            e for e in codebook if known_at is None or e.timestamp <= known_at
+        )
         if state is None:
             raise ValueError("the codebook stream does not open a negotiation")
         found: dict[str, Statement] = {}
@@ -68,28 +88,25 @@ class NegotiationRecord:
         recorded: dict[str, datetime] = {}
         corrections: list[CorrectionRecord] = []
         counts: dict[str, int] = {}
-        for event in statements:
-            if not known(event):
+        for recorded_at, entry in entries:
+            if known_at is not None and recorded_at > known_at:
                 continue
-            if isinstance(event, STATEMENT_EVENTS):
-                statement = event.statement
-                found[statement.id] = statement
-                originals[statement.id] = statement
-                recorded[statement.id] = event.timestamp
-            elif isinstance(event, CodingCorrected):
-                correction = event.correction
-                before = found.get(correction.statement)
-                if before is None:
-                    continue
-                after = corrected(before, [correction])
-                found[correction.statement] = after
-                counts[correction.statement] = counts.get(correction.statement, 0) + 1
-                corrections.append(
-                    CorrectionRecord(
-                        correction, event.timestamp, counts[correction.statement], before, after
-                    )
-                )
+            if isinstance(entry, Statement):
+                found[entry.id] = entry
+                originals[entry.id] = entry
+                recorded[entry.id] = recorded_at
+                continue
+            before = found.get(entry.statement)
+            if before is None:
+                continue
+            after = corrected(before, [entry])
+            found[entry.statement] = after
+            counts[entry.statement] = counts.get(entry.statement, 0) + 1
+            corrections.append(
+                CorrectionRecord(entry, recorded_at, counts[entry.statement], before, after)
+            )
         ordered = tuple(sorted(found.values(), key=lambda s: s.id))
+        corrections.sort(key=lambda c: (c.recorded_at, c.correction.statement, c.number))
         return cls(state, ordered, recorded, tuple(corrections), known_at, originals)
 
 

@@ -1,0 +1,238 @@
+"""The read models' rows, and the pure fold that derives them from events.
+
+Queries read a negotiation from these rows instead of replaying its streams (see
+`positions.viewstore`, which keeps them in the store's own database). The same fold serves both
+sides: a catch-up feeds it one page of new events at a time, with the rows already stored at
+hand (``lookup``); `positions verify` feeds it every event from the first and compares what it
+gives with the stored rows.
+
+Rows:
+- `StreamRow`: which negotiation (and party) a stream belongs to;
+- `DefinitionRow`: one event of a negotiation's codebook stream, as recorded;
+- `StatementRow`: one statement, its coding as first recorded and its coding in force (every
+  correction applied), with the fields a flat table needs as columns;
+- `CorrectionRow`: one correction, numbered per statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from eventsourcing.utils import get_topic, resolve_topic
+
+from positions.codebook import Correction, Statement
+from positions.domain import corrected
+from positions.events import (
+    STATEMENT_EVENTS,
+    CodingCorrected,
+    DomainEvent,
+    NegotiationListed,
+    NegotiationOpened,
+    PartyRecordOpened,
+)
+
+StatementKey = tuple[str, str]
+"""(negotiation, statement id)"""
+
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def stamp(moment: datetime) -> str:
+    """A recording time as fixed-width UTC text, so that text order is time order."""
+    return moment.astimezone(UTC).strftime(STAMP)
+
+
+def unstamp(text: str) -> datetime:
+    return datetime.strptime(text, STAMP).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    stream: str
+    negotiation: str
+    party: str | None
+
+
+@dataclass(frozen=True)
+class DefinitionRow:
+    notification_id: int
+    negotiation: str
+    recorded_at: str
+    topic: str
+    payload: str
+
+    def event(self) -> DomainEvent:
+        cls: type[DomainEvent] = resolve_topic(self.topic)
+        return cls.model_validate_json(self.payload)
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    negotiation: str
+    statement_id: str
+    party: str
+    kind: str
+    issue: str | None
+    position: str | None
+    verdict: str | None
+    proposal: str | None
+    stated_on: str
+    day: str
+    hypothetical: bool
+    recorded_at: str
+    notification_id: int
+    corrections: int
+    original: str
+    coding: str | None
+    """The coding in force as JSON; None while it is the original (no correction)."""
+
+    @classmethod
+    def of(
+        cls,
+        negotiation: str,
+        original: Statement,
+        coding: Statement,
+        recorded_at: str,
+        notification_id: int,
+        corrections: int,
+        original_json: str | None = None,
+    ) -> StatementRow:
+        return cls(
+            negotiation=negotiation,
+            statement_id=original.id,
+            party=coding.party,
+            kind=coding.kind.value,
+            issue=coding.issue,
+            position=coding.position,
+            verdict=coding.verdict.value if coding.verdict is not None else None,
+            proposal=coding.proposal,
+            stated_on=str(coding.on),
+            day=coding.on.day.isoformat(),
+            hypothetical=coding.hypothetical,
+            recorded_at=recorded_at,
+            notification_id=notification_id,
+            corrections=corrections,
+            original=original_json or original.model_dump_json(),
+            coding=None if coding is original else coding.model_dump_json(),
+        )
+
+    def original_statement(self) -> Statement:
+        return Statement.model_validate_json(self.original)
+
+    def coding_statement(self) -> Statement:
+        return Statement.model_validate_json(self.coding or self.original)
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    notification_id: int
+    negotiation: str
+    statement_id: str
+    number: int
+    recorded_at: str
+    payload: str
+
+    def correction(self) -> Correction:
+        return Correction.model_validate_json(self.payload)
+
+
+@dataclass
+class ViewChanges:
+    """What a run of events adds to the views. ``streams`` and ``lookup`` give what is already
+    stored: the known streams, and a stored statement row by key."""
+
+    streams: dict[str, StreamRow]
+    lookup: Callable[[StatementKey], StatementRow | None]
+    new_streams: list[StreamRow]
+    definitions: list[DefinitionRow]
+    statements: dict[StatementKey, StatementRow]
+    corrections: list[CorrectionRow]
+    negotiations: set[str]
+
+    @classmethod
+    def start(
+        cls,
+        streams: Mapping[str, StreamRow] | None = None,
+        lookup: Callable[[StatementKey], StatementRow | None] | None = None,
+    ) -> ViewChanges:
+        return cls(dict(streams or {}), lookup or (lambda key: None), [], [], {}, [], set())
+
+    def apply(self, notification_id: int, event: DomainEvent) -> None:
+        stream = event.originator_id.hex
+        if isinstance(event, NegotiationListed):
+            return
+        if isinstance(event, NegotiationOpened):
+            self._open(StreamRow(stream, event.negotiation, None))
+        elif isinstance(event, PartyRecordOpened):
+            self._open(StreamRow(stream, event.negotiation, event.party))
+            return
+        home = self.streams.get(stream)
+        if home is None:
+            return  # an event of a stream that was never opened counts for nothing
+        self.negotiations.add(home.negotiation)
+        recorded_at = stamp(event.timestamp)
+        if home.party is None:
+            self.definitions.append(
+                DefinitionRow(
+                    notification_id,
+                    home.negotiation,
+                    recorded_at,
+                    get_topic(type(event)),
+                    event.model_dump_json(),
+                )
+            )
+        elif isinstance(event, STATEMENT_EVENTS):
+            statement = event.statement
+            self.statements[(home.negotiation, statement.id)] = StatementRow.of(
+                home.negotiation, statement, statement, recorded_at, notification_id, 0
+            )
+        elif isinstance(event, CodingCorrected):
+            self._correct(notification_id, home.negotiation, recorded_at, event.correction)
+
+    def _open(self, row: StreamRow) -> None:
+        if row.stream not in self.streams:
+            self.streams[row.stream] = row
+            self.new_streams.append(row)
+
+    def _correct(
+        self, notification_id: int, negotiation: str, recorded_at: str, correction: Correction
+    ) -> None:
+        key = (negotiation, correction.statement)
+        current = self.statements.get(key) or self.lookup(key)
+        if current is None:
+            return  # a correction of a statement not recorded counts for nothing
+        coding = corrected(current.coding_statement(), [correction])
+        number = current.corrections + 1
+        fresh = StatementRow.of(
+            negotiation,
+            current.original_statement(),
+            coding,
+            current.recorded_at,
+            current.notification_id,
+            number,
+            original_json=current.original,
+        )
+        self.statements[key] = fresh
+        self.corrections.append(
+            CorrectionRow(
+                notification_id,
+                negotiation,
+                correction.statement,
+                number,
+                recorded_at,
+                correction.model_dump_json(),
+            )
+        )
+
+    def is_empty(self) -> bool:
+        return not (self.new_streams or self.definitions or self.statements or self.corrections)
+
+
+def fold(events: Iterable[tuple[int, DomainEvent]]) -> ViewChanges:
+    """Every row the views should hold for these events (all of them, from the first)."""
+    changes = ViewChanges.start()
+    for notification_id, event in events:
+        changes.apply(notification_id, event)
+    return changes

@@ -1,0 +1,381 @@
+"""The materialized views, kept in the store's own database with eventsourcing's tracking.
+
+Queries read a negotiation from four tables instead of replaying its streams:
+``positions_view_streams``, ``positions_view_definitions``, ``positions_view_statements`` (one
+row per statement, with its coding in force) and ``positions_view_corrections``. They are fed
+from the store's notification log by `ViewStore.catch_up`: each page of new events is folded
+(`positions.views`) and its rows are written in the same transaction as the tracking row
+(eventsourcing's tracking table, application name ``positions-views``), so the views never
+hold half a page, and after a crash, or after events written by another process, the next
+catch-up resumes from the last notification processed. Catch-ups are serialised by a lock (a
+write to ``positions_view_lock`` on SQLite, an advisory lock on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from positions.errors import StoreError
+from positions.events import DomainEvent
+from positions.timeline import Entry, NegotiationRecord
+from positions.views import (
+    CorrectionRow,
+    DefinitionRow,
+    StatementKey,
+    StatementRow,
+    StreamRow,
+    ViewChanges,
+    fold,
+    unstamp,
+)
+
+VIEWS_NAME = "positions-views"
+"""The views' application name in eventsourcing's tracking table."""
+
+PAGE = 1000
+"""Events folded and written per transaction by a catch-up."""
+
+_TABLES = {
+    "streams": (StreamRow, ("stream",)),
+    "definitions": (DefinitionRow, ("notification_id",)),
+    "statements": (StatementRow, ("negotiation", "statement_id")),
+    "corrections": (CorrectionRow, ("notification_id",)),
+}
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_streams ("
+    "stream TEXT PRIMARY KEY, negotiation TEXT NOT NULL, party TEXT)",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_definitions ("
+    "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+    "topic TEXT NOT NULL, payload TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS positions_view_definitions_by_negotiation "
+    "ON {p}positions_view_definitions (negotiation, notification_id)",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_statements ("
+    "negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, party TEXT NOT NULL, "
+    "kind TEXT NOT NULL, issue TEXT, position TEXT, verdict TEXT, proposal TEXT, "
+    "stated_on TEXT NOT NULL, day TEXT NOT NULL, hypothetical BOOLEAN NOT NULL, "
+    "recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, corrections INTEGER NOT NULL, "
+    "original TEXT NOT NULL, coding TEXT, PRIMARY KEY (negotiation, statement_id))",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
+    "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
+    "number INTEGER NOT NULL, recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_lock (id INTEGER PRIMARY KEY)",
+)
+
+
+class SQLiteViewRecorder(SQLiteTrackingRecorder):
+    """eventsourcing's SQLite tracking recorder, with the views' tables beside its own."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *(s.format(p="") for s in _DDL)]
+
+
+class PostgresViewRecorder(PostgresTrackingRecorder):
+    """eventsourcing's PostgreSQL tracking recorder, with the views' tables beside its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from psycopg.sql import SQL
+
+        super().__init__(*args, **kwargs)
+        prefix = f'"{self.datastore.schema}".'
+        statements: list[Any] = [SQL(s.format(p=prefix)) for s in _DDL]
+        self.sql_create_statements.extend(statements)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A view row that does not equal the fresh fold of the events."""
+
+    table: str
+    key: tuple[Any, ...]
+    problem: str
+
+    def __str__(self) -> str:
+        shown = ", ".join(str(k) for k in self.key)
+        return f"view {self.table}, row ({shown}): {self.problem}"
+
+
+class ViewStore:
+    """The views of one `PositionsApplication`'s store (SQLite or PostgreSQL)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        datastore = app.factory.datastore
+        self.postgres = app.location.is_postgres
+        self.recorder: SQLiteTrackingRecorder | PostgresTrackingRecorder
+        if self.postgres:
+            self.recorder = PostgresViewRecorder(
+                datastore=datastore, tracking_table_name="positions_tracking"
+            )
+            self.prefix = f'"{datastore.schema}".'
+            self.events_table = f"{self.prefix}{app.recorder.events_table_name}"
+            self.event_key = "notification_id"
+        else:
+            self.recorder = SQLiteViewRecorder(datastore=datastore)
+            self.prefix = ""
+            self.events_table = app.recorder.events_table_name
+            self.event_key = "rowid"
+        self.recorder.create_table()
+
+    # -- SQL
+
+    def _sql(self, text: str) -> Any:
+        text = text.replace("{p}", self.prefix)
+        if self.postgres:
+            from psycopg.sql import SQL
+
+            return SQL(text)
+        return text.replace("%s", "?")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A write transaction holding the views' lock."""
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            if self.postgres:
+                cursor.execute("SET LOCAL lock_timeout = '60s'")
+                cursor.execute(
+                    self._sql("SELECT pg_advisory_xact_lock(hashtext(%s))"),
+                    [f"{VIEWS_NAME}:{self.prefix}"],
+                )
+            else:
+                cursor.execute("INSERT OR REPLACE INTO positions_view_lock (id) VALUES (1)")
+            yield cursor
+
+    def _rows(
+        self, cursor: Any, table: str, where: str = "", params: Sequence[Any] = ()
+    ) -> list[Any]:
+        cls, key = _TABLES[table]
+        columns = ", ".join(f.name for f in fields(cls))
+        order = ", ".join(key)
+        cursor.execute(
+            self._sql(
+                f"SELECT {columns} FROM {{p}}positions_view_{table} {where} ORDER BY {order}"
+            ),
+            list(params),
+        )
+        found = cursor.fetchall()
+        names = [f.name for f in fields(cls)]
+        return [cls(*_values(cls, row, names)) for row in found]
+
+    # -- catching up
+
+    def position(self) -> int:
+        """The last notification the views processed (0 before the first)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            return self._position(cursor)
+
+    def _position(self, cursor: Any) -> int:
+        return int(self.recorder._max_tracking_id(VIEWS_NAME, cursor) or 0)
+
+    def catch_up(self, page: int = PAGE) -> int:
+        """Fold and write the events after the views' position, a page per transaction; the
+        number of events read."""
+        processed = 0
+        while True:
+            with self._transaction() as cursor:
+                last = self._position(cursor)
+                batch = self._events(cursor, last, page)
+                if not batch:
+                    return processed
+                streams = {row.stream: row for row in self._rows(cursor, "streams")}
+                changes = ViewChanges.start(streams, lambda key: self._statement(cursor, key))
+                for notification_id, event in batch:
+                    changes.apply(notification_id, event)
+                self._write(cursor, changes)
+                self.recorder._insert_tracking(cursor, Tracking(VIEWS_NAME, batch[-1][0]))
+            processed += len(batch)
+            if len(batch) < page:
+                return processed
+
+    def rebuild(self) -> int:
+        """Empty the views and fold every event again; the number of events read."""
+        self.clear()
+        return self.catch_up()
+
+    def clear(self) -> None:
+        """Empty the views and put their tracking back at the start of the log."""
+        with self._transaction() as cursor:
+            for table in _TABLES:
+                cursor.execute(self._sql(f"DELETE FROM {{p}}positions_view_{table}"))
+            tracking = f"{self.prefix}{self._tracking_table()}"
+            cursor.execute(
+                self._sql(f"DELETE FROM {tracking} WHERE application_name = %s"), [VIEWS_NAME]
+            )
+
+    def _tracking_table(self) -> str:
+        if isinstance(self.recorder, PostgresTrackingRecorder):
+            return self.recorder.tracking_table_name
+        return "tracking"
+
+    def _events(self, cursor: Any, after: int, limit: int) -> list[tuple[int, DomainEvent]]:
+        cursor.execute(
+            self._sql(
+                f"SELECT {self.event_key} AS id, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table} WHERE {self.event_key} > %s "
+                f"ORDER BY {self.event_key} LIMIT %s"
+            ),
+            [after, limit],
+        )
+        mapper = self.app.mapper
+        found: list[tuple[int, DomainEvent]] = []
+        for row in cursor.fetchall():
+            originator_id = row["originator_id"]
+            stored = StoredEvent(
+                originator_id=(
+                    originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+                ),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            try:
+                event = mapper.to_domain_event(stored)
+            except Exception as exc:  # a row changed behind the tool's back
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise StoreError(
+                    f"cannot read event {row['id']} of store {self.app.location.display} "
+                    f"({first}); run 'positions verify'"
+                ) from None
+            found.append((int(row["id"]), event))
+        return found
+
+    def _statement(self, cursor: Any, key: StatementKey) -> StatementRow | None:
+        found = self._rows(
+            cursor, "statements", "WHERE negotiation = %s AND statement_id = %s", key
+        )
+        return found[0] if found else None
+
+    def _write(self, cursor: Any, changes: ViewChanges) -> None:
+        self._insert(cursor, "streams", changes.new_streams)
+        self._insert(cursor, "definitions", changes.definitions)
+        self._insert(cursor, "statements", list(changes.statements.values()), upsert=True)
+        self._insert(cursor, "corrections", changes.corrections)
+
+    def _insert(
+        self, cursor: Any, table: str, rows: Sequence[Any], *, upsert: bool = False
+    ) -> None:
+        if not rows:
+            return
+        cls, key = _TABLES[table]
+        names = [f.name for f in fields(cls)]
+        marks = ", ".join("%s" for _ in names)
+        if upsert:
+            sets = ", ".join(f"{n} = excluded.{n}" for n in names if n not in key)
+            conflict = f"DO UPDATE SET {sets}"
+        else:
+            conflict = "DO NOTHING"
+        cursor.executemany(
+            self._sql(
+                f"INSERT INTO {{p}}positions_view_{table} ({', '.join(names)}) VALUES ({marks}) "
+                f"ON CONFLICT ({', '.join(key)}) {conflict}"
+            ),
+            [astuple(row) for row in rows],
+        )
+
+    # -- reading
+
+    def read_record(self, negotiation: str, known_at: datetime | None) -> NegotiationRecord | None:
+        """A negotiation from the views, as known at ``known_at``; None if it is not recorded
+        (or was not yet at ``known_at``)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            definitions = self._rows(cursor, "definitions", "WHERE negotiation = %s", [negotiation])
+            codebook = [row.event() for row in definitions]
+            if not codebook or (known_at is not None and codebook[0].timestamp > known_at):
+                return None
+            cursor.execute(
+                self._sql(
+                    "SELECT notification_id, recorded_at, original FROM "
+                    "{p}positions_view_statements WHERE negotiation = %s"
+                ),
+                [negotiation],
+            )
+            statements = cursor.fetchall()
+            corrections = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
+        from positions.codebook import Correction, Statement
+
+        ordered: list[tuple[int, Entry]] = [
+            (
+                int(row["notification_id"]),
+                (unstamp(row["recorded_at"]), Statement.model_validate_json(row["original"])),
+            )
+            for row in statements
+        ]
+        ordered.extend(
+            (c.notification_id, (unstamp(c.recorded_at), Correction.model_validate_json(c.payload)))
+            for c in corrections
+        )
+        ordered.sort(key=lambda item: item[0])
+        return NegotiationRecord.from_entries(codebook, (e for _, e in ordered), known_at)
+
+    def statements(self) -> list[StatementRow]:
+        """Every row of the flat statement table."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            return self._rows(cursor, "statements")
+
+    # -- checking
+
+    def differences(self, events: Sequence[tuple[int, DomainEvent]]) -> list[Difference]:
+        """How the stored views differ from a fresh fold of ``events`` (every event, in order)."""
+        expected = fold(events)
+        wanted: dict[str, list[Any]] = {
+            "streams": list(expected.streams.values()),
+            "definitions": expected.definitions,
+            "statements": list(expected.statements.values()),
+            "corrections": expected.corrections,
+        }
+        found: list[Difference] = []
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            position = self._position(cursor)
+            last = events[-1][0] if events else 0
+            if position != last:
+                found.append(
+                    Difference(
+                        "tracking",
+                        (VIEWS_NAME,),
+                        f"processed up to notification {position}, the log ends at {last}",
+                    )
+                )
+            for table, rows in wanted.items():
+                found.extend(_compare(table, rows, self._rows(cursor, table)))
+        return found
+
+
+def _compare(table: str, wanted: list[Any], stored: list[Any]) -> list[Difference]:
+    _, key_names = _TABLES[table]
+
+    def key(row: Any) -> tuple[Any, ...]:
+        return tuple(getattr(row, name) for name in key_names)
+
+    want = {key(row): row for row in wanted}
+    have = {key(row): row for row in stored}
+    found: list[Difference] = []
+    for k in sorted(want.keys() - have.keys(), key=str):
+        found.append(Difference(table, k, "missing (the events have it)"))
+    for k in sorted(have.keys() - want.keys(), key=str):
+        found.append(Difference(table, k, "not in the events"))
+    for k in sorted(want.keys() & have.keys(), key=str):
+        if want[k] != have[k]:
+            columns = [
+                f.name
+                for f in fields(want[k])
+                if getattr(want[k], f.name) != getattr(have[k], f.name)
+            ]
+            found.append(Difference(table, k, f"differs from the events in {', '.join(columns)}"))
+    return found
+
+
+def _values(cls: type, row: Any, names: list[str]) -> list[Any]:
+    values = [row[name] for name in names]
+    if cls is StatementRow:
+        index = names.index("hypothetical")
+        values[index] = bool(values[index])
+    return values

@@ -1,0 +1,237 @@
+"""The materialized views: queries read them, they equal a fresh fold of the events, they catch up
+after a crash or after events another process wrote, `verify` reports a view row changed behind
+the tool's back, and `rebuild` makes them anew. On SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from positions.application import PositionsApplication
+from positions.codebook import Correction
+from positions.scenario import parse_scenario
+from positions.viewstore import VIEWS_NAME
+from tests.conftest import SEED, run_cli
+from tests.helpers import write_scenario
+from tests.stores import execute
+from tests.strategies import ISSUES, codebook, statements
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _views_sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """SQL on the views' tables (``V_name`` in ``sql``), behind the tool's back."""
+    if url.startswith("sqlite:"):
+        sql = sql.replace("V_", "positions_view_").replace("TRACKING", "tracking")
+    else:
+        schema = url.rsplit("?schema=", 1)[1]
+        sql = sql.replace("V_", f'"{schema}".positions_view_')
+        sql = sql.replace("TRACKING", f'"{schema}".positions_tracking')
+    return execute(url, sql, params)
+
+
+@pytest.fixture
+def seeded(store_url: str) -> str:
+    assert run_cli("--store", store_url, "import", str(SEED)).code == 0
+    return store_url
+
+
+def test_an_import_leaves_one_statement_row_per_statement_and_the_views_at_the_last_event(
+    seeded: str,
+) -> None:
+    found = _views_sql(seeded, "SELECT statement_id, party, issue, position FROM V_statements")
+    assert len(found) == 11
+    assert ("zakharova-under-any-flag", "russia", "foreign_troops", "no_foreign_troops") in {
+        tuple(r) for r in found
+    }
+    tracked = _views_sql(
+        seeded, "SELECT notification_id FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,)
+    )
+    last = execute(
+        seeded,
+        "SELECT max(rowid) FROM EVENTS"
+        if seeded.startswith("sqlite:")
+        else "SELECT max(notification_id) FROM EVENTS",
+    )
+    assert tracked == last
+
+
+def test_queries_read_the_views_not_the_events(seeded: str) -> None:
+    # change a quote in the view only: the query shows it, so it did not replay the events
+    (original,) = _views_sql(
+        seeded,
+        "SELECT original FROM V_statements WHERE statement_id = %s",
+        ("zakharova-under-any-flag",),
+    )[0]
+    changed = original.replace("under any flag", "under no flag at all")
+    assert changed != original
+    _views_sql(
+        seeded,
+        "UPDATE V_statements SET original = %s WHERE statement_id = %s",
+        (changed, "zakharova-under-any-flag"),
+    )
+    shown = json.loads(
+        run_cli("--store", seeded, "stance", "--party", "russia", "--format", "json").out
+    )
+    quotes = {row["issue"]: row["quote"] for row in shown}
+    assert "under no flag at all" in quotes["foreign_troops"]
+    # verify notices the row no longer equals the events, and rebuild restores it
+    checked = run_cli("--store", seeded, "verify")
+    assert checked.code == 1
+    assert (
+        "Stale: view statements, row (ukraine-2025, zakharova-under-any-flag): differs from the events "
+        "in original\n"
+    ) in checked.out
+    assert checked.out.endswith(
+        "Verification failed: 1 view row(s) differ from a fresh fold of the events; "
+        "'positions rebuild' rebuilds the views from the events.\n"
+    )
+    rebuilt = run_cli("--store", seeded, "rebuild")
+    assert (rebuilt.code, rebuilt.out, rebuilt.err) == (
+        0,
+        "Rebuilt the views from 35 event(s).\n",
+        "",
+    )
+    shown = json.loads(
+        run_cli("--store", seeded, "stance", "--party", "russia", "--format", "json").out
+    )
+    assert "under any flag" in {row["issue"]: row["quote"] for row in shown}["foreign_troops"]
+    assert run_cli("--store", seeded, "verify").code == 0
+
+
+def test_views_left_behind_by_a_crash_catch_up_on_the_next_query(seeded: str) -> None:
+    """As if the importing process died after its events were committed and before its views
+    were: every view row gone and the tracking row back at the start."""
+    expected = run_cli("--store", seeded, "compare", "--format", "json").out
+    for table in ("streams", "definitions", "statements", "corrections"):
+        _views_sql(seeded, f"DELETE FROM V_{table}")
+    _views_sql(seeded, "DELETE FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,))
+    assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == [(0,)]
+    again = run_cli("--store", seeded, "compare", "--format", "json")
+    assert (again.code, again.out) == (0, expected)
+    assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == [(11,)]
+    assert run_cli("--store", seeded, "verify").code == 0
+
+
+def test_views_catch_up_with_events_written_by_another_process(seeded: str, tmp_path: Path) -> None:
+    """A second process imports; the first, still open, sees the new statement on its next
+    query because its views catch up from the log."""
+    app = PositionsApplication.open(seeded)
+    try:
+        assert "extra-1" not in {s.id for s in app.get_record("ukraine-2025").statements}
+        more = write_scenario(
+            tmp_path / "more.yaml",
+            {
+                "negotiation": "ukraine-2025",
+                "statements": [
+                    {
+                        "id": "extra-1",
+                        "on": "2025-03-20",
+                        "by": "russia",
+                        "issue": "ceasefire",
+                        "position": "no_ceasefire",
+                        "quote": "No pause at all.",
+                        "sources": [{"outlet": "Wire"}],
+                    }
+                ],
+            },
+        )
+        assert run_cli("--store", seeded, "import", str(more)).code == 0
+        record = app.get_record("ukraine-2025")
+        assert "extra-1" in {s.id for s in record.statements}
+    finally:
+        app.close()
+
+
+def test_a_correction_updates_the_coding_in_force_and_keeps_the_original(seeded: str) -> None:
+    result = run_cli(
+        "--store",
+        seeded,
+        "correct",
+        "zakharova-under-any-flag",
+        "--position",
+        "neutral_peacekeepers",
+        "--reason",
+        "misread",
+    )
+    assert result.code == 0, result.err
+    ((position, corrections, original, coding),) = _views_sql(
+        seeded,
+        "SELECT position, corrections, original, coding FROM V_statements WHERE statement_id = %s",
+        ("zakharova-under-any-flag",),
+    )
+    assert (position, corrections) == ("neutral_peacekeepers", 1)
+    assert json.loads(original)["position"] == "no_foreign_troops"
+    assert json.loads(coding)["position"] == "neutral_peacekeepers"
+    ((number, payload),) = _views_sql(seeded, "SELECT number, payload FROM V_corrections")
+    assert number == 1 and json.loads(payload)["reason"] == "misread"
+    assert run_cli("--store", seeded, "verify").code == 0
+
+
+def test_rebuilding_a_store_whose_views_are_intact_changes_no_row(seeded: str) -> None:
+    before = _views_sql(seeded, "SELECT * FROM V_statements ORDER BY statement_id")
+    assert run_cli("--store", seeded, "rebuild").code == 0
+    assert _views_sql(seeded, "SELECT * FROM V_statements ORDER BY statement_id") == before
+
+
+def test_rebuild_of_a_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing.db'}"
+    result = run_cli("--store", url, "rebuild")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"Error: store {url} does not exist (import a scenario first)\n"
+    assert not (tmp_path / "missing.db").exists()
+
+
+def _corrected_store(url: str, stmts: list[dict[str, Any]], picks: list[tuple[int, int]]) -> Any:
+    """A store with ``stmts`` imported and some corrections recorded an hour apart each."""
+    app = PositionsApplication.open(url, create=True)
+    text = json.dumps({**codebook(), "statements": stmts}, default=str)
+    app.import_scenarios([parse_scenario(text, "g.json")], now=T0)
+    coded = [s for s in stmts if s.get("position") and s.get("issue")]
+    for hour, (which, to) in enumerate(picks, start=1):
+        if not coded:
+            break
+        target = coded[which % len(coded)]
+        labels = [*ISSUES[target["issue"]], "noncommittal"]
+        app.correct(
+            "generated",
+            Correction(statement=target["id"], position=labels[to % len(labels)], reason="r"),
+            now=T0 + timedelta(hours=hour),
+        )
+    return app
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
+@given(
+    stmts=statements(max_size=10),
+    picks=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 4)), max_size=3),
+    page=st.integers(1, 12),
+    hours=st.integers(0, 4),
+)
+def test_the_views_give_the_record_the_streams_give_whatever_the_page_size(
+    tmp_path_factory: pytest.TempPathFactory,
+    stmts: list[dict[str, Any]],
+    picks: list[tuple[int, int]],
+    page: int,
+    hours: int,
+) -> None:
+    folder = tmp_path_factory.mktemp("views")
+    app = _corrected_store(f"sqlite:///{folder / 'store.db'}", stmts, picks)
+    try:
+        assert app.views is not None
+        app.views.clear()  # then fold again page by page, as after many small writes
+        read = app.views.catch_up(page=page)
+        assert read == len(app.get_notifications())
+        assert app.views.differences(app.get_notifications()) == []
+        for known_at in (None, T0 + timedelta(hours=hours, minutes=30)):
+            assert app.views.read_record("generated", known_at) == app.get_record_from_streams(
+                "generated", known_at
+            )
+    finally:
+        app.close()
