@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
 
 from positions.codebook import Correction
@@ -105,10 +105,20 @@ class PositionsApplication(Application[Any]):
         return self.mapper
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save in one transaction; chain digests are computed afresh for every save."""
+        """Save events in one transaction; chain digests are computed afresh for every save.
+
+        The commands of `positions` save events, never aggregates (state is folded by
+        `positions.domain`), so the events go straight to the event store, without the library's
+        per-object runtime protocol checks or its aggregate cache and snapshots.
+        """
         self._mapper().heads.clear()
         try:
-            return super().save(*objs, **kwargs)
+            processing: ProcessingEvent[Any] = ProcessingEvent()
+            processing.events.extend(objs)
+            processing.saved_kwargs.update(kwargs)
+            recordings = self._record(processing)
+            self._notify(recordings)
+            return recordings
         finally:
             self._mapper().heads.clear()
 
@@ -170,17 +180,17 @@ class PositionsApplication(Application[Any]):
             allow_hypothetical=self.allow_hypothetical,
         )
         if plan.events:
-            self._save(plan.events)
-            self.catch_up()
+            self.catch_up(self._save(plan.events))
         return ImportResult(
             plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
         )
 
-    def _save(self, events: list[DomainEvent]) -> None:
-        """Save in one transaction; a version conflict (`RecordConflictError`) passes through
-        for the caller to re-plan, any other failure is a `StoreError`."""
+    def _save(self, events: list[DomainEvent]) -> dict[int, DomainEvent]:
+        """Save in one transaction; the events by notification id. A version conflict
+        (`RecordConflictError`) passes through for the caller to re-plan, any other failure is
+        a `StoreError`."""
         try:
-            self.save(*events)
+            recordings = self.save(*events)
         except RecordConflictError:
             raise
         except PersistenceError as exc:
@@ -188,6 +198,7 @@ class PositionsApplication(Application[Any]):
                 f"could not write to store {self.location.display}: "
                 f"{self.location.scrub(_first_line(exc))}"
             ) from None
+        return {r.notification.id: cast(DomainEvent, r.domain_event) for r in recordings or []}
 
     # -- queries
 
@@ -257,12 +268,13 @@ class PositionsApplication(Application[Any]):
             f"negotiation '{negotiation}' was not yet recorded at {known_at.isoformat()}"
         )
 
-    def catch_up(self) -> int:
-        """Bring the materialized views up to date with the events; how many events that read."""
+    def catch_up(self, saved: Mapping[int, DomainEvent] | None = None) -> int:
+        """Bring the materialized views up to date with the events; how many events that read.
+        ``saved``: events this process has just saved, by notification id."""
         if self.views is None:
             return 0
         try:
-            return self.views.catch_up()
+            return self.views.catch_up(known=saved)
         except PersistenceError as exc:
             message = self.location.scrub(_first_line(exc))
             raise StoreError(
@@ -299,8 +311,7 @@ class PositionsApplication(Application[Any]):
             if record is not None:
                 records[party] = record
         event = plan_correction(state, records, correction, now or datetime.now(UTC))
-        self._save([event])
-        self.catch_up()
+        self.catch_up(self._save([event]))
         return event
 
     def get_all_events(self) -> list[DomainEvent]:

@@ -16,6 +16,7 @@ Rows:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,8 +40,10 @@ StatementKey = tuple[str, str]
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+@functools.lru_cache(maxsize=256)
 def stamp(moment: datetime) -> str:
-    """A recording time as fixed-width UTC text, so that text order is time order."""
+    """A recording time as fixed-width UTC text, so that text order is time order (the events
+    of one save share their time, hence the cache)."""
     return moment.astimezone(UTC).strftime(STAMP)
 
 

@@ -13,15 +13,15 @@ write to ``positions_view_lock`` on SQLite, an advisory lock on PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from positions.errors import StoreError
@@ -79,16 +79,20 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
         return [*super().construct_create_table_statements(), *(s.format(p="") for s in _DDL)]
 
 
-class PostgresViewRecorder(PostgresTrackingRecorder):
-    """eventsourcing's PostgreSQL tracking recorder, with the views' tables beside its own."""
+def postgres_view_recorder(datastore: Any, tracking_table_name: str) -> Any:
+    """eventsourcing's PostgreSQL tracking recorder, with the views' tables beside its own
+    (imported only for a PostgreSQL store: psycopg is slow to import)."""
+    from eventsourcing.postgres import PostgresTrackingRecorder
+    from psycopg.sql import SQL
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from psycopg.sql import SQL
+    class PostgresViewRecorder(PostgresTrackingRecorder):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            prefix = f'"{self.datastore.schema}".'
+            statements: list[Any] = [SQL(s.format(p=prefix)) for s in _DDL]
+            self.sql_create_statements.extend(statements)
 
-        super().__init__(*args, **kwargs)
-        prefix = f'"{self.datastore.schema}".'
-        statements: list[Any] = [SQL(s.format(p=prefix)) for s in _DDL]
-        self.sql_create_statements.extend(statements)
+    return PostgresViewRecorder(datastore=datastore, tracking_table_name=tracking_table_name)
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,9 @@ class ViewStore:
         self.app = app
         datastore = app.factory.datastore
         self.postgres = app.location.is_postgres
-        self.recorder: SQLiteTrackingRecorder | PostgresTrackingRecorder
+        self.recorder: Any
         if self.postgres:
-            self.recorder = PostgresViewRecorder(
-                datastore=datastore, tracking_table_name="positions_tracking"
-            )
+            self.recorder = postgres_view_recorder(datastore, "positions_tracking")
             self.prefix = f'"{datastore.schema}".'
             self.events_table = f"{self.prefix}{app.recorder.events_table_name}"
             self.event_key = "notification_id"
@@ -176,14 +178,15 @@ class ViewStore:
     def _position(self, cursor: Any) -> int:
         return int(self.recorder._max_tracking_id(VIEWS_NAME, cursor) or 0)
 
-    def catch_up(self, page: int = PAGE) -> int:
+    def catch_up(self, page: int = PAGE, known: Mapping[int, DomainEvent] | None = None) -> int:
         """Fold and write the events after the views' position, a page per transaction; the
-        number of events read."""
+        number of events read. ``known`` holds events this process has just saved, by
+        notification id, which need not be decoded again."""
         processed = 0
         while True:
             with self._transaction() as cursor:
                 last = self._position(cursor)
-                batch = self._events(cursor, last, page)
+                batch = self._events(cursor, last, page, known or {})
                 if not batch:
                     return processed
                 streams = {row.stream: row for row in self._rows(cursor, "streams")}
@@ -212,22 +215,34 @@ class ViewStore:
             )
 
     def _tracking_table(self) -> str:
-        if isinstance(self.recorder, PostgresTrackingRecorder):
-            return self.recorder.tracking_table_name
-        return "tracking"
+        return str(getattr(self.recorder, "tracking_table_name", "tracking"))
 
-    def _events(self, cursor: Any, after: int, limit: int) -> list[tuple[int, DomainEvent]]:
+    def _events(
+        self, cursor: Any, after: int, limit: int, known: Mapping[int, DomainEvent]
+    ) -> list[tuple[int, DomainEvent]]:
+        page = f"WHERE {self.event_key} > %s ORDER BY {self.event_key} LIMIT %s"
+        if known:  # events this process saved: their ids are enough
+            cursor.execute(
+                self._sql(f"SELECT {self.event_key} AS id FROM {self.events_table} {page}"),
+                [after, limit],
+            )
+            ids = [int(row["id"]) for row in cursor.fetchall()]
+            if all(i in known for i in ids):
+                return [(i, known[i]) for i in ids]
         cursor.execute(
             self._sql(
                 f"SELECT {self.event_key} AS id, originator_id, originator_version, topic, state "
-                f"FROM {self.events_table} WHERE {self.event_key} > %s "
-                f"ORDER BY {self.event_key} LIMIT %s"
+                f"FROM {self.events_table} {page}"
             ),
             [after, limit],
         )
         mapper = self.app.mapper
         found: list[tuple[int, DomainEvent]] = []
         for row in cursor.fetchall():
+            saved = known.get(int(row["id"]))
+            if saved is not None:
+                found.append((int(row["id"]), saved))
+                continue
             originator_id = row["originator_id"]
             stored = StoredEvent(
                 originator_id=(
@@ -273,12 +288,13 @@ class ViewStore:
             conflict = f"DO UPDATE SET {sets}"
         else:
             conflict = "DO NOTHING"
+        values = attrgetter(*names)
         cursor.executemany(
             self._sql(
                 f"INSERT INTO {{p}}positions_view_{table} ({', '.join(names)}) VALUES ({marks}) "
                 f"ON CONFLICT ({', '.join(key)}) {conflict}"
             ),
-            [astuple(row) for row in rows],
+            [values(row) for row in rows],
         )
 
     # -- reading
