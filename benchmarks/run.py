@@ -10,8 +10,8 @@
 2. ``Analysis.stance(as_of)`` for every party and issue (after opening the store and building the
    record and Analysis once, which is timed and reported on its own), beside DuckDB's
    latest-per-key query (``arg_max``) over the same statements in memory;
-3. rebuilding the projections from the events: reading every event of the negotiation from the
-   store and building the Analysis, in events/s;
+3. rebuilding the materialized views from the events (``positions rebuild``: empty them, read
+   every event of the log, fold and write the rows), in events/s;
 4. peak resident memory (``ru_maxrss``) of the import and of the queries: every phase runs in a
    subprocess of its own, killed after ``--timeout`` seconds;
 4b. the import and query figures on PostgreSQL (a fresh schema, dropped afterwards);
@@ -215,6 +215,27 @@ def phase_query(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def phase_rebuild(args: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild the materialized views from the events, as `positions rebuild` does."""
+    from positions.application import PositionsApplication
+
+    app = PositionsApplication.open(args["store"])
+    try:
+        started = time.perf_counter()
+        events = app.rebuild()
+        seconds = time.perf_counter() - started
+        rows = len(app.views.statements()) if app.views is not None else 0
+    finally:
+        app.close()
+    return {
+        "seconds": round(seconds, 3),
+        "events": events,
+        "statement_rows": rows,
+        "events_per_s": round(events / seconds) if seconds else None,
+        "peak_rss_mb": _maxrss_mb(),
+    }
+
+
 def phase_duckdb(args: dict[str, Any]) -> dict[str, Any]:
     """DuckDB's latest-per-key query over the same statements, in memory: each party's latest
     own position per issue by date (then file order). It applies no clarification, retraction
@@ -277,6 +298,7 @@ PHASES = {
     "import": phase_import,
     "raw": phase_raw,
     "query": phase_query,
+    "rebuild": phase_rebuild,
     "duckdb": phase_duckdb,
 }
 
@@ -547,8 +569,11 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
                 {"store": f"sqlite:///{store}", "as_of": as_of, "runs": options.runs},
                 timeout,
             )
+            print(f"[bench] {label}: rebuild the views", file=sys.stderr, flush=True)
+            entry["rebuild_sqlite"] = run_phase("rebuild", {"store": f"sqlite:///{store}"}, timeout)
         else:
             entry["query_sqlite"] = {"not_measured": "the import was not measured"}
+            entry["rebuild_sqlite"] = {"not_measured": "the import was not measured"}
         print(f"[bench] {label}: DuckDB", file=sys.stderr, flush=True)
         entry["duckdb"] = run_phase(
             "duckdb", {"files": files, "as_of": as_of, "runs": options.runs}, timeout

@@ -76,6 +76,13 @@ def test_every_generated_statement_is_imported(results: dict) -> None:
     assert entry["query_sqlite"]["statements_in_record"] == SIZE
 
 
+def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(results: dict) -> None:
+    entry = results["sizes"][str(SIZE)]
+    assert entry["rebuild_sqlite"]["events"] == entry["import_sqlite"]["events"]
+    assert entry["rebuild_sqlite"]["statement_rows"] == SIZE
+    assert "| rebuild the views, 200 (events/s) |" in results["_doc"]
+
+
 def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
     entry = results["sizes"][str(SIZE)]
     cells = len(entry["generated"]["parties"]) * len(entry["generated"]["issues"])
@@ -89,7 +96,7 @@ def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
 
 def test_each_phase_reports_its_peak_memory(results: dict) -> None:
     entry = results["sizes"][str(SIZE)]
-    for phase in ("raw_sqlite", "import_sqlite", "query_sqlite"):
+    for phase in ("raw_sqlite", "import_sqlite", "query_sqlite", "rebuild_sqlite"):
         assert entry[phase]["peak_rss_mb"] > 0
 
 
