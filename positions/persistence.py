@@ -213,6 +213,7 @@ def _postgres(url: str, shown: str) -> StoreLocation:
         "POSTGRES_LOCK_TIMEOUT": "60",
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "2",
+        "APPLICATION_RECORDER_TOPIC": "positions.pgstore:ChunkedPostgresApplicationRecorder",
     }
     return StoreLocation(url, env)
 

@@ -21,7 +21,7 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from positions.errors import StoreError
@@ -115,18 +115,30 @@ class ViewStore:
         self.app = app
         datastore = app.factory.datastore
         self.postgres = app.location.is_postgres
-        self.recorder: Any
+        self._locate(app, datastore)
+        self.recorder = self._recorder(datastore)
+        try:
+            self.recorder.create_table()
+        except IntegrityError:
+            # another process created the tracking table at the same moment (on SQLite, where
+            # no lock serialises first opens): it exists now, so a second attempt only checks
+            self.recorder = self._recorder(datastore)
+            self.recorder.create_table()
+
+    def _recorder(self, datastore: Any) -> Any:
         if self.postgres:
-            self.recorder = postgres_view_recorder(datastore, "positions_tracking")
+            return postgres_view_recorder(datastore, "positions_tracking")
+        return SQLiteViewRecorder(datastore=datastore)
+
+    def _locate(self, app: Any, datastore: Any) -> None:
+        if self.postgres:
             self.prefix = f'"{datastore.schema}".'
             self.events_table = f"{self.prefix}{app.recorder.events_table_name}"
             self.event_key = "notification_id"
         else:
-            self.recorder = SQLiteViewRecorder(datastore=datastore)
             self.prefix = ""
             self.events_table = app.recorder.events_table_name
             self.event_key = "rowid"
-        self.recorder.create_table()
 
     # -- SQL
 

@@ -119,3 +119,29 @@ def test_a_password_in_a_library_message_is_replaced() -> None:
 def test_opening_a_missing_postgresql_store_for_reading_is_a_store_error() -> None:
     with postgres_store() as url, pytest.raises(StoreError, match="does not exist"):
         PositionsApplication.open(url)
+
+
+def test_a_save_larger_than_one_insert_statement_is_one_transaction_on_postgresql(
+    tmp_path,
+) -> None:
+    """PostgreSQL inserts a save's events in statements of `CHUNK` events (eventsourcing's own
+    single pipelined insert stalls on large saves): every event is stored, in order, once."""
+    from positions.pgstore import CHUNK
+    from tests.helpers import write_scenario
+    from tests.strategies import codebook
+    from tests.test_concurrency import _statements
+
+    count = 2 * CHUNK + 500
+    scenario = write_scenario(
+        tmp_path / "big.yaml", {**codebook(), "statements": _statements("big", count)}
+    )
+    with postgres_store() as url:
+        result = run_cli("--store", url, "import", str(scenario))
+        assert result.code == 0, result.err
+        ids = [row[0] for row in execute(url, "SELECT notification_id FROM EVENTS ORDER BY 1")]
+        assert len(ids) == count_events(url) > count
+        assert len(set(ids)) == len(ids)
+        assert run_cli("--store", url, "verify").code == 0
+        again = run_cli("--store", url, "import", str(scenario))
+        assert again.out.startswith("Nothing new")
+        assert count_events(url) == len(ids)
