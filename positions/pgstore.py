@@ -1,4 +1,4 @@
-"""The PostgreSQL events recorder of `positions`: eventsourcing's, with large saves that never stall.
+"""The PostgreSQL events recorder: eventsourcing's, with large saves that never stall.
 
 eventsourcing 9.5.6 inserts all the events of one save as a single array parameter inside a
 psycopg pipeline; with tens of thousands of events the client and the server then both wait for
