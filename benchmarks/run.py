@@ -370,7 +370,7 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-MEMORY_LIMIT_MB = 8 * 1024
+MEMORY_LIMIT_MB = 14 * 1024
 """A phase whose resident memory passes this is stopped: other work shares the machine."""
 
 

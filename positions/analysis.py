@@ -70,6 +70,33 @@ class _Live:
         return None
 
 
+def effective_by_day(steps: list[Step]) -> tuple[list[date], list[Step | None]]:
+    """For one party, issue and claimant: the step that sets the stance at the end of each day
+    on which it may change, in day order (rules R3, R5, R6 swept once; `bisect` the days to
+    answer any as-of date)."""
+    adds = {step.key: step for step in steps}
+    removals: dict[SortKey, list[str]] = {}
+    for step in steps:
+        if step.ended_key is not None:
+            removals.setdefault(step.ended_key, []).append(step.source_id)
+    live = _Live()
+    days: list[date] = []
+    chosen: list[Step | None] = []
+    for key in sorted({*adds, *removals}):
+        for source_id in removals.get(key, []):
+            live.remove(source_id)
+        added = adds.get(key)
+        if added is not None and (added.ended_key is None or added.ended_key > key):
+            live.add(added)  # a step ended before it was made (R3) never counts
+        after = live.effective()
+        if days and days[-1] == key[0]:
+            chosen[-1] = after
+        else:
+            days.append(key[0])
+            chosen.append(after)
+    return days, chosen
+
+
 def _negated(key: SortKey) -> Any:
     day, precision, depth, ident = key
     return (-day.toordinal(), -precision, -depth, _Reversed(ident))

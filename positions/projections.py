@@ -6,6 +6,7 @@ string column so that every schema is fixed whatever terms an issue uses.
 
 from __future__ import annotations
 
+import bisect
 import json
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ import polars as pl
 from positions.analysis import (
     Shift,
     Sweep,
+    effective_by_day,
     nearest_label,
     own_steps,
     weighted_median,
@@ -32,6 +34,9 @@ from positions.timeline import (
 )
 
 FOREVER = date.max
+
+StepGroup = tuple[str, str | None, str | None]
+"""(party, issue, claimant): the steps that decide one stance, or one claimed stance."""
 
 STANCE_SCHEMA: dict[str, Any] = {
     "party": pl.String,
@@ -147,6 +152,8 @@ class Query:
         self.timeline = build_timeline(record)
         self.negotiation = record.negotiation
         self._sweep: Sweep | None = None
+        self._effective: dict[StepGroup, tuple[list[date], list[Step | None]]] | None = None
+        self._claimants: dict[tuple[str, str | None], list[str]] = {}
 
     @property
     def sweep(self) -> Sweep:
@@ -157,6 +164,26 @@ class Query:
     @property
     def shifts(self) -> dict[str, Shift]:
         return self.sweep.shifts
+
+    def effective(self, group: StepGroup, as_of: date) -> Step | None:
+        """The step that sets the stance of a (party, issue, claimant) group on ``as_of``:
+        swept once per group, then found by bisection on every query."""
+        if self._effective is None:
+            groups: dict[StepGroup, list[Step]] = {}
+            for step in self.timeline.steps:
+                groups.setdefault((step.party, step.issue, step.claimed_by), []).append(step)
+            self._effective = {key: effective_by_day(steps) for key, steps in groups.items()}
+            for party, issue, claimant in sorted(groups, key=str):
+                if claimant is not None:
+                    self._claimants.setdefault((party, issue), []).append(claimant)
+        days, chosen = self._effective.get(group, ([], []))
+        index = bisect.bisect_right(days, as_of)
+        return chosen[index - 1] if index else None
+
+    def claimants(self, party: str, issue: str) -> list[str]:
+        """The parties that ever claimed a position for ``party`` on ``issue``, sorted."""
+        self.effective((party, issue, None), FOREVER)
+        return sorted(self._claimants.get((party, issue), []))
 
     def _recorded(self, step: Step) -> str | None:
         if step.statement is None:
@@ -212,9 +239,7 @@ class Query:
         the positions other parties claim for it)."""
         self.check_party(party)
         self.check_issue(issue)
-        groups: dict[tuple[str, str | None, str | None], list[Step]] = {}
-        for step in in_force(self.timeline, as_of or FOREVER):  # in order, so groups are too
-            groups.setdefault((step.party, step.issue, step.claimed_by), []).append(step)
+        day = as_of or FOREVER
         rows = []
         for p in self.negotiation.parties:
             if party is not None and p != party:
@@ -222,14 +247,10 @@ class Query:
             for i in self.negotiation.issues:
                 if issue is not None and i != issue:
                     continue
-                own = groups.get((p, i, None), [])
-                rows.append(self._stance_row(p, i, effective_position(own), None))
+                rows.append(self._stance_row(p, i, self.effective((p, i, None), day), None))
                 if claims:
-                    claimants = sorted(
-                        c for (q, j, c) in groups if q == p and j == i and c is not None
-                    )
-                    for claimant in claimants:
-                        chosen = effective_position(groups[(p, i, claimant)])
+                    for claimant in self.claimants(p, i):
+                        chosen = self.effective((p, i, claimant), day)
                         if chosen is not None:
                             rows.append(self._stance_row(p, i, chosen, claimant))
         return pl.DataFrame(rows, schema=STANCE_SCHEMA)

@@ -294,6 +294,40 @@ def test_the_one_pass_sweep_agrees_with_the_rules_read_literally(
                 assert shift.after is _naive_effective(steps, step.key, inclusive=True)
 
 
+@given(stmts=statements(), offsets=st.lists(st.integers(-1, 14), min_size=1, max_size=4))
+def test_the_indexed_stance_agrees_with_the_rules_read_literally_on_every_date(
+    stmts: list[dict[str, Any]], offsets: list[int]
+) -> None:
+    """`stance` bisects a per-group sweep; the rules say: of the steps in force on the date
+    (made by then, not ended by then), the latest on the scale, else the latest noncommittal."""
+    from positions.timeline import effective_position, in_force
+
+    query = Analysis(_generated(stmts).get_record("generated"))
+    for as_of in [None, *(START + timedelta(days=n) for n in offsets)]:
+        live = in_force(query.timeline, as_of or date.max)
+        frame = query.stance(as_of, claims=True)
+        for row in frame.iter_rows(named=True):
+            group = [
+                s
+                for s in live
+                if (s.party, s.issue, s.claimed_by)
+                == (row["party"], row["issue"], row["claimed_by"])
+            ]
+            chosen = effective_position(group)
+            assert row["statement_id"] == (chosen.source_id if chosen else None), (as_of, row)
+        claimed = {
+            (s.party, s.issue, s.claimed_by)
+            for s in live
+            if s.claimed_by is not None and s.position is not None
+        }
+        shown = {
+            (r["party"], r["issue"], r["claimed_by"])
+            for r in frame.iter_rows(named=True)
+            if r["claimed_by"] is not None
+        }
+        assert shown == claimed
+
+
 def test_a_clarification_ended_by_an_earlier_retraction_of_its_target_never_counts() -> None:
     day = START
 
