@@ -24,6 +24,11 @@ def _not(result: dict[str, Any] | None) -> str | None:
     return f"not measured: {result['not_measured']}" if "not_measured" in result else None
 
 
+def _times(ratio: float) -> str:
+    """A ratio as ``N×``, with two significant digits below 10 (``0.031×``, ``4.2×``)."""
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
 def _size(n: int) -> str:
     return (
         f"{n // 1_000_000}M"
@@ -79,7 +84,7 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
                     else _not(query)
                 ),
                 "baseline": f"{_num(base, 2)} ms (DuckDB arg_max)" if base else _not(duck),
-                "ratio": f"{ratio:,.0f}×" if ratio else "—",
+                "ratio": _times(ratio) if ratio else "—",
                 "target": "≤ 2× and < 100 ms at 1M",
                 "met": _met(ratio <= 2 and value < 100 if judged else None),  # type: ignore[operator]
             }

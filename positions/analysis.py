@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -70,25 +71,34 @@ class _Live:
         return None
 
 
-def effective_by_day(steps: list[Step]) -> tuple[list[date], list[Step | None]]:
-    """For one party, issue and claimant: the step that sets the stance at the end of each day
-    on which it may change, in day order (rules R3, R5, R6 swept once; `bisect` the days to
-    answer any as-of date)."""
+def sweep(
+    steps: list[Step],
+) -> Iterator[tuple[SortKey, Step | None, Step | None, Step | None]]:
+    """The steps of one party, issue and claimant swept in order (rules R3, R5, R6): at each key
+    where a step is made or ended, that key, the step made there (if any), and the effective
+    step just before and just after it."""
     adds = {step.key: step for step in steps}
     removals: dict[SortKey, list[str]] = {}
     for step in steps:
         if step.ended_key is not None:
             removals.setdefault(step.ended_key, []).append(step.source_id)
     live = _Live()
-    days: list[date] = []
-    chosen: list[Step | None] = []
     for key in sorted({*adds, *removals}):
+        before = live.effective()
         for source_id in removals.get(key, []):
             live.remove(source_id)
         added = adds.get(key)
         if added is not None and (added.ended_key is None or added.ended_key > key):
             live.add(added)  # a step ended before it was made (R3) never counts
-        after = live.effective()
+        yield key, added, before, live.effective()
+
+
+def effective_by_day(steps: list[Step]) -> tuple[list[date], list[Step | None]]:
+    """For one party, issue and claimant: the step that sets the stance at the end of each day
+    on which it may change, in day order (`bisect` the days to answer any as-of date)."""
+    days: list[date] = []
+    chosen: list[Step | None] = []
+    for key, _, _, after in sweep(steps):
         if days and days[-1] == key[0]:
             chosen[-1] = after
         else:
@@ -124,38 +134,25 @@ class Sweep:
             if step.claimed_by is None and step.issue in negotiation.issues:
                 groups.setdefault((step.party, step.issue), []).append(step)
         self.series: dict[tuple[str, str], tuple[list[date], list[int | None]]] = {}
-        moves: dict[str, tuple[Step | None, Step | None]] = {}
+        self.moves: dict[str, tuple[Step, Step | None, Step | None]] = {}
         for (party, issue_id), steps in groups.items():
-            moves.update(self._sweep(party, negotiation.issues[issue_id], steps))
-        self.shifts: dict[str, Shift] = {}
-        for (party, issue_id), steps in groups.items():
-            issue = negotiation.issues[issue_id]
-            for step in steps:
-                before, after = moves[step.source_id]
-                self.shifts[step.source_id] = self._shift(step, party, issue, before, after)
+            self.moves.update(self._sweep(party, negotiation.issues[issue_id], steps))
+        self.shifts = Shifts(self)
+
+    def shift_of(self, source_id: str) -> Shift:
+        step, before, after = self.moves[source_id]
+        issue = self.timeline.record.negotiation.issues[step.issue or ""]
+        return self._shift(step, step.party, issue, before, after)
 
     def _sweep(
         self, party: str, issue: Issue, steps: list[Step]
-    ) -> dict[str, tuple[Step | None, Step | None]]:
-        adds = {step.key: step for step in steps}
-        removals: dict[SortKey, list[str]] = {}
-        for step in steps:
-            if step.ended_key is not None:
-                removals.setdefault(step.ended_key, []).append(step.source_id)
-        live = _Live()
-        moves: dict[str, tuple[Step | None, Step | None]] = {}
+    ) -> dict[str, tuple[Step, Step | None, Step | None]]:
+        moves: dict[str, tuple[Step, Step | None, Step | None]] = {}
         days: list[date] = []
         ranks: list[int | None] = []
-        for key in sorted({*adds, *removals}):
-            before = live.effective()
-            for source_id in removals.get(key, []):
-                live.remove(source_id)
-            added = adds.get(key)
-            if added is not None and (added.ended_key is None or added.ended_key > key):
-                live.add(added)  # a step ended before it was made (R3) never counts
-            after = live.effective()
+        for key, added, before, after in sweep(steps):
             if added is not None:
-                moves[added.source_id] = (before, after)
+                moves[added.source_id] = (added, before, after)
             rank = issue.rank(after.position) if after is not None else None
             if days and days[-1] == key[0]:
                 ranks[-1] = rank
@@ -216,6 +213,27 @@ class Sweep:
             rank_after - rank_before if rank_after is not None and rank_before is not None else None
         )
         return Shift(name, ranks, before, after)
+
+
+class Shifts(Mapping[str, Shift]):
+    """Each step's shift by its source id, computed when first asked for: a stance table needs
+    a few, a history all of them."""
+
+    def __init__(self, sweep: Sweep) -> None:
+        self._sweep = sweep
+        self._known: dict[str, Shift] = {}
+
+    def __getitem__(self, source_id: str) -> Shift:
+        found = self._known.get(source_id)
+        if found is None:
+            found = self._known[source_id] = self._sweep.shift_of(source_id)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sweep.moves)
+
+    def __len__(self) -> int:
+        return len(self._sweep.moves)
 
 
 def rank_of(issue: Issue, step: Step | None) -> int | None:

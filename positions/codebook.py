@@ -7,6 +7,7 @@ They validate themselves (pydantic, ``extra="forbid"``); rules that need the who
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, timedelta
 from enum import StrEnum
@@ -136,11 +137,18 @@ class Issue(Record):
     def labels(self) -> tuple[str, ...]:
         return tuple(p.label for p in self.scale)
 
+    @functools.cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {p.label: n for n, p in enumerate(self.scale, start=1)}
+
     def rank(self, position: str | None) -> int | None:
         """1-based rank of a position on the scale; None for noncommittal or no position."""
         if position is None or position == NONCOMMITTAL:
             return None
-        return self.labels.index(position) + 1
+        rank = self._ranks.get(position)
+        if rank is None:
+            raise ValueError(f"{position!r} is not on the scale of issue '{self.id}'")
+        return rank
 
 
 class Source(Record):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -162,7 +163,7 @@ class Query:
         return self._sweep
 
     @property
-    def shifts(self) -> dict[str, Shift]:
+    def shifts(self) -> Mapping[str, Shift]:
         return self.sweep.shifts
 
     def effective(self, group: StepGroup, as_of: date) -> Step | None:
