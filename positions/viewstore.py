@@ -187,6 +187,16 @@ class ViewStore:
         with self.recorder.datastore.transaction(commit=False) as cursor:
             return self._position(cursor)
 
+    def is_current(self) -> bool:
+        """Whether the views have processed every committed event (read without a lock)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                self._sql(f"SELECT max({self.event_key}) AS last FROM {self.events_table}")
+            )
+            row = cursor.fetchone()
+            last = int(row["last"] or 0) if row is not None else 0
+            return self._position(cursor) >= last
+
     def _position(self, cursor: Any) -> int:
         return int(self.recorder._max_tracking_id(VIEWS_NAME, cursor) or 0)
 
@@ -194,6 +204,8 @@ class ViewStore:
         """Fold and write the events after the views' position, a page per transaction; the
         number of events read. ``known`` holds events this process has just saved, by
         notification id, which need not be decoded again."""
+        if self.is_current():
+            return 0  # nothing new: no write lock, so readers never wait for a writer
         processed = 0
         while True:
             with self._transaction() as cursor:

@@ -235,3 +235,22 @@ def test_the_views_give_the_record_the_streams_give_whatever_the_page_size(
             )
     finally:
         app.close()
+
+
+def test_a_query_on_current_views_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """Catching up takes the write lock only when there is something new: with another
+    connection holding the SQLite file's write lock, a query on up-to-date views still answers
+    (it would otherwise wait for the lock and fail)."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", url, "import", str(SEED)).code == 0
+    expected = run_cli("--store", url, "compare", "--format", "csv").out
+    writer = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        result = run_cli("--store", url, "compare", "--format", "csv")
+        assert (result.code, result.out, result.err) == (0, expected, "")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
