@@ -19,7 +19,7 @@ from positions.scenario import parse_scenario
 from positions.viewstore import VIEWS_NAME
 from tests.conftest import SEED, run_cli
 from tests.helpers import write_scenario
-from tests.stores import execute
+from tests.stores import BACKENDS, any_store, execute
 from tests.strategies import ISSUES, codebook, statements
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -207,6 +207,7 @@ def _corrected_store(url: str, stmts: list[dict[str, Any]], picks: list[tuple[in
     return app
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
 @given(
     stmts=statements(max_size=10),
@@ -215,14 +216,21 @@ def _corrected_store(url: str, stmts: list[dict[str, Any]], picks: list[tuple[in
     hours=st.integers(0, 4),
 )
 def test_the_views_give_the_record_the_streams_give_whatever_the_page_size(
+    backend: str,
     tmp_path_factory: pytest.TempPathFactory,
     stmts: list[dict[str, Any]],
     picks: list[tuple[int, int]],
     page: int,
     hours: int,
 ) -> None:
-    folder = tmp_path_factory.mktemp("views")
-    app = _corrected_store(f"sqlite:///{folder / 'store.db'}", stmts, picks)
+    with any_store(backend, tmp_path_factory.mktemp("views")) as url:
+        _check_views_against_streams(url, stmts, picks, page, hours)
+
+
+def _check_views_against_streams(
+    url: str, stmts: list[dict[str, Any]], picks: list[tuple[int, int]], page: int, hours: int
+) -> None:
+    app = _corrected_store(url, stmts, picks)
     try:
         assert app.views is not None
         app.views.clear()  # then fold again page by page, as after many small writes
