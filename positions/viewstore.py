@@ -182,11 +182,6 @@ class ViewStore:
 
     # -- catching up
 
-    def position(self) -> int:
-        """The last notification the views processed (0 before the first)."""
-        with self.recorder.datastore.transaction(commit=False) as cursor:
-            return self._position(cursor)
-
     def is_current(self) -> bool:
         """Whether the views have processed every committed event (read without a lock)."""
         with self.recorder.datastore.transaction(commit=False) as cursor:
@@ -198,6 +193,7 @@ class ViewStore:
             return self._position(cursor) >= last
 
     def _position(self, cursor: Any) -> int:
+        """The last notification the views processed (0 before the first)."""
         return int(self.recorder._max_tracking_id(VIEWS_NAME, cursor) or 0)
 
     def catch_up(self, page: int = PAGE, known: Mapping[int, DomainEvent] | None = None) -> int:
