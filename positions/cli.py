@@ -377,12 +377,14 @@ def replay(
 )
 @click.pass_context
 def verify(ctx: click.Context, expect_head: str | None) -> None:
-    """Check every stream's hash chain; exit 1 naming each stream and version that was changed,
-    deleted or reordered behind the tool's back.
+    """Check every stream's hash chain, then the materialized views; exit 1 naming each stream
+    and version that was changed, deleted or reordered behind the tool's back, or each view row
+    that differs from a fresh fold of the events.
 
     When the record is intact, one line tells how many events and streams were read and the
     store's head digest; keep it, and --expect-head later shows whether the newest events of a
-    stream were deleted (which a chain alone cannot show).
+    stream were deleted (which a chain alone cannot show). A second line tells that the views
+    equal the events.
 
     \b
     Example:
@@ -412,7 +414,7 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
     if app.views is None:
         return
     app.catch_up()
-    differences = app.views.differences(app.get_notifications())
+    differences = app.views.differences(result.notifications)
     for difference in differences:
         click.echo(f"Stale: {difference}")
     if differences:

@@ -90,6 +90,8 @@ class Verification:
     streams: int = 0
     findings: list[Finding] = field(default_factory=list)
     head: str = GENESIS
+    notifications: list[tuple[int, Any]] = field(default_factory=list)
+    """Every event with its notification id, in log order (filled when the record is intact)."""
 
     @property
     def intact(self) -> bool:
@@ -182,10 +184,19 @@ def verify_store(app: Any) -> Verification:
             raw[(originator_id, n.originator_version)] = n
         start = batch[-1].id + 1
 
-    def decode(row: StoredRow) -> Any:
-        return app.mapper.to_domain_event(raw[(row.originator_id, row.version)])
+    decoded: dict[int, Any] = {}
 
-    return verify_rows(rows, stream_names(rows, decode), decode)
+    def decode(row: StoredRow) -> Any:
+        event = decoded.get(row.position)
+        if event is None:
+            event = app.mapper.to_domain_event(raw[(row.originator_id, row.version)])
+            decoded[row.position] = event
+        return event
+
+    result = verify_rows(rows, stream_names(rows, decode), decode)
+    if result.intact:  # every event was read back once; keep them for the views' check
+        result.notifications = [(row.position, decoded[row.position]) for row in rows]
+    return result
 
 
 def stream_names(rows: Iterable[StoredRow], decode: Callable[[StoredRow], Any]) -> dict[UUID, str]:

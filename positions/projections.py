@@ -166,25 +166,31 @@ class Query:
     def shifts(self) -> Mapping[str, Shift]:
         return self.sweep.shifts
 
-    def effective(self, group: StepGroup, as_of: date) -> Step | None:
-        """The step that sets the stance of a (party, issue, claimant) group on ``as_of``:
-        swept once per group, then found by bisection on every query."""
+    def _index(self) -> dict[StepGroup, tuple[list[date], list[Step | None]]]:
+        """Each (party, issue, claimant) group swept once: its effective step day by day."""
         if self._effective is None:
             groups: dict[StepGroup, list[Step]] = {}
             for step in self.timeline.steps:
                 groups.setdefault((step.party, step.issue, step.claimed_by), []).append(step)
             self._effective = {key: effective_by_day(steps) for key, steps in groups.items()}
-            for party, issue, claimant in sorted(groups, key=str):
+            for party, issue, claimant in groups:
                 if claimant is not None:
                     self._claimants.setdefault((party, issue), []).append(claimant)
-        days, chosen = self._effective.get(group, ([], []))
+            for claimants in self._claimants.values():
+                claimants.sort()
+        return self._effective
+
+    def effective(self, group: StepGroup, as_of: date) -> Step | None:
+        """The step that sets the stance of a (party, issue, claimant) group on ``as_of``,
+        found by bisection in the group's sweep."""
+        days, chosen = self._index().get(group, ([], []))
         index = bisect.bisect_right(days, as_of)
         return chosen[index - 1] if index else None
 
     def claimants(self, party: str, issue: str) -> list[str]:
         """The parties that ever claimed a position for ``party`` on ``issue``, sorted."""
-        self.effective((party, issue, None), FOREVER)
-        return sorted(self._claimants.get((party, issue), []))
+        self._index()
+        return self._claimants.get((party, issue), [])
 
     def _recorded(self, step: Step) -> str | None:
         if step.statement is None:
