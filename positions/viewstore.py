@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from positions.codebook import Correction, Statement
 from positions.errors import StoreError
 from positions.events import DomainEvent
 from positions.timeline import Entry, NegotiationRecord
@@ -336,8 +337,6 @@ class ViewStore:
             )
             statements = cursor.fetchall()
             corrections = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
-        from positions.codebook import Correction, Statement
-
         ordered: list[tuple[int, Entry]] = [
             (
                 int(row["notification_id"]),
