@@ -6,7 +6,7 @@ import gc
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,7 +141,9 @@ class PositionsApplication(Application[Any]):
         self, paths: Iterable[Path | str], now: datetime | None = None
     ) -> ImportResult:
         """Validate every file, then record what is new in one transaction (or nothing)."""
-        return self.import_scenarios(read_scenarios(Path(p) for p in paths), now)
+        with collector_paused():
+            scenarios = read_scenarios(Path(p) for p in paths)
+        return self.import_scenarios(scenarios, now)
 
     def import_scenarios(
         self, scenarios: Sequence[Scenario], now: datetime | None = None
@@ -183,17 +185,18 @@ class PositionsApplication(Application[Any]):
             allow_hypothetical=self.allow_hypothetical,
         )
         if plan.events:
-            self.catch_up(self._save(plan.events))
+            self._save(plan.events)
+            self.catch_up()
         return ImportResult(
             plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
         )
 
-    def _save(self, events: list[DomainEvent]) -> dict[int, DomainEvent]:
-        """Save in one transaction; the events by notification id. A version conflict
+    def _save(self, events: list[DomainEvent]) -> None:
+        """Save in one transaction. A version conflict
         (`RecordConflictError`) passes through for the caller to re-plan, any other failure is
         a `StoreError`."""
         try:
-            recordings = self.save(*events)
+            self.save(*events)
         except RecordConflictError:
             raise
         except PersistenceError as exc:
@@ -201,7 +204,6 @@ class PositionsApplication(Application[Any]):
                 f"could not write to store {self.location.display}: "
                 f"{self.location.scrub(_first_line(exc))}"
             ) from None
-        return {r.notification.id: cast(DomainEvent, r.domain_event) for r in recordings or []}
 
     # -- queries
 
@@ -272,14 +274,13 @@ class PositionsApplication(Application[Any]):
             f"negotiation '{negotiation}' was not yet recorded at {known_at.isoformat()}"
         )
 
-    def catch_up(self, saved: Mapping[int, DomainEvent] | None = None) -> int:
-        """Bring the materialized views up to date with the events; how many events that read.
-        ``saved``: events this process has just saved, by notification id."""
+    def catch_up(self) -> int:
+        """Bring the materialized views up to date with the events; how many events that read."""
         if self.views is None:
             return 0
         try:
             with collector_paused():
-                return self.views.catch_up(known=saved)
+                return self.views.catch_up()
         except PersistenceError as exc:
             message = self.location.scrub(_first_line(exc))
             raise StoreError(
@@ -317,7 +318,8 @@ class PositionsApplication(Application[Any]):
             if record is not None:
                 records[party] = record
         event = plan_correction(state, records, correction, now or datetime.now(UTC))
-        self.catch_up(self._save([event]))
+        self._save([event])
+        self.catch_up()
         return event
 
     def get_all_events(self) -> list[DomainEvent]:

@@ -391,6 +391,7 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
       positions verify
     """
     from positions.integrity import verify_store
+    from positions.viewstore import log_rows
 
     app = _open(ctx)
     result = verify_store(app)
@@ -414,7 +415,7 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
     if app.views is None:
         return
     app.catch_up()
-    differences = app.views.differences(result.notifications)
+    differences = app.views.differences(log_rows(result.rows))
     for difference in differences:
         click.echo(f"Stale: {difference}")
     if differences:

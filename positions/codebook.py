@@ -141,6 +141,9 @@ class Issue(Record):
     def _ranks(self) -> dict[str, int]:
         return {p.label: n for n, p in enumerate(self.scale, start=1)}
 
+    def on_scale(self, label: str) -> bool:
+        return label in self._ranks
+
     def rank(self, position: str | None) -> int | None:
         """1-based rank of a position on the scale; None for noncommittal or no position."""
         if position is None or position == NONCOMMITTAL:

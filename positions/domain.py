@@ -11,6 +11,7 @@ events they imply, or into every problem found: it never writes, so an import is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,7 @@ def negotiation_id(negotiation: str) -> UUID:
     return uuid5(NAMESPACE, f"negotiation:{negotiation}")
 
 
+@functools.lru_cache(maxsize=1024)
 def record_id(negotiation: str, party: str) -> UUID:
     return uuid5(NAMESPACE, f"negotiation:{negotiation}/party:{party}")
 
@@ -653,7 +655,7 @@ class _StatementResolver:
             elif (
                 issue_def is not None
                 and s.position != NONCOMMITTAL
-                and s.position not in issue_def.labels
+                and not issue_def.on_scale(s.position)
             ):
                 errors.append(o.problem(_off_scale(s.position, issue_def), "position"))
         if s.terms and s.position is None and s.verdict is None and s.clarifies is None:
@@ -704,35 +706,32 @@ class _StatementResolver:
             )
             return None
         assert party is not None
-        try:
-            return Statement(
-                id=s.id,
-                on=s.on,
-                party=party,
-                speaker=speaker,
-                issue=issue,
-                position=s.position,
-                terms=s.terms,
-                verdict=s.verdict,
-                proposal=s.proposal,
-                conditions=s.conditions,
-                clarifies=s.clarifies,
-                retracts=s.retracts,
-                about=about,
-                attribution=s.attribution,
-                quote=s.quote,
-                quote_original=s.quote_original,
-                language=s.language,
-                sources=s.sources,
-                confidence=s.confidence,
-                channel=s.channel,
-                notes=s.notes,
-                salience=s.salience,
-                hypothetical=s.hypothetical,
-            )
-        except ValueError as exc:
-            self.planner.problems.append(o.problem(str(exc).splitlines()[0]))
-            return None
+        # every field is validated already (the input's, or an id known to the codebook)
+        return Statement.model_construct(
+            id=s.id,
+            on=s.on,
+            party=party,
+            speaker=speaker,
+            issue=issue,
+            position=s.position,
+            terms=s.terms,
+            verdict=s.verdict,
+            proposal=s.proposal,
+            conditions=s.conditions,
+            clarifies=s.clarifies,
+            retracts=s.retracts,
+            about=about,
+            attribution=s.attribution,
+            quote=s.quote,
+            quote_original=s.quote_original,
+            language=s.language,
+            sources=s.sources,
+            confidence=s.confidence,
+            channel=s.channel,
+            notes=s.notes,
+            salience=s.salience,
+            hypothetical=s.hypothetical,
+        )
 
 
 def _unknown(kind: str, value: str, known: dict[str, Any]) -> str:

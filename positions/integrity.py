@@ -17,6 +17,7 @@ last link; a team that records it elsewhere can compare it later (``positions ve
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -35,8 +36,14 @@ def chain_digest(
     previous: str, originator_id: UUID | str, version: int, topic: str, payload: bytes
 ) -> str:
     """The chain digest of one event, given the digest of the event before it in its stream."""
-    parts = (previous.encode(), str(originator_id).encode(), str(version).encode(), topic.encode())
+    parts = (previous.encode(), _text(originator_id), str(version).encode(), _text(topic))
     return hashlib.sha256(b"\x00".join((*parts, payload))).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _text(value: UUID | str) -> bytes:
+    """A stream id or topic as the digest takes it (a store has few of each)."""
+    return str(value).encode()
 
 
 def seal(digest: str, payload: bytes) -> bytes:
@@ -90,8 +97,8 @@ class Verification:
     streams: int = 0
     findings: list[Finding] = field(default_factory=list)
     head: str = GENESIS
-    notifications: list[tuple[int, Any]] = field(default_factory=list)
-    """Every event with its notification id, in log order (filled when the record is intact)."""
+    rows: list[StoredRow] = field(default_factory=list)
+    """Every row of the log, in log order (filled when the record is intact)."""
 
     @property
     def intact(self) -> bool:
@@ -194,8 +201,8 @@ def verify_store(app: Any) -> Verification:
         return event
 
     result = verify_rows(rows, stream_names(rows, decode), decode)
-    if result.intact:  # every event was read back once; keep them for the views' check
-        result.notifications = [(row.position, decoded[row.position]) for row in rows]
+    if result.intact:  # every event was read back; keep the rows for the views' check
+        result.rows = rows
     return result
 
 

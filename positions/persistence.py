@@ -16,7 +16,6 @@ Store URLs:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE = "sqlite:///positions.db"
 STORE_ENV = "POSITIONS_STORE"
-_METADATA = frozenset({"originator_id", "originator_version"})
+_METADATA = {"originator_id", "originator_version"}
 
 
 class PydanticMapper(Mapper):  # type: ignore[type-arg]
@@ -60,7 +59,7 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         originator_id: UUID = domain_event.originator_id
         version: int = domain_event.originator_version
         topic = get_topic(type(domain_event))
-        payload = model.model_dump_json(exclude=set(_METADATA)).encode()
+        payload = model.__pydantic_serializer__.to_json(model, exclude=_METADATA)
         digest = chain_digest(
             self._previous(originator_id, version), originator_id, version, topic, payload
         )
@@ -92,11 +91,25 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         _, payload = unseal(self.open_state(stored_event.state))
-        cls = resolve_topic(stored_event.topic)
-        data = json.loads(payload)
-        data["originator_id"] = stored_event.originator_id
-        data["originator_version"] = stored_event.originator_version
-        return cls.model_validate(data)
+        return self.decode(
+            stored_event.topic,
+            stored_event.originator_id,
+            stored_event.originator_version,
+            payload,
+        )
+
+    @staticmethod
+    def decode(topic: str, originator_id: UUID | str, version: int, payload: bytes) -> Any:
+        """The pydantic event of an unsealed payload, validated (pydantic parses the JSON: the
+        stream metadata is put in front of the payload's fields)."""
+        cls = resolve_topic(topic)
+        rest = payload.strip()[1:]
+        head = b'{"originator_id":"%s","originator_version":%d' % (
+            str(originator_id).encode(),
+            version,
+        )
+        joiner = b"" if rest.lstrip().startswith(b"}") else b","
+        return cls.model_validate_json(head + joiner + rest)
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,9 @@ def parse_store_url(url: str) -> StoreLocation:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(path),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": (
+                    "positions.sqlitestore:BulkSQLiteApplicationRecorder"
+                ),
             },
             sqlite_path=path,
         )

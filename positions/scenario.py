@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -80,9 +80,9 @@ class ScenarioFile(_Input):
     corrections: tuple[Correction, ...] = ()
 
 
-@dataclass(frozen=True)
-class Located:
-    """A record of a scenario file with where it came from."""
+class Located(NamedTuple):
+    """A record of a scenario file with where it came from (a tuple: a large file makes one
+    per record)."""
 
     value: Any
     origin: Origin

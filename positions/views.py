@@ -12,6 +12,13 @@ Rows:
 - `StatementRow`: one statement, its coding as first recorded and its coding in force (every
   correction applied), with the fields a flat table needs as columns;
 - `CorrectionRow`: one correction, numbered per statement.
+
+The fold reads the log's rows (`LogRow`: the stored JSON of each event). A statement event,
+nearly every event of a large store, is folded straight from its JSON: its statement's document
+is kept as stored, and its columns are read from the parsed JSON without building pydantic
+models. Every other event (codebook definitions, corrections, stream openings) is decoded into
+its pydantic event first (``decode``). Rows stay checked: `positions verify` validates every
+event and compares the views with a fresh fold, and queries validate each statement they read.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 from eventsourcing.utils import get_topic, resolve_topic
 
 from positions.codebook import Correction, Statement
@@ -51,6 +60,53 @@ def unstamp(text: str) -> datetime:
     return datetime.strptime(text, STAMP).replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=256)
+def stamp_text(text: str) -> str:
+    """`stamp` of a recording time as the stored JSON gives it."""
+    return stamp(datetime.fromisoformat(text))
+
+
+@dataclass(slots=True)
+class LogRow:
+    """One event of the notification log as the fold reads it: the stream is the originator id
+    in hex, the payload the event's JSON (unsealed, without the stream metadata)."""
+
+    notification_id: int
+    stream: str
+    version: int
+    topic: str
+    payload: bytes
+
+
+Decode = Callable[[LogRow], DomainEvent]
+"""Turns a log row into its pydantic event (for the events the fold does not read raw)."""
+
+STATEMENT_TOPICS = frozenset(get_topic(cls) for cls in STATEMENT_EVENTS)
+
+_STATEMENT_KEY = b',"statement":'
+
+
+def statement_document(payload: bytes) -> bytes:
+    """The statement's JSON inside a statement event's payload, as stored.
+
+    The payload is ``{"timestamp":…,"statement":{…}}`` (the statement is the events' last
+    field); anything else is an error for the caller to report."""
+    start = payload.find(_STATEMENT_KEY)
+    if start < 0 or not payload.endswith(b"}}"):
+        raise ValueError("not a statement event's JSON")
+    return payload[start + len(_STATEMENT_KEY) : -1]
+
+
+def _kind(statement: dict[str, Any]) -> str:
+    if statement["retracts"] is not None:
+        return "retraction"
+    if statement["clarifies"] is not None:
+        return "clarification"
+    if statement["about"] is not None:
+        return "claim"
+    return "position"
+
+
 @dataclass(frozen=True)
 class StreamRow:
     stream: str
@@ -71,7 +127,7 @@ class DefinitionRow:
         return cls.model_validate_json(self.payload)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StatementRow:
     negotiation: str
     statement_id: str
@@ -121,6 +177,33 @@ class StatementRow:
             coding=None if coding is original else coding.model_dump_json(),
         )
 
+    @classmethod
+    def of_document(cls, negotiation: str, payload: bytes, notification_id: int) -> StatementRow:
+        """The row of a statement event read straight from its stored JSON (never corrected:
+        corrections come later in the log)."""
+        data = orjson.loads(payload)
+        statement = data["statement"]
+        on = statement["on"]
+        before = on["before"]
+        return cls(
+            negotiation=negotiation,
+            statement_id=statement["id"],
+            party=statement["party"],
+            kind=_kind(statement),
+            issue=statement["issue"],
+            position=statement["position"],
+            verdict=statement["verdict"],
+            proposal=statement["proposal"],
+            stated_on=on["day"] if before is None else f"before {before}",
+            day=on["day"],
+            hypothetical=statement["hypothetical"],
+            recorded_at=stamp_text(data["timestamp"]),
+            notification_id=notification_id,
+            corrections=0,
+            original=statement_document(payload).decode(),
+            coding=None,
+        )
+
     def original_statement(self) -> Statement:
         return Statement.model_validate_json(self.original)
 
@@ -161,6 +244,20 @@ class ViewChanges:
         lookup: Callable[[StatementKey], StatementRow | None] | None = None,
     ) -> ViewChanges:
         return cls(dict(streams or {}), lookup or (lambda key: None), [], [], {}, [], set())
+
+    def apply_row(self, row: LogRow, decode: Decode) -> None:
+        """Fold one row of the log: a statement event of a party's record straight from its
+        JSON, any other event through its pydantic event."""
+        if row.topic in STATEMENT_TOPICS:
+            home = self.streams.get(row.stream)
+            if home is None:
+                return  # an event of a stream that was never opened counts for nothing
+            if home.party is not None:
+                self.negotiations.add(home.negotiation)
+                fresh = StatementRow.of_document(home.negotiation, row.payload, row.notification_id)
+                self.statements[(home.negotiation, fresh.statement_id)] = fresh
+                return
+        self.apply(row.notification_id, decode(row))
 
     def apply(self, notification_id: int, event: DomainEvent) -> None:
         stream = event.originator_id.hex
@@ -233,9 +330,9 @@ class ViewChanges:
         return not (self.new_streams or self.definitions or self.statements or self.corrections)
 
 
-def fold(events: Iterable[tuple[int, DomainEvent]]) -> ViewChanges:
+def fold(rows: Iterable[LogRow], decode: Decode) -> ViewChanges:
     """Every row the views should hold for these events (all of them, from the first)."""
     changes = ViewChanges.start()
-    for notification_id, event in events:
-        changes.apply(notification_id, event)
+    for row in rows:
+        changes.apply_row(row, decode)
     return changes

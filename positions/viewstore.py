@@ -13,7 +13,7 @@ write to ``positions_view_lock`` on SQLite, an advisory lock on PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -21,16 +21,18 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from positions.codebook import Correction, Statement
 from positions.errors import StoreError
 from positions.events import DomainEvent
+from positions.integrity import StoredRow, unseal
 from positions.timeline import Entry, NegotiationRecord
 from positions.views import (
     CorrectionRow,
     DefinitionRow,
+    LogRow,
     StatementKey,
     StatementRow,
     StreamRow,
@@ -42,7 +44,7 @@ from positions.views import (
 VIEWS_NAME = "positions-views"
 """The views' application name in eventsourcing's tracking table."""
 
-PAGE = 1000
+PAGE = 10_000
 """Events folded and written per transaction by a catch-up."""
 
 _TABLES = {
@@ -197,25 +199,26 @@ class ViewStore:
         """The last notification the views processed (0 before the first)."""
         return int(self.recorder._max_tracking_id(VIEWS_NAME, cursor) or 0)
 
-    def catch_up(self, page: int = PAGE, known: Mapping[int, DomainEvent] | None = None) -> int:
+    def catch_up(self, page: int = PAGE) -> int:
         """Fold and write the events after the views' position, a page per transaction; the
-        number of events read. ``known`` holds events this process has just saved, by
-        notification id, which need not be decoded again."""
+        number of events read."""
         if self.is_current():
             return 0  # nothing new: no write lock, so readers never wait for a writer
         processed = 0
         while True:
             with self._transaction() as cursor:
                 last = self._position(cursor)
-                batch = self._events(cursor, last, page, known or {})
+                batch = self._log(cursor, last, page)
                 if not batch:
                     return processed
                 streams = {row.stream: row for row in self._rows(cursor, "streams")}
                 changes = ViewChanges.start(streams, lambda key: self._statement(cursor, key))
-                for notification_id, event in batch:
-                    changes.apply(notification_id, event)
+                for row in batch:
+                    changes.apply_row(row, self.decode)
                 self._write(cursor, changes)
-                self.recorder._insert_tracking(cursor, Tracking(VIEWS_NAME, batch[-1][0]))
+                self.recorder._insert_tracking(
+                    cursor, Tracking(VIEWS_NAME, batch[-1].notification_id)
+                )
             processed += len(batch)
             if len(batch) < page:
                 return processed
@@ -238,51 +241,41 @@ class ViewStore:
     def _tracking_table(self) -> str:
         return str(getattr(self.recorder, "tracking_table_name", "tracking"))
 
-    def _events(
-        self, cursor: Any, after: int, limit: int, known: Mapping[int, DomainEvent]
-    ) -> list[tuple[int, DomainEvent]]:
-        page = f"WHERE {self.event_key} > %s ORDER BY {self.event_key} LIMIT %s"
-        if known:  # events this process saved: their ids are enough
-            cursor.execute(
-                self._sql(f"SELECT {self.event_key} AS id FROM {self.events_table} {page}"),
-                [after, limit],
-            )
-            ids = [int(row["id"]) for row in cursor.fetchall()]
-            if all(i in known for i in ids):
-                return [(i, known[i]) for i in ids]
+    def _log(self, cursor: Any, after: int, limit: int) -> list[LogRow]:
+        """The next rows of the notification log, unsealed."""
         cursor.execute(
             self._sql(
-                f"SELECT {self.event_key} AS id, originator_id, originator_version, topic, state "
-                f"FROM {self.events_table} {page}"
+                f"SELECT {self.event_key}, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table} WHERE {self.event_key} > %s "
+                f"ORDER BY {self.event_key} LIMIT %s"
             ),
             [after, limit],
         )
-        mapper = self.app.mapper
-        found: list[tuple[int, DomainEvent]] = []
-        for row in cursor.fetchall():
-            saved = known.get(int(row["id"]))
-            if saved is not None:
-                found.append((int(row["id"]), saved))
-                continue
-            originator_id = row["originator_id"]
-            stored = StoredEvent(
-                originator_id=(
-                    originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-                ),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
+        open_state = self.app.mapper.open_state
+        found: list[LogRow] = []
+        for values in cursor.fetchall():
+            notification_id, originator_id, version, topic, state = (
+                values.values() if isinstance(values, dict) else values
             )
-            try:
-                event = mapper.to_domain_event(stored)
-            except Exception as exc:  # a row changed behind the tool's back
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise StoreError(
-                    f"cannot read event {row['id']} of store {self.app.location.display} "
-                    f"({first}); run 'positions verify'"
-                ) from None
-            found.append((int(row["id"]), event))
+            stream = originator_id.hex if isinstance(originator_id, UUID) else originator_id
+            found.append(
+                LogRow(notification_id, stream, version, topic, unseal(open_state(bytes(state)))[1])
+            )
         return found
+
+    def decode(self, row: LogRow) -> DomainEvent:
+        """The pydantic event of a log row; `StoreError` if it cannot be read."""
+        try:
+            event: DomainEvent = self.app.mapper.decode(
+                row.topic, UUID(row.stream), row.version, row.payload
+            )
+        except Exception as exc:  # a row changed behind the tool's back
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreError(
+                f"cannot read event {row.notification_id} of store {self.app.location.display} "
+                f"({first}); run 'positions verify'"
+            ) from None
+        return event
 
     def _statement(self, cursor: Any, key: StatementKey) -> StatementRow | None:
         found = self._rows(
@@ -358,9 +351,10 @@ class ViewStore:
 
     # -- checking
 
-    def differences(self, events: Sequence[tuple[int, DomainEvent]]) -> list[Difference]:
-        """How the stored views differ from a fresh fold of ``events`` (every event, in order)."""
-        expected = fold(events)
+    def differences(self, rows: Sequence[LogRow]) -> list[Difference]:
+        """How the stored views differ from a fresh fold of the log's ``rows`` (every row, in
+        order)."""
+        expected = fold(rows, self.decode)
         wanted: dict[str, list[Any]] = {
             "streams": list(expected.streams.values()),
             "definitions": expected.definitions,
@@ -370,7 +364,7 @@ class ViewStore:
         found: list[Difference] = []
         with self.recorder.datastore.transaction(commit=False) as cursor:
             position = self._position(cursor)
-            last = events[-1][0] if events else 0
+            last = rows[-1].notification_id if rows else 0
             if position != last:
                 found.append(
                     Difference(
@@ -382,6 +376,14 @@ class ViewStore:
             for table, rows in wanted.items():
                 found.extend(_compare(table, rows, self._rows(cursor, table)))
         return found
+
+
+def log_rows(rows: Iterable[StoredRow]) -> list[LogRow]:
+    """The fold's rows of the log's stored rows (as `positions.integrity` reads them)."""
+    return [
+        LogRow(row.position, row.originator_id.hex, row.version, row.topic, unseal(row.state)[1])
+        for row in rows
+    ]
 
 
 def _compare(table: str, wanted: list[Any], stored: list[Any]) -> list[Difference]:
