@@ -8,15 +8,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
-from positions.codebook import Correction
-from positions.integrity import verify_store
+from positions.codebook import Correction, Statement
+from positions.events import StatementRecorded
+from positions.integrity import unseal, verify_store
 from positions.scenario import parse_scenario
+from positions.views import StatementRow, stamp
 from positions.viewstore import VIEWS_NAME, log_rows
 from tests.conftest import SEED, run_cli
 from tests.helpers import write_scenario
@@ -263,3 +266,83 @@ def test_a_query_on_current_views_does_not_wait_for_a_writer(tmp_path: Path) -> 
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40).filter(
+    str.strip
+)
+_TERMS = st.dictionaries(
+    st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
+    st.one_of(
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.booleans(),
+        _TEXT,
+    ),
+    max_size=3,
+)
+
+
+@given(
+    quote=_TEXT,
+    terms=_TERMS,
+    before=st.booleans(),
+    kind=st.sampled_from(["position", "claim", "clarification", "retraction"]),
+    hypothetical=st.booleans(),
+    verdict=st.sampled_from([None, "accept", "reject"]),
+)
+def test_statement_rows_read_from_stored_json_equal_rows_of_the_pydantic_event(
+    quote: str, terms: dict[str, Any], before: bool, kind: str, hypothetical: bool, verdict: Any
+) -> None:
+    """The fold reads statement events straight from their stored JSON; what it reads must be
+    what the validated event holds, its statement document byte for byte as pydantic writes it."""
+    record: dict[str, Any] = {
+        "id": "s-1",
+        "on": {"before": "2025-03-14"} if before else "2025-03-13",
+        "party": "alpha",
+        "issue": "water",
+        "position": "share",
+        "terms": terms,
+        "quote": quote,
+        "hypothetical": hypothetical,
+        "sources": [{"outlet": "Wire", "published": "2025-03-14"}],
+    }
+    if kind == "claim":
+        record["about"] = "beta"
+    elif kind != "position":
+        record["clarifies" if kind == "clarification" else "retracts"] = "s-0"
+    if verdict is not None:
+        record.update(verdict=verdict, proposal="plan-a")
+    statement = Statement.model_validate(record)
+    event = StatementRecorded(
+        originator_id=uuid4(), originator_version=2, timestamp=T0, statement=statement
+    )
+    mapper = PositionsApplication.open("memory://").mapper
+    payload = unseal(mapper.to_stored_event(event).state)[1]
+    fast = StatementRow.of_document("n", payload, 7)
+    slow = StatementRow.of("n", statement, statement, stamp(event.timestamp), 7, 0)
+    assert fast == slow
+    assert fast.kind == kind
+    assert fast.original == statement.model_dump_json()
+
+
+def test_a_save_gets_the_notification_ids_its_events_were_stored_under(tmp_path: Path) -> None:
+    """The SQLite recorder inserts a save's events in one executemany and derives their ids."""
+    source = PositionsApplication.open("memory://")
+    source.import_files([SEED])
+    events = source.get_all_events()
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    try:
+        given_ids = {}
+        for part in (events[:5], events[5:6], events[6:]):
+            for recording in app.save(*part):
+                event = recording.domain_event
+                given_ids[(event.originator_id, event.originator_version)] = (
+                    recording.notification.id
+                )
+        log = app.recorder.select_notifications(1, 1_000_000)
+        stored = {(n.originator_id, n.originator_version): n.id for n in log}
+        assert len(log) == len(events) == len(given_ids)
+        assert given_ids == stored
+    finally:
+        app.close()
