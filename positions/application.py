@@ -40,10 +40,10 @@ from positions.persistence import (
     parse_store_url,
     postgres_prepared,
 )
-from positions.scenario import Scenario, located, read_scenarios
 from positions.timeline import NegotiationRecord
 
 if TYPE_CHECKING:
+    from positions.scenario import Scenario
     from positions.viewstore import ViewStore
 
 
@@ -141,6 +141,8 @@ class PositionsApplication(Application[Any]):
         self, paths: Iterable[Path | str], now: datetime | None = None
     ) -> ImportResult:
         """Validate every file, then record what is new in one transaction (or nothing)."""
+        from positions.scenario import read_scenarios  # YAML and the input models: on demand
+
         with collector_paused():
             scenarios = read_scenarios(Path(p) for p in paths)
         return self.import_scenarios(scenarios, now)
@@ -377,6 +379,8 @@ def plan_located(
     except ScenarioError:
         if not any(s.text is not None for s in scenarios):
             raise
+    from positions.scenario import located
+
     relocated = [located(s) for s in scenarios]
     return plan_import(
         index, existing, records, relocated, now, allow_hypothetical=allow_hypothetical

@@ -253,7 +253,13 @@ def compare(
     """
     day = parse_date(as_of)
     query = _query(_open(ctx), negotiation, known_at)
-    _emit(query.compare(day), fmt, "compare", _as_of_title("Positions", day, known_at))
+    title = _as_of_title("Positions", day, known_at)
+    if fmt in ("table", "markdown"):  # straight from rows: no polars to import
+        from positions.render import render_compare_rows
+
+        click.echo(render_compare_rows(query.compare_rows(day), fmt, title), nl=False)
+        return
+    _emit(query.compare(day), fmt, "compare", title)
 
 
 @cli.command()

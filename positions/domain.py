@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from positions.codebook import (
@@ -49,7 +49,9 @@ from positions.events import (
     StatementRecorded,
     StatementRetracted,
 )
-from positions.scenario import Located, Scenario, StatementInput
+
+if TYPE_CHECKING:
+    from positions.scenario import Located, Scenario, StatementInput
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:positions")
 

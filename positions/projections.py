@@ -10,9 +10,7 @@ import bisect
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from positions.analysis import (
     Shift,
@@ -34,81 +32,95 @@ from positions.timeline import (
     in_force,
 )
 
+if TYPE_CHECKING:
+    import polars as pl
+
 FOREVER = date.max
 
 StepGroup = tuple[str, str | None, str | None]
 """(party, issue, claimant): the steps that decide one stance, or one claimed stance."""
 
 STANCE_SCHEMA: dict[str, Any] = {
-    "party": pl.String,
-    "issue": pl.String,
-    "position": pl.String,
-    "rank": pl.Int64,
-    "terms": pl.String,
-    "stated_on": pl.String,
-    "date": pl.Date,
-    "statement_id": pl.String,
-    "speaker": pl.String,
-    "quote": pl.String,
-    "claimed_by": pl.String,
-    "shift": pl.String,
-    "shift_ranks": pl.Int64,
-    "recorded_at": pl.String,
+    "party": "String",
+    "issue": "String",
+    "position": "String",
+    "rank": "Int64",
+    "terms": "String",
+    "stated_on": "String",
+    "date": "Date",
+    "statement_id": "String",
+    "speaker": "String",
+    "quote": "String",
+    "claimed_by": "String",
+    "shift": "String",
+    "shift_ranks": "Int64",
+    "recorded_at": "String",
 }
 
 HISTORY_SCHEMA: dict[str, Any] = {
-    "stated_on": pl.String,
-    "date": pl.Date,
-    "party": pl.String,
-    "kind": pl.String,
-    "statement_id": pl.String,
-    "speaker": pl.String,
-    "issue": pl.String,
-    "position": pl.String,
-    "rank": pl.Int64,
-    "terms": pl.String,
-    "verdict": pl.String,
-    "proposal": pl.String,
-    "conditions": pl.String,
-    "about": pl.String,
-    "target": pl.String,
-    "ended_by": pl.String,
-    "ended_how": pl.String,
-    "attribution": pl.String,
-    "confidence": pl.String,
-    "quote": pl.String,
-    "sources": pl.String,
-    "shift": pl.String,
-    "shift_ranks": pl.Int64,
-    "recorded_at": pl.String,
-    "hypothetical": pl.Boolean,
+    "stated_on": "String",
+    "date": "Date",
+    "party": "String",
+    "kind": "String",
+    "statement_id": "String",
+    "speaker": "String",
+    "issue": "String",
+    "position": "String",
+    "rank": "Int64",
+    "terms": "String",
+    "verdict": "String",
+    "proposal": "String",
+    "conditions": "String",
+    "about": "String",
+    "target": "String",
+    "ended_by": "String",
+    "ended_how": "String",
+    "attribution": "String",
+    "confidence": "String",
+    "quote": "String",
+    "sources": "String",
+    "shift": "String",
+    "shift_ranks": "Int64",
+    "recorded_at": "String",
+    "hypothetical": "Boolean",
 }
 
 COMPARE_SCHEMA: dict[str, Any] = {
-    "issue": pl.String,
-    "party": pl.String,
-    "position": pl.String,
-    "rank": pl.Int64,
-    "terms": pl.String,
-    "statement_id": pl.String,
-    "claims": pl.String,
-    "spread": pl.Int64,
-    "cell": pl.String,
+    "issue": "String",
+    "party": "String",
+    "position": "String",
+    "rank": "Int64",
+    "terms": "String",
+    "statement_id": "String",
+    "claims": "String",
+    "spread": "Int64",
+    "cell": "String",
 }
 
 PROPOSALS_SCHEMA: dict[str, Any] = {
-    "proposal": pl.String,
-    "issue": pl.String,
-    "tabled_by": pl.String,
-    "party": pl.String,
-    "verdict": pl.String,
-    "conditions": pl.String,
-    "stated_on": pl.String,
-    "date": pl.Date,
-    "statement_id": pl.String,
-    "speaker": pl.String,
-    "quote": pl.String,
+    "proposal": "String",
+    "issue": "String",
+    "tabled_by": "String",
+    "party": "String",
+    "verdict": "String",
+    "conditions": "String",
+    "stated_on": "String",
+    "date": "Date",
+    "statement_id": "String",
+    "speaker": "String",
+    "quote": "String",
 }
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, str]) -> pl.DataFrame:
+    """A projection's rows as a frame of its fixed schema (the dtypes named in ``schema``).
+
+    polars is imported here, on first use, not with the module: the comparison table on a
+    terminal is rendered from rows (`Query.compare_rows`), and a command that needs no frame
+    starts without polars' import time."""
+    import polars as pl
+
+    return pl.DataFrame(rows, schema={name: getattr(pl, dtype) for name, dtype in schema.items()})
 
 
 def _terms(terms: dict[str, Any]) -> str | None:
@@ -235,15 +247,14 @@ class Query:
             "recorded_at": self._recorded(step),
         }
 
-    def stance(
+    def stance_rows(
         self,
         as_of: date | None = None,
         party: str | None = None,
         issue: str | None = None,
         claims: bool = False,
-    ) -> pl.DataFrame:
-        """Each party's effective position on each issue as of a date (and, with ``claims``,
-        the positions other parties claim for it)."""
+    ) -> list[dict[str, Any]]:
+        """The rows of `stance`, as dicts."""
         self.check_party(party)
         self.check_issue(issue)
         day = as_of or FOREVER
@@ -260,51 +271,71 @@ class Query:
                         chosen = self.effective((p, i, claimant), day)
                         if chosen is not None:
                             rows.append(self._stance_row(p, i, chosen, claimant))
-        return pl.DataFrame(rows, schema=STANCE_SCHEMA)
+        return rows
+
+    def stance(
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claims: bool = False,
+    ) -> pl.DataFrame:
+        """Each party's effective position on each issue as of a date (and, with ``claims``,
+        the positions other parties claim for it)."""
+        return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
 
     def claims(self, as_of: date | None = None) -> pl.DataFrame:
-        frame = self.stance(as_of, claims=True)
-        return frame.filter(pl.col("claimed_by").is_not_null())
+        rows = self.stance_rows(as_of, claims=True)
+        return _frame([r for r in rows if r["claimed_by"] is not None], STANCE_SCHEMA)
 
-    def compare(self, as_of: date | None = None) -> pl.DataFrame:
-        """Issues × parties: each cell the effective position, with claimed positions marked."""
-        frame = self.stance(as_of, claims=True)
+    def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The rows of `compare`, as dicts, issue by issue and party by party."""
+        stance = self.stance_rows(as_of, claims=True)
+        own: dict[tuple[str, str], dict[str, Any]] = {}
+        claimed: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in stance:
+            key = (row["party"], row["issue"])
+            if row["claimed_by"] is None:
+                own[key] = row
+            else:
+                claimed.setdefault(key, []).append(row)
         rows = []
         for i in self.negotiation.issues:
-            ranks = frame.filter(
-                (pl.col("issue") == i)
-                & pl.col("claimed_by").is_null()
-                & pl.col("rank").is_not_null()
-            )["rank"]
-            held = [int(r) for r in ranks.to_list()]
+            held = [
+                own[(p, i)]["rank"]
+                for p in self.negotiation.parties
+                if own[(p, i)].get("rank") is not None
+            ]
             spread = max(held) - min(held) if held else None
             for p in self.negotiation.parties:
-                cell = frame.filter((pl.col("party") == p) & (pl.col("issue") == i))
-                own = cell.filter(pl.col("claimed_by").is_null()).row(0, named=True)
-                claimed = cell.filter(pl.col("claimed_by").is_not_null())
+                cell = own[(p, i)]
                 claims = "; ".join(
                     f"{r['position']} (claimed by {r['claimed_by']})"
-                    for r in claimed.iter_rows(named=True)
+                    for r in claimed.get((p, i), [])
                 )
-                text = own["position"] or "—"
-                if own["terms"]:
-                    text += " " + _terms_text(own["terms"])
+                text = cell.get("position") or "—"
+                if cell.get("terms"):
+                    text += " " + _terms_text(cell["terms"])
                 if claims:
                     text += "; " + claims
                 rows.append(
                     {
                         "issue": i,
                         "party": p,
-                        "position": own["position"],
-                        "rank": own["rank"],
-                        "terms": own["terms"],
-                        "statement_id": own["statement_id"],
+                        "position": cell.get("position"),
+                        "rank": cell.get("rank"),
+                        "terms": cell.get("terms"),
+                        "statement_id": cell.get("statement_id"),
                         "claims": claims or None,
                         "spread": spread,
                         "cell": text,
                     }
                 )
-        return pl.DataFrame(rows, schema=COMPARE_SCHEMA)
+        return rows
+
+    def compare(self, as_of: date | None = None) -> pl.DataFrame:
+        """Issues × parties: each cell the effective position, with claimed positions marked."""
+        return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
 
     def proposals(self, as_of: date | None = None) -> pl.DataFrame:
         """Proposals × parties with each party's verdict as of a date."""
@@ -337,7 +368,7 @@ class Query:
                         quote=_quote(chosen),
                     )
                 rows.append(row)
-        return pl.DataFrame(rows, schema=PROPOSALS_SCHEMA)
+        return _frame(rows, PROPOSALS_SCHEMA)
 
     def history(
         self,
@@ -386,7 +417,7 @@ class Query:
                     }
                     rows.append(((*dev.on.sort_key(), -1, dev.id), row))
         rows.sort(key=lambda item: item[0])
-        return pl.DataFrame([row for _, row in rows], schema=HISTORY_SCHEMA)
+        return _frame([row for _, row in rows], HISTORY_SCHEMA)
 
     @staticmethod
     def _correction_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:
@@ -460,59 +491,59 @@ def _terms_text(terms: str) -> str:
 
 
 GAPS_SCHEMA: dict[str, Any] = {
-    "issue": pl.String,
-    "holders": pl.Int64,
-    "min_rank": pl.Int64,
-    "max_rank": pl.Int64,
-    "spread": pl.Int64,
-    "shared": pl.String,
-    "proposals": pl.String,
+    "issue": "String",
+    "holders": "Int64",
+    "min_rank": "Int64",
+    "max_rank": "Int64",
+    "spread": "Int64",
+    "shared": "String",
+    "proposals": "String",
 }
 
 PAIRS_SCHEMA: dict[str, Any] = {
-    "issue": pl.String,
-    "party": pl.String,
-    "other": pl.String,
-    "position": pl.String,
-    "other_position": pl.String,
-    "distance": pl.Int64,
+    "issue": "String",
+    "party": "String",
+    "other": "String",
+    "position": "String",
+    "other_position": "String",
+    "distance": "Int64",
 }
 
 OUTLOOK_SCHEMA: dict[str, Any] = {
-    "issue": pl.String,
-    "weighted_mean": pl.Float64,
-    "mean_position": pl.String,
-    "weighted_median": pl.Float64,
-    "median_position": pl.String,
-    "included": pl.String,
-    "excluded": pl.String,
+    "issue": "String",
+    "weighted_mean": "Float64",
+    "mean_position": "String",
+    "weighted_median": "Float64",
+    "median_position": "String",
+    "included": "String",
+    "excluded": "String",
 }
 
 DIFF_SCHEMA: dict[str, Any] = {
-    "party": pl.String,
-    "issue": pl.String,
-    "from_position": pl.String,
-    "from_rank": pl.Int64,
-    "to_position": pl.String,
-    "to_rank": pl.Int64,
-    "shift": pl.String,
-    "shift_ranks": pl.Int64,
-    "statements": pl.String,
+    "party": "String",
+    "issue": "String",
+    "from_position": "String",
+    "from_rank": "Int64",
+    "to_position": "String",
+    "to_rank": "Int64",
+    "shift": "String",
+    "shift_ranks": "Int64",
+    "statements": "String",
 }
 
 EXPLAIN_SCHEMA: dict[str, Any] = {
-    "step": pl.Int64,
-    "stated_on": pl.String,
-    "kind": pl.String,
-    "statement_id": pl.String,
-    "speaker": pl.String,
-    "position": pl.String,
-    "verdict": pl.String,
-    "effect": pl.String,
-    "rule": pl.String,
-    "quote": pl.String,
-    "sources": pl.String,
-    "recorded_at": pl.String,
+    "step": "Int64",
+    "stated_on": "String",
+    "kind": "String",
+    "statement_id": "String",
+    "speaker": "String",
+    "position": "String",
+    "verdict": "String",
+    "effect": "String",
+    "rule": "String",
+    "quote": "String",
+    "sources": "String",
+    "recorded_at": "String",
 }
 
 
@@ -529,6 +560,8 @@ class Analysis(Query):
 
     def gaps(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
         """Per issue: who holds a position, the spread, shared positions, proposals' standing."""
+        import polars as pl
+
         self.check_issue(issue)
         verdicts = self.proposals(as_of)
         rows = []
@@ -569,7 +602,7 @@ class Analysis(Query):
                     "proposals": "; ".join(standing) or None,
                 }
             )
-        return pl.DataFrame(rows, schema=GAPS_SCHEMA)
+        return _frame(rows, GAPS_SCHEMA)
 
     def gap_pairs(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
         """Per issue, the rank distance between every two parties that hold a position."""
@@ -592,7 +625,7 @@ class Analysis(Query):
                                 "distance": abs(rank - other_rank),
                             }
                         )
-        return pl.DataFrame(rows, schema=PAIRS_SCHEMA)
+        return _frame(rows, PAIRS_SCHEMA)
 
     def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
         """The latest salience given by a statement in force, else the declared one (rule R14)."""
@@ -655,7 +688,7 @@ class Analysis(Query):
                     "excluded": "; ".join(excluded) or None,
                 }
             )
-        return pl.DataFrame(rows, schema=OUTLOOK_SCHEMA)
+        return _frame(rows, OUTLOOK_SCHEMA)
 
     def diff(self, start: date, end: date) -> pl.DataFrame:
         """Each party and issue whose effective position changed between two dates."""
@@ -697,7 +730,7 @@ class Analysis(Query):
                     "statements": ", ".join(between) or None,
                 }
             )
-        return pl.DataFrame(rows, schema=DIFF_SCHEMA)
+        return _frame(rows, DIFF_SCHEMA)
 
     def explain(self, party: str, issue: str, as_of: date | None = None) -> pl.DataFrame:
         """The chain of statements, clarifications, retractions and corrections behind a stance,
@@ -753,7 +786,7 @@ class Analysis(Query):
                 )
         for n, row in enumerate(rows, start=1):
             row["step"] = n
-        return pl.DataFrame(rows, schema=EXPLAIN_SCHEMA)
+        return _frame(rows, EXPLAIN_SCHEMA)
 
     def _effect(self, step: Step, final: Step | None, limit: date) -> tuple[str, str]:
         statement = step.statement
@@ -802,9 +835,9 @@ def what_if(base: Analysis, layered: Analysis, as_of: date | None = None) -> pl.
         )
     schema = {
         **COMPARE_SCHEMA,
-        "hypothetical": pl.Boolean,
-        "base_position": pl.String,
-        "base_cell": pl.String,
-        "changed": pl.Boolean,
+        "hypothetical": "Boolean",
+        "base_position": "String",
+        "base_cell": "String",
+        "changed": "Boolean",
     }
-    return pl.DataFrame(rows, schema=schema)
+    return _frame(rows, schema)

@@ -1,4 +1,9 @@
-"""DataFrames to text: a rich table, Markdown, CSV or JSON."""
+"""DataFrames to text: a rich table, Markdown, CSV or JSON.
+
+polars is imported by the functions that take a frame, not with the module: the comparison
+table is also rendered straight from rows (`render_compare_rows`), so that ``positions compare``
+on a terminal starts without polars' import time.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ import io
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -86,6 +92,8 @@ def to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 def pivot_compare(frame: pl.DataFrame) -> pl.DataFrame:
     """The comparison table as issues × parties."""
+    import polars as pl
+
     if frame.is_empty():
         return pl.DataFrame({"issue": []}, schema={"issue": pl.String})
     parties = list(dict.fromkeys(frame["party"].to_list()))
@@ -95,6 +103,8 @@ def pivot_compare(frame: pl.DataFrame) -> pl.DataFrame:
 
 def render(frame: pl.DataFrame, fmt: str, view: str, title: str | None = None) -> str:
     """Render a projection's frame; ``view`` names the projection (it picks the human layout)."""
+    import polars as pl
+
     if fmt == "json":
         return json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
@@ -108,9 +118,26 @@ def render(frame: pl.DataFrame, fmt: str, view: str, title: str | None = None) -
             human = human.with_columns(
                 pl.col("terms").map_elements(_terms_text, return_dtype=pl.String)
             )
+    return _human(human.columns, list(human.iter_rows()), fmt, title)
+
+
+def render_compare_rows(rows: list[dict[str, Any]], fmt: str, title: str | None = None) -> str:
+    """The comparison table (`Query.compare_rows`) as issues × parties, for the human formats
+    (``table``, ``markdown``): the same text as `render` of the frame, without polars."""
+    if fmt not in ("table", "markdown"):
+        raise ValueError(f"render_compare_rows renders the human formats, not {fmt!r}")
+    parties = list(dict.fromkeys(row["party"] for row in rows))
+    cells: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cells.setdefault(row["issue"], {}).setdefault(row["party"], row["cell"])
+    table = [(issue, *(by.get(p) for p in parties)) for issue, by in cells.items()]
+    return _human(["issue", *parties], table, fmt, title)
+
+
+def _human(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, title: str | None) -> str:
     if fmt == "markdown":
-        return _markdown(human, title)
-    return _table(human, title)
+        return _markdown(columns, rows, title)
+    return _table(columns, rows, title)
 
 
 def _terms_text(value: str | None) -> str | None:
@@ -125,11 +152,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _markdown(frame: pl.DataFrame, title: str | None) -> str:
+def _markdown(columns: list[str], rows: list[tuple[Any, ...]], title: str | None) -> str:
     lines = [f"**{_escape_md(title)}**", ""] if title else []
-    lines.append("| " + " | ".join(frame.columns) + " |")
-    lines.append("| " + " | ".join("---" for _ in frame.columns) + " |")
-    for row in frame.iter_rows():
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("| " + " | ".join("---" for _ in columns) + " |")
+    for row in rows:
         lines.append("| " + " | ".join(_escape_md(_cell(v)) for v in row) + " |")
     return "\n".join(lines) + "\n"
 
@@ -138,15 +165,15 @@ def _escape_md(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _table(frame: pl.DataFrame, title: str | None) -> str:
+def _table(columns: list[str], rows: list[tuple[Any, ...]], title: str | None) -> str:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=escape(title) if title else None, show_lines=False, title_justify="left")
-    for column in frame.columns:
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for row in frame.iter_rows():
+    for row in rows:
         table.add_row(*(escape(_cell(v)) for v in row))
     terminal = sys.stdout.isatty()
     width = None if terminal else int(os.environ.get("COLUMNS", "160"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -417,3 +419,23 @@ def test_a_large_import_shows_progress_on_a_terminal_only(
     piped = run_cli("--store", f"sqlite:///{tmp_path / 'c.db'}", "import", *map(str, large_import))
     assert (piped.code, piped.err) == (0, "")
     assert piped.out.startswith("Recorded 1500 statement(s)")
+
+
+def test_compare_on_a_terminal_reads_the_store_without_importing_polars_or_yaml(
+    tmp_path: Path,
+) -> None:
+    """Cold start: ``positions compare`` needs neither polars nor the YAML reader (a frame is
+    built only for csv and json)."""
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    probe = (
+        "import sys\n"
+        "from positions.cli import main\n"
+        f"assert main(['--store', {store!r}, 'compare', '--format', 'markdown']) in (0, None)\n"
+        "print(sorted(m for m in ('polars', 'yaml') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "| ceasefire |" in done.stdout
+    assert done.stdout.rstrip().endswith("[]")

@@ -344,3 +344,21 @@ def test_a_clarification_ended_by_an_earlier_retraction_of_its_target_never_coun
     assert query.shifts["s3"].after is not None
     assert query.shifts["s3"].after.source_id == "s1"
     assert query.stance(party="alpha", issue="border")["position"].to_list() == ["open"]
+
+
+@given(stmts=statements(), offset=st.integers(0, 13), fmt=st.sampled_from(["table", "markdown"]))
+def test_the_comparison_rendered_from_rows_equals_the_comparison_rendered_from_its_frame(
+    stmts: list[dict[str, Any]], offset: int, fmt: str
+) -> None:
+    """``positions compare`` renders the terminal table from rows, without polars; it must be
+    the text the frame gives."""
+    from positions.render import render, render_compare_rows
+
+    app = memory_app()
+    _import(app, [{**codebook(), "statements": stmts}])
+    query = Analysis(app.get_record("generated"))
+    as_of = START + timedelta(days=offset)
+    assert render_compare_rows(query.compare_rows(as_of), fmt, "t") == render(
+        query.compare(as_of), fmt, "compare", "t"
+    )
+    assert pl.DataFrame(query.compare_rows(as_of)).rows() == query.compare(as_of).rows()
