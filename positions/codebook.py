@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -41,23 +42,42 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 """A BCP 47 language tag such as ``ru`` or ``uk`` (lower-case primary subtag)."""
 
 
-_EVERY_FIELD: dict[type, set[str]] = {}
+_SHARED_NAMES: dict[tuple[type, frozenset[str]], set[str]] = {}
+_SHARED_LIMIT = 10_000
 
 
 def share_fields_set(model: BaseModel) -> None:
-    """Give a model that had every field set the one set of field names its class shares.
+    """Give a model the one set of field names that every instance of its class given the
+    same fields shares.
 
     pydantic keeps, per instance, the set of the fields the input gave (2 KB for a statement's
-    24 fields, half of a validated statement's memory). Our models are frozen, so that set never
-    changes (``model_copy(update=...)`` only adds names it already holds); a million stored
-    statements then need one set instead of a million."""
-    cls = type(model)
+    24 fields, more than half of a validated statement's memory); a million statements have a
+    handful of distinct sets. Our models are frozen, so the set never changes: `Record`'s
+    ``model_copy(update=...)`` gives the copy a set of its own."""
     names = model.__pydantic_fields_set__
-    if len(names) == len(cls.model_fields):
-        shared = _EVERY_FIELD.get(cls)
-        if shared is None:
-            shared = _EVERY_FIELD[cls] = set(cls.model_fields)
-        object.__setattr__(model, "__pydantic_fields_set__", shared)
+    key = (type(model), frozenset(names))
+    shared = _SHARED_NAMES.get(key)
+    if shared is None:
+        if len(_SHARED_NAMES) >= _SHARED_LIMIT:
+            return
+        shared = _SHARED_NAMES[key] = set(names)
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def trusted(cls: type[Model], values: dict[str, Any]) -> Model:
+    """An instance of ``cls`` from values that are valid already (every field given): what
+    pydantic's ``model_construct`` makes, without its per-field work (a statement is built
+    this way for each statement of an import, from the input that was just validated)."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", {name: values[name] for name in cls.model_fields})
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    share_fields_set(model)
+    return model
 
 
 class Record(BaseModel):
@@ -67,6 +87,17 @@ class Record(BaseModel):
 
     def model_post_init(self, context: Any, /) -> None:
         share_fields_set(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy; with ``update``, the copy's field names are its own set (pydantic
+        would add the updated names to the set the original shares)."""
+        copied = super().model_copy(deep=deep)
+        if update:
+            names = set(copied.__pydantic_fields_set__) | set(update)
+            object.__setattr__(copied, "__pydantic_fields_set__", names)
+            copied.__dict__.update(update)
+            share_fields_set(copied)
+        return copied
 
 
 class SpeakerRank(StrEnum):

@@ -30,6 +30,7 @@ from positions.codebook import (
     Salience,
     Speaker,
     Statement,
+    trusted,
 )
 from positions.errors import NotFoundError, Origin, Problem, QueryError, ScenarioError
 from positions.events import (
@@ -709,31 +710,32 @@ class _StatementResolver:
             return None
         assert party is not None
         # every field is validated already (the input's, or an id known to the codebook)
-        return Statement.model_construct(
-            id=s.id,
-            on=s.on,
-            party=party,
-            speaker=speaker,
-            issue=issue,
-            position=s.position,
-            terms=s.terms,
-            verdict=s.verdict,
-            proposal=s.proposal,
-            conditions=s.conditions,
-            clarifies=s.clarifies,
-            retracts=s.retracts,
-            about=about,
-            attribution=s.attribution,
-            quote=s.quote,
-            quote_original=s.quote_original,
-            language=s.language,
-            sources=s.sources,
-            confidence=s.confidence,
-            channel=s.channel,
-            notes=s.notes,
-            salience=s.salience,
-            hypothetical=s.hypothetical,
-        )
+        values = {
+            "id": s.id,
+            "on": s.on,
+            "party": party,
+            "speaker": speaker,
+            "issue": issue,
+            "position": s.position,
+            "terms": s.terms,
+            "verdict": s.verdict,
+            "proposal": s.proposal,
+            "conditions": s.conditions,
+            "clarifies": s.clarifies,
+            "retracts": s.retracts,
+            "about": about,
+            "attribution": s.attribution,
+            "quote": s.quote,
+            "quote_original": s.quote_original,
+            "language": s.language,
+            "sources": s.sources,
+            "confidence": s.confidence,
+            "channel": s.channel,
+            "notes": s.notes,
+            "salience": s.salience,
+            "hypothetical": s.hypothetical,
+        }
+        return trusted(Statement, values)
 
 
 def _unknown(kind: str, value: str, known: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from positions.codebook import Statement
+from positions.codebook import Statement, trusted
 from positions.scenario import StatementInput
 
 RECORD = {
@@ -28,7 +28,24 @@ def test_statements_read_back_whole_share_their_field_names_and_copy_with_update
     assert first == second != changed
 
 
-def test_a_model_given_only_some_fields_keeps_its_own_set() -> None:
-    given = StatementInput.model_validate({**RECORD, "by": "alpha"})
-    assert given.model_fields_set == {*RECORD, "by"}
-    assert given.model_dump(exclude_unset=True).keys() == {*RECORD, "by"}
+def test_inputs_given_the_same_fields_share_them_and_a_copy_with_updates_gets_its_own() -> None:
+    first = StatementInput.model_validate({**RECORD, "by": "alpha"})
+    second = StatementInput.model_validate({**RECORD, "by": "beta"})
+    assert first.model_fields_set is second.model_fields_set
+    assert first.model_fields_set == {*RECORD, "by"}
+    marked = first.model_copy(update={"hypothetical": True})
+    assert marked.hypothetical and not first.hypothetical
+    assert marked.model_fields_set == {*RECORD, "by", "hypothetical"}
+    assert second.model_fields_set == {*RECORD, "by"}
+    assert second.model_dump(exclude_unset=True).keys() == {*RECORD, "by"}
+
+
+def test_a_trusted_statement_equals_the_validated_one_and_dumps_the_same() -> None:
+    valid = Statement.model_validate(RECORD)
+    built = trusted(Statement, {name: getattr(valid, name) for name in reversed(valid.__dict__)})
+    assert built == valid
+    assert built.model_dump_json() == valid.model_dump_json()
+    assert (
+        built.model_fields_set
+        is Statement.model_validate_json(valid.model_dump_json()).model_fields_set
+    )
