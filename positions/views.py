@@ -185,23 +185,23 @@ class StatementRow:
         statement = data["statement"]
         on = statement["on"]
         before = on["before"]
-        return cls(
-            negotiation=negotiation,
-            statement_id=statement["id"],
-            party=statement["party"],
-            kind=_kind(statement),
-            issue=statement["issue"],
-            position=statement["position"],
-            verdict=statement["verdict"],
-            proposal=statement["proposal"],
-            stated_on=on["day"] if before is None else f"before {before}",
-            day=on["day"],
-            hypothetical=statement["hypothetical"],
-            recorded_at=stamp_text(data["timestamp"]),
-            notification_id=notification_id,
-            corrections=0,
-            original=statement_document(payload).decode(),
-            coding=None,
+        return cls(  # positional: this runs once per statement event
+            negotiation,
+            statement["id"],
+            statement["party"],
+            _kind(statement),
+            statement["issue"],
+            statement["position"],
+            statement["verdict"],
+            statement["proposal"],
+            on["day"] if before is None else f"before {before}",
+            on["day"],
+            statement["hypothetical"],
+            stamp_text(data["timestamp"]),
+            notification_id,
+            0,
+            statement_document(payload).decode(),
+            None,
         )
 
     def original_statement(self) -> Statement:
