@@ -80,7 +80,10 @@ def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(results: di
     entry = results["sizes"][str(SIZE)]
     assert entry["rebuild_sqlite"]["events"] == entry["import_sqlite"]["events"]
     assert entry["rebuild_sqlite"]["statement_rows"] == SIZE
+    assert entry["rebuild_floor"]["events"] == entry["import_sqlite"]["events"]
+    assert entry["rebuild_floor"]["statement_rows"] == SIZE
     assert "| rebuild the views, 200 (events/s) |" in results["_doc"]
+    assert "events/s (read the log + write the rows, no fold)" in results["_doc"]
 
 
 def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
@@ -96,7 +99,7 @@ def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
 
 def test_each_phase_reports_its_peak_memory(results: dict) -> None:
     entry = results["sizes"][str(SIZE)]
-    for phase in ("raw_sqlite", "import_sqlite", "query_sqlite", "rebuild_sqlite"):
+    for phase in ("raw_sqlite", "import_sqlite", "query_sqlite", "rebuild_sqlite", "rebuild_floor"):
         assert entry[phase]["peak_rss_mb"] > 0
 
 
@@ -113,7 +116,7 @@ def test_profiles_name_functions_or_say_why_not(results: dict) -> None:
 
 
 def test_cold_start_and_the_document_are_written(results: dict) -> None:
-    assert set(results["cold_start"]) == {"compare_ms", "python_ms", "runs"}
+    assert set(results["cold_start"]) == {"compare_ms", "python_ms", "libraries_ms", "runs"}
     assert set(results["machine"]) >= {"cpu", "cores", "memory_gb"}
     doc = results["_doc"]
     assert doc.startswith("# Performance\n")
