@@ -134,6 +134,9 @@ class Sweep:
             if step.claimed_by is None and step.issue in negotiation.issues:
                 groups.setdefault((step.party, step.issue), []).append(step)
         self.series: dict[tuple[str, str], tuple[list[date], list[int | None]]] = {}
+        self.effective: dict[tuple[str, str], tuple[list[date], list[Step | None]]] = {}
+        """Each party's own effective step per issue at the end of each day it may change
+        (what `effective_by_day` gives for the group), from the same pass."""
         self.moves: dict[str, tuple[Step, Step | None, Step | None]] = {}
         for (party, issue_id), steps in groups.items():
             self.moves.update(self._sweep(party, negotiation.issues[issue_id], steps))
@@ -150,16 +153,20 @@ class Sweep:
         moves: dict[str, tuple[Step, Step | None, Step | None]] = {}
         days: list[date] = []
         ranks: list[int | None] = []
+        chosen: list[Step | None] = []
         for key, added, before, after in sweep(steps):
             if added is not None:
                 moves[added.source_id] = (added, before, after)
             rank = issue.rank(after.position) if after is not None else None
             if days and days[-1] == key[0]:
                 ranks[-1] = rank
+                chosen[-1] = after
             else:
                 days.append(key[0])
                 ranks.append(rank)
+                chosen.append(after)
         self.series[(party, issue.id)] = (days, ranks)
+        self.effective[(party, issue.id)] = (days, chosen)
         return moves
 
     def rank_at(self, party: str, issue: str, day: date) -> int | None:

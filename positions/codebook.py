@@ -42,6 +42,7 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 """A BCP 47 language tag such as ``ru`` or ``uk`` (lower-case primary subtag)."""
 
 
+_EVERY_FIELD: dict[type, set[str]] = {}
 _SHARED_NAMES: dict[tuple[type, frozenset[str]], set[str]] = {}
 _SHARED_LIMIT = 10_000
 
@@ -54,8 +55,15 @@ def share_fields_set(model: BaseModel) -> None:
     24 fields, more than half of a validated statement's memory); a million statements have a
     handful of distinct sets. Our models are frozen, so the set never changes: `Record`'s
     ``model_copy(update=...)`` gives the copy a set of its own."""
+    cls = type(model)
     names = model.__pydantic_fields_set__
-    key = (type(model), frozenset(names))
+    every = _EVERY_FIELD.get(cls)
+    if every is None:
+        every = _EVERY_FIELD[cls] = set(cls.__pydantic_fields__)
+    if len(names) == len(every):  # every field given: the common case, and the cheap one
+        object.__setattr__(model, "__pydantic_fields_set__", every)
+        return
+    key = (cls, frozenset(names))
     shared = _SHARED_NAMES.get(key)
     if shared is None:
         if len(_SHARED_NAMES) >= _SHARED_LIMIT:

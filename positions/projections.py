@@ -179,15 +179,22 @@ class Query:
         return self.sweep.shifts
 
     def _index(self) -> dict[StepGroup, tuple[list[date], list[Step | None]]]:
-        """Each (party, issue, claimant) group swept once: its effective step day by day."""
+        """Each (party, issue, claimant) group swept once: its effective step day by day. A
+        party's own groups come from the pass that also gives the shifts (`Sweep`); the
+        groups of claims about it are swept here."""
         if self._effective is None:
-            groups: dict[StepGroup, list[Step]] = {}
+            claims: dict[StepGroup, list[Step]] = {}
             for step in self.timeline.steps:
-                groups.setdefault((step.party, step.issue, step.claimed_by), []).append(step)
-            self._effective = {key: effective_by_day(steps) for key, steps in groups.items()}
-            for party, issue, claimant in groups:
-                if claimant is not None:
-                    self._claimants.setdefault((party, issue), []).append(claimant)
+                if step.claimed_by is not None:
+                    claims.setdefault((step.party, step.issue, step.claimed_by), []).append(step)
+            effective: dict[StepGroup, tuple[list[date], list[Step | None]]] = {
+                (party, issue, None): days for (party, issue), days in self.sweep.effective.items()
+            }
+            effective.update({key: effective_by_day(steps) for key, steps in claims.items()})
+            self._effective = effective
+            for party, issue, claimant in claims:
+                assert claimant is not None
+                self._claimants.setdefault((party, issue), []).append(claimant)
             for claimants in self._claimants.values():
                 claimants.sort()
         return self._effective
