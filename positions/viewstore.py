@@ -37,7 +37,6 @@ from positions.views import (
     StatementRow,
     StreamRow,
     ViewChanges,
-    fold,
     unstamp,
 )
 
@@ -214,7 +213,7 @@ class ViewStore:
                 streams = {row.stream: row for row in self._rows(cursor, "streams")}
                 changes = ViewChanges.start(streams, lambda key: self._statement(cursor, key))
                 for row in batch:
-                    changes.apply_row(row, self.decode)
+                    self._apply(changes, row)
                 self._write(cursor, changes)
                 self.recorder._insert_tracking(
                     cursor, Tracking(VIEWS_NAME, batch[-1].notification_id)
@@ -284,12 +283,25 @@ class ViewStore:
                 row.topic, UUID(row.stream), row.version, row.payload
             )
         except Exception as exc:  # a row changed behind the tool's back
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise StoreError(
-                f"cannot read event {row.notification_id} of store {self.app.location.display} "
-                f"({first}); run 'positions verify'"
-            ) from None
+            raise self._unreadable(row, exc) from None
         return event
+
+    def _apply(self, changes: ViewChanges, row: LogRow) -> None:
+        """Fold one row; `StoreError` if its JSON is not what the tool writes."""
+        try:
+            changes.apply_row(row, self.decode)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise self._unreadable(row, exc) from None
+
+    def _unreadable(self, row: LogRow, exc: BaseException) -> StoreError:
+        if isinstance(exc, KeyError):
+            first = f"its JSON has no {exc.args[0]!r}"
+        else:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return StoreError(
+            f"cannot read event {row.notification_id} of store {self.app.location.display} "
+            f"({first}); run 'positions verify'"
+        )
 
     def _statement(self, cursor: Any, key: StatementKey) -> StatementRow | None:
         found = self._rows(
@@ -368,7 +380,9 @@ class ViewStore:
     def differences(self, rows: Sequence[LogRow]) -> list[Difference]:
         """How the stored views differ from a fresh fold of the log's ``rows`` (every row, in
         order)."""
-        expected = fold(rows, self.decode)
+        expected = ViewChanges.start()
+        for row in rows:
+            self._apply(expected, row)
         wanted: dict[str, list[Any]] = {
             "streams": list(expected.streams.values()),
             "definitions": expected.definitions,

@@ -346,3 +346,29 @@ def test_a_save_gets_the_notification_ids_its_events_were_stored_under(tmp_path:
         assert given_ids == stored
     finally:
         app.close()
+
+
+def test_a_statement_event_whose_json_was_changed_is_an_error_naming_it_not_a_row(
+    seeded: str,
+) -> None:
+    """The fold reads statement events straight from their JSON: JSON that is not what the tool
+    writes stops the catch-up with one line naming the event, and the views keep what they had."""
+    key = "rowid" if seeded.startswith("sqlite:") else "notification_id"
+    ((position, state),) = execute(
+        seeded,
+        f"SELECT {key}, state FROM EVENTS WHERE topic = %s ORDER BY {key} LIMIT 1",
+        ("positions.events:StatementRecorded",),
+    )
+    changed = bytes(state).replace(b'"party":', b'"parti":')
+    assert changed != bytes(state)
+    execute(seeded, f"UPDATE EVENTS SET state = %s WHERE {key} = %s", (changed, position))
+    _views_sql(seeded, "DELETE FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,))
+    before = _views_sql(seeded, "SELECT count(*) FROM V_statements")
+    result = run_cli("--store", seeded, "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: cannot read event {position} of store {seeded} (its JSON has no 'party'); "
+        "run 'positions verify'\n"
+    )
+    assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == before
+    assert run_cli("--store", seeded, "verify").code == 1
