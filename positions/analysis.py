@@ -154,10 +154,15 @@ class Sweep:
         days: list[date] = []
         ranks: list[int | None] = []
         chosen: list[Step | None] = []
+        ranks_of: dict[str | None, int | None] = {None: None}  # the issue's ranks, as met
         for key, added, before, after in sweep(steps):
             if added is not None:
                 moves[added.source_id] = (added, before, after)
-            rank = issue.rank(after.position) if after is not None else None
+            position = after.position if after is not None else None
+            if position in ranks_of:
+                rank = ranks_of[position]
+            else:
+                rank = ranks_of[position] = issue.rank(position)
             if days and days[-1] == key[0]:
                 ranks[-1] = rank
                 chosen[-1] = after
