@@ -169,6 +169,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
 
     for sid in statements:
         depth_of(sid)
+    keys = {sid: _key(statement, depth) for sid, statement in statements.items()}
 
     ends: dict[str, Statement] = {}
     for statement in statements.values():
@@ -176,7 +177,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
         if target is None or target not in statements:
             continue
         current = ends.get(target)
-        if current is None or _key(statement, depth) < _key(current, depth):
+        if current is None or keys[statement.id] < keys[current.id]:
             ends[target] = statement
 
     # A retraction also ends what clarified its target: the clarification restated it.
@@ -184,14 +185,16 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
     for statement in statements.values():
         if statement.kind is Kind.CLARIFICATION and statement.clarifies in statements:
             clarified_by.setdefault(statement.clarifies, []).append(statement.id)
-    for statement in sorted(statements.values(), key=lambda s: _key(s, depth)):
-        if statement.kind is not Kind.RETRACTION or statement.retracts not in statements:
-            continue
+    retractions = [
+        s for s in statements.values() if s.kind is Kind.RETRACTION and s.retracts in statements
+    ]
+    for statement in sorted(retractions, key=lambda s: keys[s.id]):
+        assert statement.retracts is not None
         pending = list(clarified_by.get(statement.retracts, []))
         while pending:
             sid = pending.pop()
             current = ends.get(sid)
-            if current is None or _key(statement, depth) < _key(current, depth):
+            if current is None or keys[statement.id] < keys[current.id]:
                 ends[sid] = statement
             pending.extend(clarified_by.get(sid, []))
 
@@ -218,7 +221,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
         )
         end = ends.get(sid)
         step = Step(
-            key=_key(statement, depth),
+            key=keys[sid],
             on=statement.on,
             party=party,
             claimed_by=claimed_by,
@@ -237,7 +240,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
                 if end is None
                 else ("retracted" if end.kind is Kind.RETRACTION else "clarified")
             ),
-            ended_key=_key(end, depth) if end is not None else None,
+            ended_key=keys[end.id] if end is not None else None,
         )
         coding[sid] = step
         return step
