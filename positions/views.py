@@ -24,7 +24,7 @@ event and compares the views with a fresh fold, and queries validate each statem
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -330,11 +330,3 @@ class ViewChanges:
 
     def is_empty(self) -> bool:
         return not (self.new_streams or self.definitions or self.statements or self.corrections)
-
-
-def fold(rows: Iterable[LogRow], decode: Decode) -> ViewChanges:
-    """Every row the views should hold for these events (all of them, from the first)."""
-    changes = ViewChanges.start()
-    for row in rows:
-        changes.apply_row(row, decode)
-    return changes
