@@ -194,9 +194,8 @@ class PositionsApplication(Application[Any]):
         )
 
     def _save(self, events: list[DomainEvent]) -> None:
-        """Save in one transaction. A version conflict
-        (`RecordConflictError`) passes through for the caller to re-plan, any other failure is
-        a `StoreError`."""
+        """Save in one transaction. A version conflict (`RecordConflictError`) passes through
+        for the caller to re-plan, any other failure is a `StoreError`."""
         try:
             self.save(*events)
         except RecordConflictError:
@@ -280,27 +279,30 @@ class PositionsApplication(Application[Any]):
         """Bring the materialized views up to date with the events; how many events that read."""
         if self.views is None:
             return 0
-        try:
-            with collector_paused():
-                return self.views.catch_up()
-        except PersistenceError as exc:
-            message = self.location.scrub(_first_line(exc))
-            raise StoreError(
-                f"cannot bring the views of store {self.location.display} up to date: {message} "
-                "(the events are safe; any later command catches the views up)"
-            ) from None
+        with self._views_work(
+            "bring the views of store {store} up to date",
+            " (the events are safe; any later command catches the views up)",
+        ):
+            return self.views.catch_up()
 
     def rebuild(self) -> int:
         """Rebuild the materialized views from the events; how many events were read."""
         if self.views is None:
             return len(self.get_notifications())
+        with self._views_work("rebuild the views of store {store}"):
+            return self.views.rebuild()
+
+    @contextmanager
+    def _views_work(self, what: str, after: str = "") -> Iterator[None]:
+        """Work on the views with the collector paused; a store failure is a `StoreError`
+        saying ``cannot <what>: <the library's message><after>``."""
         try:
             with collector_paused():
-                return self.views.rebuild()
+                yield
         except PersistenceError as exc:
             message = self.location.scrub(_first_line(exc))
             raise StoreError(
-                f"cannot rebuild the views of store {self.location.display}: {message}"
+                f"cannot {what.format(store=self.location.display)}: {message}{after}"
             ) from None
 
     def _read_error(self, exc: BaseException) -> StoreError:
