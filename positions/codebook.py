@@ -57,9 +57,7 @@ def share_fields_set(model: BaseModel) -> None:
     ``model_copy(update=...)`` gives the copy a set of its own."""
     cls = type(model)
     names = model.__pydantic_fields_set__
-    every = _EVERY_FIELD.get(cls)
-    if every is None:
-        every = _EVERY_FIELD[cls] = set(cls.__pydantic_fields__)
+    every = _every_field(cls)
     if len(names) == len(every):  # every field given: the common case, and the cheap one
         object.__setattr__(model, "__pydantic_fields_set__", every)
         return
@@ -75,17 +73,36 @@ def share_fields_set(model: BaseModel) -> None:
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def trusted(cls: type[Model], values: dict[str, Any]) -> Model:
+def trusted(cls: type[Model], values: dict[str, Any], *, in_order: bool = False) -> Model:
     """An instance of ``cls`` from values that are valid already (every field given): what
     pydantic's ``model_construct`` makes, without its per-field work (a statement is built
-    this way for each statement of an import, from the input that was just validated)."""
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", {name: values[name] for name in cls.model_fields})
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
-    share_fields_set(model)
+    this way for each statement of an import, from the input that was just validated, and for
+    each statement a query reads from the views). With ``in_order``, ``values`` holds exactly
+    the fields, in the model's order, and becomes the model's own."""
+    model = _new(cls)
+    if not in_order:
+        values = {name: values[name] for name in _field_names(cls)}
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", _every_field(cls))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
     return model
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+@functools.cache
+def _field_names(cls: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(cls.__pydantic_fields__)
+
+
+def _every_field(cls: type[BaseModel]) -> set[str]:
+    every = _EVERY_FIELD.get(cls)
+    if every is None:
+        every = _EVERY_FIELD[cls] = set(cls.__pydantic_fields__)
+    return every
 
 
 class Record(BaseModel):

@@ -17,8 +17,9 @@ The fold reads the log's rows (`LogRow`: the stored JSON of each event). A state
 nearly every event of a large store, is folded straight from its JSON: its statement's document
 is kept as stored, and its columns are read from the parsed JSON without building pydantic
 models. Every other event (codebook definitions, corrections, stream openings) is decoded into
-its pydantic event first (``decode``). Rows stay checked: `positions verify` validates every
-event and compares the views with a fresh fold, and queries validate each statement they read.
+its pydantic event first (``decode``). Queries build each statement from its row's document
+the same way (`read_statement`), field by field. Rows stay checked: `positions verify`
+validates every event and compares the views with a fresh fold.
 """
 
 from __future__ import annotations
@@ -26,13 +27,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 from eventsourcing.utils import get_topic, resolve_topic
 
-from positions.codebook import Correction, Statement
+from positions.codebook import (
+    Attribution,
+    Confidence,
+    Correction,
+    Source,
+    StatedOn,
+    Statement,
+    Verdict,
+    trusted,
+)
 from positions.domain import corrected
 from positions.events import (
     STATEMENT_EVENTS,
@@ -97,6 +107,75 @@ def statement_document(payload: bytes) -> bytes:
     if start < 0 or not payload.endswith(b"}}"):
         raise ValueError("not a statement event's JSON")
     return payload[start + len(_STATEMENT_KEY) : -1]
+
+
+def read_statement(document: str | bytes) -> Statement:
+    """The `Statement` of a statement document the tool stored (a view row's ``original`` or
+    ``coding``), built from its parsed JSON without pydantic's validation: the document is what
+    pydantic wrote for a validated statement, so it is read back field by field (dates parsed,
+    enums looked up, lists made tuples). A term that JSON gives as a float may have been an
+    integer too large for the fast parser: such a document is validated by pydantic instead.
+    Anything that is not a statement document raises ValueError, KeyError or TypeError."""
+    data = orjson.loads(document)
+    terms = data["terms"]
+    if any(type(value) is float for value in terms.values()):
+        return Statement.model_validate_json(document)
+    on = data["on"]
+    verdict = data["verdict"]
+    values = {
+        "id": data["id"],
+        "on": _stated_on(on["day"], on["before"], on["text"]),
+        "issue": data["issue"],
+        "position": data["position"],
+        "terms": terms,
+        "verdict": None if verdict is None else _VERDICTS[verdict],
+        "proposal": data["proposal"],
+        "conditions": tuple(data["conditions"]),
+        "clarifies": data["clarifies"],
+        "retracts": data["retracts"],
+        "about": data["about"],
+        "attribution": _ATTRIBUTIONS[data["attribution"]],
+        "quote": data["quote"],
+        "quote_original": data["quote_original"],
+        "language": data["language"],
+        "sources": tuple(_source(**source) for source in data["sources"]),
+        "confidence": _CONFIDENCES[data["confidence"]],
+        "channel": data["channel"],
+        "notes": data["notes"],
+        "salience": data["salience"],
+        "hypothetical": data["hypothetical"],
+        "party": data["party"],
+        "speaker": data["speaker"],
+    }
+    if type(values["hypothetical"]) is not bool:
+        raise TypeError("'hypothetical' is not a boolean")
+    return trusted(Statement, values, in_order=True)
+
+
+_VERDICTS: dict[str, Verdict] = {v.value: v for v in Verdict}
+_ATTRIBUTIONS: dict[str, Attribution] = {a.value: a for a in Attribution}
+_CONFIDENCES: dict[str, Confidence] = {c.value: c for c in Confidence}
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stated_on(day: str, before: str | None, text: str | None) -> StatedOn:
+    """One `StatedOn` per distinct date: the statements of a day share it (it is immutable)."""
+    values = {
+        "day": date.fromisoformat(day),
+        "before": None if before is None else date.fromisoformat(before),
+        "text": text,
+    }
+    return trusted(StatedOn, values, in_order=True)
+
+
+def _source(outlet: str, title: str | None, url: str | None, published: str | None) -> Source:
+    values = {
+        "outlet": outlet,
+        "title": title,
+        "url": url,
+        "published": None if published is None else date.fromisoformat(published),
+    }
+    return trusted(Source, values, in_order=True)
 
 
 def _kind(statement: dict[str, Any]) -> str:

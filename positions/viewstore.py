@@ -17,14 +17,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from positions.codebook import Correction, Statement
+from positions.codebook import Correction
 from positions.errors import StoreError
 from positions.events import DomainEvent
 from positions.integrity import StoredRow, unseal
@@ -37,6 +37,7 @@ from positions.views import (
     StatementRow,
     StreamRow,
     ViewChanges,
+    read_statement,
     unstamp,
 )
 
@@ -264,17 +265,7 @@ class ViewStore:
 
     def _tuples(self, cursor: Any, query: Any, params: list[Any]) -> list[tuple[Any, ...]]:
         """A query's rows as plain tuples (cheaper to make than the datastore's mapping rows)."""
-        raw = getattr(cursor, "sqlite_cursor", None)
-        if raw is None:  # PostgreSQL: psycopg's dict rows
-            cursor.execute(query, params)
-            return [tuple(row.values()) for row in cursor.fetchall()]
-        factory = raw.row_factory
-        raw.row_factory = None
-        try:
-            raw.execute(query, params)
-            return list(raw.fetchall())
-        finally:
-            raw.row_factory = factory
+        return [row for page in self._pages(cursor, query, params) for row in page]
 
     def decode(self, row: LogRow) -> DomainEvent:
         """The pydantic event of a log row; `StoreError` if it cannot be read."""
@@ -347,28 +338,58 @@ class ViewStore:
             codebook = [row.event() for row in definitions]
             if not codebook or (known_at is not None and codebook[0].timestamp > known_at):
                 return None
-            cursor.execute(
-                self._sql(
-                    "SELECT notification_id, recorded_at, original FROM "
-                    "{p}positions_view_statements WHERE negotiation = %s"
-                ),
-                [negotiation],
-            )
-            statements = cursor.fetchall()
+            ordered = self._statement_entries(cursor, negotiation)
             corrections = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
-        ordered: list[tuple[int, Entry]] = [
-            (
-                int(row["notification_id"]),
-                (unstamp(row["recorded_at"]), Statement.model_validate_json(row["original"])),
-            )
-            for row in statements
-        ]
         ordered.extend(
             (c.notification_id, (unstamp(c.recorded_at), Correction.model_validate_json(c.payload)))
             for c in corrections
         )
-        ordered.sort(key=lambda item: item[0])
+        ordered.sort(key=itemgetter(0))
         return NegotiationRecord.from_entries(codebook, (e for _, e in ordered), known_at)
+
+    def _statement_entries(self, cursor: Any, negotiation: str) -> list[tuple[int, Entry]]:
+        """Every statement of a negotiation as first recorded, with its recording time and
+        notification id, read a page at a time (`views.read_statement`: the documents are the
+        tool's own, checked by `positions verify`); `StoreError` for a row the tool did not
+        write."""
+        query = self._sql(
+            "SELECT notification_id, recorded_at, original, statement_id "
+            "FROM {p}positions_view_statements WHERE negotiation = %s"
+        )
+        found: list[tuple[int, Entry]] = []
+        append = found.append
+        for page in self._pages(cursor, query, [negotiation]):
+            for notification_id, recorded_at, original, statement_id in page:
+                try:
+                    statement = read_statement(original)
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    raise StoreError(
+                        f"cannot read statement '{statement_id}' from the views of store "
+                        f"{self.app.location.display} ({_first_line(exc)}); "
+                        "run 'positions verify'"
+                    ) from None
+                append((int(notification_id), (unstamp(recorded_at), statement)))
+        return found
+
+    def _pages(
+        self, cursor: Any, query: Any, params: list[Any], size: int = PAGE
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """A query's rows as plain tuples, a page at a time (a page's rows are dropped once
+        read, so a large negotiation never has all its stored documents in memory at once)."""
+        raw = getattr(cursor, "sqlite_cursor", None)
+        if raw is None:  # PostgreSQL: psycopg's dict rows
+            cursor.execute(query, params)
+            while page := cursor.fetchmany(size):
+                yield [tuple(row.values()) for row in page]
+            return
+        factory = raw.row_factory
+        raw.row_factory = None
+        try:
+            raw.execute(query, params)
+            while page := raw.fetchmany(size):
+                yield page
+        finally:
+            raw.row_factory = factory
 
     def statements(self) -> list[StatementRow]:
         """Every row of the flat statement table."""
@@ -444,3 +465,9 @@ def _values(cls: type, row: Any, names: list[str]) -> list[Any]:
         index = names.index("hypothetical")
         values[index] = bool(values[index])
     return values
+
+
+def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"its JSON has no {exc.args[0]!r}"
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

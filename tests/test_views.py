@@ -19,7 +19,7 @@ from positions.codebook import Correction, Statement
 from positions.events import StatementRecorded
 from positions.integrity import unseal, verify_store
 from positions.scenario import parse_scenario
-from positions.views import StatementRow, stamp
+from positions.views import StatementRow, read_statement, stamp
 from positions.viewstore import VIEWS_NAME, log_rows
 from tests.conftest import SEED, run_cli
 from tests.helpers import write_scenario
@@ -324,6 +324,85 @@ def test_statement_rows_read_from_stored_json_equal_rows_of_the_pydantic_event(
     assert fast == slow
     assert fast.kind == kind
     assert fast.original == statement.model_dump_json()
+
+
+_MAYBE_TEXT = st.none() | _TEXT
+_DAY = st.dates(min_value=datetime(1800, 1, 2).date(), max_value=datetime(2200, 12, 31).date())
+
+
+@given(
+    data=st.fixed_dictionaries(
+        {
+            "id": st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,12}", fullmatch=True),
+            "on": _DAY.map(str)
+            | st.fixed_dictionaries({"before": _DAY.map(str), "text": _MAYBE_TEXT}),
+            "party": st.sampled_from(["alpha", "beta"]),
+            "speaker": st.none() | st.just("alpha-envoy"),
+            "issue": st.none() | st.just("water"),
+            "position": st.none() | st.sampled_from(["share", "noncommittal"]),
+            "terms": _TERMS,
+            "conditions": st.lists(_TEXT, max_size=2),
+            "attribution": st.sampled_from(["direct", "paraphrase", "anonymous_source", "claim"]),
+            "quote": _MAYBE_TEXT,
+            "quote_original": _MAYBE_TEXT,
+            "language": st.none() | st.sampled_from(["ru", "uk", "zh-Hant"]),
+            "sources": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "outlet": _TEXT,
+                        "title": _MAYBE_TEXT,
+                        "url": st.none() | st.just("https://example.org/a?b=1"),
+                        "published": st.none() | _DAY.map(str),
+                    }
+                ),
+                max_size=2,
+            ),
+            "confidence": st.sampled_from(["high", "medium", "low"]),
+            "channel": _MAYBE_TEXT,
+            "notes": _MAYBE_TEXT,
+            "salience": st.none()
+            | st.integers(0, 100)
+            | st.floats(0, 100, allow_nan=False, allow_infinity=False),
+            "hypothetical": st.booleans(),
+        }
+    ),
+    link=st.sampled_from([None, "clarifies", "retracts", "about", "proposal"]),
+)
+def test_a_statement_read_from_its_view_document_is_the_validated_statement(
+    data: dict[str, Any], link: str | None
+) -> None:
+    """Queries build each statement from its stored document without pydantic's validation:
+    what they build must equal the validated statement, field for field and in field order,
+    and write the same JSON."""
+    if link == "proposal":
+        data.update(proposal="plan-a", verdict="accept_with_conditions")
+    elif link is not None:
+        data[link] = "other"
+    statement = Statement.model_validate(data)
+    document = statement.model_dump_json()
+    fast = read_statement(document)
+    assert fast == statement
+    assert list(fast.__dict__) == list(statement.__dict__)
+    assert fast.model_dump_json() == document
+    assert {type(v) for v in fast.__dict__.values()} == {
+        type(v) for v in statement.__dict__.values()
+    }
+    assert fast.on.__dict__ == statement.on.__dict__
+    assert [type(v) for s in fast.sources for v in s.__dict__.values()] == [
+        type(v) for s in statement.sources for v in s.__dict__.values()
+    ]
+
+
+def test_a_view_row_that_is_not_a_statement_document_is_a_one_line_error(tmp_path: Path) -> None:
+    """A statement row changed behind the tool's back fails the query with one line naming
+    the statement and the way to check the store, not a traceback."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", url, "import", str(SEED)).code == 0
+    execute(url, "UPDATE positions_view_statements SET original = '{\"id\": 1}'")
+    result = run_cli("--store", url, "compare")
+    assert result.code != 0
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert "cannot read statement '" in result.err and "positions verify" in result.err
 
 
 def test_a_save_gets_the_notification_ids_its_events_were_stored_under(tmp_path: Path) -> None:
