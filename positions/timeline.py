@@ -110,7 +110,7 @@ class NegotiationRecord:
         return cls(state, ordered, recorded, tuple(corrections), known_at, originals)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One statement (or a proposal's tabling) as it bears on a party's stance."""
 
@@ -268,7 +268,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
 
 
 def _key(statement: Statement, depth: dict[str, int]) -> SortKey:
-    return (*statement.on.sort_key(), depth[statement.id], statement.id)
+    on = statement.on  # StatedOn.sort_key, inlined: this runs once per statement of a record
+    return (on.day, 1 if on.before is None else 0, depth[statement.id], statement.id)
 
 
 def in_force(timeline: Timeline, as_of: date) -> list[Step]:

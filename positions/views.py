@@ -125,31 +125,48 @@ def read_statement(document: str | bytes) -> Statement:
     values = {
         "id": data["id"],
         "on": _stated_on(on["day"], on["before"], on["text"]),
-        "issue": data["issue"],
-        "position": data["position"],
+        "issue": _word(data["issue"]),
+        "position": _word(data["position"]),
         "terms": terms,
         "verdict": None if verdict is None else _VERDICTS[verdict],
-        "proposal": data["proposal"],
+        "proposal": _word(data["proposal"]),
         "conditions": tuple(data["conditions"]),
         "clarifies": data["clarifies"],
         "retracts": data["retracts"],
-        "about": data["about"],
+        "about": _word(data["about"]),
         "attribution": _ATTRIBUTIONS[data["attribution"]],
         "quote": data["quote"],
         "quote_original": data["quote_original"],
-        "language": data["language"],
+        "language": _word(data["language"]),
         "sources": tuple(_source(**source) for source in data["sources"]),
         "confidence": _CONFIDENCES[data["confidence"]],
-        "channel": data["channel"],
+        "channel": _word(data["channel"]),
         "notes": data["notes"],
         "salience": data["salience"],
         "hypothetical": data["hypothetical"],
-        "party": data["party"],
-        "speaker": data["speaker"],
+        "party": _word(data["party"]),
+        "speaker": _word(data["speaker"]),
     }
     if type(values["hypothetical"]) is not bool:
         raise TypeError("'hypothetical' is not a boolean")
     return trusted(Statement, values, in_order=True)
+
+
+_WORDS: dict[str, str] = {}
+_WORDS_LIMIT = 100_000
+
+
+def _word(text: str | None) -> str | None:
+    """One string object for each of the few distinct values of a field such as a statement's
+    party, issue or outlet (a parsed document gives each statement its own copies)."""
+    if text is None:
+        return None
+    shared = _WORDS.get(text)
+    if shared is None:
+        if len(_WORDS) >= _WORDS_LIMIT:
+            return text
+        shared = _WORDS[text] = text
+    return shared
 
 
 _VERDICTS: dict[str, Verdict] = {v.value: v for v in Verdict}
@@ -170,7 +187,7 @@ def _stated_on(day: str, before: str | None, text: str | None) -> StatedOn:
 
 def _source(outlet: str, title: str | None, url: str | None, published: str | None) -> Source:
     values = {
-        "outlet": outlet,
+        "outlet": _word(outlet),
         "title": title,
         "url": url,
         "published": None if published is None else date.fromisoformat(published),
