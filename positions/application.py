@@ -6,7 +6,7 @@ import gc
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,6 +124,21 @@ class PositionsApplication(Application[Any]):
         finally:
             self._mapper().heads.clear()
 
+    def _prime_heads(self, events: Sequence[DomainEvent]) -> None:
+        """Give the mapper the chain digest each stream's first new event follows, read before
+        the write transaction opens (the mapper would otherwise ask the store mid-save)."""
+        first: dict[Any, int] = {}
+        for event in events:
+            known = first.get(event.originator_id)
+            if known is None or event.originator_version < known:
+                first[event.originator_id] = event.originator_version
+        mapper = self._mapper()
+        for originator_id, version in first.items():
+            if version > 1:
+                digest = self._stored_digest(originator_id, version - 1)
+                if digest is not None:
+                    mapper.heads[originator_id] = (version - 1, digest)
+
     def _stored_digest(self, originator_id: Any, version: int) -> str | None:
         """The chain digest of a stored event (the mapper asks, to chain the next one to it)."""
         try:
@@ -140,12 +155,19 @@ class PositionsApplication(Application[Any]):
     def import_files(
         self, paths: Iterable[Path | str], now: datetime | None = None
     ) -> ImportResult:
-        """Validate every file, then record what is new in one transaction (or nothing)."""
+        """Validate every file, then record what is new in one transaction (or nothing).
+
+        The files' records are dropped once planned, before the events are stored; should
+        another writer get there first, the files are read again for the next plan."""
         from positions.scenario import read_scenarios  # YAML and the input models: on demand
 
-        with collector_paused():
-            scenarios = read_scenarios(Path(p) for p in paths)
-        return self.import_scenarios(scenarios, now)
+        files = [Path(p) for p in paths]
+
+        def load() -> list[Scenario]:
+            with collector_paused():
+                return read_scenarios(files)
+
+        return self._import(load, now)
 
     def import_scenarios(
         self, scenarios: Sequence[Scenario], now: datetime | None = None
@@ -153,11 +175,14 @@ class PositionsApplication(Application[Any]):
         """Plan on the current state and save in one transaction; when another writer got there
         first (a version conflict), read the state again and plan again, with a bounded,
         jittered back-off. A writer that gives up raises `ConflictError`."""
+        return self._import(lambda: scenarios, now)
+
+    def _import(self, load: Callable[[], Sequence[Scenario]], now: datetime | None) -> ImportResult:
         attempts = write_attempts()
         for attempt in range(1, attempts + 1):
             try:
                 with collector_paused():
-                    return self._import_once(scenarios, now)
+                    return self._import_once(load, now)
             except RecordConflictError:
                 if attempt == attempts:
                     break
@@ -167,7 +192,10 @@ class PositionsApplication(Application[Any]):
             f"streams of store {self.location.display}; nothing was written, run the import again"
         )
 
-    def _import_once(self, scenarios: Sequence[Scenario], now: datetime | None) -> ImportResult:
+    def _import_once(
+        self, load: Callable[[], Sequence[Scenario]], now: datetime | None
+    ) -> ImportResult:
+        scenarios = load()
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
         records: dict[tuple[str, str], PartyRecord] = {}
@@ -186,18 +214,33 @@ class PositionsApplication(Application[Any]):
             now or datetime.now(UTC),
             allow_hypothetical=self.allow_hypothetical,
         )
+        del scenarios  # the records of the files: the plan's events hold what is kept of them
+        result = ImportResult(
+            plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
+        )
         if plan.events:
             self._save(plan.events)
             self.catch_up()
-        return ImportResult(
-            plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
-        )
+        return result
 
     def _save(self, events: list[DomainEvent]) -> None:
-        """Save in one transaction. A version conflict (`RecordConflictError`) passes through
-        for the caller to re-plan, any other failure is a `StoreError`."""
+        """Save in one transaction, consuming ``events`` (the list is emptied as its events
+        are stored, a chunk at a time, so that a large import never holds every stored event
+        at once). A version conflict (`RecordConflictError`) passes through for the caller to
+        re-plan, any other failure is a `StoreError`."""
         try:
-            self.save(*events)
+            insert_chunks = getattr(self.recorder, "insert_chunks", None)
+            if insert_chunks is None:  # the in-memory store: one call
+                self.save(*events)
+                events.clear()
+            else:
+                mapper = self._mapper()
+                mapper.heads.clear()
+                try:
+                    self._prime_heads(events)
+                    insert_chunks(_stored_chunks(mapper, events))
+                finally:
+                    mapper.heads.clear()
         except RecordConflictError:
             raise
         except PersistenceError as exc:
@@ -363,6 +406,20 @@ class PositionsApplication(Application[Any]):
         return project_party_record(self._events(record_id(slug, party)))
 
 
+SAVE_CHUNK = 10_000
+"""Events mapped to stored events and inserted at a time, inside a save's one transaction."""
+
+
+def _stored_chunks(mapper: PydanticMapper, events: list[DomainEvent]) -> Iterator[list[Any]]:
+    """``events`` as stored events, a chunk at a time, in order; the list is emptied as it
+    goes, so each event can be freed once it is stored."""
+    events.reverse()
+    to_stored = mapper.to_stored_event
+    pop = events.pop
+    while events:
+        yield [to_stored(pop()) for _ in range(min(SAVE_CHUNK, len(events)))]
+
+
 def plan_located(
     index: Index,
     existing: dict[str, Negotiation | None],
@@ -379,7 +436,7 @@ def plan_located(
             index, existing, records, scenarios, now, allow_hypothetical=allow_hypothetical
         )
     except ScenarioError:
-        if not any(s.text is not None for s in scenarios):
+        if not any(s.unlocated for s in scenarios):
             raise
     from positions.scenario import located
 

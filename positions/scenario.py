@@ -105,8 +105,17 @@ class Scenario:
     salience: tuple[Located, ...] = ()
     corrections: tuple[Located, ...] = ()
     text: str | None = None
-    """Kept when the file was read by the fast JSON path, whose records carry no lines yet."""
+    """Kept when text given as such was read by the fast JSON path, whose records carry no
+    lines yet."""
+    digest: str | None = None
+    """The SHA-256 of a file the fast JSON path read: its text is not kept (a large import
+    would hold every file's text), the file is read again, and checked, for lines."""
     what_if: bool = False
+
+    @property
+    def unlocated(self) -> bool:
+        """Whether the records carry no lines (`located` reads them with their lines)."""
+        return self.text is not None or self.digest is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +341,10 @@ def read_scenario(path: Path) -> Scenario:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ScenarioError([Problem(name, line, "is not valid UTF-8")]) from None
-    return parse_scenario(text, name)
+    scenario = parse_scenario(text, name)
+    if scenario.text is None:
+        return scenario
+    return replace(scenario, text=None, digest=hashlib.sha256(data).hexdigest())
 
 
 def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
@@ -436,9 +448,20 @@ def _parse_json(text: str, name: str) -> Scenario | None:
 
 def located(scenario: Scenario) -> Scenario:
     """The scenario with every record's lines, reading the file again if the fast path read it."""
-    if scenario.text is None:
-        return scenario
-    again = parse_scenario(scenario.text, scenario.path, fast=False)
+    text = scenario.text
+    if text is None:
+        if scenario.digest is None:
+            return scenario
+        try:
+            data = Path(scenario.path).read_bytes()
+        except OSError:
+            data = b""
+        if hashlib.sha256(data).hexdigest() != scenario.digest:
+            raise ScenarioError(
+                [Problem(scenario.path, 0, "changed while it was being imported: import again")]
+            )
+        text = data.decode("utf-8")
+    again = parse_scenario(text, scenario.path, fast=False)
     return hypothetical(again) if scenario.what_if else again
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -307,6 +308,60 @@ def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem(
     assert caught.value.lines() == [
         f"f.json:{line}: statement 's2': 'nobody' is neither a speaker nor a party of 'talks'"
     ]
+    assert app.get_negotiations() == []
+
+
+def test_a_json_file_keeps_no_text_and_is_read_again_for_the_line_of_a_problem(
+    tmp_path: Path,
+) -> None:
+    """A JSON file read by the fast path keeps only its digest (not its text); a problem is
+    located by reading the file again, and a file changed in between is said to have changed
+    rather than located in text that is not what was read."""
+    import json
+
+    from positions.scenario import located, read_scenario
+
+    document = {
+        "negotiation": "talks",
+        "parties": [{"id": "a", "name": "A"}],
+        "issues": [
+            {
+                "id": "water",
+                "question": "Share?",
+                "scale": [
+                    {"label": "all", "description": "All."},
+                    {"label": "none", "description": "None."},
+                ],
+            }
+        ],
+        "statements": [
+            {
+                "id": "s1",
+                "on": "2025-01-03",
+                "by": "nobody",
+                "issue": "water",
+                "position": "all",
+                "quote": "Q.",
+                "sources": [{"outlet": "W"}],
+            }
+        ],
+    }
+    path = tmp_path / "f.json"
+    text = json.dumps(document, indent=2)
+    path.write_text(text)
+    scenario = read_scenario(path)
+    assert scenario.text is None and scenario.digest is not None and scenario.unlocated
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"nobody"' in row)
+    app = PositionsApplication.open("memory://")
+    with pytest.raises(ScenarioError) as caught:
+        app.import_files([path])
+    assert caught.value.lines() == [
+        f"{path}:{line}: statement 's1': 'nobody' is neither a speaker nor a party of 'talks'"
+    ]
+    path.write_text(text.replace("Q.", "Another quote."))
+    with pytest.raises(ScenarioError) as changed:
+        located(scenario)
+    assert changed.value.lines() == [f"{path}: changed while it was being imported: import again"]
     assert app.get_negotiations() == []
 
 
