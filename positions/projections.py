@@ -21,6 +21,7 @@ from positions.analysis import (
     weighted_median,
 )
 from positions.codebook import NONCOMMITTAL, Source, StatedOn
+from positions.collector import collector_paused
 from positions.errors import NotFoundError, QueryError
 from positions.timeline import (
     CorrectionRecord,
@@ -162,7 +163,8 @@ class Query:
 
     def __init__(self, record: NegotiationRecord) -> None:
         self.record = record
-        self.timeline = build_timeline(record)
+        with collector_paused():
+            self.timeline = build_timeline(record)
         self.negotiation = record.negotiation
         self._sweep: Sweep | None = None
         self._effective: dict[StepGroup, tuple[list[date], list[Step | None]]] | None = None
@@ -171,7 +173,8 @@ class Query:
     @property
     def sweep(self) -> Sweep:
         if self._sweep is None:
-            self._sweep = Sweep(self.timeline)
+            with collector_paused():
+                self._sweep = Sweep(self.timeline)
         return self._sweep
 
     @property
