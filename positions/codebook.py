@@ -42,7 +42,6 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 """A BCP 47 language tag such as ``ru`` or ``uk`` (lower-case primary subtag)."""
 
 
-_EVERY_FIELD: dict[type, set[str]] = {}
 _SHARED_NAMES: dict[tuple[type, frozenset[str]], set[str]] = {}
 _SHARED_LIMIT = 10_000
 
@@ -98,11 +97,10 @@ def _field_names(cls: type[BaseModel]) -> tuple[str, ...]:
     return tuple(cls.__pydantic_fields__)
 
 
+@functools.cache
 def _every_field(cls: type[BaseModel]) -> set[str]:
-    every = _EVERY_FIELD.get(cls)
-    if every is None:
-        every = _EVERY_FIELD[cls] = set(cls.__pydantic_fields__)
-    return every
+    """The set of every field's name, one per class (shared by the instances given them all)."""
+    return set(cls.__pydantic_fields__)
 
 
 class Record(BaseModel):

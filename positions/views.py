@@ -117,6 +117,9 @@ def read_statement(document: str | bytes) -> Statement:
     integer too large for the fast parser: such a document is validated by pydantic instead.
     Anything that is not a statement document raises ValueError, KeyError or TypeError."""
     data = orjson.loads(document)
+    if len(_WORDS) >= _WORDS_LIMIT:
+        _WORDS.clear()
+    word = _WORDS.setdefault
     terms = data["terms"]
     if any(type(value) is float for value in terms.values()):
         return Statement.model_validate_json(document)
@@ -125,48 +128,37 @@ def read_statement(document: str | bytes) -> Statement:
     values = {
         "id": data["id"],
         "on": _stated_on(on["day"], on["before"], on["text"]),
-        "issue": _word(data["issue"]),
-        "position": _word(data["position"]),
+        "issue": word(data["issue"], data["issue"]),
+        "position": word(data["position"], data["position"]),
         "terms": terms,
         "verdict": None if verdict is None else _VERDICTS[verdict],
-        "proposal": _word(data["proposal"]),
+        "proposal": word(data["proposal"], data["proposal"]),
         "conditions": tuple(data["conditions"]),
         "clarifies": data["clarifies"],
         "retracts": data["retracts"],
-        "about": _word(data["about"]),
+        "about": word(data["about"], data["about"]),
         "attribution": _ATTRIBUTIONS[data["attribution"]],
         "quote": data["quote"],
         "quote_original": data["quote_original"],
-        "language": _word(data["language"]),
-        "sources": tuple(_source(**source) for source in data["sources"]),
+        "language": word(data["language"], data["language"]),
+        "sources": tuple([_source(source) for source in data["sources"]]),
         "confidence": _CONFIDENCES[data["confidence"]],
-        "channel": _word(data["channel"]),
+        "channel": word(data["channel"], data["channel"]),
         "notes": data["notes"],
         "salience": data["salience"],
         "hypothetical": data["hypothetical"],
-        "party": _word(data["party"]),
-        "speaker": _word(data["speaker"]),
+        "party": word(data["party"], data["party"]),
+        "speaker": word(data["speaker"], data["speaker"]),
     }
     if type(values["hypothetical"]) is not bool:
         raise TypeError("'hypothetical' is not a boolean")
     return trusted(Statement, values, in_order=True)
 
 
-_WORDS: dict[str, str] = {}
+_WORDS: dict[str | None, str | None] = {}
+"""One string object for each of the few distinct values of a field such as a statement's
+party, issue or outlet (a parsed document gives each statement its own copies)."""
 _WORDS_LIMIT = 100_000
-
-
-def _word(text: str | None) -> str | None:
-    """One string object for each of the few distinct values of a field such as a statement's
-    party, issue or outlet (a parsed document gives each statement its own copies)."""
-    if text is None:
-        return None
-    shared = _WORDS.get(text)
-    if shared is None:
-        if len(_WORDS) >= _WORDS_LIMIT:
-            return text
-        shared = _WORDS[text] = text
-    return shared
 
 
 _VERDICTS: dict[str, Verdict] = {v.value: v for v in Verdict}
@@ -185,14 +177,22 @@ def _stated_on(day: str, before: str | None, text: str | None) -> StatedOn:
     return trusted(StatedOn, values, in_order=True)
 
 
-def _source(outlet: str, title: str | None, url: str | None, published: str | None) -> Source:
+def _source(source: dict[str, Any]) -> Source:
+    if len(source) != 4:
+        raise ValueError("a source document has outlet, title, url and published")
+    published = source["published"]
     values = {
-        "outlet": _word(outlet),
-        "title": title,
-        "url": url,
-        "published": None if published is None else date.fromisoformat(published),
+        "outlet": _WORDS.setdefault(source["outlet"], source["outlet"]),
+        "title": source["title"],
+        "url": source["url"],
+        "published": None if published is None else _day(published),
     }
     return trusted(Source, values, in_order=True)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def _kind(statement: dict[str, Any]) -> str:
