@@ -8,7 +8,13 @@ from positions.cli import cli
 
 
 def _help(command: click.Command, path: str) -> str:
-    ctx = click.Context(command, info_name=path, max_content_width=100, terminal_width=100)
+    """The help of ``command`` as ``positions`` prints it: in a context made with the group's
+    settings (``-h`` too), as a real invocation makes it (click keeps the help option it first
+    made on the command, so a context without them would depend on what ran before)."""
+    root = click.Context(cli, info_name="positions", terminal_width=100, **cli.context_settings)
+    if command is cli:
+        return cli.get_help(root)
+    ctx = click.Context(command, info_name=path.rsplit(" ", 1)[-1], parent=root)
     return command.get_help(ctx)
 
 
