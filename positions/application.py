@@ -167,7 +167,7 @@ class PositionsApplication(Application[Any]):
             with collector_paused():
                 return read_scenarios(files)
 
-        return self._import(load, now)
+        return self._import(load, now, consume=True)
 
     def import_scenarios(
         self, scenarios: Sequence[Scenario], now: datetime | None = None
@@ -177,12 +177,14 @@ class PositionsApplication(Application[Any]):
         jittered back-off. A writer that gives up raises `ConflictError`."""
         return self._import(lambda: scenarios, now)
 
-    def _import(self, load: Callable[[], Sequence[Scenario]], now: datetime | None) -> ImportResult:
+    def _import(
+        self, load: Callable[[], Sequence[Scenario]], now: datetime | None, consume: bool = False
+    ) -> ImportResult:
         attempts = write_attempts()
         for attempt in range(1, attempts + 1):
             try:
                 with collector_paused():
-                    return self._import_once(load, now)
+                    return self._import_once(load, now, consume)
             except RecordConflictError:
                 if attempt == attempts:
                     break
@@ -193,9 +195,9 @@ class PositionsApplication(Application[Any]):
         )
 
     def _import_once(
-        self, load: Callable[[], Sequence[Scenario]], now: datetime | None
+        self, load: Callable[[], Sequence[Scenario]], now: datetime | None, consume: bool
     ) -> ImportResult:
-        scenarios = load()
+        scenarios = list(load()) if consume else load()
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
         records: dict[tuple[str, str], PartyRecord] = {}
@@ -213,6 +215,7 @@ class PositionsApplication(Application[Any]):
             scenarios,
             now or datetime.now(UTC),
             allow_hypothetical=self.allow_hypothetical,
+            consume=consume,
         )
         del scenarios  # the records of the files: the plan's events hold what is kept of them
         result = ImportResult(
@@ -428,12 +431,20 @@ def plan_located(
     now: datetime,
     *,
     allow_hypothetical: bool = False,
+    consume: bool = False,
 ) -> ImportPlan:
     """`plan_import`, with every problem located: records read by the fast JSON path carry no
-    lines, so when there are problems the plan is made again on the files read with lines."""
+    lines, so when there are problems the plan is made again on the files read with lines
+    (with ``consume``, the statements of those files were dropped: they are read again)."""
     try:
         return plan_import(
-            index, existing, records, scenarios, now, allow_hypothetical=allow_hypothetical
+            index,
+            existing,
+            records,
+            scenarios,
+            now,
+            allow_hypothetical=allow_hypothetical,
+            consume=consume,
         )
     except ScenarioError:
         if not any(s.unlocated for s in scenarios):

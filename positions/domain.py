@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -184,11 +184,17 @@ def plan_import(
     now: datetime,
     *,
     allow_hypothetical: bool = False,
+    consume: bool = False,
 ) -> ImportPlan:
     """The events that record ``scenarios`` on top of the current state, or a `ScenarioError`.
 
     ``existing`` and ``records`` hold the current state of every negotiation the scenarios name.
     Re-importing what is already recorded yields no events.
+
+    With ``consume`` (``scenarios`` is then a list the caller gives up), each scenario that can
+    be read again from its file (`Scenario.digest`) is replaced in the list by one without
+    statements, and each statement's record is dropped once planned, so that a large import
+    does not hold every record of its files beside every planned statement.
     """
     problems: list[Problem] = []
     events: list[DomainEvent] = []
@@ -197,6 +203,13 @@ def plan_import(
     slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
     for slug in slugs:
         group = [s for s in scenarios if s.negotiation == slug]
+        batch = [st for s in group for st in s.statements]
+        if consume:
+            assert isinstance(scenarios, list)
+            for i, scenario in enumerate(scenarios):
+                if scenario.negotiation == slug and scenario.digest is not None:
+                    scenarios[i] = replace(scenario, statements=())
+            group = [s for s in scenarios if s.negotiation == slug]
         party_records = {party: r for (neg, party), r in records.items() if neg == slug}
         planner = _Planner(slug, existing.get(slug), party_records, now)
         planner.allow_hypothetical = allow_hypothetical
@@ -210,7 +223,8 @@ def plan_import(
                     negotiation=slug,
                 )
             )
-        planner.plan(group)
+        planner.plan(group, batch)
+        del batch
         problems.extend(planner.problems)
         events.extend(planner.events)
         statements += planner.statements_added
@@ -298,7 +312,9 @@ class _Planner:
 
     # -- the plan
 
-    def plan(self, scenarios: list[Scenario]) -> None:
+    def plan(self, scenarios: list[Scenario], statements: list[Located]) -> None:
+        """Plan ``scenarios``' definitions and corrections and the ``statements`` of their batch
+        (taken out of the scenarios by the caller: the list is emptied as they are planned)."""
         self._title(scenarios)
         checks: dict[str, Callable[[Any, Origin], None]] = {
             "parties": lambda v, o: None,
@@ -312,7 +328,7 @@ class _Planner:
             for scenario in scenarios:
                 for located in getattr(scenario, kind):
                     self._define(kind, located, checks[kind])
-        self._statements([st for s in scenarios for st in s.statements])
+        self._statements(statements)
         self._corrections([c for s in scenarios for c in s.corrections])
 
     def _corrections(self, located: list[Located]) -> None:
@@ -478,8 +494,9 @@ class _Planner:
                     )
                 continue
             pending[value.id] = item
+        located.clear()  # each record is now held by ``pending`` alone, until it is resolved
         resolver = _StatementResolver(self, pending)
-        for sid in pending:
+        for sid in list(pending):
             resolver.resolve(sid)
         for statement in resolver.order:
             self.statements_added += 1
@@ -499,8 +516,12 @@ class _StatementResolver:
         self.visiting: set[str] = set()
         self.order: list[Statement] = []
 
+    def knows(self, sid: str) -> bool:
+        """Whether ``sid`` is a statement of the batch (resolved already, or pending)."""
+        return sid in self.done or sid in self.pending
+
     def lookup(self, sid: str) -> Statement | None:
-        if sid in self.pending:
+        if self.knows(sid):
             return self.resolve(sid)
         return self.planner.recorded.get(sid)
 
@@ -520,6 +541,7 @@ class _StatementResolver:
         self.visiting.add(sid)
         statement = self._normalise(item)
         self.visiting.discard(sid)
+        del self.pending[sid]  # resolved: ``done`` answers for it from now on
         if statement is not None:
             recorded = self.planner.recorded.get(sid)
             if recorded is not None:
@@ -585,7 +607,7 @@ class _StatementResolver:
                 target = None
             else:
                 target = self.lookup(target_id)
-                if target is None and target_id not in self.pending:
+                if target is None and not self.knows(target_id):
                     errors.append(
                         o.problem(f"{field_name} unknown statement '{target_id}'", field_name)
                     )

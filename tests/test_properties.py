@@ -362,3 +362,35 @@ def test_the_comparison_rendered_from_rows_equals_the_comparison_rendered_from_i
         query.compare(as_of), fmt, "compare", "t"
     )
     assert pl.DataFrame(query.compare_rows(as_of)).rows() == query.compare(as_of).rows()
+
+
+@given(
+    stmts=statements(),
+    order=st.randoms(use_true_random=False),
+    cuts=st.lists(st.integers(0, 40), max_size=3),
+)
+def test_importing_json_files_that_are_dropped_once_planned_records_the_same_events(
+    stmts: list[dict[str, Any]], order: Any, cuts: list[int]
+) -> None:
+    """`import_files` drops each JSON file's statements as they are planned: it records
+    exactly the events that planning the same scenarios, kept whole, records, in any split of
+    the statements over the files and any order of them."""
+    import json
+
+    from positions.scenario import read_scenarios
+
+    shuffled = list(stmts)
+    order.shuffle(shuffled)
+    parts = [codebook(), *_split(shuffled, cuts)]
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for n, part in enumerate(parts):
+            paths.append(Path(folder) / f"part-{n}.json")
+            paths[-1].write_text(json.dumps(part, default=str))
+        kept = memory_app()
+        kept.import_scenarios(read_scenarios(paths), now)
+        dropped = memory_app()
+        dropped.import_files(paths, now)
+    assert dropped.get_all_events() == kept.get_all_events()
+    assert len(kept.get_all_events()) > len(parts)
