@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     StringConstraints,
     field_validator,
     model_validator,
@@ -44,6 +45,8 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 
 _SHARED_NAMES: dict[tuple[type, frozenset[str]], set[str]] = {}
 _SHARED_LIMIT = 10_000
+_SHARED_DATES: dict[str | date, Any] = {}
+"""The `StatedOn` of each date given as a string or a date (`StatedOn._shared`)."""
 
 
 def share_fields_set(model: BaseModel) -> None:
@@ -284,6 +287,21 @@ class StatedOn(Record):
                 raise ValueError("'before' must be later than 0001-01-01")
             return {**value, "before": before, "day": before - timedelta(days=1)}
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _shared(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """One instance per date written as a string or a date: a large file gives many
+        statements each of a few thousand dates, and the instances are immutable (the first is
+        validated, the others share it). Runs before ``_parse`` (declared after it)."""
+        if type(value) is str or type(value) is date:
+            shared = _SHARED_DATES.get(value)
+            if shared is None:
+                shared = handler(value)
+                if len(_SHARED_DATES) < _SHARED_LIMIT:
+                    _SHARED_DATES[value] = shared
+            return shared
+        return handler(value)
 
     @model_validator(mode="after")
     def _in_range(self) -> Self:

@@ -204,7 +204,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
         if sid in coding:
             return coding[sid]
         statement = statements[sid]
-        position, terms = statement.position, dict(statement.terms)
+        position, terms = statement.position, statement.terms
         verdict, proposal, conditions = statement.verdict, statement.proposal, statement.conditions
         issue, about = statement.issue, statement.about
         if statement.kind is Kind.RETRACTION and statement.retracts in statements:
@@ -213,7 +213,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             base = step_of(statement.clarifies)
             issue = issue or base.issue
             if position is None:
-                position, terms = base.position, (terms or dict(base.terms))
+                position, terms = base.position, (terms or base.terms)
             if verdict is None:
                 verdict, proposal, conditions = base.verdict, base.proposal, base.conditions
         party, claimed_by = (

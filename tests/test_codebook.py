@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from positions.codebook import Statement, trusted
 from positions.scenario import StatementInput
 
@@ -49,3 +51,19 @@ def test_a_trusted_statement_equals_the_validated_one_and_dumps_the_same() -> No
         built.model_fields_set
         is Statement.model_validate_json(valid.model_dump_json()).model_fields_set
     )
+
+
+def test_a_date_given_as_text_is_one_shared_instance_and_a_bad_one_is_refused_each_time() -> None:
+    """`StatedOn` keeps one instance per date written as text (statements share it); a date
+    that does not validate is never kept, so it fails every time."""
+    from pydantic import ValidationError
+
+    from positions.codebook import StatedOn
+
+    first = StatedOn.model_validate("2031-05-17")
+    assert StatedOn.model_validate("2031-05-17") is first
+    assert StatedOn.model_validate({"day": "2031-05-17"}) == first
+    assert StatedOn.model_validate("before 2031-05-17").before == first.day
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            StatedOn.model_validate("2031-13-17")
