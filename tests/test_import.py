@@ -261,9 +261,17 @@ def test_a_date_and_a_before_date_together_are_refused() -> None:
     ]
 
 
-def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem() -> None:
-    import json
-
+def _json_with_an_unknown_speaker() -> tuple[str, int]:
+    """A JSON scenario whose statement 's2' is ``by`` nobody known, and the line of that."""
+    statement = {
+        "id": "s1",
+        "on": "2025-01-02",
+        "by": "a",
+        "issue": "water",
+        "position": "all",
+        "quote": "Q.",
+        "sources": [{"outlet": "W"}],
+    }
     document = {
         "negotiation": "talks",
         "parties": [{"id": "a", "name": "A"}],
@@ -277,37 +285,23 @@ def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem(
                 ],
             }
         ],
-        "statements": [
-            {
-                "id": "s1",
-                "on": "2025-01-02",
-                "by": "a",
-                "issue": "water",
-                "position": "all",
-                "quote": "Q.",
-                "sources": [{"outlet": "W"}],
-            },
-            {
-                "id": "s2",
-                "on": "2025-01-03",
-                "by": "nobody",
-                "issue": "water",
-                "position": "all",
-                "quote": "Q.",
-                "sources": [{"outlet": "W"}],
-            },
-        ],
+        "statements": [statement, {**statement, "id": "s2", "on": "2025-01-03", "by": "nobody"}],
     }
     text = json.dumps(document, indent=2)
+    return text, next(n for n, row in enumerate(text.splitlines(), 1) if '"nobody"' in row)
+
+
+UNKNOWN_SPEAKER = "statement 's2': 'nobody' is neither a speaker nor a party of 'talks'"
+
+
+def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem() -> None:
+    text, line = _json_with_an_unknown_speaker()
     scenario = parse_scenario(text, "f.json")
     assert scenario.text is not None  # read by the fast path
-    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"nobody"' in row)
     app = PositionsApplication.open("memory://")
     with pytest.raises(ScenarioError) as caught:
         app.import_scenarios([scenario])
-    assert caught.value.lines() == [
-        f"f.json:{line}: statement 's2': 'nobody' is neither a speaker nor a party of 'talks'"
-    ]
+    assert caught.value.lines() == [f"f.json:{line}: {UNKNOWN_SPEAKER}"]
     assert app.get_negotiations() == []
 
 
@@ -317,47 +311,17 @@ def test_a_json_file_keeps_no_text_and_is_read_again_for_the_line_of_a_problem(
     """A JSON file read by the fast path keeps only its digest (not its text); a problem is
     located by reading the file again, and a file changed in between is said to have changed
     rather than located in text that is not what was read."""
-    import json
-
     from positions.scenario import located, read_scenario
 
-    document = {
-        "negotiation": "talks",
-        "parties": [{"id": "a", "name": "A"}],
-        "issues": [
-            {
-                "id": "water",
-                "question": "Share?",
-                "scale": [
-                    {"label": "all", "description": "All."},
-                    {"label": "none", "description": "None."},
-                ],
-            }
-        ],
-        "statements": [
-            {
-                "id": "s1",
-                "on": "2025-01-03",
-                "by": "nobody",
-                "issue": "water",
-                "position": "all",
-                "quote": "Q.",
-                "sources": [{"outlet": "W"}],
-            }
-        ],
-    }
+    text, line = _json_with_an_unknown_speaker()
     path = tmp_path / "f.json"
-    text = json.dumps(document, indent=2)
     path.write_text(text)
     scenario = read_scenario(path)
     assert scenario.text is None and scenario.digest is not None and scenario.unlocated
-    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"nobody"' in row)
     app = PositionsApplication.open("memory://")
     with pytest.raises(ScenarioError) as caught:
         app.import_files([path])
-    assert caught.value.lines() == [
-        f"{path}:{line}: statement 's1': 'nobody' is neither a speaker nor a party of 'talks'"
-    ]
+    assert caught.value.lines() == [f"{path}:{line}: {UNKNOWN_SPEAKER}"]
     path.write_text(text.replace("Q.", "Another quote."))
     with pytest.raises(ScenarioError) as changed:
         located(scenario)
