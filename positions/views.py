@@ -170,8 +170,8 @@ _CONFIDENCES: dict[str, Confidence] = {c.value: c for c in Confidence}
 def _stated_on(day: str, before: str | None, text: str | None) -> StatedOn:
     """One `StatedOn` per distinct date: the statements of a day share it (it is immutable)."""
     values = {
-        "day": date.fromisoformat(day),
-        "before": None if before is None else date.fromisoformat(before),
+        "day": _day(day),
+        "before": None if before is None else _day(before),
         "text": text,
     }
     return trusted(StatedOn, values, in_order=True)

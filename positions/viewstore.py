@@ -285,13 +285,9 @@ class ViewStore:
             raise self._unreadable(row, exc) from None
 
     def _unreadable(self, row: LogRow, exc: BaseException) -> StoreError:
-        if isinstance(exc, KeyError):
-            first = f"its JSON has no {exc.args[0]!r}"
-        else:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return StoreError(
             f"cannot read event {row.notification_id} of store {self.app.location.display} "
-            f"({first}); run 'positions verify'"
+            f"({_first_line(exc)}); run 'positions verify'"
         )
 
     def _statement(self, cursor: Any, key: StatementKey) -> StatementRow | None:
@@ -468,6 +464,7 @@ def _values(cls: type, row: Any, names: list[str]) -> list[Any]:
 
 
 def _first_line(exc: BaseException) -> str:
+    """What a row that cannot be read says: the missing key, or the first line of the error."""
     if isinstance(exc, KeyError):
         return f"its JSON has no {exc.args[0]!r}"
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
