@@ -9,16 +9,17 @@ gives with the stored rows.
 Rows:
 - `StreamRow`: which negotiation (and party) a stream belongs to;
 - `DefinitionRow`: one event of a negotiation's codebook stream, as recorded;
-- `StatementRow`: one statement, its coding as first recorded and its coding in force (every
-  correction applied), with the fields a flat table needs as columns;
+- `StatementRow`: one statement, its coding in force (every correction applied) with the fields
+  a flat table needs as columns, and the notification id of the event that recorded it (its
+  coding as first recorded is that event's document, read from the events table, not copied);
 - `CorrectionRow`: one correction, numbered per statement.
 
 The fold reads the log's rows (`LogRow`: the stored JSON of each event). A statement event,
-nearly every event of a large store, is folded straight from its JSON: its statement's document
-is kept as stored, and its columns are read from the parsed JSON without building pydantic
-models. Every other event (codebook definitions, corrections, stream openings) is decoded into
-its pydantic event first (``decode``). Queries build each statement from its row's document
-the same way (`read_statement`), field by field. Rows stay checked: `positions verify`
+nearly every event of a large store, is folded straight from its JSON: its columns are read
+from the parsed JSON without building pydantic models. Every other event (codebook definitions,
+corrections, stream openings) is decoded into its pydantic event first (``decode``). Queries
+build each statement from its event's stored document the same way (`read_statement`), field by
+field. Rows stay checked: `positions verify`
 validates every event and compares the views with a fresh fold.
 """
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -110,11 +111,12 @@ def statement_document(payload: bytes) -> bytes:
 
 
 def read_statement(document: str | bytes) -> Statement:
-    """The `Statement` of a statement document the tool stored (a view row's ``original`` or
-    ``coding``), built from its parsed JSON without pydantic's validation: the document is what
-    pydantic wrote for a validated statement, so it is read back field by field (dates parsed,
-    enums looked up, lists made tuples). A term that JSON gives as a float may have been an
-    integer too large for the fast parser: such a document is validated by pydantic instead.
+    """The `Statement` of a statement document the tool stored (a statement event's
+    ``statement``, or a view row's ``coding``), built from its parsed JSON without pydantic's
+    validation: the document is what pydantic wrote for a validated statement, so it is read
+    back field by field (dates parsed, enums looked up, lists made tuples). A term that JSON
+    gives as a float may have been an integer too large for the fast parser: such a document
+    is validated by pydantic instead.
     Anything that is not a statement document raises ValueError, KeyError or TypeError."""
     data = orjson.loads(document)
     if len(_WORDS) >= _WORDS_LIMIT:
@@ -227,6 +229,11 @@ class DefinitionRow:
 
 @dataclass(slots=True)
 class StatementRow:
+    """One statement of the views: the columns a flat table needs (its coding in force), its
+    coding in force as JSON once corrected, and the notification id of the event that recorded
+    it. The statement as first recorded (``original``) is not a column: it is that event's
+    document, which the store already holds (`ViewStore` reads it from the events table)."""
+
     negotiation: str
     statement_id: str
     party: str
@@ -241,9 +248,11 @@ class StatementRow:
     recorded_at: str
     notification_id: int
     corrections: int
-    original: str
     coding: str | None
     """The coding in force as JSON; None while it is the original (no correction)."""
+    original: str | bytes | None = field(default=None, compare=False, repr=False)
+    """The statement's document as first recorded, where it is at hand (the fold has it; a
+    row read back from the views has it only where the reader asked for it)."""
 
     @classmethod
     def of(
@@ -254,7 +263,7 @@ class StatementRow:
         recorded_at: str,
         notification_id: int,
         corrections: int,
-        original_json: str | None = None,
+        original_json: str | bytes | None = None,
     ) -> StatementRow:
         return cls(
             negotiation=negotiation,
@@ -271,8 +280,8 @@ class StatementRow:
             recorded_at=recorded_at,
             notification_id=notification_id,
             corrections=corrections,
-            original=original_json or original.model_dump_json(),
             coding=None if coding is original else coding.model_dump_json(),
+            original=original_json or original.model_dump_json(),
         )
 
     @classmethod
@@ -298,15 +307,25 @@ class StatementRow:
             stamp_text(data["timestamp"]),
             notification_id,
             0,
-            statement_document(payload).decode(),
             None,
+            statement_document(payload),
         )
 
     def original_statement(self) -> Statement:
-        return Statement.model_validate_json(self.original)
+        return Statement.model_validate_json(self.original_document())
 
     def coding_statement(self) -> Statement:
-        return Statement.model_validate_json(self.coding or self.original)
+        return Statement.model_validate_json(self.coding or self.original_document())
+
+    def original_document(self) -> str | bytes:
+        """The statement's document as first recorded (ValueError for a row read without it)."""
+        if self.original is None:
+            raise ValueError(f"statement {self.statement_id!r} has no document at hand")
+        return self.original
+
+
+STATEMENT_COLUMNS = tuple(f.name for f in fields(StatementRow) if f.name != "original")
+"""The columns of ``positions_view_statements``, in table order."""
 
 
 @dataclass(frozen=True)
@@ -410,7 +429,7 @@ class ViewChanges:
             current.recorded_at,
             current.notification_id,
             number,
-            original_json=current.original,
+            original_json=current.original_document(),
         )
         self.statements[key] = fresh
         self.corrections.append(

@@ -13,6 +13,7 @@ write to ``positions_view_lock`` on SQLite, an advisory lock on PostgreSQL).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -30,6 +31,8 @@ from positions.events import DomainEvent
 from positions.integrity import StoredRow, unseal
 from positions.timeline import Entry, NegotiationRecord
 from positions.views import (
+    STATEMENT_COLUMNS,
+    STATEMENT_TOPICS,
     CorrectionRow,
     DefinitionRow,
     LogRow,
@@ -38,6 +41,8 @@ from positions.views import (
     StreamRow,
     ViewChanges,
     read_statement,
+    stamp_text,
+    statement_document,
     unstamp,
 )
 
@@ -67,7 +72,7 @@ _DDL = (
     "kind TEXT NOT NULL, issue TEXT, position TEXT, verdict TEXT, proposal TEXT, "
     "stated_on TEXT NOT NULL, day TEXT NOT NULL, hypothetical BOOLEAN NOT NULL, "
     "recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, corrections INTEGER NOT NULL, "
-    "original TEXT NOT NULL, coding TEXT, PRIMARY KEY (negotiation, statement_id))",
+    "coding TEXT, PRIMARY KEY (negotiation, statement_id))",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
     "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
     "number INTEGER NOT NULL, recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",
@@ -127,6 +132,13 @@ class ViewStore:
             # no lock serialises first opens): it exists now, so a second attempt only checks
             self.recorder = self._recorder(datastore)
             self.recorder.create_table()
+        self._upgrade()
+        mapper = app.mapper
+        plain = mapper.cipher is None and mapper.compressor is None
+        self.bulk_run = BULK_RUN if plain and not self.postgres else 0
+        """The fewest consecutive statement events folded in SQL (`_fold_statements`), 0 for
+        none: on SQLite, where the stored states are plain JSON (neither encrypted nor
+        compressed)."""
 
     def _recorder(self, datastore: Any) -> Any:
         if self.postgres:
@@ -142,6 +154,35 @@ class ViewStore:
             self.prefix = ""
             self.events_table = app.recorder.events_table_name
             self.event_key = "rowid"
+
+    def _upgrade(self) -> None:
+        """Views made by an earlier version, whose statement rows copied each statement's
+        document (an ``original`` column), are emptied and their statement table made anew:
+        the next catch-up folds every event again (the views are derived data; the events are
+        untouched)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            if "original" not in self._statement_columns(cursor):
+                return
+        with self._transaction() as cursor:
+            if "original" not in self._statement_columns(cursor):
+                return  # another process upgraded them first
+            cursor.execute(self._sql("DROP TABLE {p}positions_view_statements"))
+            table = next(s for s in _DDL if "TABLE IF NOT EXISTS {p}positions_view_statements" in s)
+            cursor.execute(self._sql(table))
+            self._empty(cursor)
+
+    def _statement_columns(self, cursor: Any) -> set[str]:
+        if self.postgres:
+            cursor.execute(
+                self._sql(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = 'positions_view_statements'"
+                ),
+                [self.app.factory.datastore.schema],
+            )
+            return {row["column_name"] for row in cursor.fetchall()}
+        cursor.execute("PRAGMA table_info(positions_view_statements)")
+        return {row["name"] for row in cursor.fetchall()}
 
     # -- SQL
 
@@ -171,16 +212,16 @@ class ViewStore:
         self, cursor: Any, table: str, where: str = "", params: Sequence[Any] = ()
     ) -> list[Any]:
         cls, key = _TABLES[table]
-        columns = ", ".join(f.name for f in fields(cls))
+        names = _columns(cls)
         order = ", ".join(key)
         cursor.execute(
             self._sql(
-                f"SELECT {columns} FROM {{p}}positions_view_{table} {where} ORDER BY {order}"
+                f"SELECT {', '.join(names)} FROM {{p}}positions_view_{table} {where} "
+                f"ORDER BY {order}"
             ),
             list(params),
         )
         found = cursor.fetchall()
-        names = [f.name for f in fields(cls)]
         return [cls(*_values(cls, row, names)) for row in found]
 
     # -- catching up
@@ -208,20 +249,50 @@ class ViewStore:
         while True:
             with self._transaction() as cursor:
                 last = self._position(cursor)
-                batch = self._log(cursor, last, page)
-                if not batch:
+                topics = self._topics(cursor, last, page)
+                if not topics:
                     return processed
                 streams = {row.stream: row for row in self._rows(cursor, "streams")}
                 changes = ViewChanges.start(streams, lambda key: self._statement(cursor, key))
-                for row in batch:
-                    self._apply(changes, row)
+                for bulk, after, upto, count in _runs(topics, last, self.bulk_run):
+                    if bulk:
+                        self._write(cursor, changes)  # the rows the statements' SQL reads
+                        changes = ViewChanges.start(changes.streams, changes.lookup)
+                        if self._fold_statements(cursor, after, upto) == count:
+                            continue
+                        # an event not of a party's stream, or JSON SQLite refused: the
+                        # Python fold decides (it writes the same rows for the others)
+                    for row in self._log(cursor, after, upto):
+                        self._apply(changes, row)
                 self._write(cursor, changes)
-                self.recorder._insert_tracking(
-                    cursor, Tracking(VIEWS_NAME, batch[-1].notification_id)
-                )
-            processed += len(batch)
-            if len(batch) < page:
+                self.recorder._insert_tracking(cursor, Tracking(VIEWS_NAME, topics[-1][0]))
+            processed += len(topics)
+            if len(topics) < page:
                 return processed
+
+    def _topics(self, cursor: Any, after: int, limit: int) -> list[tuple[int, bool]]:
+        """The notification id of each of the next events of the log, and whether it is a
+        statement event."""
+        query = self._sql(
+            f"SELECT {self.event_key}, topic IN (%s, %s, %s) FROM {self.events_table} "
+            f"WHERE {self.event_key} > %s ORDER BY {self.event_key} LIMIT %s"
+        )
+        found = self._tuples(cursor, query, [*sorted(STATEMENT_TOPICS), after, limit])
+        return [(int(key), bool(statement)) for key, statement in found]
+
+    def _fold_statements(self, cursor: Any, after: int, upto: int) -> int:
+        """Fold a run of statement events (notification ids ``after`` < id <= ``upto``) in the
+        database itself: `StatementRow.of_document` written as SQL over the stored JSON (see
+        `_FOLD_STATEMENTS`); the number of events folded (those of the parties' streams), or -1
+        if SQLite refused a stored JSON (the run's statement is undone, and the Python fold
+        names the event that is not what the tool writes)."""
+        raw = cursor.sqlite_cursor
+        raw.connection.create_function("positions_stamp", 1, stamp_text, deterministic=True)
+        try:
+            raw.execute(_FOLD_STATEMENTS, [after, upto, *sorted(STATEMENT_TOPICS)])
+        except sqlite3.Error:
+            return -1
+        return int(raw.rowcount)
 
     def rebuild(self) -> int:
         """Empty the views and fold every event again; the number of events read."""
@@ -231,29 +302,33 @@ class ViewStore:
     def clear(self) -> None:
         """Empty the views and put their tracking back at the start of the log."""
         with self._transaction() as cursor:
-            for table in _TABLES:
-                cursor.execute(self._sql(f"DELETE FROM {{p}}positions_view_{table}"))
-            tracking = f"{self.prefix}{self._tracking_table()}"
-            cursor.execute(
-                self._sql(f"DELETE FROM {tracking} WHERE application_name = %s"), [VIEWS_NAME]
-            )
+            self._empty(cursor)
+
+    def _empty(self, cursor: Any) -> None:
+        for table in _TABLES:
+            cursor.execute(self._sql(f"DELETE FROM {{p}}positions_view_{table}"))
+        tracking = f"{self.prefix}{self._tracking_table()}"
+        cursor.execute(
+            self._sql(f"DELETE FROM {tracking} WHERE application_name = %s"), [VIEWS_NAME]
+        )
 
     def _tracking_table(self) -> str:
         return str(getattr(self.recorder, "tracking_table_name", "tracking"))
 
-    def _log(self, cursor: Any, after: int, limit: int) -> list[LogRow]:
-        """The next rows of the notification log, unsealed."""
+    def _log(self, cursor: Any, after: int, upto: int) -> list[LogRow]:
+        """The rows of the notification log with ``after`` < notification id <= ``upto``,
+        unsealed."""
         query = self._sql(
             f"SELECT {self.event_key}, originator_id, originator_version, topic, state "
-            f"FROM {self.events_table} WHERE {self.event_key} > %s "
-            f"ORDER BY {self.event_key} LIMIT %s"
+            f"FROM {self.events_table} WHERE {self.event_key} > %s AND {self.event_key} <= %s "
+            f"ORDER BY {self.event_key}"
         )
         mapper = self.app.mapper
         opened = mapper.cipher is not None or mapper.compressor is not None
         found: list[LogRow] = []
         append = found.append
         for notification_id, originator_id, version, topic, state in self._tuples(
-            cursor, query, [after, limit]
+            cursor, query, [after, upto]
         ):
             if isinstance(originator_id, UUID):
                 originator_id = originator_id.hex
@@ -291,10 +366,42 @@ class ViewStore:
         )
 
     def _statement(self, cursor: Any, key: StatementKey) -> StatementRow | None:
+        """A stored statement row with its original document (read from its event)."""
         found = self._rows(
             cursor, "statements", "WHERE negotiation = %s AND statement_id = %s", key
         )
-        return found[0] if found else None
+        if not found:
+            return None
+        row: StatementRow = found[0]
+        cursor.execute(
+            self._sql(f"SELECT state FROM {self.events_table} WHERE {self.event_key} = %s"),
+            [row.notification_id],
+        )
+        event = cursor.fetchone()
+        state = None if event is None else event["state"]
+        row.original = self._document(row.statement_id, row.notification_id, state)
+        return row
+
+    def _document(self, statement_id: str, notification_id: int, state: Any) -> bytes:
+        """The statement document inside the stored state of the event a view row names;
+        `StoreError` if that event is missing or is not a statement event."""
+        try:
+            if state is None:
+                raise ValueError(f"its event {notification_id} is not in the store")
+            return statement_document(self._payload(state))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(
+                f"cannot read statement '{statement_id}' from the views of store "
+                f"{self.app.location.display} ({_first_line(exc)}); run 'positions verify'"
+            ) from None
+
+    def _payload(self, state: Any) -> bytes:
+        """An event's JSON payload from its stored state (decrypted, decompressed, unsealed)."""
+        state = bytes(state)
+        mapper = self.app.mapper
+        if mapper.cipher is not None or mapper.compressor is not None:
+            state = mapper.open_state(state)
+        return unseal(state)[1]
 
     def _write(self, cursor: Any, changes: ViewChanges) -> None:
         self._insert(cursor, "streams", changes.new_streams)
@@ -308,7 +415,7 @@ class ViewStore:
         if not rows:
             return
         cls, key = _TABLES[table]
-        names = [f.name for f in fields(cls)]
+        names = _columns(cls)
         marks = ", ".join("%s" for _ in names)
         if upsert:
             sets = ", ".join(f"{n} = excluded.{n}" for n in names if n not in key)
@@ -345,19 +452,22 @@ class ViewStore:
 
     def _statement_entries(self, cursor: Any, negotiation: str) -> list[tuple[int, Entry]]:
         """Every statement of a negotiation as first recorded, with its recording time and
-        notification id, read a page at a time (`views.read_statement`: the documents are the
-        tool's own, checked by `positions verify`); `StoreError` for a row the tool did not
-        write."""
+        notification id: each view row with the stored state of the event it names, read a
+        page at a time (`views.read_statement`: the documents are the tool's own, checked by
+        `positions verify`); `StoreError` for a row that names no statement event or a
+        document the tool did not write."""
         query = self._sql(
-            "SELECT notification_id, recorded_at, original, statement_id "
-            "FROM {p}positions_view_statements WHERE negotiation = %s"
+            "SELECT v.notification_id, v.recorded_at, e.state, v.statement_id "
+            f"FROM {{p}}positions_view_statements v LEFT JOIN {self.events_table} e "
+            f"ON e.{self.event_key} = v.notification_id WHERE v.negotiation = %s"
         )
         found: list[tuple[int, Entry]] = []
         append = found.append
         for page in self._pages(cursor, query, [negotiation]):
-            for notification_id, recorded_at, original, statement_id in page:
+            for notification_id, recorded_at, state, statement_id in page:
+                document = self._document(statement_id, notification_id, state)
                 try:
-                    statement = read_statement(original)
+                    statement = read_statement(document)
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     raise StoreError(
                         f"cannot read statement '{statement_id}' from the views of store "
@@ -449,10 +559,98 @@ def _compare(table: str, wanted: list[Any], stored: list[Any]) -> list[Differenc
             columns = [
                 f.name
                 for f in fields(want[k])
-                if getattr(want[k], f.name) != getattr(have[k], f.name)
+                if f.compare and getattr(want[k], f.name) != getattr(have[k], f.name)
             ]
             found.append(Difference(table, k, f"differs from the events in {', '.join(columns)}"))
     return found
+
+
+BULK_RUN = 8
+"""The fewest consecutive statement events folded in SQL rather than in Python (one SQL
+statement costs about what the Python fold of two or three events does)."""
+
+_FOLD_STATEMENTS = f"""
+INSERT INTO positions_view_statements ({", ".join(STATEMENT_COLUMNS)})
+SELECT s.negotiation, j.id, j.party,
+    CASE WHEN j.retracts IS NOT NULL THEN 'retraction'
+        WHEN j.clarifies IS NOT NULL THEN 'clarification'
+        WHEN j.about IS NOT NULL THEN 'claim' ELSE 'position' END,
+    j.issue, j.position, j.verdict, j.proposal,
+    CASE WHEN j.before IS NULL THEN j.day ELSE 'before ' || j.before END,
+    j.day, j.hypothetical,
+    CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
+        THEN j.ts ELSE positions_stamp(j.ts) END,
+    j.notification_id, 0, NULL
+FROM (
+    SELECT e.rowid AS notification_id, e.originator_id AS stream,
+        json_extract(e.state, '$.event.timestamp') AS ts,
+        json_extract(e.state, '$.event.statement.id') AS id,
+        json_extract(e.state, '$.event.statement.party') AS party,
+        json_extract(e.state, '$.event.statement.retracts') AS retracts,
+        json_extract(e.state, '$.event.statement.clarifies') AS clarifies,
+        json_extract(e.state, '$.event.statement.about') AS about,
+        json_extract(e.state, '$.event.statement.issue') AS issue,
+        json_extract(e.state, '$.event.statement.position') AS position,
+        json_extract(e.state, '$.event.statement.verdict') AS verdict,
+        json_extract(e.state, '$.event.statement.proposal') AS proposal,
+        json_extract(e.state, '$.event.statement.on.day') AS day,
+        json_extract(e.state, '$.event.statement.on.before') AS before,
+        json_extract(e.state, '$.event.statement.hypothetical') AS hypothetical
+    FROM stored_events e
+    WHERE e.rowid > ? AND e.rowid <= ? AND e.topic IN (?, ?, ?)
+    ORDER BY e.rowid
+) j
+JOIN positions_view_streams s ON s.stream = j.stream AND s.party IS NOT NULL
+WHERE true
+ON CONFLICT (negotiation, statement_id) DO UPDATE SET
+    {", ".join(f"{n} = excluded.{n}" for n in STATEMENT_COLUMNS[2:])}
+"""
+"""`StatementRow.of_document` as SQL: the statement rows of a run of statement events of
+the parties' streams, read from the stored JSON by SQLite's JSON functions (one parse per
+event), a later event of the same statement replacing the earlier one as the fold's dictionary
+does. A statement event of a stream that is not a party's gives no row here (the run is then
+folded again in Python, which decides what it counts for). ``positions_stamp``
+(`views.stamp_text`) writes a recording time that the JSON does not already give as the
+stamp. `positions verify` compares the rows with the Python fold."""
+
+
+def _runs(
+    topics: Sequence[tuple[int, bool]], after: int, bulk_run: int
+) -> Iterator[tuple[bool, int, int, int]]:
+    """A page of the log, given as ``(notification id, is a statement event)`` after
+    ``after``, cut into runs ``(in SQL, after, upto, events)`` that cover it in log order
+    (the ids with after < id <= upto): each run of at least ``bulk_run`` (> 0) consecutive
+    statement events for SQL, and everything between them for the Python fold."""
+    plain = previous = after
+    waiting = 0
+    index, size = 0, len(topics)
+    while index < size:
+        if not (bulk_run and topics[index][1]):
+            previous = topics[index][0]
+            index += 1
+            waiting += 1
+            continue
+        end = index
+        while end < size and topics[end][1]:
+            end += 1
+        last = topics[end - 1][0]
+        if end - index >= bulk_run:
+            if waiting:
+                yield False, plain, previous, waiting
+            yield True, previous, last, end - index
+            plain, waiting = last, 0
+        else:
+            waiting += end - index
+        previous, index = last, end
+    if waiting:
+        yield False, plain, previous, waiting
+
+
+def _columns(cls: type) -> list[str]:
+    """The columns of a view's table, in the order of its row's fields."""
+    if cls is StatementRow:
+        return list(STATEMENT_COLUMNS)
+    return [f.name for f in fields(cls)]
 
 
 def _values(cls: type, row: Any, names: list[str]) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -20,7 +21,7 @@ from positions.events import StatementRecorded
 from positions.integrity import unseal, verify_store
 from positions.scenario import parse_scenario
 from positions.views import StatementRow, read_statement, stamp
-from positions.viewstore import VIEWS_NAME, log_rows
+from positions.viewstore import BULK_RUN, VIEWS_NAME, _runs, log_rows
 from tests.conftest import SEED, run_cli
 from tests.helpers import write_scenario
 from tests.stores import BACKENDS, any_store, execute
@@ -67,30 +68,23 @@ def test_an_import_leaves_one_statement_row_per_statement_and_the_views_at_the_l
 
 
 def test_queries_read_the_views_not_the_events(seeded: str) -> None:
-    # change a quote in the view only: the query shows it, so it did not replay the events
-    (original,) = _views_sql(
-        seeded,
-        "SELECT original FROM V_statements WHERE statement_id = %s",
-        ("zakharova-under-any-flag",),
-    )[0]
-    changed = original.replace("under any flag", "under no flag at all")
-    assert changed != original
+    # delete a statement's view row only: the query no longer shows it, so it did not replay
+    # the events (a view row names the event whose stored document the query reads)
+    def quotes() -> dict[str, str]:
+        shown = run_cli("--store", seeded, "stance", "--party", "russia", "--format", "json")
+        return {row["issue"]: row["quote"] or "" for row in json.loads(shown.out)}
+
+    assert "under any flag" in quotes()["foreign_troops"]
     _views_sql(
-        seeded,
-        "UPDATE V_statements SET original = %s WHERE statement_id = %s",
-        (changed, "zakharova-under-any-flag"),
+        seeded, "DELETE FROM V_statements WHERE statement_id = %s", ("zakharova-under-any-flag",)
     )
-    shown = json.loads(
-        run_cli("--store", seeded, "stance", "--party", "russia", "--format", "json").out
-    )
-    quotes = {row["issue"]: row["quote"] for row in shown}
-    assert "under no flag at all" in quotes["foreign_troops"]
+    assert "under any flag" not in quotes().get("foreign_troops", "")
     # verify notices the row no longer equals the events, and rebuild restores it
     checked = run_cli("--store", seeded, "verify")
     assert checked.code == 1
     assert (
-        "Stale: view statements, row (ukraine-2025, zakharova-under-any-flag): differs from the events "
-        "in original\n"
+        "Stale: view statements, row (ukraine-2025, zakharova-under-any-flag): missing (the "
+        "events have it)\n"
     ) in checked.out
     assert checked.out.endswith(
         "Verification failed: 1 view row(s) differ from a fresh fold of the events; "
@@ -102,11 +96,48 @@ def test_queries_read_the_views_not_the_events(seeded: str) -> None:
         "Rebuilt the views from 35 event(s).\n",
         "",
     )
-    shown = json.loads(
-        run_cli("--store", seeded, "stance", "--party", "russia", "--format", "json").out
-    )
-    assert "under any flag" in {row["issue"]: row["quote"] for row in shown}["foreign_troops"]
+    assert "under any flag" in quotes()["foreign_troops"]
     assert run_cli("--store", seeded, "verify").code == 0
+
+
+def test_a_view_row_naming_another_event_is_reported_by_verify(seeded: str) -> None:
+    """A statement row whose notification id was changed behind the tool's back names an event
+    that is not its statement's: verify reports the row, and the query fails in one line."""
+    _views_sql(
+        seeded,
+        "UPDATE V_statements SET notification_id = 1 WHERE statement_id = %s",
+        ("zakharova-under-any-flag",),
+    )
+    checked = run_cli("--store", seeded, "verify")
+    assert checked.code == 1
+    assert (
+        "Stale: view statements, row (ukraine-2025, zakharova-under-any-flag): differs from the "
+        "events in notification_id\n"
+    ) in checked.out
+    shown = run_cli("--store", seeded, "compare")
+    assert shown.code != 0 and shown.out == ""
+    assert shown.err == (
+        f"Error: cannot read statement 'zakharova-under-any-flag' from the views of store "
+        f"{seeded} (not a statement event's JSON); run 'positions verify'\n"
+    )
+    assert run_cli("--store", seeded, "rebuild").code == 0
+    assert run_cli("--store", seeded, "verify").code == 0
+
+
+def test_views_made_with_a_copy_of_each_document_are_made_anew(seeded: str) -> None:
+    """Views of an earlier version kept each statement's document in an ``original`` column:
+    opening such a store empties them, and the next query folds every event again."""
+    expected = run_cli("--store", seeded, "compare", "--format", "json").out
+    _views_sql(seeded, "ALTER TABLE V_statements ADD COLUMN original TEXT")
+    _views_sql(seeded, "UPDATE V_statements SET position = 'stale'")
+    again = run_cli("--store", seeded, "compare", "--format", "json")
+    assert (again.code, again.out, again.err) == (0, expected, "")
+    assert _views_sql(seeded, "SELECT count(*) FROM V_statements WHERE position = 'stale'") == [
+        (0,)
+    ]
+    assert run_cli("--store", seeded, "verify").code == 0
+    columns = _views_sql(seeded, "SELECT * FROM V_statements LIMIT 1")
+    assert len(columns[0]) == 15
 
 
 def test_views_left_behind_by_a_crash_catch_up_on_the_next_query(seeded: str) -> None:
@@ -165,14 +196,25 @@ def test_a_correction_updates_the_coding_in_force_and_keeps_the_original(seeded:
         "misread",
     )
     assert result.code == 0, result.err
-    ((position, corrections, original, coding),) = _views_sql(
+    ((position, corrections, coding),) = _views_sql(
         seeded,
-        "SELECT position, corrections, original, coding FROM V_statements WHERE statement_id = %s",
+        "SELECT position, corrections, coding FROM V_statements WHERE statement_id = %s",
         ("zakharova-under-any-flag",),
     )
     assert (position, corrections) == ("neutral_peacekeepers", 1)
-    assert json.loads(original)["position"] == "no_foreign_troops"
     assert json.loads(coding)["position"] == "neutral_peacekeepers"
+    app = PositionsApplication.open(seeded)
+    try:
+        now = app.get_record("ukraine-2025")
+        recorded = now.recorded_at["zakharova-under-any-flag"]
+        before = app.get_record("ukraine-2025", known_at=recorded)
+    finally:
+        app.close()
+    by_id = {s.id: s for s in before.statements}
+    assert by_id["zakharova-under-any-flag"].position == "no_foreign_troops"
+    assert {s.id: s for s in now.statements}["zakharova-under-any-flag"].position == (
+        "neutral_peacekeepers"
+    )
     ((number, payload),) = _views_sql(seeded, "SELECT number, payload FROM V_corrections")
     assert number == 1 and json.loads(payload)["reason"] == "misread"
     assert run_cli("--store", seeded, "verify").code == 0
@@ -218,6 +260,7 @@ def _corrected_store(url: str, stmts: list[dict[str, Any]], picks: list[tuple[in
     picks=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 4)), max_size=3),
     page=st.integers(1, 12),
     hours=st.integers(0, 4),
+    bulk_run=st.sampled_from([1, 2, BULK_RUN, 0]),
 )
 def test_the_views_give_the_record_the_streams_give_whatever_the_page_size(
     backend: str,
@@ -226,17 +269,27 @@ def test_the_views_give_the_record_the_streams_give_whatever_the_page_size(
     picks: list[tuple[int, int]],
     page: int,
     hours: int,
+    bulk_run: int,
 ) -> None:
+    """Whatever the page size, and whichever runs of statement events SQLite folds in SQL
+    (``bulk_run``: 1 folds every statement event there, 0 none)."""
     with any_store(backend, tmp_path_factory.mktemp("views")) as url:
-        _check_views_against_streams(url, stmts, picks, page, hours)
+        _check_views_against_streams(url, stmts, picks, page, hours, bulk_run)
 
 
 def _check_views_against_streams(
-    url: str, stmts: list[dict[str, Any]], picks: list[tuple[int, int]], page: int, hours: int
+    url: str,
+    stmts: list[dict[str, Any]],
+    picks: list[tuple[int, int]],
+    page: int,
+    hours: int,
+    bulk_run: int = BULK_RUN,
 ) -> None:
     app = _corrected_store(url, stmts, picks)
     try:
         assert app.views is not None
+        if app.views.bulk_run:  # SQLite
+            app.views.bulk_run = bulk_run
         app.views.clear()  # then fold again page by page, as after many small writes
         read = app.views.catch_up(page=page)
         assert read == len(app.get_notifications())
@@ -323,7 +376,7 @@ def test_statement_rows_read_from_stored_json_equal_rows_of_the_pydantic_event(
     slow = StatementRow.of("n", statement, statement, stamp(event.timestamp), 7, 0)
     assert fast == slow
     assert fast.kind == kind
-    assert fast.original == statement.model_dump_json()
+    assert fast.original == statement.model_dump_json().encode()
 
 
 _MAYBE_TEXT = st.none() | _TEXT
@@ -393,16 +446,23 @@ def test_a_statement_read_from_its_view_document_is_the_validated_statement(
     ]
 
 
-def test_a_view_row_that_is_not_a_statement_document_is_a_one_line_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("named", "problem"),
+    [(1, "not a statement event's JSON"), (999_999, "its event 999999 is not in the store")],
+)
+def test_a_view_row_that_names_no_statement_event_is_a_one_line_error(
+    tmp_path: Path, named: int, problem: str
+) -> None:
     """A statement row changed behind the tool's back fails the query with one line naming
     the statement and the way to check the store, not a traceback."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     assert run_cli("--store", url, "import", str(SEED)).code == 0
-    execute(url, "UPDATE positions_view_statements SET original = '{\"id\": 1}'")
+    execute(url, f"UPDATE positions_view_statements SET notification_id = {named}")
     result = run_cli("--store", url, "compare")
-    assert result.code != 0
+    assert result.code != 0 and result.out == ""
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert "cannot read statement '" in result.err and "positions verify" in result.err
+    assert f"({problem})" in result.err
 
 
 def test_a_save_gets_the_notification_ids_its_events_were_stored_under(tmp_path: Path) -> None:
@@ -451,3 +511,32 @@ def test_a_statement_event_whose_json_was_changed_is_an_error_naming_it_not_a_ro
     )
     assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == before
     assert run_cli("--store", seeded, "verify").code == 1
+
+
+@given(
+    kinds=st.lists(st.booleans(), max_size=40),
+    gaps=st.lists(st.integers(1, 3), min_size=40, max_size=40),
+    after=st.integers(0, 5),
+    bulk_run=st.integers(0, 5),
+)
+def test_runs_cover_a_page_in_order(
+    kinds: list[bool], gaps: list[int], after: int, bulk_run: int
+) -> None:
+    """The runs of a page cover each of its events once, in log order; each SQL run is at
+    least ``bulk_run`` statement events and nothing else (none with ``bulk_run`` 0); SQL and
+    Python runs alternate."""
+    ids = [after + sum(gaps[: i + 1]) for i in range(len(kinds))]
+    page = list(zip(ids, kinds, strict=True))
+    runs = list(_runs(page, after, bulk_run))
+    covered = [
+        (key, statement) for _, low, high, _ in runs for key, statement in page if low < key <= high
+    ]
+    assert covered == page
+    assert [count for *_, count in runs] == [
+        sum(1 for key, _ in page if low < key <= high) for _, low, high, _ in runs
+    ]
+    for sql, low, high, count in runs:
+        if sql:
+            assert bulk_run and count >= bulk_run
+            assert all(statement for key, statement in page if low < key <= high)
+    assert all(one[0] != after_it[0] for one, after_it in pairwise(runs))
