@@ -200,14 +200,15 @@ class PositionsApplication(Application[Any]):
         scenarios = list(load()) if consume else load()
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
-        records: dict[tuple[str, str], PartyRecord] = {}
-        for slug, state in existing.items():
-            if state is None:
-                continue
-            for party in state.parties:
-                record = self._party_record(slug, party)
-                if record is not None:
-                    records[(slug, party)] = record
+        wanted: dict[str, list[str]] = {slug: [] for slug in slugs}
+        for scenario in scenarios:
+            ids = wanted[scenario.negotiation]
+            for located in scenario.statements:
+                value = located.value
+                ids.append(value.id)
+                ids.extend(t for t in (value.clarifies, value.retracts) if t is not None)
+            ids.extend(located.value.statement for located in scenario.corrections)
+        records = self._planning_records(existing, wanted)
         plan = plan_located(
             self._index(),
             existing,
@@ -362,11 +363,8 @@ class PositionsApplication(Application[Any]):
         state = self._negotiation(negotiation)
         if state is None:
             raise NotFoundError(f"unknown negotiation '{negotiation}'")
-        records = {}
-        for party in state.parties:
-            record = self._party_record(negotiation, party)
-            if record is not None:
-                records[party] = record
+        found = self._planning_records({negotiation: state}, {negotiation: [correction.statement]})
+        records = {party: record for (_, party), record in found.items()}
         event = plan_correction(state, records, correction, now or datetime.now(UTC))
         self._save([event])
         self.catch_up()
@@ -404,6 +402,48 @@ class PositionsApplication(Application[Any]):
 
     def _negotiation(self, slug: str) -> Negotiation | None:
         return project_negotiation(self._events(negotiation_id(slug)))
+
+    def _planning_records(
+        self, existing: dict[str, Negotiation | None], wanted: dict[str, list[str]]
+    ) -> dict[tuple[str, str], PartyRecord]:
+        """The party records of the negotiations in ``existing`` that are recorded, to plan
+        on. With views, each record's version comes from the events table and its statements
+        are read from the views as the planner asks for them (``wanted``: the ids it will ask
+        for, read first in a few queries), so that planning a few statements never reads a
+        large record whole. The versions are read before the views catch up: a save planned
+        on them fails its version check if any of its streams changed since."""
+        streams = {
+            (slug, party): record_id(slug, party)
+            for slug, state in existing.items()
+            if state is not None
+            for party in state.parties
+        }
+        records: dict[tuple[str, str], PartyRecord] = {}
+        if self.views is None:
+            for (slug, party), _ in streams.items():
+                record = self._party_record(slug, party)
+                if record is not None:
+                    records[(slug, party)] = record
+            return records
+        from positions.viewstore import RecordedStatements, StatementSource
+
+        with self._views_work("read the views of store {store}"):
+            versions = self.views.stream_versions(list(streams.values()))
+            self.catch_up()
+            for slug in dict.fromkeys(slug for slug, _ in streams):
+                source = StatementSource(self.views, slug)
+                source.prefetch(wanted.get(slug, ()))
+                corrections = self.views.corrections_of(slug)
+                for (neg, party), stream in streams.items():
+                    if neg == slug and stream in versions:
+                        records[(slug, party)] = PartyRecord(
+                            slug,
+                            party,
+                            versions[stream],
+                            RecordedStatements(source, party),
+                            corrections,
+                        )
+        return records
 
     def _party_record(self, slug: str, party: str) -> PartyRecord | None:
         return project_party_record(self._events(record_id(slug, party)))

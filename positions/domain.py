@@ -12,7 +12,8 @@ events they imply, or into every problem found: it never writes, so an import is
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -97,10 +98,16 @@ class Negotiation:
 
 @dataclass
 class PartyRecord:
+    """One party's stream: its version, its statements as first recorded (by id) and the
+    corrections recorded on it. An application may give ``statements`` as a mapping that
+    reads each statement from its store when it is asked for (a large record is never read
+    whole to plan a few statements), and ``corrections`` as every correction of the
+    negotiation: each use picks a statement's own corrections by its id."""
+
     negotiation: str
     party: str
     version: int = 0
-    statements: dict[str, Statement] = field(default_factory=dict)
+    statements: MutableMapping[str, Statement] = field(default_factory=dict)
     corrections: list[Correction] = field(default_factory=list)
 
 
@@ -235,6 +242,20 @@ def plan_import(
     return ImportPlan(events, statements, definitions, slugs, corrections)
 
 
+class _Recorded:
+    """The statements recorded in any of a negotiation's party records, by id."""
+
+    def __init__(self, records: dict[str, PartyRecord]) -> None:
+        self.records = list(records.values())
+
+    def get(self, sid: str) -> Statement | None:
+        for record in self.records:
+            found = record.statements.get(sid)
+            if found is not None:
+                return found
+        return None
+
+
 _DEFINITION_ORDER = ("parties", "issues", "speakers", "proposals", "developments", "salience")
 
 
@@ -260,9 +281,7 @@ class _Planner:
             self.state.developments = dict(existing.developments)
             self.state.salience = dict(existing.salience)
         self.records = records
-        self.recorded: dict[str, Statement] = {
-            sid: st for record in records.values() for sid, st in record.statements.items()
-        }
+        self.recorded = _Recorded(records)
         self.now = now
         self.events: list[DomainEvent] = []
         self.problems: list[Problem] = []
@@ -337,7 +356,11 @@ class _Planner:
         records: dict[str, PartyRecord] = {}
         for party, record in self.records.items():
             records[party] = PartyRecord(
-                self.slug, party, record.version, dict(record.statements), list(record.corrections)
+                self.slug,
+                party,
+                record.version,
+                ChainMap({}, record.statements),  # the batch's statements over the recorded
+                list(record.corrections),
             )
         for event in self.events:
             if isinstance(event, StatementRecorded | StatementClarified | StatementRetracted):
@@ -826,8 +849,11 @@ def plan_correction(
             )
     if correction.on is not None:
         for record in records.values():
+            own: dict[str, list[Correction]] = {}
+            for earlier in record.corrections:
+                own.setdefault(earlier.statement, []).append(earlier)
             for other in record.statements.values():
-                later = corrected(other, record.corrections)
+                later = corrected(other, own.get(other.id, ()))
                 if later.target == current.id and later.on.sort_key() < correction.on.sort_key():
                     raise QueryError(
                         f"statement '{current.id}' is qualified by '{later.id}', made {later.on}: "

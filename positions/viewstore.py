@@ -14,7 +14,7 @@ write to ``positions_view_lock`` on SQLite, an advisory lock on PostgreSQL).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -25,7 +25,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from positions.codebook import Correction
+from positions.codebook import Correction, Statement
 from positions.errors import StoreError
 from positions.events import DomainEvent
 from positions.integrity import StoredRow, unseal
@@ -51,6 +51,9 @@ VIEWS_NAME = "positions-views"
 
 PAGE = 10_000
 """Events folded and written per transaction by a catch-up."""
+
+LOOKUP = 500
+"""Statements looked up by id per query."""
 
 _TABLES = {
     "streams": (StreamRow, ("stream",)),
@@ -450,20 +453,27 @@ class ViewStore:
         ordered.sort(key=itemgetter(0))
         return NegotiationRecord.from_entries(codebook, (e for _, e in ordered), known_at)
 
-    def _statement_entries(self, cursor: Any, negotiation: str) -> list[tuple[int, Entry]]:
-        """Every statement of a negotiation as first recorded, with its recording time and
-        notification id: each view row with the stored state of the event it names, read a
-        page at a time (`views.read_statement`: the documents are the tool's own, checked by
-        `positions verify`); `StoreError` for a row that names no statement event or a
-        document the tool did not write."""
+    def _statement_entries(
+        self, cursor: Any, negotiation: str, ids: Sequence[str] | None = None
+    ) -> list[tuple[int, Entry]]:
+        """Every statement of a negotiation (or those of ``ids``) as first recorded, with its
+        recording time and notification id: each view row with the stored state of the event
+        it names, read a page at a time (`views.read_statement`: the documents are the tool's
+        own, checked by `positions verify`); `StoreError` for a row that names no statement
+        event or a document the tool did not write."""
+        chosen = ""
+        params: list[Any] = [negotiation]
+        if ids is not None:
+            chosen = f" AND v.statement_id IN ({', '.join('%s' for _ in ids)})"
+            params.extend(ids)
         query = self._sql(
             "SELECT v.notification_id, v.recorded_at, e.state, v.statement_id "
             f"FROM {{p}}positions_view_statements v LEFT JOIN {self.events_table} e "
-            f"ON e.{self.event_key} = v.notification_id WHERE v.negotiation = %s"
+            f"ON e.{self.event_key} = v.notification_id WHERE v.negotiation = %s{chosen}"
         )
         found: list[tuple[int, Entry]] = []
         append = found.append
-        for page in self._pages(cursor, query, [negotiation]):
+        for page in self._pages(cursor, query, params):
             for notification_id, recorded_at, state, statement_id in page:
                 document = self._document(statement_id, notification_id, state)
                 try:
@@ -476,6 +486,47 @@ class ViewStore:
                     ) from None
                 append((int(notification_id), (unstamp(recorded_at), statement)))
         return found
+
+    def recorded_statements(
+        self, negotiation: str, ids: Sequence[str] | None = None
+    ) -> dict[str, Statement]:
+        """The statements of a negotiation as first recorded, by id: those of ``ids`` that
+        are recorded (looked up ``LOOKUP`` at a time), or every one."""
+        found: dict[str, Statement] = {}
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            chunks = (
+                [None]
+                if ids is None
+                else [ids[start : start + LOOKUP] for start in range(0, len(ids), LOOKUP)]
+            )
+            for chunk in chunks:
+                for _, (_, statement) in self._statement_entries(cursor, negotiation, chunk):
+                    if isinstance(statement, Statement):
+                        found[statement.id] = statement
+        return found
+
+    def corrections_of(self, negotiation: str) -> list[Correction]:
+        """Every correction of a negotiation, in the order they were recorded."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            rows = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
+        return [row.correction() for row in rows]
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """The version of each of ``streams`` that holds events (read from the events table,
+        not the views: what a save's version check compares with)."""
+        if not streams:
+            return {}
+        keys: list[Any] = list(streams) if self.postgres else [s.hex for s in streams]
+        query = self._sql(
+            f"SELECT originator_id, max(originator_version) FROM {self.events_table} "
+            f"WHERE originator_id IN ({', '.join('%s' for _ in keys)}) GROUP BY originator_id"
+        )
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            found = self._tuples(cursor, query, keys)
+        return {
+            stream if isinstance(stream, UUID) else UUID(stream): int(version)
+            for stream, version in found
+        }
 
     def _pages(
         self, cursor: Any, query: Any, params: list[Any], size: int = PAGE
@@ -531,6 +582,68 @@ class ViewStore:
             for table, rows in wanted.items():
                 found.extend(_compare(table, rows, self._rows(cursor, table)))
         return found
+
+
+class StatementSource:
+    """A negotiation's recorded statements as first recorded, read from the views by id when
+    asked for and kept once read (`prefetch` reads many in a few queries)."""
+
+    def __init__(self, views: ViewStore, negotiation: str) -> None:
+        self.views = views
+        self.negotiation = negotiation
+        self.known: dict[str, Statement | None] = {}
+        self.complete = False
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        wanted = [sid for sid in dict.fromkeys(ids) if sid not in self.known]
+        if not wanted or self.complete:
+            return
+        found = self.views.recorded_statements(self.negotiation, wanted)
+        for sid in wanted:
+            self.known[sid] = found.get(sid)
+
+    def get(self, sid: str) -> Statement | None:
+        if sid not in self.known and not self.complete:
+            self.prefetch([sid])
+        return self.known.get(sid)
+
+    def every(self) -> Iterator[Statement]:
+        if not self.complete:
+            self.known = dict(self.views.recorded_statements(self.negotiation))
+            self.complete = True
+        return (s for s in self.known.values() if s is not None)
+
+
+class RecordedStatements(MutableMapping[str, Statement]):
+    """A party record's statements (`domain.PartyRecord`) read from the views as they are
+    asked for: a statement belongs to the party that first recorded it, whose stream holds
+    it. What a planner adds is kept here, over what is recorded."""
+
+    def __init__(self, source: StatementSource, party: str) -> None:
+        self.source = source
+        self.party = party
+        self.added: dict[str, Statement] = {}
+
+    def __getitem__(self, sid: str) -> Statement:
+        if sid in self.added:
+            return self.added[sid]
+        found = self.source.get(sid)
+        if found is None or found.party != self.party:
+            raise KeyError(sid)
+        return found
+
+    def __setitem__(self, sid: str, statement: Statement) -> None:
+        self.added[sid] = statement
+
+    def __delitem__(self, sid: str) -> None:
+        del self.added[sid]
+
+    def __iter__(self) -> Iterator[str]:
+        recorded = (s.id for s in self.source.every() if s.party == self.party)
+        yield from dict.fromkeys([*recorded, *self.added])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def log_rows(rows: Iterable[StoredRow]) -> list[LogRow]:

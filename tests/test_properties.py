@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
@@ -394,3 +394,74 @@ def test_importing_json_files_that_are_dropped_once_planned_records_the_same_eve
         dropped.import_files(paths, now)
     assert dropped.get_all_events() == kept.get_all_events()
     assert len(kept.get_all_events()) > len(parts)
+
+
+def _events(app: PositionsApplication) -> list[dict[str, Any]]:
+    return [{"type": type(e).__name__, **e.model_dump(mode="json")} for e in app.get_all_events()]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=25, deadline=None)
+@given(
+    stmts=statements(max_size=10),
+    order=st.randoms(use_true_random=False),
+    cuts=st.lists(st.integers(0, 40), max_size=3),
+    again=st.lists(st.integers(0, 10), max_size=2),
+    fixes=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 4), st.booleans()), max_size=3),
+    changed=st.none() | st.integers(0, 20),
+)
+def test_imports_on_top_of_a_stored_record_plan_what_a_replayed_record_plans(
+    backend: str,
+    stmts: list[dict[str, Any]],
+    order: Any,
+    cuts: list[int],
+    again: list[int],
+    fixes: list[tuple[int, int, bool]],
+    changed: int | None,
+) -> None:
+    """A store with views plans each import on records read from the views as the planner asks
+    for statements (versions from the events table); an in-memory store replays the streams.
+    Through a backfill in parts, re-imports of earlier parts, corrections of earlier statements
+    (by position or by date) and a statement re-imported with other content, both record the
+    same events and refuse the same imports with the same problems."""
+    waiting, ready = list(stmts), []
+    order.shuffle(waiting)
+    done: set[str] = set()
+    while waiting:  # a backfill order: a clarification or retraction after its target
+        item = next(s for s in waiting if s.get("clarifies", s.get("retracts")) in (None, *done))
+        waiting.remove(item)
+        ready.append(item)
+        done.add(item["id"])
+    parts: list[dict[str, Any]] = [codebook(), *_split(ready, cuts)]
+    parts.extend(parts[1 + n % len(parts[1:])] for n in again if len(parts) > 1)
+    coded = [s for s in stmts if s.get("issue") and s.get("position")]
+    for which, to, by_date in fixes:
+        if not coded:
+            break
+        target = coded[which % len(coded)]
+        fix: dict[str, Any] = {"statement": target["id"], "reason": "recoded"}
+        if by_date:
+            fix["on"] = str(START + timedelta(days=to))
+        else:
+            fix["position"] = [*ISSUES[target["issue"]], "noncommittal"][to % 4]
+        parts.append({"negotiation": "generated", "corrections": [fix]})
+    if changed is not None:
+        twin = {**stmts[changed % len(stmts)], "quote": "Said otherwise."}
+        parts.append({"negotiation": "generated", "statements": [twin]})
+    with tempfile.TemporaryDirectory() as folder, any_store(backend, Path(folder)) as url:
+        stored = PositionsApplication.open(url, create=True)
+        replayed = memory_app()
+        try:
+            for hour, part in enumerate(parts):
+                now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=hour)
+                outcomes = []
+                for app in (stored, replayed):
+                    scenario = parse_scenario(_text(part), f"part-{hour}.yaml")
+                    try:
+                        outcomes.append(str(app.import_scenarios([scenario], now=now)))
+                    except ScenarioError as exc:
+                        outcomes.append(f"refused: {exc}")
+                assert outcomes[0] == outcomes[1]
+            assert _events(stored) == _events(replayed)
+        finally:
+            stored.close()
