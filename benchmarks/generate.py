@@ -271,6 +271,25 @@ def generate(
     )
 
 
+def appendix(files: list[str], path: Path, count: int) -> str:
+    """A file of ``count`` new statements for the negotiation of ``files`` (its codebook, and
+    copies of the first statements that qualify none, under new ids): what a team appends to
+    a large store. Imported into an empty store, it records the codebook as well."""
+    codebook = json.loads(Path(files[0]).read_text())
+    made: list[dict[str, Any]] = []
+    for name in files[1:]:
+        for record in json.loads(Path(name).read_text()).get("statements", ()):
+            if record.get("clarifies") or record.get("retracts"):
+                continue
+            made.append({**record, "id": f"appended-{len(made) + 1:05d}"})
+            if len(made) == count:
+                break
+        if len(made) == count:
+            break
+    path.write_text(json.dumps({**codebook, "statements": made}, separators=(",", ":")))
+    return str(path)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m benchmarks.generate STATEMENTS DIRECTORY", file=sys.stderr)

@@ -122,6 +122,33 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     for key, entry in sizes:
+        n = int(key)
+        added, fresh = entry.get("append_sqlite"), entry.get("append_fresh")
+        if not added:
+            continue
+        value = None if _not(added) else added["seconds"]
+        base = None if _not(fresh) else fresh["seconds"]
+        rows.append(
+            {
+                "figure": (
+                    f"append {_num(added.get('statements'))} statements to the {_size(n)} "
+                    "store (s; peak MB)"
+                    if value is not None
+                    else f"append to the {_size(n)} store (s; peak MB)"
+                ),
+                "value": f"{_num(value, 2)}; {_num(added['peak_rss_mb'])}"
+                if value is not None
+                else _not(added),
+                "baseline": f"{_num(base, 2)} s; {_num(fresh['peak_rss_mb'])} MB (the same file "
+                "into an empty store)"
+                if base is not None
+                else _not(fresh),
+                "ratio": _times(value / base) if value is not None and base else "—",
+                "target": "—",
+                "met": "—",
+            }
+        )
+    for key, entry in sizes:
         pg = entry.get("postgres")
         if not pg:
             continue
@@ -256,6 +283,10 @@ def render(results: dict[str, Any]) -> str:
         "I/O alone: read every row of the log and write the views' statement rows into a table "
         "of the same shape in a fresh file, one transaction, nothing decoded or folded.",
         "- **memory**: `ru_maxrss` of the import process and of the query process.",
+        "- **append**: after the other phases, `import_files` of one file of new statements "
+        "(the negotiation's codebook, already recorded, and copies of its first statements "
+        "under new ids) into the size's store; the baseline is the same file imported into an "
+        "empty store, which records the codebook too.",
         "- **cold start**: median wall time of the real `.venv/bin/positions compare` process on "
         "the seed store, against `python -c pass` and against a `python -c` that only imports "
         "the third-party modules the command loads (`benchmarks.run.LIBRARIES`).",

@@ -61,6 +61,15 @@ TARGETS = {
 
 
 def _maxrss_mb() -> float:
+    """This process's peak resident memory: the high-water mark of its own memory map
+    (``VmHWM``). Linux's ``ru_maxrss`` also keeps the parent's resident size from the fork
+    before the child's exec, which would floor every phase at the harness's own size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -623,6 +632,8 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
                 {"store": f"sqlite:///{store}", "db": str(work / "floor.db")},
                 timeout,
             )
+            print(f"[bench] {label}: append to the store", file=sys.stderr, flush=True)
+            entry.update(_append(files, store, size, work, timeout))
         else:
             entry["query_sqlite"] = {"not_measured": "the import was not measured"}
             entry["rebuild_sqlite"] = {"not_measured": "the import was not measured"}
@@ -650,6 +661,34 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         results["cold_start"] = {"not_measured": "skipped (--cold-runs 0)"}
     _write(results, options)
     return results
+
+
+APPEND = 1_000
+"""Statements appended to each size's store (a tenth of a smaller store)."""
+
+
+def _append(files: list[str], store: Path, size: int, work: Path, timeout: float) -> dict[str, Any]:
+    """Import a file of new statements into the size's store (after its other phases), and the
+    same file into an empty store: what appending costs beside what the file itself costs."""
+    from benchmarks.generate import appendix
+
+    count = min(APPEND, max(1, size // 10))
+    path = appendix(files, work / "append.json", count)
+    fresh = work / "append-fresh.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+    found = {
+        "append_sqlite": run_phase(
+            "import", {"store": f"sqlite:///{store}", "files": [path]}, timeout
+        ),
+        "append_fresh": run_phase(
+            "import", {"store": f"sqlite:///{fresh}", "files": [path]}, timeout
+        ),
+    }
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+    Path(path).unlink(missing_ok=True)
+    return found
 
 
 def _postgres(files: list[str], as_of: str, options: argparse.Namespace) -> dict[str, Any]:

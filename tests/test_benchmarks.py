@@ -86,6 +86,18 @@ def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(results: di
     assert "events/s (read the log + write the rows, no fold)" in results["_doc"]
 
 
+def test_appending_records_the_new_statements_and_the_codebook_only_into_an_empty_store(
+    results: dict,
+) -> None:
+    entry = results["sizes"][str(SIZE)]
+    added, fresh = entry["append_sqlite"], entry["append_fresh"]
+    assert added["statements"] == fresh["statements"] == SIZE // 10
+    assert added["definitions"] == 0
+    assert fresh["definitions"] == entry["import_sqlite"]["definitions"]
+    assert added["events"] == SIZE // 10
+    assert f"| append {SIZE // 10} statements to the 200 store (s; peak MB) |" in results["_doc"]
+
+
 def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
     entry = results["sizes"][str(SIZE)]
     cells = len(entry["generated"]["parties"]) * len(entry["generated"]["issues"])
