@@ -80,11 +80,19 @@ def trusted(cls: type[Model], values: dict[str, Any], *, in_order: bool = False)
     pydantic's ``model_construct`` makes, without its per-field work (a statement is built
     this way for each statement of an import, from the input that was just validated, and for
     each statement a query reads from the views). With ``in_order``, ``values`` holds exactly
-    the fields, in the model's order, and becomes the model's own."""
+    the fields, in the model's order.
+
+    The fields are set one by one, always in the model's order, rather than handed over as a
+    dictionary: Python then keeps them as the values of a key-sharing dictionary (the class's
+    keys, the instance's values), a quarter of the size of a dictionary of its own (a
+    statement's: 256 bytes against 832)."""
     model = _new(cls)
-    if not in_order:
-        values = {name: values[name] for name in _field_names(cls)}
-    _set(model, "__dict__", values)
+    if in_order:
+        for name, value in values.items():
+            _set(model, name, value)
+    else:
+        for name in _field_names(cls):
+            _set(model, name, values[name])
     _set(model, "__pydantic_fields_set__", _every_field(cls))
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
