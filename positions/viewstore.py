@@ -138,10 +138,11 @@ class ViewStore:
         self._upgrade()
         mapper = app.mapper
         plain = mapper.cipher is None and mapper.compressor is None
-        self.bulk_run = BULK_RUN if plain and not self.postgres else 0
+        self.bulk_run = BULK_RUN if plain else 0
         """The fewest consecutive statement events folded in SQL (`_fold_statements`), 0 for
-        none: on SQLite, where the stored states are plain JSON (neither encrypted nor
-        compressed)."""
+        none: where the stored states are plain JSON (neither encrypted nor compressed)."""
+        self.folded_in_sql = 0
+        """How many statement events this store's catch-ups folded in SQL."""
 
     def _recorder(self, datastore: Any) -> Any:
         if self.postgres:
@@ -262,6 +263,7 @@ class ViewStore:
                         self._write(cursor, changes)  # the rows the statements' SQL reads
                         changes = ViewChanges.start(changes.streams, changes.lookup)
                         if self._fold_statements(cursor, after, upto) == count:
+                            self.folded_in_sql += count
                             continue
                         # an event not of a party's stream, or JSON SQLite refused: the
                         # Python fold decides (it writes the same rows for the others)
@@ -285,14 +287,29 @@ class ViewStore:
 
     def _fold_statements(self, cursor: Any, after: int, upto: int) -> int:
         """Fold a run of statement events (notification ids ``after`` < id <= ``upto``) in the
-        database itself: `StatementRow.of_document` written as SQL over the stored JSON (see
-        `_FOLD_STATEMENTS`); the number of events folded (those of the parties' streams), or -1
-        if SQLite refused a stored JSON (the run's statement is undone, and the Python fold
-        names the event that is not what the tool writes)."""
+        database itself: `StatementRow.of_document` written as SQL over the stored JSON
+        (`_FOLD_STATEMENTS` on SQLite, `_FOLD_STATEMENTS_PG` on PostgreSQL); the number of
+        events folded (those of the parties' streams), or -1 if the database refused the run
+        (its statement is undone, and the Python fold names the event that is not what the tool
+        writes; PostgreSQL also refuses a run that records one statement twice)."""
+        topics = sorted(STATEMENT_TOPICS)
+        if self.postgres:
+            cursor.execute("SAVEPOINT positions_fold")
+            try:
+                cursor.execute(
+                    self._sql(_FOLD_STATEMENTS_PG.format(events=self.events_table)),
+                    [after, upto, *topics],
+                )
+            except Exception:  # psycopg's error for a refused statement: the run goes to Python
+                cursor.execute("ROLLBACK TO SAVEPOINT positions_fold")
+                return -1
+            folded = int(cursor.rowcount)
+            cursor.execute("RELEASE SAVEPOINT positions_fold")
+            return folded
         raw = cursor.sqlite_cursor
         raw.connection.create_function("positions_stamp", 1, stamp_text, deterministic=True)
         try:
-            raw.execute(_FOLD_STATEMENTS, [after, upto, *sorted(STATEMENT_TOPICS)])
+            raw.execute(_FOLD_STATEMENTS, [after, upto, *topics])
         except sqlite3.Error:
             return -1
         return int(raw.rowcount)
@@ -725,6 +742,35 @@ does. A statement event of a stream that is not a party's gives no row here (the
 folded again in Python, which decides what it counts for). ``positions_stamp``
 (`views.stamp_text`) writes a recording time that the JSON does not already give as the
 stamp. `positions verify` compares the rows with the Python fold."""
+
+
+_FOLD_STATEMENTS_PG = f"""
+INSERT INTO {{{{p}}}}positions_view_statements ({", ".join(STATEMENT_COLUMNS)})
+SELECT s.negotiation, j.d ->> 'id', j.d ->> 'party',
+    CASE WHEN j.d ->> 'retracts' IS NOT NULL THEN 'retraction'
+        WHEN j.d ->> 'clarifies' IS NOT NULL THEN 'clarification'
+        WHEN j.d ->> 'about' IS NOT NULL THEN 'claim' ELSE 'position' END,
+    j.d ->> 'issue', j.d ->> 'position', j.d ->> 'verdict', j.d ->> 'proposal',
+    CASE WHEN j.d -> 'on' ->> 'before' IS NULL THEN j.d -> 'on' ->> 'day'
+        ELSE 'before ' || (j.d -> 'on' ->> 'before') END,
+    j.d -> 'on' ->> 'day', (j.d ->> 'hypothetical')::boolean,
+    CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
+        THEN j.ts
+        ELSE to_char(j.ts::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,
+    j.notification_id, 0, NULL
+FROM (
+    SELECT e.notification_id, replace(e.originator_id::text, '-', '') AS stream,
+        x.event -> 'statement' AS d, x.event ->> 'timestamp' AS ts
+    FROM {{events}} e
+    CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::jsonb -> 'event' AS event) x
+    WHERE e.notification_id > %s AND e.notification_id <= %s AND e.topic IN (%s, %s, %s)
+    ORDER BY e.notification_id
+) j
+JOIN {{{{p}}}}positions_view_streams s ON s.stream = j.stream AND s.party IS NOT NULL
+ON CONFLICT (negotiation, statement_id) DO UPDATE SET
+    {", ".join(f"{n} = excluded.{n}" for n in STATEMENT_COLUMNS[2:])}
+"""
+"""`_FOLD_STATEMENTS` for PostgreSQL, over ``jsonb`` (``{events}``: the events table)."""
 
 
 def _runs(

@@ -121,17 +121,18 @@ def test_opening_a_missing_postgresql_store_for_reading_is_a_store_error() -> No
         PositionsApplication.open(url)
 
 
-def test_a_save_larger_than_one_insert_statement_is_one_transaction_on_postgresql(
-    tmp_path,
+def test_a_save_larger_than_one_chunk_is_one_transaction_on_postgresql(
+    tmp_path, monkeypatch
 ) -> None:
-    """PostgreSQL inserts a save's events in statements of `CHUNK` events (eventsourcing's own
-    single pipelined insert stalls on large saves): every event is stored, in order, once."""
-    from positions.pgstore import CHUNK
+    """PostgreSQL copies a save's events chunk by chunk (eventsourcing's own single pipelined
+    insert stalls on large saves): every event is stored, in order, once."""
+    from positions import application
     from tests.helpers import write_scenario
     from tests.strategies import codebook
     from tests.test_concurrency import _statements
 
-    count = 2 * CHUNK + 500
+    monkeypatch.setattr(application, "SAVE_CHUNK", 1000)
+    count = 2 * 1000 + 500
     scenario = write_scenario(
         tmp_path / "big.yaml", {**codebook(), "statements": _statements("big", count)}
     )

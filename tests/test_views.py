@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
 from positions.codebook import Correction, Statement
-from positions.events import StatementRecorded
+from positions.events import STATEMENT_EVENTS, StatementRecorded
 from positions.integrity import unseal, verify_store
 from positions.scenario import parse_scenario
 from positions.views import StatementRow, read_statement, stamp
@@ -293,6 +293,9 @@ def _check_views_against_streams(
         app.views.clear()  # then fold again page by page, as after many small writes
         read = app.views.catch_up(page=page)
         assert read == len(app.get_notifications())
+        if bulk_run == 1 and page > 1:  # every run of statement events goes to SQL
+            recorded = sum(1 for e in app.get_all_events() if isinstance(e, STATEMENT_EVENTS))
+            assert app.views.folded_in_sql == recorded
         assert app.views.differences(log_rows(verify_store(app).rows)) == []
         for known_at in (None, T0 + timedelta(hours=hours, minutes=30)):
             assert app.views.read_record("generated", known_at) == app.get_record_from_streams(
