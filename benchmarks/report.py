@@ -9,7 +9,7 @@ from typing import Any
 
 LIMITS_FILE = Path(__file__).resolve().parent / "limits.json"
 """What limits each figure, written by hand from the profiles (keys: import, stance, rebuild,
-memory, cold_start); shown under the tables."""
+memory, append, cold_start, postgres); shown under the tables."""
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -282,7 +282,8 @@ def render(results: dict[str, Any]) -> str:
         "time. The baseline, measured on the same store in the same run, is the rebuild's "
         "I/O alone: read every row of the log and write the views' statement rows into a table "
         "of the same shape in a fresh file, one transaction, nothing decoded or folded.",
-        "- **memory**: `ru_maxrss` of the import process and of the query process.",
+        "- **memory**: the peak resident memory (`VmHWM`) of the import process and of the "
+        "query process, each measured in the process itself.",
         "- **append**: after the other phases, `import_files` of one file of new statements "
         "(the negotiation's codebook, already recorded, and copies of its first statements "
         "under new ids) into the size's store; the baseline is the same file imported into an "
@@ -299,6 +300,7 @@ def render(results: dict[str, Any]) -> str:
         ("stance", "`stance --as-of`"),
         ("rebuild", "Rebuild"),
         ("memory", "Memory"),
+        ("append", "Append"),
         ("cold_start", "Cold start"),
         ("postgres", "PostgreSQL"),
     ):

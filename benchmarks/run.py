@@ -12,8 +12,10 @@
    latest-per-key query (``arg_max``) over the same statements in memory;
 3. rebuilding the materialized views from the events (``positions rebuild``: empty them, read
    every event of the log, fold and write the rows), in events/s;
-4. peak resident memory (``ru_maxrss``) of the import and of the queries: every phase runs in a
+4. peak resident memory (``VmHWM``) of the import and of the queries: every phase runs in a
    subprocess of its own, killed after ``--timeout`` seconds;
+4c. appending a file of new statements to each size's store, beside the same file imported
+   into an empty store;
 4b. the import and query figures on PostgreSQL (a fresh schema, dropped afterwards);
 5. cold start of ``positions compare`` on the seed store against ``python -c pass``.
 
