@@ -99,6 +99,36 @@ def trusted(cls: type[Model], values: dict[str, Any], *, in_order: bool = False)
     return model
 
 
+def compacted(model: Model, **replaced: Any) -> Model:
+    """A copy of a model pydantic validated, its fields (``replaced`` where given) kept in a
+    key-sharing dictionary as `trusted` keeps them, with the same fields set: a large import
+    holds every statement it read until it plans them, and pydantic gives each its own
+    dictionary (832 bytes for a statement's fields, against 256). The class must have had its
+    keys shared (`share_keys`)."""
+    copy = _new(type(model))
+    for name, value in model.__dict__.items():
+        _set(copy, name, value)
+    for name, value in replaced.items():
+        _set(copy, name, value)
+    _set(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__)
+    _set(copy, "__pydantic_extra__", model.__pydantic_extra__)
+    _set(copy, "__pydantic_private__", model.__pydantic_private__)
+    return copy
+
+
+def share_keys(*classes: type[BaseModel]) -> None:
+    """Make the field names of each class its instances' shared keys, in field order, by
+    setting every field of one throwaway instance. CPython keeps an instance's attributes as
+    values beside its class's shared keys only while those keys can still take new names, and
+    it stops adding names once a few dozen instances have been made: a process that validated
+    many statements before building one with `trusted` would give every built statement a
+    dictionary of its own. Called where each class is defined."""
+    for cls in classes:
+        model = _new(cls)
+        for name in _field_names(cls):
+            _set(model, name, None)
+
+
 _new = object.__new__
 _set = object.__setattr__
 
@@ -434,3 +464,6 @@ class Correction(Record):
             for name in ("position", "verdict", "issue", "on", "party")
             if getattr(self, name) is not None
         }
+
+
+share_keys(Source, StatedOn, Statement)

@@ -32,6 +32,8 @@ from positions.codebook import (
     StatedOn,
     StatementCoding,
     Text,
+    compacted,
+    share_keys,
 )
 from positions.errors import Origin, Problem, ScenarioError
 
@@ -51,6 +53,9 @@ class StatementInput(StatementCoding):
 
     by: Slug | None = None
     party: Slug | None = None
+
+
+share_keys(StatementInput)
 
 
 class DevelopmentInput(_Input):
@@ -391,12 +396,20 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
         speakers=_located(name, raw, "speakers", model.speakers),
         issues=_located(name, raw, "issues", model.issues),
         proposals=_located(name, raw, "proposals", model.proposals),
-        statements=_located(name, raw, "statements", model.statements),
+        statements=_located(name, raw, "statements", _compact(model.statements)),
         developments=_located(
             name, raw, "developments", tuple(d.to_development() for d in model.developments)
         ),
         salience=_located(name, raw, "salience", model.salience),
         corrections=_located(name, raw, "corrections", model.corrections),
+    )
+
+
+def _compact(statements: tuple[StatementInput, ...]) -> tuple[StatementInput, ...]:
+    """The statements, and their sources, kept compactly until they are planned
+    (`codebook.compacted`)."""
+    return tuple(
+        compacted(s, sources=tuple(compacted(source) for source in s.sources)) for s in statements
     )
 
 
@@ -438,7 +451,7 @@ def _parse_json(text: str, name: str) -> Scenario | None:
         speakers=unlocated(model.speakers),
         issues=unlocated(model.issues),
         proposals=unlocated(model.proposals),
-        statements=unlocated(model.statements),
+        statements=unlocated(_compact(model.statements)),
         developments=unlocated(tuple(d.to_development() for d in model.developments)),
         salience=unlocated(model.salience),
         corrections=unlocated(model.corrections),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Any
+
 import pytest
+from hypothesis import given
 
 from positions.codebook import Statement, trusted
-from positions.scenario import StatementInput
+from positions.scenario import StatementInput, parse_scenario
+from tests.strategies import codebook, statements
 
 RECORD = {
     "id": "s-1",
@@ -67,3 +73,46 @@ def test_a_date_given_as_text_is_one_shared_instance_and_a_bad_one_is_refused_ea
     for _ in range(2):
         with pytest.raises(ValidationError):
             StatedOn.model_validate("2031-13-17")
+
+
+@given(stmts=statements(max_size=6))
+def test_statements_read_from_a_file_are_compact_copies_of_the_validated_inputs(
+    stmts: list[dict[str, Any]],
+) -> None:
+    """A scenario keeps each statement it read (and its sources) as a compact copy of the
+    validated input: equal to it, with the same fields set and the same JSON, its fields kept
+    in a key-sharing dictionary much smaller than the validated model's own."""
+    text = json.dumps({**codebook(), "statements": stmts}, default=str)
+    for name in ("s.json", "s.yaml"):
+        scenario = parse_scenario(text, name)
+        for located, record in zip(scenario.statements, stmts, strict=True):
+            read = located.value
+            validated = StatementInput.model_validate_json(json.dumps(record, default=str))
+            assert read == validated
+            assert read.model_fields_set == validated.model_fields_set
+            assert read.model_dump_json() == validated.model_dump_json()
+            assert sys.getsizeof(read.__dict__) < sys.getsizeof(validated.__dict__) / 2
+            assert read.sources == validated.sources
+
+
+def test_statements_stay_compact_in_a_process_that_validated_many_first() -> None:
+    """CPython stops adding names to a class's shared keys once a few dozen instances exist:
+    the classes' keys are shared where they are defined, so a process that validated many
+    statements before reading a file (a fresh one here) still keeps the file's compactly."""
+    import subprocess
+
+    code = (
+        "import json, sys\n"
+        "from positions.scenario import StatementInput, parse_scenario\n"
+        "record = {'id': 's', 'on': '2025-01-02', 'party': 'alpha', 'quote': 'q',\n"
+        "          'sources': [{'outlet': 'Wire'}]}\n"
+        "kept = [StatementInput.model_validate({**record, 'id': f's{n}'}) for n in range(500)]\n"
+        "text = json.dumps({'negotiation': 'n', 'statements': [record]})\n"
+        "read = parse_scenario(text, 'a.json').statements[0].value\n"
+        "print(sys.getsizeof(read.__dict__), sys.getsizeof(kept[0].__dict__))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    compact, validated = (int(n) for n in done.stdout.split())
+    assert compact < validated / 2
