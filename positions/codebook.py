@@ -116,6 +116,18 @@ def compacted(model: Model, **replaced: Any) -> Model:
     return copy
 
 
+_ONE: dict[Any, Any] = {}
+_ONE_LIMIT = 100_000
+
+
+def one_of(value: Model | Any) -> Any:
+    """One object for each equal value of a field that takes few values (a party, an issue, a
+    position, an outlet, a date): each record a file gives has its own copies."""
+    if len(_ONE) >= _ONE_LIMIT:
+        _ONE.clear()
+    return _ONE.setdefault(value, value)
+
+
 def share_keys(*classes: type[BaseModel]) -> None:
     """Make the field names of each class its instances' shared keys, in field order, by
     setting every field of one throwaway instance. CPython keeps an instance's attributes as

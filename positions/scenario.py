@@ -33,6 +33,7 @@ from positions.codebook import (
     StatementCoding,
     Text,
     compacted,
+    one_of,
     share_keys,
 )
 from positions.errors import Origin, Problem, ScenarioError
@@ -405,12 +406,23 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
     )
 
 
+_FEW_VALUED = ("issue", "position", "proposal", "about", "language", "channel", "by", "party")
+"""A statement's fields that take few distinct values across a record."""
+
+
 def _compact(statements: tuple[StatementInput, ...]) -> tuple[StatementInput, ...]:
     """The statements, and their sources, kept compactly until they are planned
-    (`codebook.compacted`)."""
-    return tuple(
-        compacted(s, sources=tuple(compacted(source) for source in s.sources)) for s in statements
-    )
+    (`codebook.compacted`), with one object for each value of the few-valued fields."""
+    made = []
+    for statement in statements:
+        fields = statement.__dict__
+        few = {name: one_of(fields[name]) for name in _FEW_VALUED if fields[name] is not None}
+        sources = tuple(
+            compacted(s, outlet=one_of(s.outlet), published=one_of(s.published))
+            for s in statement.sources
+        )
+        made.append(compacted(statement, sources=sources, **few))
+    return tuple(made)
 
 
 class _Duplicate(Exception):

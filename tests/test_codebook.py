@@ -93,6 +93,12 @@ def test_statements_read_from_a_file_are_compact_copies_of_the_validated_inputs(
             assert read.model_dump_json() == validated.model_dump_json()
             assert sys.getsizeof(read.__dict__) < sys.getsizeof(validated.__dict__) / 2
             assert read.sources == validated.sources
+        seen: dict[Any, Any] = {}
+        for located in scenario.statements:  # few-valued fields: one object per value
+            values = [located.value.issue, located.value.position, located.value.party]
+            values += [s.outlet for s in located.value.sources]
+            for value in (v for v in values if v is not None):
+                assert seen.setdefault(value, value) is value
 
 
 def test_statements_stay_compact_in_a_process_that_validated_many_first() -> None:
