@@ -209,15 +209,17 @@ class PositionsApplication(Application[Any]):
                 ids.extend(t for t in (value.clarifies, value.retracts) if t is not None)
             ids.extend(located.value.statement for located in scenario.corrections)
         records = self._planning_records(existing, wanted)
-        plan = plan_located(
-            self._index(),
-            existing,
-            records,
-            scenarios,
-            now or datetime.now(UTC),
-            allow_hypothetical=self.allow_hypothetical,
-            consume=consume,
-        )
+        index = self._index()
+        with self._views_work("read the views of store {store}"):  # records read as asked
+            plan = plan_located(
+                index,
+                existing,
+                records,
+                scenarios,
+                now or datetime.now(UTC),
+                allow_hypothetical=self.allow_hypothetical,
+                consume=consume,
+            )
         del scenarios  # the records of the files: the plan's events hold what is kept of them
         result = ImportResult(
             plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
@@ -365,7 +367,8 @@ class PositionsApplication(Application[Any]):
             raise NotFoundError(f"unknown negotiation '{negotiation}'")
         found = self._planning_records({negotiation: state}, {negotiation: [correction.statement]})
         records = {party: record for (_, party), record in found.items()}
-        event = plan_correction(state, records, correction, now or datetime.now(UTC))
+        with self._views_work("read the views of store {store}"):  # records read as asked
+            event = plan_correction(state, records, correction, now or datetime.now(UTC))
         self._save([event])
         self.catch_up()
         return event
