@@ -699,6 +699,21 @@ BULK_RUN = 8
 """The fewest consecutive statement events folded in SQL rather than in Python (one SQL
 statement costs about what the Python fold of two or three events does)."""
 
+_STATEMENT_FIELDS = ("id", "party", "retracts", "clarifies", "about")
+_CODING_FIELDS = ("issue", "position", "verdict", "proposal")
+_FIELDS = {
+    "ts": "timestamp",
+    **{name: f"statement.{name}" for name in (*_STATEMENT_FIELDS, *_CODING_FIELDS)},
+    "day": "statement.on.day",
+    "before": "statement.on.before",
+    "hypothetical": "statement.hypothetical",
+}
+"""The fields the SQL fold reads from a statement event's stored JSON, by column alias."""
+
+_EXTRACTS = ",\n        ".join(
+    f"json_extract(e.state, '$.event.{path}') AS {alias}" for alias, path in _FIELDS.items()
+)
+
 _FOLD_STATEMENTS = f"""
 INSERT INTO positions_view_statements ({", ".join(STATEMENT_COLUMNS)})
 SELECT s.negotiation, j.id, j.party,
@@ -713,19 +728,7 @@ SELECT s.negotiation, j.id, j.party,
     j.notification_id, 0, NULL
 FROM (
     SELECT e.rowid AS notification_id, e.originator_id AS stream,
-        json_extract(e.state, '$.event.timestamp') AS ts,
-        json_extract(e.state, '$.event.statement.id') AS id,
-        json_extract(e.state, '$.event.statement.party') AS party,
-        json_extract(e.state, '$.event.statement.retracts') AS retracts,
-        json_extract(e.state, '$.event.statement.clarifies') AS clarifies,
-        json_extract(e.state, '$.event.statement.about') AS about,
-        json_extract(e.state, '$.event.statement.issue') AS issue,
-        json_extract(e.state, '$.event.statement.position') AS position,
-        json_extract(e.state, '$.event.statement.verdict') AS verdict,
-        json_extract(e.state, '$.event.statement.proposal') AS proposal,
-        json_extract(e.state, '$.event.statement.on.day') AS day,
-        json_extract(e.state, '$.event.statement.on.before') AS before,
-        json_extract(e.state, '$.event.statement.hypothetical') AS hypothetical
+        {_EXTRACTS}
     FROM stored_events e
     WHERE e.rowid > ? AND e.rowid <= ? AND e.topic IN (?, ?, ?)
     ORDER BY e.rowid
