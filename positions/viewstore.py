@@ -265,7 +265,7 @@ class ViewStore:
                         if self._fold_statements(cursor, after, upto) == count:
                             self.folded_in_sql += count
                             continue
-                        # an event not of a party's stream, or JSON SQLite refused: the
+                        # an event not of a party's stream, or a run the database refused: the
                         # Python fold decides (it writes the same rows for the others)
                     for row in self._log(cursor, after, upto):
                         self._apply(changes, row)
