@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, TypeVar
@@ -122,10 +122,17 @@ _ONE_LIMIT = 100_000
 
 def one_of(value: Model | Any) -> Any:
     """One object for each equal value of a field that takes few values (a party, an issue, a
-    position, an outlet, a date): each record a file gives has its own copies."""
+    position, an outlet, a date): each record a file or a stored document gives has its own
+    copies."""
+    return sharing()(value, value)
+
+
+def sharing() -> Callable[[Any, Any], Any]:
+    """`one_of` for a loop over many fields of one record: ``sharing()(value, value)``, the
+    store of shared values emptied first if it has grown too large."""
     if len(_ONE) >= _ONE_LIMIT:
         _ONE.clear()
-    return _ONE.setdefault(value, value)
+    return _ONE.setdefault
 
 
 def share_keys(*classes: type[BaseModel]) -> None:

@@ -42,6 +42,8 @@ from positions.codebook import (
     StatedOn,
     Statement,
     Verdict,
+    one_of,
+    sharing,
     trusted,
 )
 from positions.domain import corrected
@@ -119,9 +121,7 @@ def read_statement(document: str | bytes) -> Statement:
     is validated by pydantic instead.
     Anything that is not a statement document raises ValueError, KeyError or TypeError."""
     data = orjson.loads(document)
-    if len(_WORDS) >= _WORDS_LIMIT:
-        _WORDS.clear()
-    word = _WORDS.setdefault
+    word = sharing()
     terms = data["terms"]
     if any(type(value) is float for value in terms.values()):
         return Statement.model_validate_json(document)
@@ -157,12 +157,6 @@ def read_statement(document: str | bytes) -> Statement:
     return trusted(Statement, values, in_order=True)
 
 
-_WORDS: dict[str | None, str | None] = {}
-"""One string object for each of the few distinct values of a field such as a statement's
-party, issue or outlet (a parsed document gives each statement its own copies)."""
-_WORDS_LIMIT = 100_000
-
-
 _VERDICTS: dict[str, Verdict] = {v.value: v for v in Verdict}
 _ATTRIBUTIONS: dict[str, Attribution] = {a.value: a for a in Attribution}
 _CONFIDENCES: dict[str, Confidence] = {c.value: c for c in Confidence}
@@ -184,7 +178,7 @@ def _source(source: dict[str, Any]) -> Source:
         raise ValueError("a source document has outlet, title, url and published")
     published = source["published"]
     values = {
-        "outlet": _WORDS.setdefault(source["outlet"], source["outlet"]),
+        "outlet": one_of(source["outlet"]),
         "title": source["title"],
         "url": source["url"],
         "published": None if published is None else _day(published),
