@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -109,7 +109,8 @@ def effective_by_day(steps: list[Step]) -> tuple[list[date], list[Step | None]]:
 
 def _negated(key: SortKey) -> Any:
     day, precision, depth, ident = key
-    return (-day.toordinal(), -precision, -depth, _Reversed(ident))
+    ordinal = day if isinstance(day, int) else day.toordinal()
+    return (-ordinal, -precision, -depth, _Reversed(ident))
 
 
 class _Reversed(str):
@@ -193,38 +194,63 @@ class Sweep:
         self, party: str, issue: str, day: date, before: int | None, after: int | None
     ) -> str:
         """Name a move from rank ``before`` to rank ``after`` (rule R13)."""
-        if before == after:
-            return UNCHANGED
-        assert before is not None
-        assert after is not None
-        mean = self.others_mean(party, issue, day)
-        if mean is not None:
-            if abs(after - mean) > abs(before - mean):
-                return HARDENED
-            if abs(after - mean) < abs(before - mean):
-                return SOFTENED
-        return UP if after > before else DOWN
+        return classify_move(before, after, lambda: self.others_mean(party, issue, day))
 
     def _shift(
         self, step: Step, party: str, issue: Issue, before: Step | None, after: Step | None
     ) -> Shift:
         retraction = step.statement is not None and step.statement.kind is Kind.RETRACTION
-        if step.position is None and not retraction:
-            return Shift(None, None, before, after)
-        rank_before, rank_after = rank_of(issue, before), rank_of(issue, after)
-        name: str | None
-        if step.position == NONCOMMITTAL and rank_after == rank_before:
-            name = NONCOMMITTAL
-        elif rank_after is None:
-            name = WITHDRAWN if rank_before is not None else (NONCOMMITTAL if after else None)
-        elif rank_before is None:
-            name = NEW
-        else:
-            name = self.classify(party, issue.id, step.on.day, rank_before, rank_after)
-        ranks = (
-            rank_after - rank_before if rank_after is not None and rank_before is not None else None
+        name, ranks = shift_of(
+            step.position,
+            retraction,
+            rank_of(issue, before),
+            rank_of(issue, after),
+            after is not None,
+            lambda: self.others_mean(party, issue.id, step.on.day),
         )
         return Shift(name, ranks, before, after)
+
+
+def classify_move(before: int | None, after: int | None, mean: Callable[[], float | None]) -> str:
+    """Name a move from rank ``before`` to rank ``after`` (rule R13), given the mean rank of
+    the other parties' own positions that day (asked for only when the rank moves)."""
+    if before == after:
+        return UNCHANGED
+    assert before is not None
+    assert after is not None
+    others = mean()
+    if others is not None:
+        if abs(after - others) > abs(before - others):
+            return HARDENED
+        if abs(after - others) < abs(before - others):
+            return SOFTENED
+    return UP if after > before else DOWN
+
+
+def shift_of(
+    position: str | None,
+    retraction: bool,
+    rank_before: int | None,
+    rank_after: int | None,
+    has_after: bool,
+    mean: Callable[[], float | None],
+) -> tuple[str | None, int | None]:
+    """A step's shift and signed rank difference (rule R13), from its own (resolved)
+    position, whether it is a retraction, the ranks in force just before and after it in its
+    group, whether any step is in force after it, and the others' mean that day."""
+    if position is None and not retraction:
+        return None, None
+    name: str | None
+    if position == NONCOMMITTAL and rank_after == rank_before:
+        name = NONCOMMITTAL
+    elif rank_after is None:
+        name = WITHDRAWN if rank_before is not None else (NONCOMMITTAL if has_after else None)
+    elif rank_before is None:
+        name = NEW
+    else:
+        name = classify_move(rank_before, rank_after, mean)
+    ranks = rank_after - rank_before if rank_after is not None and rank_before is not None else None
+    return name, ranks
 
 
 class Shifts(Mapping[str, Shift]):

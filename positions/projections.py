@@ -300,48 +300,11 @@ class Query:
 
     def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         """The rows of `compare`, as dicts, issue by issue and party by party."""
-        stance = self.stance_rows(as_of, claims=True)
-        own: dict[tuple[str, str], dict[str, Any]] = {}
-        claimed: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for row in stance:
-            key = (row["party"], row["issue"])
-            if row["claimed_by"] is None:
-                own[key] = row
-            else:
-                claimed.setdefault(key, []).append(row)
-        rows = []
-        for i in self.negotiation.issues:
-            held = [
-                own[(p, i)]["rank"]
-                for p in self.negotiation.parties
-                if own[(p, i)].get("rank") is not None
-            ]
-            spread = max(held) - min(held) if held else None
-            for p in self.negotiation.parties:
-                cell = own[(p, i)]
-                claims = "; ".join(
-                    f"{r['position']} (claimed by {r['claimed_by']})"
-                    for r in claimed.get((p, i), [])
-                )
-                text = cell.get("position") or "—"
-                if cell.get("terms"):
-                    text += " " + _terms_text(cell["terms"])
-                if claims:
-                    text += "; " + claims
-                rows.append(
-                    {
-                        "issue": i,
-                        "party": p,
-                        "position": cell.get("position"),
-                        "rank": cell.get("rank"),
-                        "terms": cell.get("terms"),
-                        "statement_id": cell.get("statement_id"),
-                        "claims": claims or None,
-                        "spread": spread,
-                        "cell": text,
-                    }
-                )
-        return rows
+        return compare_rows(
+            self.stance_rows(as_of, claims=True),
+            list(self.negotiation.parties),
+            list(self.negotiation.issues),
+        )
 
     def compare(self, as_of: date | None = None) -> pl.DataFrame:
         """Issues × parties: each cell the effective position, with claimed positions marked."""
@@ -493,6 +456,55 @@ class Query:
             "recorded_at": self._recorded(step),
             "hypothetical": statement.hypothetical if statement is not None else False,
         }
+
+
+def compare_rows(
+    stance: list[dict[str, Any]], parties: list[str], issues: list[str]
+) -> list[dict[str, Any]]:
+    """The rows of `compare` from the rows of `stance` with claims: issue by issue, party by
+    party, each cell the position (and terms) with the claimed positions marked."""
+    own: dict[tuple[str, str], dict[str, Any]] = {}
+
+    claimed: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in stance:
+        key = (row["party"], row["issue"])
+        if row["claimed_by"] is None:
+            own[key] = row
+        else:
+            claimed.setdefault(key, []).append(row)
+    rows = []
+    for i in issues:
+        held = [
+            own[(p, i)]["rank"]
+            for p in parties
+            if own[(p, i)].get("rank") is not None
+        ]
+        spread = max(held) - min(held) if held else None
+        for p in parties:
+            cell = own[(p, i)]
+            claims = "; ".join(
+                f"{r['position']} (claimed by {r['claimed_by']})"
+                for r in claimed.get((p, i), [])
+            )
+            text = cell.get("position") or "—"
+            if cell.get("terms"):
+                text += " " + _terms_text(cell["terms"])
+            if claims:
+                text += "; " + claims
+            rows.append(
+                {
+                    "issue": i,
+                    "party": p,
+                    "position": cell.get("position"),
+                    "rank": cell.get("rank"),
+                    "terms": cell.get("terms"),
+                    "statement_id": cell.get("statement_id"),
+                    "claims": claims or None,
+                    "spread": spread,
+                    "cell": text,
+                }
+            )
+    return rows
 
 
 def _terms_text(terms: str) -> str:

@@ -29,6 +29,8 @@ from positions.codebook import Correction, Statement
 from positions.errors import StoreError
 from positions.events import DomainEvent
 from positions.integrity import StoredRow, unseal
+from positions.stepstore import DDL as STEP_DDL
+from positions.stepstore import STEPS_NAME, StepStore
 from positions.timeline import Entry, NegotiationRecord
 from positions.views import (
     STATEMENT_COLUMNS,
@@ -87,7 +89,10 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
     """eventsourcing's SQLite tracking recorder, with the views' tables beside its own."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *(s.format(p="") for s in _DDL)]
+        return [
+            *super().construct_create_table_statements(),
+            *(s.format(p="") for s in (*_DDL, *STEP_DDL)),
+        ]
 
 
 def postgres_view_recorder(datastore: Any, tracking_table_name: str) -> Any:
@@ -100,7 +105,7 @@ def postgres_view_recorder(datastore: Any, tracking_table_name: str) -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             prefix = f'"{self.datastore.schema}".'
-            statements: list[Any] = [SQL(s.format(p=prefix)) for s in _DDL]
+            statements: list[Any] = [SQL(s.format(p=prefix)) for s in (*_DDL, *STEP_DDL)]
             self.sql_create_statements.extend(statements)
 
     return PostgresViewRecorder(datastore=datastore, tracking_table_name=tracking_table_name)
@@ -143,6 +148,7 @@ class ViewStore:
         none: where the stored states are plain JSON (neither encrypted nor compressed)."""
         self.folded_in_sql = 0
         """How many statement events this store's catch-ups folded in SQL."""
+        self.steps = StepStore(self)
 
     def _recorder(self, datastore: Any) -> Any:
         if self.postgres:
@@ -238,7 +244,7 @@ class ViewStore:
             )
             row = cursor.fetchone()
             last = int(row["last"] or 0) if row is not None else 0
-            return self._position(cursor) >= last
+            return self._position(cursor) >= last and self.steps.position(cursor) >= last
 
     def _position(self, cursor: Any) -> int:
         """The last notification the views processed (0 before the first)."""
@@ -249,6 +255,14 @@ class ViewStore:
         number of events read."""
         if self.is_current():
             return 0  # nothing new: no write lock, so readers never wait for a writer
+        processed = self._catch_up_tables(page)
+        with self._transaction() as cursor:
+            self.steps.catch_up(cursor, self._position(cursor))
+        return processed
+
+    def _catch_up_tables(self, page: int) -> int:
+        """`catch_up` of every table but the step tables (which follow in their own
+        transaction, from the rows these give)."""
         processed = 0
         while True:
             with self._transaction() as cursor:
@@ -327,9 +341,11 @@ class ViewStore:
     def _empty(self, cursor: Any) -> None:
         for table in _TABLES:
             cursor.execute(self._sql(f"DELETE FROM {{p}}positions_view_{table}"))
+        self.steps.clear(cursor)
         tracking = f"{self.prefix}{self._tracking_table()}"
         cursor.execute(
-            self._sql(f"DELETE FROM {tracking} WHERE application_name = %s"), [VIEWS_NAME]
+            self._sql(f"DELETE FROM {tracking} WHERE application_name IN (%s, %s)"),
+            [VIEWS_NAME, STEPS_NAME],
         )
 
     def _tracking_table(self) -> str:

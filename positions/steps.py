@@ -1,0 +1,294 @@
+"""The steps of a negotiation: what each statement (or tabling) sets, and what is in force when.
+
+A pure module: no I/O, no store, no file format. `positions.stepstore` keeps its results in the
+views as a bitemporal table; the in-memory timeline (`positions.timeline`) decides the same
+rules for the Python oracle, and `analysis.sweep` is the one sweep both use.
+
+- `Coding`: a statement or a proposal's tabling as recorded, with the coding in force (every
+  correction applied), in the few fields the rules read.
+- `resolve`: the step a coding gives (R4: a clarification carries its target's coding; R7: a
+  tabling states its proposer's position and accepts itself; R9: a claim is a step of the party
+  it is about, claimed by its maker).
+- `ender`: the statement that ends a step (R3, R10).
+- `sweep_group`: one group's steps swept from a key on (R1-R3, R5, R6, R8): each step's
+  effective position just before and after it, and the intervals of days in which one step is in
+  force.
+
+Order keys are tuples ``(day ordinal, precision, depth, id)`` (R1) and, in the database, the
+same as fixed-width text (`key_text`), so that text order is key order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from positions.analysis import sweep
+
+OPEN_DAY = 10**7
+"""The end of an interval still open (after every day ordinal)."""
+
+OWN = ""
+"""The claimant of a party's own steps."""
+
+PROPOSAL = "proposal"
+CLARIFICATION = "clarification"
+RETRACTION = "retraction"
+CLAIM = "claim"
+POSITION = "position"
+
+Key = tuple[int, int, int, str]
+"""(day ordinal, 0 for a "before" date or 1 for a precise one, depth, id): rule R1."""
+
+
+def key_text(key: Key) -> str:
+    """An order key as text whose order is the key's order (R1)."""
+    day, precise, depth, ident = key
+    return f"{day:07d}{precise}{depth + 1:04d}{ident}"
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """A statement or a tabling as recorded, with its coding in force: the fields the rules
+    read. Terms and conditions are canonical JSON text (sorted keys), so that codings compare
+    as values."""
+
+    source_id: str
+    tabling: bool
+    party: str
+    """The party that made it (the proposer of a tabling)."""
+    about: str | None
+    issue: str | None
+    position: str | None
+    terms: str
+    verdict: str | None
+    proposal: str | None
+    conditions: str
+    day: int
+    precise: int
+    stated_on: str
+    clarifies: str | None
+    retracts: str | None
+    recorded_at: str
+    """When the statement was first recorded (a `views.stamp`); empty for a tabling."""
+    notification_id: int
+    """The event that recorded it (0 for a tabling)."""
+
+    @property
+    def target(self) -> str | None:
+        return self.retracts or self.clarifies
+
+    @property
+    def kind(self) -> str:
+        if self.tabling:
+            return PROPOSAL
+        if self.retracts is not None:
+            return RETRACTION
+        if self.clarifies is not None:
+            return CLARIFICATION
+        if self.about is not None:
+            return CLAIM
+        return POSITION
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one coding sets, once the rules are applied: its group (``party``, ``issue``,
+    ``claimant``), its resolved coding, its order key, what ended it, and the effective
+    position just before and after it in its group (for shifts, R13)."""
+
+    coding: Coding
+    party: str
+    claimant: str
+    issue: str | None
+    position: str | None
+    terms: str
+    verdict: str | None
+    proposal: str | None
+    conditions: str
+    depth: int
+    ended_by: str | None = None
+    ended_how: str | None = None
+    ended_key: Key | None = None
+    before: str | None = None
+    """The position in force in its group just before it (None: none)."""
+    after: str | None = None
+    """The position in force in its group just after it."""
+
+    @property
+    def source_id(self) -> str:
+        return self.coding.source_id
+
+    @property
+    def key(self) -> Key:
+        c = self.coding
+        return (c.day, c.precise, self.depth, c.source_id)
+
+    @property
+    def group(self) -> tuple[str, str | None, str]:
+        return (self.party, self.issue, self.claimant)
+
+    @property
+    def verdict_group(self) -> tuple[str, str, str] | None:
+        if self.verdict is None or self.proposal is None:
+            return None
+        return (self.party, self.proposal, self.claimant)
+
+
+def resolve(coding: Coding, target: Step | None) -> Step:
+    """The step of a coding, given the step of the statement it clarifies or retracts (R4, R7,
+    R9). ``target`` is None for a statement that names none, or names one not recorded."""
+    if coding.tabling:
+        return Step(
+            coding,
+            party=coding.party,
+            claimant=OWN,
+            issue=coding.issue,
+            position=coding.position,
+            terms=coding.terms,
+            verdict="accept",
+            proposal=coding.source_id,
+            conditions="[]",
+            depth=-1,
+        )
+    issue, position, terms = coding.issue, coding.position, coding.terms
+    verdict, proposal, conditions = coding.verdict, coding.proposal, coding.conditions
+    if target is not None and coding.retracts is not None:
+        issue = issue or target.issue
+    if target is not None and coding.clarifies is not None:
+        issue = issue or target.issue
+        if position is None:
+            position = target.position
+            terms = terms if terms != "{}" else target.terms
+        if verdict is None:
+            verdict, proposal, conditions = target.verdict, target.proposal, target.conditions
+    party, claimant = (
+        (coding.about, coding.party) if coding.about is not None else (coding.party, OWN)
+    )
+    return Step(
+        coding,
+        party=party,
+        claimant=claimant,
+        issue=issue,
+        position=position,
+        terms=terms,
+        verdict=verdict,
+        proposal=proposal,
+        conditions=conditions,
+        depth=0 if target is None else target.depth + 1,
+    )
+
+
+def ender(
+    step: Step,
+    naming: Iterable[Step],
+    retracting_ancestors: Iterable[Step],
+) -> tuple[str | None, str | None, Key | None]:
+    """What ends ``step`` (R3, R10): the first of the statements naming it, and of the
+    retractions of a statement it clarifies (directly or through a chain of clarifications);
+    ``(ended_by, how, key)``, or Nones."""
+    first: Step | None = None
+    for other in (*naming, *retracting_ancestors):
+        if first is None or other.key < first.key:
+            first = other
+    if first is None:
+        return None, None, None
+    how = "retracted" if first.coding.retracts is not None else "clarified"
+    return first.source_id, how, first.key
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """One step in force in a group from day ``start`` (included) to ``end`` (excluded)."""
+
+    start: int
+    end: int
+    step: Step
+
+
+@dataclass(frozen=True, slots=True)
+class _Swept:
+    """A step as `analysis.sweep` reads it: its key, position (or verdict), id and end."""
+
+    key: Key
+    position: str | None
+    source_id: str
+    ended_key: Key | None
+    step: Step
+
+
+def sweep_group(
+    steps: Sequence[Step], since: Key, *, verdicts: bool = False
+) -> tuple[dict[str, tuple[str | None, str | None]], list[tuple[int, Step | None]]]:
+    """Sweep one group's steps (R3, R5, R6; with ``verdicts``, R8 over their verdicts): the
+    steps must hold every step of the group from ``since`` on, and enough of those in force
+    just before it (`stepstore` picks them). Returns each step's effective position just
+    before and after it, for the steps from ``since`` on, and the step in force at the end of
+    each day on which it may change, from the day of ``since`` on."""
+    swept = [
+        _Swept(s.key, s.verdict if verdicts else s.position, s.source_id, s.ended_key, s)
+        for s in steps
+    ]
+    moves: dict[str, tuple[str | None, str | None]] = {}
+    days: list[tuple[int, Step | None]] = []
+    last: Step | None = None
+    """The step in force after the latest key swept."""
+    started = False
+    for key, added, before, after in sweep(swept):  # type: ignore[arg-type]
+        chosen = after.step if after is not None else None  # type: ignore[attr-defined]
+        if key < since:
+            last = chosen
+            continue
+        if not started:
+            started = True
+            if key[0] > since[0]:  # nothing happens on the day of ``since`` itself
+                days.append((since[0], last))
+        last = chosen
+        if added is not None:
+            moves[added.source_id] = (
+                before.position if before is not None else None,
+                after.position if after is not None else None,
+            )
+        if days and days[-1][0] == key[0]:
+            days[-1] = (key[0], chosen)
+        else:
+            days.append((key[0], chosen))
+    if not started:
+        days.append((since[0], last))
+    return moves, days
+
+
+def intervals(days: Sequence[tuple[int, Step | None]]) -> list[Interval]:
+    """The days of `sweep_group` as intervals, one per run of days with the same step in
+    force (a day with none in force ends an interval and starts none)."""
+    found: list[Interval] = []
+    for n, (day, chosen) in enumerate(days):
+        end = days[n + 1][0] if n + 1 < len(days) else OPEN_DAY
+        if chosen is None:
+            continue
+        if found and found[-1].end == day and _same(found[-1].step, chosen):
+            found[-1] = replace(found[-1], end=end)
+        else:
+            found.append(Interval(day, end, chosen))
+    return found
+
+
+def _same(a: Step, b: Step) -> bool:
+    return a.source_id == b.source_id and a.coding.tabling == b.coding.tabling
+
+
+def descendants(
+    roots: Iterable[str], clarifications: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """Every statement that clarifies one of ``roots``, directly or through a chain."""
+    found: list[str] = []
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        sid = pending.pop()
+        for child in clarifications.get(sid, ()):
+            if child not in seen:
+                seen.add(child)
+                found.append(child)
+                pending.append(child)
+    return found

@@ -1,0 +1,919 @@
+"""The bitemporal step table: `positions.steps` kept in the store's database, beside the views.
+
+Three tables, each row valid over a recording-time interval ``[recorded_from, recorded_to)``
+(a `views.stamp`; ``OPEN`` while it is the row in force). Nothing is updated in place but
+``recorded_to``: a change closes the rows it replaces and adds new ones, so the table answers
+for any recording time (``--known-at``).
+
+- ``positions_view_steps``: one row per statement or tabling: its coding as recorded, its
+  resolved step (group, position, verdict, order key, what ended it) and the positions in force
+  in its group just before and after it (for shifts).
+- ``positions_view_stances``: for each (party, issue, claimant) group, the step in force over
+  each interval of days ``[valid_from, valid_to)`` (day ordinals).
+- ``positions_view_verdicts``: the same for each (party, proposal, claimant) group's verdict.
+- ``positions_view_step_groups``: which groups exist (for the claimants of a cell).
+
+`StepStore.catch_up` feeds them from the notification log after the views' other tables, in
+its own transaction with its own tracking row (application name ``positions-steps``): it reads
+the events after its position, and applies them one recording time at a time (every event of
+one save shares its time). For each recording time it resolves the statements that changed and
+the clarifications that carry their coding, works out what ends them, and sweeps only the
+groups they touch, from the earliest key they touch on (`steps.sweep_group`), with just the
+steps in force before that key that can still matter: those ended at or after it, and the
+latest never-ended step of each kind (any other one stays below it for good).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+
+from positions.codebook import NONCOMMITTAL
+from positions.events import STATEMENT_EVENTS, CodingCorrected, ProposalTabled
+from positions.steps import (
+    OPEN_DAY,
+    OWN,
+    Coding,
+    Interval,
+    Key,
+    Step,
+    descendants,
+    ender,
+    intervals,
+    key_text,
+    resolve,
+    sweep_group,
+)
+from positions.views import STATEMENT_TOPICS, LogRow, stamp_text
+
+if TYPE_CHECKING:
+    from positions.viewstore import ViewStore
+
+STEPS_NAME = "positions-steps"
+"""The step table's application name in eventsourcing's tracking table."""
+
+OPEN = "9999-12-31T23:59:59.999999Z"
+"""``recorded_to`` of a row in force (after every recording time)."""
+
+PAGE = 10_000
+CHUNK = 500
+
+_CORRECTED = get_topic(CodingCorrected)
+_TABLED = get_topic(ProposalTabled)
+
+STEP_COLUMNS = (
+    "negotiation",
+    "source_id",
+    "tabling",
+    "recorded_from",
+    "recorded_to",
+    "own_party",
+    "about",
+    "raw_issue",
+    "raw_position",
+    "raw_terms",
+    "raw_verdict",
+    "raw_proposal",
+    "raw_conditions",
+    "day",
+    "precise",
+    "stated_on",
+    "clarifies",
+    "retracts",
+    "recorded_at",
+    "notification_id",
+    "kind",
+    "party",
+    "claimant",
+    "issue",
+    "position",
+    "terms",
+    "verdict",
+    "proposal",
+    "conditions",
+    "depth",
+    "sort_key",
+    "live",
+    "ended_by",
+    "ended_how",
+    "ended_key",
+    "before_position",
+    "after_position",
+)
+_STEP_SELECT = ", ".join(STEP_COLUMNS[5:])
+
+STANCE_COLUMNS = (
+    "negotiation",
+    "party",
+    "issue",
+    "claimant",
+    "valid_from",
+    "valid_to",
+    "recorded_from",
+    "recorded_to",
+    "source_id",
+    "tabling",
+    "position",
+    "terms",
+    "stated_on",
+    "day",
+)
+VERDICT_COLUMNS = (
+    "negotiation",
+    "party",
+    "proposal",
+    "claimant",
+    "valid_from",
+    "valid_to",
+    "recorded_from",
+    "recorded_to",
+    "source_id",
+    "tabling",
+    "verdict",
+    "conditions",
+    "stated_on",
+    "day",
+)
+_CURRENT = f"recorded_to = '{OPEN}'"
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_steps ("
+    "negotiation TEXT NOT NULL, source_id TEXT NOT NULL, tabling BOOLEAN NOT NULL, "
+    "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, "
+    "own_party TEXT NOT NULL, about TEXT, raw_issue TEXT, raw_position TEXT, "
+    "raw_terms TEXT NOT NULL, raw_verdict TEXT, raw_proposal TEXT, raw_conditions TEXT NOT NULL, "
+    "day INTEGER NOT NULL, precise INTEGER NOT NULL, stated_on TEXT NOT NULL, clarifies TEXT, "
+    "retracts TEXT, recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, "
+    "kind TEXT NOT NULL, party TEXT NOT NULL, claimant TEXT NOT NULL, issue TEXT, position TEXT, "
+    "terms TEXT NOT NULL, verdict TEXT, proposal TEXT, conditions TEXT NOT NULL, "
+    "depth INTEGER NOT NULL, sort_key TEXT NOT NULL, live TEXT, ended_by TEXT, ended_how TEXT, "
+    "ended_key TEXT, before_position TEXT, after_position TEXT, "
+    "PRIMARY KEY (negotiation, source_id, tabling, recorded_from))",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_group ON {p}positions_view_steps "
+    f"(negotiation, party, issue, claimant, sort_key) WHERE {_CURRENT}",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_live ON {p}positions_view_steps "
+    f"(negotiation, party, issue, claimant, live, sort_key) WHERE {_CURRENT} "
+    "AND ended_key IS NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_ended ON {p}positions_view_steps "
+    f"(negotiation, party, issue, claimant, ended_key) WHERE {_CURRENT} "
+    "AND ended_key IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict ON {p}positions_view_steps "
+    f"(negotiation, party, proposal, claimant, sort_key) WHERE {_CURRENT} "
+    "AND verdict IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict_ended ON {p}positions_view_steps "
+    f"(negotiation, party, proposal, claimant, ended_key) WHERE {_CURRENT} "
+    "AND verdict IS NOT NULL AND ended_key IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_clarifies ON {p}positions_view_steps "
+    f"(negotiation, clarifies) WHERE {_CURRENT} AND clarifies IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_retracts ON {p}positions_view_steps "
+    f"(negotiation, retracts) WHERE {_CURRENT} AND retracts IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_stances ("
+    "negotiation TEXT NOT NULL, party TEXT NOT NULL, issue TEXT NOT NULL, "
+    "claimant TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, "
+    "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, source_id TEXT NOT NULL, "
+    "tabling BOOLEAN NOT NULL, position TEXT NOT NULL, terms TEXT NOT NULL, "
+    "stated_on TEXT NOT NULL, day INTEGER NOT NULL, "
+    "PRIMARY KEY (negotiation, party, issue, claimant, valid_from, recorded_from))",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_verdicts ("
+    "negotiation TEXT NOT NULL, party TEXT NOT NULL, proposal TEXT NOT NULL, "
+    "claimant TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, "
+    "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, source_id TEXT NOT NULL, "
+    "tabling BOOLEAN NOT NULL, verdict TEXT NOT NULL, conditions TEXT NOT NULL, "
+    "stated_on TEXT NOT NULL, day INTEGER NOT NULL, "
+    "PRIMARY KEY (negotiation, proposal, party, claimant, valid_from, recorded_from))",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_step_groups ("
+    "negotiation TEXT NOT NULL, kind TEXT NOT NULL, party TEXT NOT NULL, subject TEXT NOT NULL, "
+    "claimant TEXT NOT NULL, PRIMARY KEY (negotiation, kind, party, subject, claimant))",
+)
+"""The step tables, with ``{p}`` for the schema prefix (the same on SQLite and PostgreSQL)."""
+
+TABLES = ("steps", "stances", "verdicts", "step_groups")
+
+
+def terms_text(terms: Any) -> str:
+    """Terms as canonical JSON text (sorted keys): the form steps and queries share."""
+    return json.dumps(terms, sort_keys=True, ensure_ascii=False)
+
+
+def conditions_text(conditions: Sequence[str]) -> str:
+    return json.dumps(list(conditions), ensure_ascii=False)
+
+
+def key_of_text(text: str) -> Key:
+    """The order key of a `steps.key_text`."""
+    return (int(text[:7]), int(text[7]), int(text[8:12]) - 1, text[12:])
+
+
+def _live(step: Step) -> str | None:
+    """The kind of step `sweep` keeps in force: 'c' a position on the scale, 'n' noncommittal."""
+    if step.position is None:
+        return None
+    return "n" if step.position == NONCOMMITTAL else "c"
+
+
+def _day(text: str) -> int:
+    return date.fromisoformat(text).toordinal()
+
+
+def _loads(payload: bytes) -> Any:
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:  # an integer beyond 64 bits: the standard parser takes it
+        return json.loads(payload)
+
+
+def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Coding:
+    """The `Coding` of a statement event's JSON (``data["statement"]``)."""
+    s = data["statement"]
+    on = s["on"]
+    before = on["before"]
+    return Coding(
+        source_id=s["id"],
+        tabling=False,
+        party=s["party"],
+        about=s["about"],
+        issue=s["issue"],
+        position=s["position"],
+        terms=terms_text(s["terms"]),
+        verdict=s["verdict"],
+        proposal=s["proposal"],
+        conditions=conditions_text(s["conditions"]),
+        day=_day(on["day"]),
+        precise=1 if before is None else 0,
+        stated_on=on["day"] if before is None else f"before {before}",
+        clarifies=s["clarifies"],
+        retracts=s["retracts"],
+        recorded_at=recorded_at,
+        notification_id=notification_id,
+    )
+
+
+def coding_of_tabling(data: Any) -> Coding:
+    p = data["proposal"]
+    on = p["on"]
+    before = on["before"]
+    return Coding(
+        source_id=p["id"],
+        tabling=True,
+        party=p["by"],
+        about=None,
+        issue=p["issue"],
+        position=p["position"],
+        terms=terms_text(p["terms"]),
+        verdict=None,
+        proposal=None,
+        conditions="[]",
+        day=_day(on["day"]),
+        precise=1 if before is None else 0,
+        stated_on=on["day"] if before is None else f"before {before}",
+        clarifies=None,
+        retracts=None,
+        recorded_at="",
+        notification_id=0,
+    )
+
+
+def corrected_coding(coding: Coding, correction: Any) -> Coding:
+    """A coding with a correction's changes (position, verdict, issue, on, party: R12)."""
+    changes: dict[str, Any] = {}
+    for name in ("position", "verdict", "issue", "party"):
+        if correction.get(name) is not None:
+            changes[name] = correction[name]
+    on = correction.get("on")
+    if on is not None:
+        before = on["before"]
+        changes["day"] = _day(on["day"])
+        changes["precise"] = 1 if before is None else 0
+        changes["stated_on"] = on["day"] if before is None else f"before {before}"
+    return replace(coding, **changes)
+
+
+@dataclass
+class _Change:
+    """What one recording time changes in one negotiation: codings by (id, tabling), in the
+    order recorded, and corrections of codings recorded earlier."""
+
+    codings: dict[tuple[str, bool], Coding]
+    corrections: list[Any]
+
+
+class StepStore:
+    """The step tables of one store, maintained from its log (see the module docstring)."""
+
+    def __init__(self, views: ViewStore) -> None:
+        self.views = views
+
+    # -- SQL helpers
+
+    def _rows(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.views._tuples(cursor, self.views._sql(sql), list(params))
+
+    def _execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
+        cursor.execute(self.views._sql(sql), list(params))
+
+    def _insert(self, cursor: Any, table: str, columns: Sequence[str], rows: list[Any]) -> None:
+        if not rows:
+            return
+        marks = ", ".join("%s" for _ in columns)
+        cursor.executemany(
+            self.views._sql(
+                f"INSERT INTO {{p}}positions_view_{table} ({', '.join(columns)}) "
+                f"VALUES ({marks}) ON CONFLICT DO NOTHING"
+            ),
+            rows,
+        )
+
+    def position(self, cursor: Any) -> int:
+        return int(self.views.recorder._max_tracking_id(STEPS_NAME, cursor) or 0)
+
+    # -- catching up
+
+    def is_current(self, cursor: Any, upto: int) -> bool:
+        return self.position(cursor) >= upto
+
+    def catch_up(self, cursor: Any, upto: int) -> int:
+        """Apply the events after the step tables' position up to ``upto`` (the views'
+        position), in the caller's write transaction; the number of events read."""
+        after = self.position(cursor)
+        if after >= upto:
+            return 0
+        streams = {row.stream: row for row in self.views._rows(cursor, "streams")}
+        stamp: str | None = None
+        pending: dict[str, _Change] = {}
+        read = 0
+        for row in self._log(cursor, after, upto):
+            read += 1
+            found = self._item(row, streams)
+            if found is None:
+                continue
+            negotiation, recorded, kind, value = found
+            if stamp is not None and recorded != stamp and pending:
+                self._apply(cursor, stamp, pending)
+                pending = {}
+            stamp = recorded
+            change = pending.setdefault(negotiation, _Change({}, []))
+            if kind == "coding":
+                change.codings[(value.source_id, value.tabling)] = value
+            else:
+                base = change.codings.get((value["statement"], False))
+                if base is not None:
+                    change.codings[(base.source_id, False)] = corrected_coding(base, value)
+                else:
+                    change.corrections.append(value)
+        if stamp is not None and pending:
+            self._apply(cursor, stamp, pending)
+        self.views.recorder._insert_tracking(cursor, Tracking(STEPS_NAME, upto))
+        return read
+
+    def _log(self, cursor: Any, after: int, upto: int) -> Iterator[LogRow]:
+        while after < upto:
+            last = min(upto, after + PAGE)
+            yield from self.views._log(cursor, after, last)
+            after = last
+
+    def _item(self, row: LogRow, streams: dict[str, Any]) -> tuple[str, str, str, Any] | None:
+        """(negotiation, recording stamp, 'coding' or 'correction', value) of a log row that
+        changes steps, or None."""
+        statement = row.topic in STATEMENT_TOPICS
+        if not (statement or row.topic == _CORRECTED or row.topic == _TABLED):
+            return None
+        home = streams.get(row.stream)
+        if home is None:
+            return None
+        try:
+            data = _loads(row.payload)
+            recorded = stamp_text(data["timestamp"])
+            if statement and home.party is not None:
+                return home.negotiation, recorded, "coding", coding_of_statement(
+                    data, recorded, row.notification_id
+                )
+            if row.topic == _CORRECTED and home.party is not None:
+                return home.negotiation, recorded, "correction", data["correction"]
+            if row.topic == _TABLED and home.party is None:
+                return home.negotiation, recorded, "coding", coding_of_tabling(data)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise self.views._unreadable(row, exc) from None
+        return None
+
+    # -- one recording time
+
+    def _apply(self, cursor: Any, stamp: str, pending: dict[str, _Change]) -> None:
+        for negotiation, change in pending.items():
+            _Maintenance(self, cursor, negotiation, stamp).apply(change)
+
+    def clear(self, cursor: Any) -> None:
+        for table in TABLES:
+            self._execute(cursor, f"DELETE FROM {{p}}positions_view_{table}")
+
+
+class _Maintenance:
+    """The changes of one recording time to one negotiation's steps."""
+
+    def __init__(self, store: StepStore, cursor: Any, negotiation: str, stamp: str) -> None:
+        self.store = store
+        self.cursor = cursor
+        self.negotiation = negotiation
+        self.stamp = stamp
+        self.current: dict[tuple[str, bool], Step | None] = {}
+        """Steps in force before this change, read from the table as needed."""
+        self.new: dict[tuple[str, bool], Step] = {}
+        """Steps as they are after it (those that may have changed)."""
+
+    # reading current steps
+
+    def _select(self, where: str, params: Sequence[Any], tail: str = "") -> list[Step]:
+        rows = self.store._rows(
+            self.cursor,
+            f"SELECT source_id, tabling, {_STEP_SELECT} FROM {{p}}positions_view_steps "
+            f"WHERE negotiation = %s AND {_CURRENT} AND {where} {tail}",
+            [self.negotiation, *params],
+        )
+        found = []
+        for row in rows:
+            step = _step_of_row(row)
+            found.append(step)
+            self.current.setdefault((step.source_id, step.coding.tabling), step)
+        return found
+
+    def _fetch(self, keys: Iterable[tuple[str, bool]]) -> None:
+        wanted = [k for k in keys if k not in self.current]
+        for tabling in (False, True):
+            ids = [sid for sid, t in wanted if t is tabling]
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                marks = ", ".join("%s" for _ in chunk)
+                self._select(f"tabling = %s AND source_id IN ({marks})", [tabling, *chunk])
+            for sid in ids:
+                self.current.setdefault((sid, tabling), None)
+
+    def step(self, sid: str) -> Step | None:
+        """A statement's step as it is after this change."""
+        key = (sid, False)
+        if key in self.new:
+            return self.new[key]
+        if key not in self.current:
+            self._fetch([key])
+        return self.current[key]
+
+    def _naming(self, targets: Sequence[str], column: str) -> dict[str, list[str]]:
+        """The statements (as currently recorded) whose ``column`` names one of ``targets``."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(targets), CHUNK):
+            chunk = list(targets[start : start + CHUNK])
+            marks = ", ".join("%s" for _ in chunk)
+            for step in self._select(f"{column} IN ({marks})", chunk):
+                target = step.coding.clarifies if column == "clarifies" else step.coding.retracts
+                assert target is not None
+                found.setdefault(target, []).append(step.source_id)
+        return found
+
+    # the change
+
+    def apply(self, change: _Change) -> None:
+        codings = dict(change.codings)
+        if change.corrections:
+            self._fetch((c["statement"], False) for c in change.corrections)
+            for correction in change.corrections:
+                key = (correction["statement"], False)
+                base = codings.get(key)
+                if base is None:
+                    current = self.current.get(key)
+                    if current is None:
+                        continue  # a correction of a statement not recorded counts for nothing
+                    base = current.coding
+                codings[key] = corrected_coding(base, correction)
+        self._fetch(codings)
+        self._resolve(codings)
+        self._end(codings)
+        self._sweep()
+
+    def _children(self, roots: Sequence[str]) -> dict[str, list[str]]:
+        """Clarifications of ``roots`` and of those, as recorded now and in this change."""
+        children: dict[str, list[str]] = {}
+        level = list(roots)
+        seen: set[str] = set(level)
+        while level:
+            found = self._naming(level, "clarifies")
+            level = []
+            for parent, kids in found.items():
+                for kid in kids:
+                    children.setdefault(parent, []).append(kid)
+                    if kid not in seen:
+                        seen.add(kid)
+                        level.append(kid)
+        return children
+
+    def _resolve(self, codings: dict[tuple[str, bool], Coding]) -> None:
+        """Resolve every changed coding, and every clarification that carries one (R4)."""
+        statements = [sid for sid, tabling in codings if not tabling]
+        children = self._children(statements)
+        for coding in codings.values():  # new clarifications of this change
+            if coding.clarifies is not None and not coding.tabling:
+                kids = children.setdefault(coding.clarifies, [])
+                if coding.source_id not in kids:
+                    kids.append(coding.source_id)
+        carried = descendants(statements, children)
+        self._fetch((sid, False) for sid in carried)
+        todo: dict[tuple[str, bool], Coding] = dict(codings)
+        for sid in carried:
+            key = (sid, False)
+            if key not in todo:
+                current = self.current.get(key)
+                if current is not None:
+                    todo[key] = current.coding
+        done: dict[tuple[str, bool], Step] = {}
+
+        def resolved(key: tuple[str, bool], path: frozenset[tuple[str, bool]]) -> Step:
+            if key in done:
+                return done[key]
+            coding = todo[key]
+            target: Step | None = None
+            if coding.target is not None:
+                target_key = (coding.target, False)
+                if target_key in todo and target_key not in path:
+                    target = resolved(target_key, path | {key})
+                else:
+                    target = self.step(coding.target)
+            previous = self.current.get(key)
+            step = resolve(coding, target)
+            if previous is not None:  # what ended it, and its shift, stay until decided anew
+                step = replace(
+                    step,
+                    ended_by=previous.ended_by,
+                    ended_how=previous.ended_how,
+                    ended_key=previous.ended_key,
+                    before=previous.before,
+                    after=previous.after,
+                )
+            done[key] = step
+            return step
+
+        for key in todo:
+            self.new[key] = resolved(key, frozenset())
+
+    def _end(self, codings: dict[tuple[str, bool], Coding]) -> None:
+        """Decide anew what ends each statement that a changed statement names, that a changed
+        retraction ends through a chain of clarifications, and each changed statement (R3)."""
+        targets: set[str] = {sid for sid, tabling in codings if not tabling}
+        retracted: list[str] = []
+        for coding in codings.values():
+            if coding.target is not None:
+                targets.add(coding.target)
+            if coding.retracts is not None:
+                retracted.append(coding.retracts)
+        # old targets of corrected statements are unchanged: corrections never change targets
+        if retracted:
+            targets.update(descendants(retracted, self._children(retracted)))
+        ordered = sorted(targets)
+        clarifying = self._naming(ordered, "clarifies")
+        retracting = self._naming(ordered, "retracts")
+        for coding in codings.values():
+            if coding.tabling or coding.target is None:
+                continue
+            bucket = clarifying if coding.clarifies is not None else retracting
+            names = bucket.setdefault(coding.target, [])
+            if coding.source_id not in names:
+                names.append(coding.source_id)
+        for sid in ordered:
+            step = self.step(sid)
+            if step is None:
+                continue
+            naming = [
+                s
+                for other in (*clarifying.get(sid, ()), *retracting.get(sid, ()))
+                if (s := self.step(other)) is not None and s.coding.target == sid
+            ]
+            ancestors: list[str] = []
+            link = step
+            seen = {sid}
+            while link is not None and link.coding.clarifies is not None:
+                parent = link.coding.clarifies
+                if parent in seen:
+                    break
+                seen.add(parent)
+                ancestors.append(parent)
+                link = self.step(parent)
+            retractions: list[Step] = []
+            if ancestors:
+                found = self._naming(ancestors, "retracts")
+                for coding in codings.values():
+                    if coding.retracts in ancestors:
+                        found.setdefault(coding.retracts, []).append(coding.source_id)
+                for parent in ancestors:
+                    for other in dict.fromkeys(found.get(parent, ())):
+                        s = self.step(other)
+                        if s is not None and s.coding.retracts == parent:
+                            retractions.append(s)
+            ended_by, how, key = ender(step, naming, retractions)
+            self.new[(sid, False)] = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
+
+    # sweeping the groups touched
+
+    def _sweep(self) -> None:
+        changed: list[tuple[Step | None, Step]] = []
+        for key, step in self.new.items():
+            previous = self.current.get(key)
+            if previous is None or _rule_fields(previous) != _rule_fields(step):
+                changed.append((previous, step))
+        stances: dict[tuple[str, str, str], Key] = {}
+        verdicts: dict[tuple[str, str, str], Key] = {}
+        for previous, step in changed:
+            for version in (previous, step):
+                if version is None:
+                    continue
+                keys = [version.key]
+                if version.ended_key is not None:
+                    keys.append(version.ended_key)
+                if version.issue is not None:
+                    group = (version.party, version.issue, version.claimant)
+                    stances[group] = min([*keys, stances.get(group, keys[0])])
+                vgroup = version.verdict_group
+                if vgroup is not None:
+                    verdicts[vgroup] = min([*keys, verdicts.get(vgroup, keys[0])])
+        for group, since in sorted(stances.items()):
+            self._sweep_stance(group, since)
+        for vgroup, since in sorted(verdicts.items()):
+            self._sweep_verdict(vgroup, since)
+        self._write(changed)
+
+    def _members(self, group: tuple[str, str, str], since: Key, verdicts: bool) -> list[Step]:
+        """The steps of a group `sweep_group` needs: those from ``since`` on, those before it
+        ended at or after it, and the latest never-ended one of each kind before it."""
+        party, subject, claimant = group
+        column = "proposal" if verdicts else "issue"
+        start = key_text(since)
+        mine = [party, subject, claimant]
+        where = f"party = %s AND {column} = %s AND claimant = %s"
+        extra = " AND verdict IS NOT NULL" if verdicts else ""
+        rows = self._select(f"{where}{extra} AND sort_key >= %s", [*mine, start])
+        rows += self._select(
+            f"{where}{extra} AND ended_key IS NOT NULL AND ended_key >= %s AND sort_key < %s",
+            [*mine, start, start],
+        )
+        moved = set(self.new)
+        room = 1 + sum(  # rows left out below because they are in ``new`` instead
+            1
+            for k in moved
+            if (old := self.current.get(k)) is not None
+            and (old.verdict_group if verdicts else old.group) == group
+            and old.key < since
+        )
+        kinds = ["v"] if verdicts else ["c", "n"]
+        for kind in kinds:
+            live = "verdict IS NOT NULL" if verdicts else "live = %s"
+            params = [*mine] if verdicts else [*mine, kind]
+            rows += self._select(
+                f"{where} AND {live} AND ended_key IS NULL AND sort_key < %s",
+                [*params, start],
+                f"ORDER BY sort_key DESC LIMIT {room}",
+            )
+        members: dict[tuple[str, bool], Step] = {}
+        for step in rows:
+            key = (step.source_id, step.coding.tabling)
+            if key not in moved:
+                members[key] = step
+        for key, step in self.new.items():
+            home = step.verdict_group if verdicts else step.group
+            if home == (party, subject, claimant):
+                members[key] = step
+        return sorted(members.values(), key=lambda s: s.key)
+
+    def _sweep_stance(self, group: tuple[str, str, str], since: Key) -> None:
+        members = self._members(group, since, verdicts=False)
+        moves, days = sweep_group(members, since)
+        for step in members:
+            move = moves.get(step.source_id)
+            if move is None or step.key < since:
+                continue
+            key = (step.source_id, step.coding.tabling)
+            if (step.before, step.after) != move:
+                self.new[key] = replace(self.new.get(key, step), before=move[0], after=move[1])
+        self._intervals("stances", group, since, days)
+
+    def _sweep_verdict(self, group: tuple[str, str, str], since: Key) -> None:
+        members = self._members(group, since, verdicts=True)
+        _, days = sweep_group(members, since, verdicts=True)
+        self._intervals("verdicts", group, since, days)
+
+    def _intervals(
+        self,
+        table: str,
+        group: tuple[str, str, str],
+        since: Key,
+        days: list[tuple[int, Step | None]],
+    ) -> None:
+        """Close the group's intervals from the day of ``since`` on that differ from the sweep,
+        and add the sweep's."""
+        party, subject, claimant = group
+        column = "proposal" if table == "verdicts" else "issue"
+        columns = VERDICT_COLUMNS if table == "verdicts" else STANCE_COLUMNS
+        start = since[0]
+        old = self.store._rows(
+            self.cursor,
+            f"SELECT valid_from, valid_to, {', '.join(columns[8:])} "
+            f"FROM {{p}}positions_view_{table} WHERE negotiation = %s AND party = %s "
+            f"AND {column} = %s AND claimant = %s AND {_CURRENT} AND valid_to > %s",
+            [self.negotiation, party, subject, claimant, start],
+        )
+        old_rows = {_interval_row(row) for row in old}
+        fresh = [_interval_values(i, table == "verdicts") for i in intervals(days)]
+        first = min(old_rows, default=None)
+        if first is not None and first[0] < start:
+            kept = (first[0], start, *first[2:])
+            if fresh and fresh[0][0] == start and fresh[0][2:] == first[2:]:
+                fresh[0] = (first[0], fresh[0][1], *fresh[0][2:])
+            else:
+                fresh.insert(0, kept)
+        new_rows = set(fresh)
+        closing = old_rows - new_rows
+        adding = new_rows - old_rows
+        for row in closing:
+            self.store._execute(
+                self.cursor,
+                f"UPDATE {{p}}positions_view_{table} SET recorded_to = %s WHERE negotiation = %s "
+                f"AND party = %s AND {column} = %s AND claimant = %s AND valid_from = %s "
+                f"AND {_CURRENT}",
+                [self.stamp, self.negotiation, party, subject, claimant, row[0]],
+            )
+        if closing:
+            self._drop_empty(table)
+        self.store._insert(
+            self.cursor,
+            table,
+            columns,
+            [
+                (self.negotiation, party, subject, claimant, row[0], row[1], self.stamp, OPEN,
+                 *row[2:])
+                for row in sorted(adding)
+            ],
+        )
+        if adding:
+            self.store._insert(
+                self.cursor,
+                "step_groups",
+                ("negotiation", "kind", "party", "subject", "claimant"),
+                [(self.negotiation, table, party, subject, claimant)],
+            )
+
+    def _drop_empty(self, table: str) -> None:
+        """Rows opened and closed at the same recording time were never in force."""
+        self.store._execute(
+            self.cursor,
+            f"DELETE FROM {{p}}positions_view_{table} WHERE negotiation = %s "
+            "AND recorded_from = %s AND recorded_to = %s",
+            [self.negotiation, self.stamp, self.stamp],
+        )
+
+    def _write(self, changed: list[tuple[Step | None, Step]]) -> None:
+        rows = []
+        closing = []
+        for key, step in self.new.items():
+            previous = self.current.get(key)
+            if previous is not None and _all_fields(previous) == _all_fields(step):
+                continue
+            if previous is not None:
+                closing.append(key)
+            rows.append(_step_row(self.negotiation, step, self.stamp))
+        for start in range(0, len(closing), CHUNK):
+            chunk = closing[start : start + CHUNK]
+            for tabling in (False, True):
+                ids = [sid for sid, t in chunk if t is tabling]
+                if not ids:
+                    continue
+                marks = ", ".join("%s" for _ in ids)
+                self.store._execute(
+                    self.cursor,
+                    "UPDATE {p}positions_view_steps SET recorded_to = %s WHERE negotiation = %s "
+                    f"AND tabling = %s AND {_CURRENT} AND source_id IN ({marks})",
+                    [self.stamp, self.negotiation, tabling, *ids],
+                )
+        if closing:
+            self._drop_empty("steps")
+        self.store._insert(self.cursor, "steps", STEP_COLUMNS, rows)
+
+
+def _rule_fields(step: Step) -> tuple[Any, ...]:
+    """What decides a step's effect on its groups (its shift aside)."""
+    return (step.coding, step.group, step.verdict_group, step.position, step.terms,
+            step.verdict, step.conditions, step.depth, step.ended_key)
+
+
+def _all_fields(step: Step) -> tuple[Any, ...]:
+    return (*_rule_fields(step), step.ended_by, step.ended_how, step.before, step.after)
+
+
+def _step_row(negotiation: str, step: Step, stamp: str) -> tuple[Any, ...]:
+    c = step.coding
+    return (
+        negotiation,
+        c.source_id,
+        c.tabling,
+        stamp,
+        OPEN,
+        c.party,
+        c.about,
+        c.issue,
+        c.position,
+        c.terms,
+        c.verdict,
+        c.proposal,
+        c.conditions,
+        c.day,
+        c.precise,
+        c.stated_on,
+        c.clarifies,
+        c.retracts,
+        c.recorded_at,
+        c.notification_id,
+        c.kind,
+        step.party,
+        step.claimant,
+        step.issue,
+        step.position,
+        step.terms,
+        step.verdict,
+        step.proposal,
+        step.conditions,
+        step.depth,
+        key_text(step.key),
+        _live(step),
+        step.ended_by,
+        step.ended_how,
+        key_text(step.ended_key) if step.ended_key is not None else None,
+        step.before,
+        step.after,
+    )
+
+
+def _step_of_row(row: Sequence[Any]) -> Step:
+    """A `Step` from ``source_id, tabling`` and the `_STEP_SELECT` columns."""
+    (
+        source_id, tabling, own_party, about, raw_issue, raw_position, raw_terms, raw_verdict,
+        raw_proposal, raw_conditions, day, precise, stated_on, clarifies, retracts, recorded_at,
+        notification_id, _kind, party, claimant, issue, position, terms, verdict, proposal,
+        conditions, depth, _sort_key, _live_kind, ended_by, ended_how, ended_key, before, after,
+    ) = row
+    coding = Coding(
+        source_id=source_id,
+        tabling=bool(tabling),
+        party=own_party,
+        about=about,
+        issue=raw_issue,
+        position=raw_position,
+        terms=raw_terms,
+        verdict=raw_verdict,
+        proposal=raw_proposal,
+        conditions=raw_conditions,
+        day=int(day),
+        precise=int(precise),
+        stated_on=stated_on,
+        clarifies=clarifies,
+        retracts=retracts,
+        recorded_at=recorded_at,
+        notification_id=int(notification_id),
+    )
+    return Step(
+        coding,
+        party=party,
+        claimant=claimant,
+        issue=issue,
+        position=position,
+        terms=terms,
+        verdict=verdict,
+        proposal=proposal,
+        conditions=conditions,
+        depth=int(depth),
+        ended_by=ended_by,
+        ended_how=ended_how,
+        ended_key=key_of_text(ended_key) if ended_key is not None else None,
+        before=before,
+        after=after,
+    )
+
+
+def _interval_values(interval: Interval, verdicts: bool) -> tuple[Any, ...]:
+    step = interval.step
+    c = step.coding
+    if verdicts:
+        assert step.verdict is not None
+        value, extra = step.verdict, step.conditions
+    else:
+        assert step.position is not None
+        value, extra = step.position, step.terms
+    return (interval.start, interval.end, c.source_id, c.tabling, value, extra, c.stated_on, c.day)
+
+
+def _interval_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    valid_from, valid_to, source_id, tabling, value, extra, stated_on, day = row
+    return (int(valid_from), int(valid_to), source_id, bool(tabling), value, extra, stated_on,
+            int(day))
+
+
+__all__ = ["OPEN", "OPEN_DAY", "OWN", "StepStore"]
