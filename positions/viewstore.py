@@ -133,6 +133,7 @@ class ViewStore:
         self.postgres = app.location.is_postgres
         self._locate(app, datastore)
         self.recorder = self._recorder(datastore)
+        self.steps = StepStore(self)
         try:
             self.recorder.create_table()
         except IntegrityError:
@@ -148,7 +149,6 @@ class ViewStore:
         none: where the stored states are plain JSON (neither encrypted nor compressed)."""
         self.folded_in_sql = 0
         """How many statement events this store's catch-ups folded in SQL."""
-        self.steps = StepStore(self)
 
     def _recorder(self, datastore: Any) -> Any:
         if self.postgres:

@@ -291,6 +291,7 @@ def _check_views_against_streams(
         if app.views.bulk_run:  # SQLite
             app.views.bulk_run = bulk_run
         app.views.clear()  # then fold again page by page, as after many small writes
+        app.views.folded_in_sql = 0
         read = app.views.catch_up(page=page)
         assert read == len(app.get_notifications())
         if bulk_run == 1 and page > 1:  # every run of statement events goes to SQL
