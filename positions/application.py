@@ -43,6 +43,7 @@ from positions.persistence import (
 from positions.timeline import NegotiationRecord
 
 if TYPE_CHECKING:
+    from positions.queries.stance import StepQueries
     from positions.scenario import Scenario
     from positions.viewstore import ViewStore
 
@@ -298,6 +299,21 @@ class PositionsApplication(Application[Any]):
             assert record is not None
             return record
         return self.get_record_from_streams(negotiation, known_at)
+
+    def get_tables(self, negotiation: str, known_at: datetime | None = None) -> StepQueries:
+        """The stance, comparison and proposals tables of a negotiation, answered by SQL on
+        the step tables of the views (brought up to date first); a context manager holding
+        one read transaction. Only for a store with views (not ``memory://``)."""
+        from positions.queries.stance import StepQueries
+
+        assert self.views is not None
+        if known_at is not None and known_at.tzinfo is None:
+            known_at = known_at.replace(tzinfo=UTC)
+        self.catch_up()
+        try:
+            return StepQueries(self.views, negotiation, known_at)
+        except PersistenceError as exc:
+            raise self._read_error(exc) from None
 
     def get_record_from_streams(
         self, negotiation: str, known_at: datetime | None = None

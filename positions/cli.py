@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -60,6 +61,16 @@ def _query(
 
     stamp = parse_known_at(known_at)
     return Analysis(app.get_record(app.resolve_negotiation(negotiation), known_at=stamp))
+
+
+def _tables(
+    app: PositionsApplication, negotiation: str | None, known_at: str | None = None
+) -> Any:
+    """What answers `stance`, `compare` and `proposals`: SQL on the step tables of a store
+    with views, the in-memory projections of a ``memory://`` store."""
+    if app.views is None:
+        return contextlib.nullcontext(_query(app, negotiation, known_at))
+    return app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
 
 
 def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
@@ -200,8 +211,8 @@ def stance(
       positions stance --party russia --as-of 2025-03-12 --format json
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    frame = query.stance(day, party=party, issue=issue, claims=claims)
+    with _tables(_open(ctx), negotiation, known_at) as query:
+        frame = query.stance(day, party=party, issue=issue, claims=claims)
     _emit(frame, fmt, "stance", _as_of_title("Stance", day, known_at))
 
 
@@ -252,14 +263,15 @@ def compare(
       positions compare --as-of 2025-03-13 --format markdown
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
     title = _as_of_title("Positions", day, known_at)
-    if fmt in ("table", "markdown"):  # straight from rows: no polars to import
-        from positions.render import render_compare_rows
+    with _tables(_open(ctx), negotiation, known_at) as query:
+        if fmt in ("table", "markdown"):  # straight from rows: no polars to import
+            from positions.render import render_compare_rows
 
-        click.echo(render_compare_rows(query.compare_rows(day), fmt, title), nl=False)
-        return
-    _emit(query.compare(day), fmt, "compare", title)
+            click.echo(render_compare_rows(query.compare_rows(day), fmt, title), nl=False)
+            return
+        frame = query.compare(day)
+    _emit(frame, fmt, "compare", title)
 
 
 @cli.command()
@@ -278,8 +290,8 @@ def proposals(
       positions proposals --as-of 2025-03-12
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    frame = query.proposals(day)
+    with _tables(_open(ctx), negotiation, known_at) as query:
+        frame = query.proposals(day)
     _emit(frame, fmt, "proposals", _as_of_title("Verdicts on proposals", day, known_at))
 
 
