@@ -434,6 +434,7 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
         return
     app.catch_up()
     differences = app.views.differences(log_rows(result.rows))
+    differences += app.views.step_differences()
     for difference in differences:
         click.echo(f"Stale: {difference}")
     if differences:

@@ -197,6 +197,12 @@ DDL = (
 TABLES = ("steps", "stances", "verdicts", "step_groups")
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
 def terms_text(terms: Any) -> str:
     """Terms as canonical JSON text (sorted keys): the form steps and queries share."""
     return json.dumps(terms, sort_keys=True, ensure_ascii=False)
@@ -344,6 +350,12 @@ class StepStore:
         after = self.position(cursor)
         if after >= upto:
             return 0
+        read = self.fold(cursor, after, upto)
+        self.views.recorder._insert_tracking(cursor, Tracking(STEPS_NAME, upto))
+        return read
+
+    def fold(self, cursor: Any, after: int, upto: int) -> int:
+        """Apply the events ``after`` < notification id <= ``upto`` to the step tables."""
         streams = {row.stream: row for row in self.views._rows(cursor, "streams")}
         stamp: str | None = None
         pending: dict[str, _Change] = {}
@@ -369,8 +381,31 @@ class StepStore:
                     change.corrections.append(value)
         if stamp is not None and pending:
             self._apply(cursor, stamp, pending)
-        self.views.recorder._insert_tracking(cursor, Tracking(STEPS_NAME, upto))
         return read
+
+    def snapshot(self, cursor: Any) -> dict[str, set[tuple[str, ...]]]:
+        """Every row of the step tables, as text (for comparing two foldings)."""
+        found = {}
+        for table in TABLES:
+            rows = self._rows(cursor, f"SELECT * FROM {{p}}positions_view_{table}")
+            found[table] = {tuple(_text(v) for v in row) for row in rows}
+        return found
+
+    def differences(self, cursor: Any) -> list[tuple[str, tuple[str, ...], str]]:
+        """How the stored step tables differ from folding every event again, as (table, row,
+        problem); the fresh fold is made in the caller's transaction, which must roll back."""
+        upto = self.position(cursor)
+        stored = self.snapshot(cursor)
+        self.clear(cursor)
+        self.fold(cursor, 0, upto)
+        fresh = self.snapshot(cursor)
+        found = []
+        for table in TABLES:
+            for row in sorted(fresh[table] - stored[table]):
+                found.append((table, row, "missing (the events have it)"))
+            for row in sorted(stored[table] - fresh[table]):
+                found.append((table, row, "not in a fresh fold of the events"))
+        return found
 
     def _log(self, cursor: Any, after: int, upto: int) -> Iterator[LogRow]:
         while after < upto:
@@ -574,6 +609,7 @@ class _Maintenance:
         ordered = sorted(targets)
         clarifying = self._naming(ordered, "clarifies")
         retracting = self._naming(ordered, "retracts")
+        new_retractions: dict[str, list[str]] = {}
         for coding in codings.values():
             if coding.tabling or coding.target is None:
                 continue
@@ -581,6 +617,8 @@ class _Maintenance:
             names = bucket.setdefault(coding.target, [])
             if coding.source_id not in names:
                 names.append(coding.source_id)
+            if coding.retracts is not None:
+                new_retractions.setdefault(coding.retracts, []).append(coding.source_id)
         for sid in ordered:
             step = self.step(sid)
             if step is None:
@@ -603,9 +641,8 @@ class _Maintenance:
             retractions: list[Step] = []
             if ancestors:
                 found = self._naming(ancestors, "retracts")
-                for coding in codings.values():
-                    if coding.retracts in ancestors:
-                        found.setdefault(coding.retracts, []).append(coding.source_id)
+                for parent in ancestors:
+                    found.setdefault(parent, []).extend(new_retractions.get(parent, ()))
                 for parent in ancestors:
                     for other in dict.fromkeys(found.get(parent, ())):
                         s = self.step(other)
@@ -637,6 +674,17 @@ class _Maintenance:
                 vgroup = version.verdict_group
                 if vgroup is not None:
                     verdicts[vgroup] = min([*keys, verdicts.get(vgroup, keys[0])])
+        self._by_group: dict[tuple[Any, ...], list[tuple[str, bool]]] = {}
+        self._old_by_group: dict[tuple[Any, ...], list[Key]] = {}
+        self._moved = set(self.new)
+        """The steps read from ``new`` rather than the table while groups are swept."""
+        for key, step in self.new.items():
+            for home in (("s", *step.group), ("v", *(step.verdict_group or ()))):
+                self._by_group.setdefault(home, []).append(key)
+            old = self.current.get(key)
+            if old is not None:
+                for home in (("s", *old.group), ("v", *(old.verdict_group or ()))):
+                    self._old_by_group.setdefault(home, []).append(old.key)
         for group, since in sorted(stances.items()):
             self._sweep_stance(group, since)
         for vgroup, since in sorted(verdicts.items()):
@@ -657,14 +705,10 @@ class _Maintenance:
             f"{where}{extra} AND ended_key IS NOT NULL AND ended_key >= %s AND sort_key < %s",
             [*mine, start, start],
         )
-        moved = set(self.new)
-        room = 1 + sum(  # rows left out below because they are in ``new`` instead
-            1
-            for k in moved
-            if (old := self.current.get(k)) is not None
-            and (old.verdict_group if verdicts else old.group) == group
-            and old.key < since
-        )
+        moved = self._moved
+        home = ("v" if verdicts else "s", *group)
+        # rows left out below because they are in ``new`` instead
+        room = 1 + sum(1 for old in self._old_by_group.get(home, ()) if old < since)
         kinds = ["v"] if verdicts else ["c", "n"]
         for kind in kinds:
             live = "verdict IS NOT NULL" if verdicts else "live = %s"
@@ -679,10 +723,8 @@ class _Maintenance:
             key = (step.source_id, step.coding.tabling)
             if key not in moved:
                 members[key] = step
-        for key, step in self.new.items():
-            home = step.verdict_group if verdicts else step.group
-            if home == (party, subject, claimant):
-                members[key] = step
+        for key in self._by_group.get(home, ()):
+            members[key] = self.new[key]
         return sorted(members.values(), key=lambda s: s.key)
 
     def _sweep_stance(self, group: tuple[str, str, str], since: Key) -> None:

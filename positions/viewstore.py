@@ -616,6 +616,16 @@ class ViewStore:
                 found.extend(_compare(table, rows, self._rows(cursor, table)))
         return found
 
+    def step_differences(self) -> list[Difference]:
+        """How the stored step tables differ from folding every event again (the fresh fold
+        is made in a transaction that is rolled back: nothing is written)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            found = self.steps.differences(cursor)
+        return [
+            Difference(table, row[:2] if table == "steps" else row[:4], problem)
+            for table, row, problem in found
+        ]
+
 
 class StatementSource:
     """A negotiation's recorded statements as first recorded, read from the views by id when

@@ -68,22 +68,22 @@ def test_an_import_leaves_one_statement_row_per_statement_and_the_views_at_the_l
 
 
 def test_queries_read_the_views_not_the_events(seeded: str) -> None:
-    # delete a statement's view row only: the query no longer shows it, so it did not replay
-    # the events (a view row names the event whose stored document the query reads)
+    # delete the stance interval a statement set: the query no longer shows it, so it did not
+    # replay the events (the interval names the statement whose stored document it reads)
     def quotes() -> dict[str, str]:
         shown = run_cli("--store", seeded, "stance", "--party", "russia", "--format", "json")
         return {row["issue"]: row["quote"] or "" for row in json.loads(shown.out)}
 
     assert "under any flag" in quotes()["foreign_troops"]
     _views_sql(
-        seeded, "DELETE FROM V_statements WHERE statement_id = %s", ("zakharova-under-any-flag",)
+        seeded, "DELETE FROM V_stances WHERE source_id = %s", ("zakharova-under-any-flag",)
     )
     assert "under any flag" not in quotes().get("foreign_troops", "")
     # verify notices the row no longer equals the events, and rebuild restores it
     checked = run_cli("--store", seeded, "verify")
     assert checked.code == 1
     assert (
-        "Stale: view statements, row (ukraine-2025, zakharova-under-any-flag): missing (the "
+        "Stale: view stances, row (ukraine-2025, russia, foreign_troops, ): missing (the "
         "events have it)\n"
     ) in checked.out
     assert checked.out.endswith(
@@ -106,6 +106,11 @@ def test_a_view_row_naming_another_event_is_reported_by_verify(seeded: str) -> N
     _views_sql(
         seeded,
         "UPDATE V_statements SET notification_id = 1 WHERE statement_id = %s",
+        ("zakharova-under-any-flag",),
+    )
+    _views_sql(  # the step row that queries read the statement's quote through
+        seeded,
+        "UPDATE V_steps SET notification_id = 1 WHERE source_id = %s",
         ("zakharova-under-any-flag",),
     )
     checked = run_cli("--store", seeded, "verify")
@@ -462,6 +467,7 @@ def test_a_view_row_that_names_no_statement_event_is_a_one_line_error(
     url = f"sqlite:///{tmp_path / 'store.db'}"
     assert run_cli("--store", url, "import", str(SEED)).code == 0
     execute(url, f"UPDATE positions_view_statements SET notification_id = {named}")
+    execute(url, f"UPDATE positions_view_steps SET notification_id = {named}")
     result = run_cli("--store", url, "compare")
     assert result.code != 0 and result.out == ""
     assert result.err.count("\n") == 1 and "Traceback" not in result.err

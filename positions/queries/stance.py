@@ -22,7 +22,7 @@ from positions.codebook import NONCOMMITTAL
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
 from positions.stepstore import OPEN, OWN
-from positions.views import stamp, statement_document, unstamp
+from positions.views import stamp, unstamp
 
 if TYPE_CHECKING:
     from positions.viewstore import ViewStore
@@ -136,14 +136,14 @@ class StepQueries:
             "day": int(day),
         }
 
-    def document(self, notification_id: int) -> Any:
+    def document(self, statement_id: str, notification_id: int) -> Any:
         """The statement document of the event that recorded a statement."""
         found = self._rows(
             f"SELECT state FROM {self.views.events_table} WHERE {self.views.event_key} = %s",
             [notification_id],
         )
         state = found[0][0] if found else None
-        return orjson.loads(self.views._document("?", notification_id, state))
+        return orjson.loads(self.views._document(statement_id, notification_id, state))
 
     # -- argument checks (the same words as `projections.Query`)
 
@@ -169,7 +169,7 @@ class StepQueries:
             proposal = n.proposals.get(cell.source_id)
             quote = (proposal.quote or proposal.title) if proposal is not None else None
             return (party.name if party else step["party"]), quote
-        document = self.document(step["notification_id"])
+        document = self.document(cell.source_id, step["notification_id"])
         speaker = document["speaker"]
         if speaker is not None:
             found = n.speakers.get(speaker)
