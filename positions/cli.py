@@ -66,8 +66,8 @@ def _query(
 def _tables(
     app: PositionsApplication, negotiation: str | None, known_at: str | None = None
 ) -> Any:
-    """What answers `stance`, `compare` and `proposals`: SQL on the step tables of a store
-    with views, the in-memory projections of a ``memory://`` store."""
+    """What answers `stance`, `compare`, `proposals` and `history`: SQL on the step tables of
+    a store with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:
         return contextlib.nullcontext(_query(app, negotiation, known_at))
     return app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
@@ -242,8 +242,8 @@ def history(
       positions history --party russia --issue ceasefire
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    frame = query.history(party=party, issue=issue, as_of=day)
+    with _tables(_open(ctx), negotiation, known_at) as query:
+        frame = query.history(party=party, issue=issue, as_of=day)
     _emit(frame, fmt, "history", _as_of_title("History", day, known_at))
 
 

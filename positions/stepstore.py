@@ -107,7 +107,8 @@ STEP_COLUMNS = (
     "before_position",
     "after_position",
 )
-_STEP_SELECT = ", ".join(STEP_COLUMNS[5:])
+STEP_SELECT = ", ".join(STEP_COLUMNS[5:])
+"""The columns `step_of_row` reads after ``source_id, tabling``."""
 
 STANCE_COLUMNS = (
     "negotiation",
@@ -466,13 +467,13 @@ class _Maintenance:
     def _select(self, where: str, params: Sequence[Any], tail: str = "") -> list[Step]:
         rows = self.store._rows(
             self.cursor,
-            f"SELECT source_id, tabling, {_STEP_SELECT} FROM {{p}}positions_view_steps "
+            f"SELECT source_id, tabling, {STEP_SELECT} FROM {{p}}positions_view_steps "
             f"WHERE negotiation = %s AND {_CURRENT} AND {where} {tail}",
             [self.negotiation, *params],
         )
         found = []
         for row in rows:
-            step = _step_of_row(row)
+            step = step_of_row(row)
             found.append(step)
             self.current.setdefault((step.source_id, step.coding.tabling), step)
         return found
@@ -894,8 +895,8 @@ def _step_row(negotiation: str, step: Step, stamp: str) -> tuple[Any, ...]:
     )
 
 
-def _step_of_row(row: Sequence[Any]) -> Step:
-    """A `Step` from ``source_id, tabling`` and the `_STEP_SELECT` columns."""
+def step_of_row(row: Sequence[Any]) -> Step:
+    """A `Step` from ``source_id, tabling`` and the `STEP_SELECT` columns."""
     (
         source_id, tabling, own_party, about, raw_issue, raw_position, raw_terms, raw_verdict,
         raw_proposal, raw_conditions, day, precise, stated_on, clarifies, retracts, recorded_at,

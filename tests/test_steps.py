@@ -93,7 +93,10 @@ def _answers(query: Any, as_of: date | None) -> dict[str, Any]:
         "stance": query.stance_rows(as_of, claims=True),
         "compare": query.compare_rows(as_of),
         "proposals": query.proposals(as_of).to_dicts(),
+        "history": query.history(as_of=as_of).to_dicts(),
     }
+    for party, issue in itertools.product(["alpha", "beta", None], ["water", None]):
+        frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
     return frames
 
 

@@ -15,13 +15,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import bisect
+
 import orjson
 
 from positions.analysis import shift_of
 from positions.codebook import NONCOMMITTAL
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
-from positions.stepstore import OPEN, OWN
+from positions.steps import Coding, Step
+from positions.stepstore import (
+    OPEN,
+    OWN,
+    STEP_SELECT,
+    coding_of_statement,
+    corrected_coding,
+    step_of_row,
+)
 from positions.views import stamp, unstamp
 
 if TYPE_CHECKING:
@@ -52,6 +62,7 @@ class StepQueries:
         self._cursor_context = views.recorder.datastore.transaction(commit=False)
         self.cursor = self._cursor_context.__enter__()
         self.negotiation = self._codebook(known_at)
+        self._cache: dict[str, dict[str, tuple[list[int], list[int], list[str]]]] = {}
 
     def close(self) -> None:
         self._cursor_context.__exit__(None, None, None)
@@ -292,7 +303,284 @@ class StepQueries:
                 rows.append(row)
         return rows
 
+    # -- history
+
+    def _series(self, issue: str) -> dict[str, tuple[list[int], list[int], list[str]]]:
+        """Each party's own intervals on an issue (starts, ends, positions), for the others'
+        mean of many shifts at once."""
+        found = self._cache.get(issue)
+        if found is None:
+            recorded, params = self._recorded()
+            found = {}
+            for party in self.negotiation.parties:
+                rows = self._rows(
+                    "SELECT valid_from, valid_to, position FROM {p}positions_view_stances "
+                    "WHERE negotiation = %s AND party = %s AND issue = %s AND claimant = %s "
+                    f"AND {recorded} ORDER BY valid_from",
+                    [self.slug, party, issue, OWN, *params],
+                )
+                found[party] = (
+                    [int(r[0]) for r in rows],
+                    [int(r[1]) for r in rows],
+                    [r[2] for r in rows],
+                )
+            self._cache[issue] = found
+        return found
+
+    def _mean_from_series(self, party: str, issue: str, day: int) -> float | None:
+        held = []
+        for other, (starts, ends, positions) in self._series(issue).items():
+            if other == party:
+                continue
+            index = bisect.bisect_right(starts, day) - 1
+            if index >= 0 and ends[index] > day:
+                rank = self._rank(issue, positions[index])
+                if rank is not None:
+                    held.append(rank)
+        return sum(held) / len(held) if held else None
+
+    def history_rows(
+        self,
+        party: str | None = None,
+        issue: str | None = None,
+        as_of: date | None = None,
+        developments: bool = True,
+    ) -> list[dict[str, Any]]:
+        """The rows of `history`, as `projections.Query.history` gives them: each statement
+        and tabling made by the day (by or about ``party``, on ``issue``), each correction of
+        them, and the developments when nothing is filtered."""
+        self.check_party(party)
+        self.check_issue(issue)
+        limit = (as_of or FOREVER).toordinal()
+        recorded, params = self._recorded()
+        where = [f"s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')}"]
+        values: list[Any] = [self.slug, *params]
+        where.append("s.day <= %s")
+        values.append(limit)
+        if issue is not None:
+            where.append("s.issue = %s")
+            values.append(issue)
+        if party is not None:
+            where.append("(s.party = %s OR s.own_party = %s)")
+            values.extend([party, party])
+        views = self.views
+        rows_found = self._rows(
+            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
+            "FROM {p}positions_view_steps s "
+            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+            f"AND NOT s.tabling WHERE {' AND '.join(where)}",
+            values,
+        )
+        rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        keys: dict[str, tuple[Any, ...]] = {}
+        for found in rows_found:
+            step = step_of_row(found[:-1])
+            document = None
+            if not step.coding.tabling:
+                document = orjson.loads(
+                    views._document(step.source_id, step.coding.notification_id, found[-1])
+                )
+            key = step.key
+            keys[step.source_id] = key
+            rows.append((key, self._history_row(step, document, limit)))
+        rows.extend(self._correction_rows(keys, party, issue, limit))
+        if developments and party is None and issue is None:
+            for dev in self.negotiation.developments.values():
+                if dev.on.day.toordinal() <= limit:
+                    row = {
+                        "stated_on": str(dev.on),
+                        "date": dev.on.day,
+                        "kind": "development",
+                        "statement_id": dev.id,
+                        "quote": dev.what,
+                        "sources": _sources(
+                            [{"outlet": s.outlet, "url": s.url} for s in dev.sources]
+                        ),
+                    }
+                    key = (dev.on.day.toordinal(), 1 if dev.on.precise else 0, -1, dev.id)
+                    rows.append((key, row))
+        rows.sort(key=lambda item: item[0])
+        return [row for _, row in rows]
+
+    def _history_row(self, step: Step, document: Any, limit: int) -> dict[str, Any]:
+        c = step.coding
+        n = self.negotiation
+        definition = n.issues.get(step.issue or "")
+        ended = step.ended_key is not None and step.ended_key[0] <= limit
+        shift: tuple[str | None, int | None] = (None, None)
+        if step.claimant == OWN and definition is not None:
+            issue = definition.id
+            shift = shift_of(
+                step.position,
+                c.retracts is not None,
+                definition.rank(step.before),
+                definition.rank(step.after),
+                step.after is not None,
+                lambda: self._mean_from_series(step.party, issue, c.day),
+            )
+        if document is None:  # a tabling
+            proposal = n.proposals.get(c.source_id)
+            party = n.parties.get(c.party)
+            speaker = party.name if party else c.party
+            quote = (proposal.quote or proposal.title) if proposal is not None else None
+            sources = _sources(
+                [{"outlet": s.outlet, "url": s.url} for s in (proposal.sources if proposal else ())]
+            )
+        else:
+            spoken = document["speaker"]
+            if spoken is not None:
+                found = n.speakers.get(spoken)
+                speaker = found.name if found else spoken
+            else:
+                party = n.parties.get(c.party)
+                speaker = party.name if party else c.party
+            quote = document["quote"]
+            sources = _sources(document["sources"])
+        conditions = orjson.loads(step.conditions)
+        return {
+            "stated_on": c.stated_on,
+            "date": date.fromordinal(c.day),
+            "party": c.party,
+            "kind": c.kind,
+            "statement_id": c.source_id,
+            "speaker": speaker,
+            "issue": step.issue,
+            "position": step.position,
+            "rank": definition.rank(step.position) if definition else None,
+            "terms": step.terms if step.terms != "{}" else None,
+            "verdict": step.verdict,
+            "proposal": step.proposal,
+            "conditions": "; ".join(conditions) or None,
+            "about": step.party if c.about is not None else None,
+            "target": c.target,
+            "ended_by": step.ended_by if ended else None,
+            "ended_how": step.ended_how if ended else None,
+            "attribution": document["attribution"] if document else None,
+            "confidence": document["confidence"] if document else None,
+            "quote": quote,
+            "sources": sources,
+            "shift": shift[0],
+            "shift_ranks": shift[1],
+            "recorded_at": unstamp(c.recorded_at).isoformat() if c.recorded_at else None,
+            "hypothetical": bool(document["hypothetical"]) if document else False,
+        }
+
+    def _correction_rows(
+        self,
+        keys: dict[str, tuple[Any, ...]],
+        party: str | None,
+        issue: str | None,
+        limit: int,
+    ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """A row per correction recorded by the time asked for, of a statement shown, with
+        the coding it replaced (R12)."""
+        found = self.views._rows(self.cursor, "corrections", "WHERE negotiation = %s", [self.slug])
+        if self.known is not None:
+            found = [c for c in found if c.recorded_at <= self.known]
+        if not found:
+            return []
+        ids = sorted({c.statement_id for c in found})
+        self._keys_of([sid for sid in ids if sid not in keys], keys)
+        originals = self._originals(ids)
+        codings = dict(originals)
+        counts: dict[str, int] = {}
+        rows = []
+        for correction in sorted(found, key=lambda c: c.notification_id):
+            before = codings.get(correction.statement_id)
+            if before is None:
+                continue
+            payload = orjson.loads(correction.payload)
+            after = corrected_coding(before, payload)
+            codings[correction.statement_id] = after
+            counts[correction.statement_id] = counts.get(correction.statement_id, 0) + 1
+            number = counts[correction.statement_id]
+            if after.source_id not in keys or after.day > limit:
+                continue
+            if party is not None and party not in (after.party, before.party):
+                continue
+            if issue is not None and issue not in (after.issue, before.issue):
+                continue
+            changes = [
+                (name, payload[name])
+                for name in ("position", "verdict", "issue", "on", "party")
+                if payload.get(name) is not None
+            ]
+            described = ", ".join(
+                f"{name}: {_coding_value(before, name)} → {_change_text(name, value)}"
+                for name, value in changes
+            )
+            definition = self.negotiation.issues.get(after.issue or "")
+            key = keys[after.source_id]
+            rows.append(
+                (
+                    (*key[:3], f"{key[3]}~{number:04d}"),
+                    {
+                        "stated_on": after.stated_on,
+                        "date": date.fromordinal(after.day),
+                        "party": after.party,
+                        "kind": "correction",
+                        "statement_id": after.source_id,
+                        "issue": after.issue,
+                        "position": after.position,
+                        "rank": definition.rank(after.position) if definition else None,
+                        "verdict": after.verdict,
+                        "proposal": after.proposal,
+                        "target": after.source_id,
+                        "quote": f"correction {number}: {described}; reason: {payload['reason']}",
+                        "recorded_at": unstamp(correction.recorded_at).isoformat(),
+                        "hypothetical": False,
+                    },
+                )
+            )
+        return rows
+
+    def _keys_of(self, ids: Sequence[str], keys: dict[str, tuple[Any, ...]]) -> None:
+        """Add the order keys of statements not shown (a correction of one may be)."""
+        recorded, params = self._recorded()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ", ".join("%s" for _ in chunk)
+            rows = self._rows(
+                f"SELECT source_id, tabling, {STEP_SELECT} FROM {{p}}positions_view_steps "
+                f"WHERE negotiation = %s AND {recorded} AND NOT tabling "
+                f"AND source_id IN ({marks})",
+                [self.slug, *params, *chunk],
+            )
+            for row in rows:
+                step = step_of_row(row)
+                keys[step.source_id] = step.key
+
+    def _originals(self, ids: Sequence[str]) -> dict[str, Coding]:
+        """Each statement's coding as first recorded, from its event."""
+        found: dict[str, Coding] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ", ".join("%s" for _ in chunk)
+            rows = self._rows(
+                "SELECT statement_id, notification_id, recorded_at "
+                "FROM {p}positions_view_statements "
+                f"WHERE negotiation = %s AND statement_id IN ({marks})",
+                [self.slug, *chunk],
+            )
+            for statement_id, notification_id, recorded_at in rows:
+                document = self.document(statement_id, int(notification_id))
+                found[statement_id] = coding_of_statement(
+                    {"statement": document}, recorded_at, int(notification_id)
+                )
+        return found
+
     # -- frames, for the formats that need them
+
+    def history(
+        self,
+        party: str | None = None,
+        issue: str | None = None,
+        as_of: date | None = None,
+        developments: bool = True,
+    ) -> Any:
+        from positions.projections import HISTORY_SCHEMA, _frame
+
+        return _frame(self.history_rows(party, issue, as_of, developments), HISTORY_SCHEMA)
 
     def stance(
         self,
@@ -314,6 +602,28 @@ class StepQueries:
         from positions.projections import PROPOSALS_SCHEMA, _frame
 
         return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
+
+
+_STEP_SELECT_S = ", ".join(f"s.{name}" for name in STEP_SELECT.split(", "))
+
+
+def _sources(sources: Sequence[Any]) -> str | None:
+    """Sources as `projections._sources` shows them: outlet and URL, one after another."""
+    if not sources:
+        return None
+    return "; ".join(
+        " ".join(part for part in (s["outlet"], s.get("url") or "") if part) for s in sources
+    )
+
+
+def _coding_value(coding: Coding, name: str) -> Any:
+    return coding.stated_on if name == "on" else getattr(coding, name)
+
+
+def _change_text(name: str, value: Any) -> Any:
+    if name == "on":
+        return value["day"] if value["before"] is None else f"before {value['before']}"
+    return value
 
 
 __all__ = ["NONCOMMITTAL", "StepQueries"]
