@@ -530,13 +530,19 @@ class _Maintenance:
         self._end(codings)
         self._sweep()
 
-    def _children(self, roots: Sequence[str]) -> dict[str, list[str]]:
-        """Clarifications of ``roots`` and of those, as recorded now and in this change."""
+    def _children(
+        self, roots: Sequence[str], columns: Sequence[str] = ("clarifies",)
+    ) -> dict[str, list[str]]:
+        """Clarifications of ``roots`` and of those (with ``columns`` also naming "retracts":
+        every statement that names one, and those that name them), as recorded now."""
         children: dict[str, list[str]] = {}
         level = list(roots)
         seen: set[str] = set(level)
         while level:
-            found = self._naming(level, "clarifies")
+            found: dict[str, list[str]] = {}
+            for column in columns:
+                for parent, kids in self._naming(level, column).items():
+                    found.setdefault(parent, []).extend(kids)
             level = []
             for parent, kids in found.items():
                 for kid in kids:
@@ -547,12 +553,13 @@ class _Maintenance:
         return children
 
     def _resolve(self, codings: dict[tuple[str, bool], Coding]) -> None:
-        """Resolve every changed coding, and every clarification that carries one (R4)."""
+        """Resolve every changed coding, and every statement that carries part of one: a
+        clarification its coding (R4), a retraction its issue."""
         statements = [sid for sid, tabling in codings if not tabling]
-        children = self._children(statements)
-        for coding in codings.values():  # new clarifications of this change
-            if coding.clarifies is not None and not coding.tabling:
-                kids = children.setdefault(coding.clarifies, [])
+        children = self._children(statements, ("clarifies", "retracts"))
+        for coding in codings.values():  # new clarifications and retractions of this change
+            if coding.target is not None and not coding.tabling:
+                kids = children.setdefault(coding.target, [])
                 if coding.source_id not in kids:
                     kids.append(coding.source_id)
         carried = descendants(statements, children)

@@ -149,11 +149,22 @@ MOVED_LATER = [  # the later of two positions, then corrected to a later date st
 ]
 
 
+RETRACTED_ELSEWHERE = [  # a retraction carries its target's issue: corrected, it moves too
+    {"id": "p0", "on": START, "by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}],
+     "issue": "water", "position": "share_all"},
+    {"id": "p1", "on": START, "by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}],
+     "issue": "border", "position": "open"},
+    {"id": "r0", "on": START, "by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}],
+     "retracts": "p0"},
+]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=20)
 @given(**records)
 @example(stmts=RETRACTED_LATEST, order=random.Random(0), cuts=[4, 5], fixes=[])
 @example(stmts=MOVED_LATER, order=random.Random(0), cuts=[], fixes=[(1, 1, 8)])
+@example(stmts=RETRACTED_ELSEWHERE, order=random.Random(0), cuts=[], fixes=[(0, 2, 0)])
 def test_the_step_tables_answer_as_the_rules_read_literally_at_any_date_and_recording_time(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
