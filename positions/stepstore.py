@@ -196,6 +196,8 @@ DDL = (
 """The step tables, with ``{p}`` for the schema prefix (the same on SQLite and PostgreSQL)."""
 
 TABLES = ("steps", "stances", "verdicts", "step_groups")
+INDEXES = tuple(s.split()[5] for s in DDL if s.startswith("CREATE INDEX"))
+"""The step table's secondary indexes (dropped while a first fold fills the empty table)."""
 
 
 def _text(value: Any) -> str:
@@ -361,6 +363,12 @@ class StepStore:
         stamp: str | None = None
         pending: dict[str, _Change] = {}
         read = 0
+        unindexed = after == 0 and not self._rows(
+            cursor, "SELECT 1 FROM {p}positions_view_steps LIMIT 1"
+        )
+        if unindexed:  # the first recording time fills empty tables: index them afterwards
+            for name in INDEXES:
+                self._execute(cursor, f"DROP INDEX IF EXISTS {{p}}{name}")
         for row in self._log(cursor, after, upto):
             read += 1
             found = self._item(row, streams)
@@ -370,6 +378,9 @@ class StepStore:
             if stamp is not None and recorded != stamp and pending:
                 self._apply(cursor, stamp, pending)
                 pending = {}
+                if unindexed:
+                    self._index(cursor)
+                    unindexed = False
             stamp = recorded
             change = pending.setdefault(negotiation, _Change({}, []))
             if kind == "coding":
@@ -382,7 +393,14 @@ class StepStore:
                     change.corrections.append(value)
         if stamp is not None and pending:
             self._apply(cursor, stamp, pending)
+        if unindexed:
+            self._index(cursor)
         return read
+
+    def _index(self, cursor: Any) -> None:
+        for statement in DDL:
+            if statement.startswith("CREATE INDEX"):
+                self._execute(cursor, statement)
 
     def snapshot(self, cursor: Any) -> dict[str, set[tuple[str, ...]]]:
         """Every row of the step tables, as text (for comparing two foldings)."""
