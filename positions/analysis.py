@@ -7,15 +7,14 @@ docs/analysis.md.
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from positions.codebook import NONCOMMITTAL, Issue, Kind
-from positions.timeline import SortKey, Step, Timeline
+from positions.steps import sweep
+from positions.timeline import Step, Timeline
 
 NEW = "new"
 UNCHANGED = "unchanged"
@@ -43,56 +42,6 @@ def own_steps(timeline: Timeline, party: str, issue: str) -> list[Step]:
     ]
 
 
-class _Live:
-    """The steps in force for one party and issue, with the effective one at hand (rules R5,
-    R6): lazy-deletion heaps keyed by the steps' order."""
-
-    def __init__(self) -> None:
-        self.committed: list[tuple[SortKey, str]] = []
-        self.noncommittal: list[tuple[SortKey, str]] = []
-        self.steps: dict[str, Step] = {}
-
-    def add(self, step: Step) -> None:
-        if step.position is None:
-            return  # a verdict or a bare retraction sets no position (R5)
-        self.steps[step.source_id] = step
-        heap = self.noncommittal if step.position == NONCOMMITTAL else self.committed
-        heapq.heappush(heap, (_negated(step.key), step.source_id))
-
-    def remove(self, source_id: str) -> None:
-        self.steps.pop(source_id, None)
-
-    def effective(self) -> Step | None:
-        for heap in (self.committed, self.noncommittal):
-            while heap and heap[0][1] not in self.steps:
-                heapq.heappop(heap)
-            if heap:
-                return self.steps[heap[0][1]]
-        return None
-
-
-def sweep(
-    steps: list[Step],
-) -> Iterator[tuple[SortKey, Step | None, Step | None, Step | None]]:
-    """The steps of one party, issue and claimant swept in order (rules R3, R5, R6): at each key
-    where a step is made or ended, that key, the step made there (if any), and the effective
-    step just before and just after it."""
-    adds = {step.key: step for step in steps}
-    removals: dict[SortKey, list[str]] = {}
-    for step in steps:
-        if step.ended_key is not None:
-            removals.setdefault(step.ended_key, []).append(step.source_id)
-    live = _Live()
-    for key in sorted({*adds, *removals}):
-        before = live.effective()
-        for source_id in removals.get(key, []):
-            live.remove(source_id)
-        added = adds.get(key)
-        if added is not None and (added.ended_key is None or added.ended_key > key):
-            live.add(added)  # a step ended before it was made (R3) never counts
-        yield key, added, before, live.effective()
-
-
 def effective_by_day(steps: list[Step]) -> tuple[list[date], list[Step | None]]:
     """For one party, issue and claimant: the step that sets the stance at the end of each day
     on which it may change, in day order (`bisect` the days to answer any as-of date)."""
@@ -105,22 +54,6 @@ def effective_by_day(steps: list[Step]) -> tuple[list[date], list[Step | None]]:
             days.append(key[0])
             chosen.append(after)
     return days, chosen
-
-
-def _negated(key: SortKey) -> Any:
-    day, precision, depth, ident = key
-    ordinal = day if isinstance(day, int) else day.toordinal()
-    return (-ordinal, -precision, -depth, _Reversed(ident))
-
-
-class _Reversed(str):
-    __slots__ = ()
-
-    def __lt__(self, other: str) -> bool:
-        return str.__gt__(self, other)
-
-    def __gt__(self, other: str) -> bool:
-        return str.__lt__(self, other)
 
 
 class Sweep:

@@ -63,9 +63,7 @@ def _query(
     return Analysis(app.get_record(app.resolve_negotiation(negotiation), known_at=stamp))
 
 
-def _tables(
-    app: PositionsApplication, negotiation: str | None, known_at: str | None = None
-) -> Any:
+def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
     """What answers `stance`, `compare`, `proposals` and `history`: SQL on the step tables of
     a store with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:

@@ -474,17 +474,12 @@ def compare_rows(
             claimed.setdefault(key, []).append(row)
     rows = []
     for i in issues:
-        held = [
-            own[(p, i)]["rank"]
-            for p in parties
-            if own[(p, i)].get("rank") is not None
-        ]
+        held = [own[(p, i)]["rank"] for p in parties if own[(p, i)].get("rank") is not None]
         spread = max(held) - min(held) if held else None
         for p in parties:
             cell = own[(p, i)]
             claims = "; ".join(
-                f"{r['position']} (claimed by {r['claimed_by']})"
-                for r in claimed.get((p, i), [])
+                f"{r['position']} (claimed by {r['claimed_by']})" for r in claimed.get((p, i), [])
             )
             text = cell.get("position") or "—"
             if cell.get("terms"):

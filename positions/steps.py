@@ -20,10 +20,13 @@ same as fixed-width text (`key_text`), so that text order is key order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import heapq
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from positions.analysis import sweep
+from positions.codebook import NONCOMMITTAL
 
 OPEN_DAY = 10**7
 """The end of an interval still open (after every day ordinal)."""
@@ -39,6 +42,15 @@ POSITION = "position"
 
 Key = tuple[int, int, int, str]
 """(day ordinal, 0 for a "before" date or 1 for a precise one, depth, id): rule R1."""
+
+
+def terms_text(terms: Any) -> str:
+    """Terms as canonical JSON text (sorted keys): the form steps and queries share."""
+    return json.dumps(terms, sort_keys=True, ensure_ascii=False)
+
+
+def conditions_text(conditions: Sequence[str]) -> str:
+    return json.dumps(list(conditions), ensure_ascii=False)
 
 
 def key_text(key: Key) -> str:
@@ -206,6 +218,70 @@ class Interval:
     step: Step
 
 
+class _Live:
+    """The steps in force for one party and issue, with the effective one at hand (rules R5,
+    R6): lazy-deletion heaps keyed by the steps' order."""
+
+    def __init__(self) -> None:
+        self.committed: list[tuple[Any, str]] = []
+        self.noncommittal: list[tuple[Any, str]] = []
+        self.steps: dict[str, Any] = {}
+
+    def add(self, step: Any) -> None:
+        if step.position is None:
+            return  # a verdict or a bare retraction sets no position (R5)
+        self.steps[step.source_id] = step
+        heap = self.noncommittal if step.position == NONCOMMITTAL else self.committed
+        heapq.heappush(heap, (_negated(step.key), step.source_id))
+
+    def remove(self, source_id: str) -> None:
+        self.steps.pop(source_id, None)
+
+    def effective(self) -> Any:
+        for heap in (self.committed, self.noncommittal):
+            while heap and heap[0][1] not in self.steps:
+                heapq.heappop(heap)
+            if heap:
+                return self.steps[heap[0][1]]
+        return None
+
+
+def sweep(steps: Sequence[Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """The steps of one party, issue and claimant swept in order (rules R3, R5, R6): at each key
+    where a step is made or ended, that key, the step made there (if any), and the effective
+    step just before and just after it."""
+    adds = {step.key: step for step in steps}
+    removals: dict[Any, list[str]] = {}
+    for step in steps:
+        if step.ended_key is not None:
+            removals.setdefault(step.ended_key, []).append(step.source_id)
+    live = _Live()
+    for key in sorted({*adds, *removals}):
+        before = live.effective()
+        for source_id in removals.get(key, []):
+            live.remove(source_id)
+        added = adds.get(key)
+        if added is not None and (added.ended_key is None or added.ended_key > key):
+            live.add(added)  # a step ended before it was made (R3) never counts
+        yield key, added, before, live.effective()
+
+
+def _negated(key: Any) -> Any:
+    day, precision, depth, ident = key
+    ordinal = day if isinstance(day, int) else day.toordinal()
+    return (-ordinal, -precision, -depth, _Reversed(ident))
+
+
+class _Reversed(str):
+    __slots__ = ()
+
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
+
+    def __gt__(self, other: str) -> bool:
+        return str.__lt__(self, other)
+
+
 @dataclass(frozen=True, slots=True)
 class _Swept:
     """A step as `analysis.sweep` reads it: its key, position (or verdict), id and end."""
@@ -234,8 +310,8 @@ def sweep_group(
     last: Step | None = None
     """The step in force after the latest key swept."""
     started = False
-    for key, added, before, after in sweep(swept):  # type: ignore[arg-type]
-        chosen = after.step if after is not None else None  # type: ignore[attr-defined]
+    for key, added, before, after in sweep(swept):
+        chosen = after.step if after is not None else None
         if key < since:
             last = chosen
             continue
@@ -277,9 +353,7 @@ def _same(a: Step, b: Step) -> bool:
     return a.source_id == b.source_id and a.coding.tabling == b.coding.tabling
 
 
-def descendants(
-    roots: Iterable[str], clarifications: Mapping[str, Sequence[str]]
-) -> list[str]:
+def descendants(roots: Iterable[str], clarifications: Mapping[str, Sequence[str]]) -> list[str]:
     """Every statement that clarifies one of ``roots``, directly or through a chain."""
     found: list[str] = []
     seen: set[str] = set()

@@ -36,7 +36,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from positions.codebook import NONCOMMITTAL
-from positions.events import STATEMENT_EVENTS, CodingCorrected, ProposalTabled
+from positions.events import CodingCorrected, ProposalTabled
 from positions.steps import (
     OPEN_DAY,
     OWN,
@@ -44,12 +44,14 @@ from positions.steps import (
     Interval,
     Key,
     Step,
+    conditions_text,
     descendants,
     ender,
     intervals,
     key_text,
     resolve,
     sweep_group,
+    terms_text,
 )
 from positions.views import STATEMENT_TOPICS, LogRow, stamp_text
 
@@ -204,15 +206,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return str(int(value))
     return "" if value is None else str(value)
-
-
-def terms_text(terms: Any) -> str:
-    """Terms as canonical JSON text (sorted keys): the form steps and queries share."""
-    return json.dumps(terms, sort_keys=True, ensure_ascii=False)
-
-
-def conditions_text(conditions: Sequence[str]) -> str:
-    return json.dumps(list(conditions), ensure_ascii=False)
 
 
 def key_of_text(text: str) -> Key:
@@ -445,8 +438,11 @@ class StepStore:
             data = _loads(row.payload)
             recorded = stamp_text(data["timestamp"])
             if statement and home.party is not None:
-                return home.negotiation, recorded, "coding", coding_of_statement(
-                    data, recorded, row.notification_id
+                return (
+                    home.negotiation,
+                    recorded,
+                    "coding",
+                    coding_of_statement(data, recorded, row.notification_id),
                 )
             if row.topic == _CORRECTED and home.party is not None:
                 return home.negotiation, recorded, "correction", data["correction"]
@@ -655,7 +651,7 @@ class _Maintenance:
                 if (s := self.step(other)) is not None and s.coding.target == sid
             ]
             ancestors: list[str] = []
-            link = step
+            link: Step | None = step
             seen = {sid}
             while link is not None and link.coding.clarifies is not None:
                 parent = link.coding.clarifies
@@ -817,8 +813,17 @@ class _Maintenance:
             table,
             columns,
             [
-                (self.negotiation, party, subject, claimant, row[0], row[1], self.stamp, OPEN,
-                 *row[2:])
+                (
+                    self.negotiation,
+                    party,
+                    subject,
+                    claimant,
+                    row[0],
+                    row[1],
+                    self.stamp,
+                    OPEN,
+                    *row[2:],
+                )
                 for row in sorted(adding)
             ],
         )
@@ -869,8 +874,17 @@ class _Maintenance:
 
 def _rule_fields(step: Step) -> tuple[Any, ...]:
     """What decides a step's effect on its groups (its shift aside)."""
-    return (step.coding, step.group, step.verdict_group, step.position, step.terms,
-            step.verdict, step.conditions, step.depth, step.ended_key)
+    return (
+        step.coding,
+        step.group,
+        step.verdict_group,
+        step.position,
+        step.terms,
+        step.verdict,
+        step.conditions,
+        step.depth,
+        step.ended_key,
+    )
 
 
 def _all_fields(step: Step) -> tuple[Any, ...]:
@@ -923,10 +937,40 @@ def _step_row(negotiation: str, step: Step, stamp: str) -> tuple[Any, ...]:
 def step_of_row(row: Sequence[Any]) -> Step:
     """A `Step` from ``source_id, tabling`` and the `STEP_SELECT` columns."""
     (
-        source_id, tabling, own_party, about, raw_issue, raw_position, raw_terms, raw_verdict,
-        raw_proposal, raw_conditions, day, precise, stated_on, clarifies, retracts, recorded_at,
-        notification_id, _kind, party, claimant, issue, position, terms, verdict, proposal,
-        conditions, depth, _sort_key, _live_kind, ended_by, ended_how, ended_key, before, after,
+        source_id,
+        tabling,
+        own_party,
+        about,
+        raw_issue,
+        raw_position,
+        raw_terms,
+        raw_verdict,
+        raw_proposal,
+        raw_conditions,
+        day,
+        precise,
+        stated_on,
+        clarifies,
+        retracts,
+        recorded_at,
+        notification_id,
+        _kind,
+        party,
+        claimant,
+        issue,
+        position,
+        terms,
+        verdict,
+        proposal,
+        conditions,
+        depth,
+        _sort_key,
+        _live_kind,
+        ended_by,
+        ended_how,
+        ended_key,
+        before,
+        after,
     ) = row
     coding = Coding(
         source_id=source_id,
@@ -980,8 +1024,16 @@ def _interval_values(interval: Interval, verdicts: bool) -> tuple[Any, ...]:
 
 def _interval_row(row: Sequence[Any]) -> tuple[Any, ...]:
     valid_from, valid_to, source_id, tabling, value, extra, stated_on, day = row
-    return (int(valid_from), int(valid_to), source_id, bool(tabling), value, extra, stated_on,
-            int(day))
+    return (
+        int(valid_from),
+        int(valid_to),
+        source_id,
+        bool(tabling),
+        value,
+        extra,
+        stated_on,
+        int(day),
+    )
 
 
 __all__ = ["OPEN", "OPEN_DAY", "OWN", "StepStore"]

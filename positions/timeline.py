@@ -7,14 +7,15 @@ first on their day), then the depth of its clarification chain, then its id.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from positions import steps as rules
 from positions.codebook import (
     NONCOMMITTAL,
     Correction,
-    Kind,
     Proposal,
     StatedOn,
     Statement,
@@ -23,6 +24,7 @@ from positions.codebook import (
 )
 from positions.domain import Negotiation, corrected, project_negotiation
 from positions.events import STATEMENT_EVENTS, CodingCorrected, DomainEvent
+from positions.steps import conditions_text, terms_text
 
 SortKey = tuple[date, int, int, str]
 Entry = tuple[datetime, Statement | Correction]
@@ -158,105 +160,81 @@ class Timeline:
 
 
 def build_timeline(record: NegotiationRecord) -> Timeline:
+    """Every statement and tabling of a record as a step, in order: each resolved and ended by
+    the rules of `positions.steps` (R3, R4, R7, R9, R10), the code the step tables use too."""
     statements = {s.id: s for s in record.statements}
-    depth: dict[str, int] = {}
+    codings = {sid: coding_of(statement) for sid, statement in statements.items()}
+    resolved: dict[str, rules.Step] = {}
 
-    def depth_of(sid: str) -> int:
-        if sid not in depth:
-            target = statements[sid].target
-            depth[sid] = 0 if target is None or target not in statements else depth_of(target) + 1
-        return depth[sid]
+    def resolve(sid: str, path: frozenset[str]) -> rules.Step:
+        found = resolved.get(sid)
+        if found is None:
+            coding = codings[sid]
+            target = coding.target
+            known = target is not None and target in statements and target not in path
+            base = resolve(target, path | {sid}) if known and target is not None else None
+            found = resolved[sid] = rules.resolve(coding, base)
+        return found
 
     for sid in statements:
-        depth_of(sid)
-    keys = {sid: _key(statement, depth) for sid, statement in statements.items()}
+        resolve(sid, frozenset())
+    naming: dict[str, list[rules.Step]] = {}
+    retracting: dict[str, list[rules.Step]] = {}
+    for step in resolved.values():
+        target = step.coding.target
+        if target is not None and target in statements:
+            naming.setdefault(target, []).append(step)
+            if step.coding.retracts is not None:
+                retracting.setdefault(target, []).append(step)
 
-    ends: dict[str, Statement] = {}
-    for statement in statements.values():
-        target = statement.target
-        if target is None or target not in statements:
-            continue
-        current = ends.get(target)
-        if current is None or keys[statement.id] < keys[current.id]:
-            ends[target] = statement
+    def ancestors(sid: str) -> list[rules.Step]:
+        """The retractions of every statement ``sid`` clarifies, directly or by a chain."""
+        found: list[rules.Step] = []
+        seen = {sid}
+        parent = codings[sid].clarifies
+        while parent is not None and parent in statements and parent not in seen:
+            seen.add(parent)
+            found.extend(retracting.get(parent, ()))
+            parent = codings[parent].clarifies
+        return found
 
-    # A retraction also ends what clarified its target: the clarification restated it.
-    clarified_by: dict[str, list[str]] = {}
-    for statement in statements.values():
-        if statement.kind is Kind.CLARIFICATION and statement.clarifies in statements:
-            clarified_by.setdefault(statement.clarifies, []).append(statement.id)
-    retractions = [
-        s for s in statements.values() if s.kind is Kind.RETRACTION and s.retracts in statements
-    ]
-    for statement in sorted(retractions, key=lambda s: keys[s.id]):
-        assert statement.retracts is not None
-        pending = list(clarified_by.get(statement.retracts, []))
-        while pending:
-            sid = pending.pop()
-            current = ends.get(sid)
-            if current is None or keys[statement.id] < keys[current.id]:
-                ends[sid] = statement
-            pending.extend(clarified_by.get(sid, []))
-
-    coding: dict[str, Step] = {}
-
-    def step_of(sid: str) -> Step:
-        if sid in coding:
-            return coding[sid]
+    steps = []
+    for sid, rule_step in resolved.items():
+        ended_by, how, _ = rules.ender(rule_step, naming.get(sid, ()), ancestors(sid))
         statement = statements[sid]
-        position, terms = statement.position, statement.terms
-        verdict, proposal, conditions = statement.verdict, statement.proposal, statement.conditions
-        issue, about = statement.issue, statement.about
-        if statement.kind is Kind.RETRACTION and statement.retracts in statements:
-            issue = issue or step_of(statement.retracts).issue
-        if statement.kind is Kind.CLARIFICATION and statement.clarifies in statements:
-            base = step_of(statement.clarifies)
-            issue = issue or base.issue
-            if position is None:
-                position, terms = base.position, (terms or base.terms)
-            if verdict is None:
-                verdict, proposal, conditions = base.verdict, base.proposal, base.conditions
-        party, claimed_by = (
-            (about, statement.party) if about is not None else (statement.party, None)
-        )
-        end = ends.get(sid)
-        step = Step(
-            key=keys[sid],
-            on=statement.on,
-            party=party,
-            claimed_by=claimed_by,
-            issue=issue,
-            position=position,
-            terms=terms,
-            verdict=verdict,
-            proposal=proposal,
-            conditions=conditions,
-            statement=statement,
-            tabled=None,
-            ended_on=end.on if end is not None else None,
-            ended_by=end.id if end is not None else None,
-            ended_how=(
-                None
-                if end is None
-                else ("retracted" if end.kind is Kind.RETRACTION else "clarified")
-            ),
-            ended_key=keys[end.id] if end is not None else None,
-        )
-        coding[sid] = step
-        return step
-
-    steps = [step_of(sid) for sid in statements]
-    for proposal in record.negotiation.proposals.values():
+        end = statements[ended_by] if ended_by is not None else None
         steps.append(
             Step(
-                key=(*proposal.on.sort_key(), -1, proposal.id),
+                key=_key(rule_step),
+                on=statement.on,
+                party=rule_step.party,
+                claimed_by=rule_step.claimant or None,
+                issue=rule_step.issue,
+                position=rule_step.position,
+                terms=json.loads(rule_step.terms),
+                verdict=Verdict(rule_step.verdict) if rule_step.verdict is not None else None,
+                proposal=rule_step.proposal,
+                conditions=tuple(json.loads(rule_step.conditions)),
+                statement=statement,
+                tabled=None,
+                ended_on=end.on if end is not None else None,
+                ended_by=ended_by,
+                ended_how=how,
+                ended_key=_key(resolved[ended_by]) if ended_by is not None else None,
+            )
+        )
+    for proposal in record.negotiation.proposals.values():
+        step = rules.resolve(tabling_of(proposal), None)
+        steps.append(
+            Step(
+                key=_key(step),
                 on=proposal.on,
                 party=proposal.by,
                 claimed_by=None,
                 issue=proposal.issue,
                 position=proposal.position,
                 terms=dict(proposal.terms),
-                verdict=Verdict.ACCEPT,
+                verdict=Verdict(step.verdict) if step.verdict is not None else None,
                 proposal=proposal.id,
                 conditions=(),
                 statement=None,
@@ -264,12 +242,61 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             )
         )
     steps.sort(key=lambda s: s.key)
+    depth = {sid: step.depth for sid, step in resolved.items()}
     return Timeline(record, tuple(steps), depth)
 
 
-def _key(statement: Statement, depth: dict[str, int]) -> SortKey:
-    on = statement.on  # StatedOn.sort_key, inlined: this runs once per statement of a record
-    return (on.day, 1 if on.before is None else 0, depth[statement.id], statement.id)
+def _key(step: rules.Step) -> SortKey:
+    """The order key of R1 with the day as a date (`rules.Step.key` has its ordinal)."""
+    day, precise, depth, ident = step.key
+    return (date.fromordinal(day), precise, depth, ident)
+
+
+def coding_of(statement: Statement) -> rules.Coding:
+    """The `steps.Coding` of a statement as recorded (its corrections applied)."""
+    on = statement.on
+    return rules.Coding(
+        source_id=statement.id,
+        tabling=False,
+        party=statement.party,
+        about=statement.about,
+        issue=statement.issue,
+        position=statement.position,
+        terms=terms_text(statement.terms),
+        verdict=statement.verdict.value if statement.verdict is not None else None,
+        proposal=statement.proposal,
+        conditions=conditions_text(statement.conditions),
+        day=on.day.toordinal(),
+        precise=1 if on.precise else 0,
+        stated_on=str(on),
+        clarifies=statement.clarifies,
+        retracts=statement.retracts,
+        recorded_at="",
+        notification_id=0,
+    )
+
+
+def tabling_of(proposal: Proposal) -> rules.Coding:
+    on = proposal.on
+    return rules.Coding(
+        source_id=proposal.id,
+        tabling=True,
+        party=proposal.by,
+        about=None,
+        issue=proposal.issue,
+        position=proposal.position,
+        terms=terms_text(proposal.terms),
+        verdict=None,
+        proposal=None,
+        conditions="[]",
+        day=on.day.toordinal(),
+        precise=1 if on.precise else 0,
+        stated_on=str(on),
+        clarifies=None,
+        retracts=None,
+        recorded_at="",
+        notification_id=0,
+    )
 
 
 def in_force(timeline: Timeline, as_of: date) -> list[Step]:

@@ -81,7 +81,9 @@ def _record(
             change = {"issue": sorted(ISSUES)[to % 2], "position": "noncommittal"}
         now = T0 + timedelta(hours=len(times))
         try:
-            app.correct("generated", Correction(statement=target["id"], reason="r", **change), now=now)
+            app.correct(
+                "generated", Correction(statement=target["id"], reason="r", **change), now=now
+            )
         except PositionsError:
             continue  # a correction the planner refuses (a date before its target's, say)
         times.append(now)
@@ -119,7 +121,7 @@ def _tables(app: PositionsApplication) -> dict[str, list[tuple[Any, ...]]]:
             rows = app.views._tuples(
                 cursor, app.views._sql(f"SELECT * FROM {{p}}positions_view_{table}"), []
             )
-            found[table] = sorted((tuple(str(v) for v in row) for row in rows))
+            found[table] = sorted(tuple(str(v) for v in row) for row in rows)
     return found
 
 
@@ -127,35 +129,83 @@ records = {
     "stmts": statements(),
     "order": st.randoms(use_true_random=False),
     "cuts": st.lists(st.integers(0, 40), max_size=3),
-    "fixes": st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 20)), max_size=3),
+    "fixes": st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 20)), max_size=3
+    ),
 }
 
 RETRACTED_LATEST = [  # four positions of one party, then the latest retracted in a later import
-    {"id": f"p{n}", "on": START + timedelta(days=n), "by": "alpha", "quote": "q",
-     "sources": [{"outlet": "Wire"}], "issue": "water", "position": label}
+    {
+        "id": f"p{n}",
+        "on": START + timedelta(days=n),
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "issue": "water",
+        "position": label,
+    }
     for n, label in enumerate(["share_all", "share_half", "share_little", "share_none"])
 ] + [
-    {"id": "r0", "on": START + timedelta(days=9), "by": "alpha", "quote": "q",
-     "sources": [{"outlet": "Wire"}], "retracts": "p3"},
-    {"id": "r1", "on": START + timedelta(days=10), "by": "alpha", "quote": "q",
-     "sources": [{"outlet": "Wire"}], "retracts": "p2"},
+    {
+        "id": "r0",
+        "on": START + timedelta(days=9),
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "retracts": "p3",
+    },
+    {
+        "id": "r1",
+        "on": START + timedelta(days=10),
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "retracts": "p2",
+    },
 ]
 
 
 MOVED_LATER = [  # the later of two positions, then corrected to a later date still
-    {"id": f"p{n}", "on": START + timedelta(days=2 * n), "by": "alpha", "quote": "q",
-     "sources": [{"outlet": "Wire"}], "issue": "border", "position": label}
+    {
+        "id": f"p{n}",
+        "on": START + timedelta(days=2 * n),
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "issue": "border",
+        "position": label,
+    }
     for n, label in enumerate(["open", "closed"])
 ]
 
 
 RETRACTED_ELSEWHERE = [  # a retraction carries its target's issue: corrected, it moves too
-    {"id": "p0", "on": START, "by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}],
-     "issue": "water", "position": "share_all"},
-    {"id": "p1", "on": START, "by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}],
-     "issue": "border", "position": "open"},
-    {"id": "r0", "on": START, "by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}],
-     "retracts": "p0"},
+    {
+        "id": "p0",
+        "on": START,
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "issue": "water",
+        "position": "share_all",
+    },
+    {
+        "id": "p1",
+        "on": START,
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "issue": "border",
+        "position": "open",
+    },
+    {
+        "id": "r0",
+        "on": START,
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "retracts": "p0",
+    },
 ]
 
 
@@ -203,22 +253,38 @@ def test_a_retraction_of_the_latest_of_many_positions_brings_back_the_one_before
     force (R10): the step table finds it though it reads only the latest steps before."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     positions = [
-        {"id": f"p{n:02d}", "on": START + timedelta(days=n), "by": "alpha", "quote": "q",
-         "sources": [{"outlet": "Wire"}], "issue": "border",
-         "position": ["open", "monitored", "closed"][n % 3]}
+        {
+            "id": f"p{n:02d}",
+            "on": START + timedelta(days=n),
+            "by": "alpha",
+            "quote": "q",
+            "sources": [{"outlet": "Wire"}],
+            "issue": "border",
+            "position": ["open", "monitored", "closed"][n % 3],
+        }
         for n in range(12)
     ]
     app = PositionsApplication.open(url, create=True)
     app.import_scenarios([_scenario({**codebook(), "statements": positions}, "a.json")], now=T0)
-    retraction = {"id": "r", "on": START + timedelta(days=20), "by": "alpha", "quote": "q",
-                  "sources": [{"outlet": "Wire"}], "retracts": "p11"}
+    retraction = {
+        "id": "r",
+        "on": START + timedelta(days=20),
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "retracts": "p11",
+    }
     later = T0 + timedelta(hours=1)
     app.import_scenarios(
         [_scenario({"negotiation": "generated", "statements": [retraction]}, "b.json")], now=later
     )
     assert app.views is not None
     with StepQueries(app.views, "generated", None) as sql:
-        border = [r for r in sql.stance_rows(claims=True) if r["party"] == "alpha" and r["issue"] == "border"]
+        border = [
+            r
+            for r in sql.stance_rows(claims=True)
+            if r["party"] == "alpha" and r["issue"] == "border"
+        ]
         assert [(r["position"], r["statement_id"]) for r in border] == [("monitored", "p10")]
         earlier = sql.stance_rows(START + timedelta(days=19), party="alpha", issue="border")
         assert [(r["position"], r["statement_id"]) for r in earlier] == [("closed", "p11")]

@@ -10,12 +10,11 @@ property test holds them equal.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-
-import bisect
 
 import orjson
 
@@ -231,9 +230,7 @@ class StepQueries:
             "claimed_by": claimed_by,
             "shift": shift[0],
             "shift_ranks": shift[1],
-            "recorded_at": (
-                None if cell.tabling else unstamp(step["recorded_at"]).isoformat()
-            ),
+            "recorded_at": (None if cell.tabling else unstamp(step["recorded_at"]).isoformat()),
         }
 
     def stance_rows(
