@@ -694,8 +694,12 @@ def export(
     day = parse_date(as_of)
     if what == "scenario" and day is not None:
         raise QueryError("--as-of does not apply to --what scenario, which writes the whole record")
-    query = _query(_open(ctx), negotiation, known_at)
-    written = write_export(query, what, fmt, out, day)
+    app = _open(ctx)
+    if what in ("stance", "history"):  # tables the step tables answer
+        with _tables(app, negotiation, known_at) as tables:
+            written = write_export(tables, what, fmt, out, day)
+    else:
+        written = write_export(_query(app, negotiation, known_at), what, fmt, out, day)
     unit = "statement(s)" if what in ("statements", "scenario") else f"{what} row(s)"
     click.echo(f"Wrote {written} {unit} to {out}.")
 
