@@ -71,6 +71,17 @@ def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | 
     return app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
 
 
+def _emit_rows(rows: Any, fmt: str, view: str, title: str | None = None) -> None:
+    """Rows of a projection in a human format, without building a frame (no polars)."""
+    from positions.projections import SCHEMAS
+    from positions.render import render_rows
+
+    click.echo(render_rows(rows, list(SCHEMAS[view]), fmt, view, title), nl=False)
+
+
+HUMAN = ("table", "markdown")
+
+
 def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
     from positions.render import render
 
@@ -209,9 +220,13 @@ def stance(
       positions stance --party russia --as-of 2025-03-12 --format json
     """
     day = parse_date(as_of)
+    title = _as_of_title("Stance", day, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
+        if fmt in HUMAN:
+            _emit_rows(query.stance_rows(day, party, issue, claims), fmt, "stance", title)
+            return
         frame = query.stance(day, party=party, issue=issue, claims=claims)
-    _emit(frame, fmt, "stance", _as_of_title("Stance", day, known_at))
+    _emit(frame, fmt, "stance", title)
 
 
 @cli.command()
@@ -240,9 +255,13 @@ def history(
       positions history --party russia --issue ceasefire
     """
     day = parse_date(as_of)
+    title = _as_of_title("History", day, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
+        if fmt in HUMAN and hasattr(query, "history_rows"):
+            _emit_rows(query.history_rows(party, issue, day), fmt, "history", title)
+            return
         frame = query.history(party=party, issue=issue, as_of=day)
-    _emit(frame, fmt, "history", _as_of_title("History", day, known_at))
+    _emit(frame, fmt, "history", title)
 
 
 @cli.command()
@@ -288,9 +307,13 @@ def proposals(
       positions proposals --as-of 2025-03-12
     """
     day = parse_date(as_of)
+    title = _as_of_title("Verdicts on proposals", day, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
+        if fmt in HUMAN and hasattr(query, "proposal_rows"):
+            _emit_rows(query.proposal_rows(day), fmt, "proposals", title)
+            return
         frame = query.proposals(day)
-    _emit(frame, fmt, "proposals", _as_of_title("Verdicts on proposals", day, known_at))
+    _emit(frame, fmt, "proposals", title)
 
 
 @cli.command()

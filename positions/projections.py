@@ -113,6 +113,15 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
 }
 
 
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "stance": STANCE_SCHEMA,
+    "history": HISTORY_SCHEMA,
+    "compare": COMPARE_SCHEMA,
+    "proposals": PROPOSALS_SCHEMA,
+}
+"""The schema of each projection a query command shows, by its view name."""
+
+
 def _frame(rows: list[dict[str, Any]], schema: dict[str, str]) -> pl.DataFrame:
     """A projection's rows as a frame of its fixed schema (the dtypes named in ``schema``).
 

@@ -1,8 +1,8 @@
 """DataFrames to text: a rich table, Markdown, CSV or JSON.
 
-polars is imported by the functions that take a frame, not with the module: the comparison
-table is also rendered straight from rows (`render_compare_rows`), so that ``positions compare``
-on a terminal starts without polars' import time.
+polars is imported by the functions that take a frame, not with the module: the tables are
+also rendered straight from rows (`render_compare_rows`, `render_rows`), so that a query on a
+terminal starts without polars' import time.
 """
 
 from __future__ import annotations
@@ -132,6 +132,25 @@ def render_compare_rows(rows: list[dict[str, Any]], fmt: str, title: str | None 
         cells.setdefault(row["issue"], {}).setdefault(row["party"], row["cell"])
     table = [(issue, *(by.get(p) for p in parties)) for issue, by in cells.items()]
     return _human(["issue", *parties], table, fmt, title)
+
+
+def render_rows(
+    rows: list[dict[str, Any]],
+    schema: list[str],
+    fmt: str,
+    view: str,
+    title: str | None = None,
+) -> str:
+    """A projection's rows (dicts over the columns of its ``schema``) in a human format: the
+    same text as `render` of their frame, without polars."""
+    if fmt not in ("table", "markdown"):
+        raise ValueError(f"render_rows renders the human formats, not {fmt!r}")
+    columns = [c for c in HUMAN_COLUMNS.get(view, schema) if c in schema]
+    table = [
+        tuple(_terms_text(row.get(c)) if c == "terms" else row.get(c) for c in columns)
+        for row in rows
+    ]
+    return _human(columns, table, fmt, title)
 
 
 def _human(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, title: str | None) -> str:

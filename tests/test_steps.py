@@ -291,3 +291,38 @@ def test_a_retraction_of_the_latest_of_many_positions_brings_back_the_one_before
     with StepQueries(app.views, "generated", T0 + timedelta(minutes=30)) as before:
         rows = before.stance_rows(party="alpha", issue="border")
         assert [(r["position"], r["statement_id"]) for r in rows] == [("closed", "p11")]
+
+
+def test_query_commands_on_a_terminal_read_the_step_tables_without_importing_polars(
+    tmp_path: Path,
+) -> None:
+    """Cold start: `stance`, `proposals` and `history` in a human format render their rows
+    straight from the step tables (a frame, and polars, only for csv and json)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import SEED, run_cli
+
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    commands = [
+        ["stance", "--claims"],
+        ["proposals", "--as-of", "2025-03-12"],
+        ["history", "--party", "russia", "--issue", "ceasefire"],
+    ]
+    probe = (
+        "import sys\n"
+        "from positions.cli import main\n"
+        + "".join(
+            f"assert main(['--store', {store!r}, *{c!r}, '--format', 'markdown']) in (0, None)\n"
+            for c in commands
+        )
+        + "print(sorted(m for m in ('polars', 'yaml') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "| russia | ceasefire | settlement_first |" in done.stdout
+    assert "| us-30-day-ceasefire | ceasefire | russia | reject |" in done.stdout
+    assert "| 2025-03-13 | russia | clarification | peskov-not-a-rejection |" in done.stdout
+    assert done.stdout.rstrip().endswith("[]")
