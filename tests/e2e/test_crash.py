@@ -17,7 +17,7 @@ from positions.application import PositionsApplication
 from tests.conftest import ROOT, run_cli
 from tests.helpers import write_scenario
 from tests.strategies import codebook
-from tests.test_concurrency import _statements
+from tests.e2e.test_concurrency import _statements
 
 FILES = 5
 EACH = 120

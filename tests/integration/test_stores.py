@@ -129,7 +129,7 @@ def test_a_save_larger_than_one_chunk_is_one_transaction_on_postgresql(
     from positions import application
     from tests.helpers import write_scenario
     from tests.strategies import codebook
-    from tests.test_concurrency import _statements
+    from tests.e2e.test_concurrency import _statements
 
     monkeypatch.setattr(application, "SAVE_CHUNK", 1000)
     count = 2 * 1000 + 500
