@@ -1,4 +1,5 @@
-"""The CLI through its real entry point (``python -m positions`` in a subprocess)."""
+"""The CLI through its real entry point: ``main()`` in process, and ``python -m positions`` in a
+real process where the process itself matters (a terminal, the modules a cold start imports)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,6 @@ from positions.clidoc import generate
 from tests.conftest import ROOT, SEED, run_cli
 
 RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
-
-
-@pytest.fixture
-def seeded(store: str) -> str:
-    result = run_cli("--store", store, "import", str(SEED))
-    assert result.code == 0, result.err
-    return store
 
 
 def test_import_reports_what_it_recorded_and_a_second_import_adds_nothing(store: str) -> None:
