@@ -14,6 +14,7 @@ import pytest
 
 from positions.clidoc import generate
 from tests.conftest import ROOT, SEED, run_cli
+from tests.runner import process_env
 
 RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
 
@@ -433,3 +434,20 @@ def test_compare_on_a_terminal_reads_the_store_without_importing_polars_or_yaml(
     )
     assert "| ceasefire |" in done.stdout
     assert done.stdout.rstrip().endswith("[]")
+
+
+def test_a_closed_output_pipe_ends_python_m_positions_quietly_with_status_0(seeded: str) -> None:
+    """docs/errors.md: ``positions history | head`` is not an error. The reader here closes the
+    pipe before the command writes, so every write fails."""
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "positions", "--store", seeded, "history", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=process_env(),
+        cwd=ROOT,
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.close()
+    err = writer.stderr.read()
+    writer.stderr.close()
+    assert (writer.wait(timeout=120), err) == (0, b"")

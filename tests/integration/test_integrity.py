@@ -12,7 +12,7 @@ import pytest
 from positions.domain import negotiation_id, record_id
 from positions.integrity import GENESIS, chain_digest, seal, unseal
 from tests.conftest import SEED, run_cli
-from tests.stores import delete_row, rows, update_row
+from tests.stores import delete_row, execute, rows, update_row
 
 RUSSIA = record_id("ukraine-2025", "russia").hex
 CODEBOOK = negotiation_id("ukraine-2025").hex
@@ -81,6 +81,25 @@ def test_reordered_events_are_named_by_stream_and_version(seeded_url: str) -> No
         1,
         "Tampered: negotiation 'ukraine-2025' / party 'russia', version 2: was changed or moved "
         "(its hash does not chain to the version before it)\n"
+        "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
+        "",
+    )
+
+
+def test_events_moved_to_each_others_places_in_the_log_are_reported_as_reordered(
+    seeded_url: str,
+) -> None:
+    """Two whole rows of a stream change places in the log: every hash still chains, by version,
+    but the later version now comes first in the order the rows were stored."""
+    second, _ = _row(seeded_url, RUSSIA, 2)
+    third, _ = _row(seeded_url, RUSSIA, 3)
+    key = "rowid" if seeded_url.startswith("sqlite:") else "notification_id"
+    for old, new in ((second, -1), (third, second), (-1, third)):
+        execute(seeded_url, f"UPDATE EVENTS SET {key} = %s WHERE {key} = %s", (new, old))
+    assert _verify(seeded_url) == (
+        1,
+        "Tampered: negotiation 'ukraine-2025' / party 'russia', version 3: was stored after a "
+        "later version (reordered)\n"
         "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
         "",
     )
