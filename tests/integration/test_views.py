@@ -5,14 +5,14 @@ the tool's back, and `rebuild` makes them anew. On SQLite and PostgreSQL alike."
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
@@ -253,6 +253,21 @@ def _corrected_store(url: str, stmts: list[dict[str, Any]], picks: list[tuple[in
     return app
 
 
+# Found on PostgreSQL: the count of events folded in SQL included the import's own catch-up.
+EIGHT_POSITIONS = [
+    {
+        "id": f"s{n:03d}",
+        "on": date(2025, 1, 1),
+        "by": "alpha",
+        "quote": f"Statement {n}.",
+        "sources": [{"outlet": "Wire", "published": date(2025, 1, 2)}],
+        "issue": "border",
+        "position": "open",
+    }
+    for n in range(8)
+]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
 @given(
@@ -262,6 +277,7 @@ def _corrected_store(url: str, stmts: list[dict[str, Any]], picks: list[tuple[in
     hours=st.integers(0, 4),
     bulk_run=st.sampled_from([1, 2, BULK_RUN, 0]),
 )
+@example(stmts=EIGHT_POSITIONS, picks=[], page=2, hours=0, bulk_run=1)
 def test_the_views_give_the_record_the_streams_give_whatever_the_page_size(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -291,11 +307,12 @@ def _check_views_against_streams(
         if app.views.bulk_run:  # SQLite
             app.views.bulk_run = bulk_run
         app.views.clear()  # then fold again page by page, as after many small writes
+        folded_before = app.views.folded_in_sql  # what the imports' own catch-ups folded
         read = app.views.catch_up(page=page)
         assert read == len(app.get_notifications())
         if bulk_run == 1 and page > 1:  # every run of statement events goes to SQL
             recorded = sum(1 for e in app.get_all_events() if isinstance(e, STATEMENT_EVENTS))
-            assert app.views.folded_in_sql == recorded
+            assert app.views.folded_in_sql - folded_before == recorded
         assert app.views.differences(log_rows(verify_store(app).rows)) == []
         for known_at in (None, T0 + timedelta(hours=hours, minutes=30)):
             assert app.views.read_record("generated", known_at) == app.get_record_from_streams(
