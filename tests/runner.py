@@ -76,9 +76,7 @@ def process_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return full_env
 
 
-def run_process(
-    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
-) -> Run:
+def run_process(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Run:
     """Run the real entry point (``python -m positions``) in a subprocess."""
     done = subprocess.run(
         [sys.executable, "-m", "positions", *args],

@@ -399,6 +399,7 @@ def _in_a_terminal(*args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_a_large_import_shows_progress_on_a_terminal_only(
     large_import: list[Path], tmp_path: Path
 ) -> None:

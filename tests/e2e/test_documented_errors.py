@@ -142,10 +142,18 @@ issues:
         }
     ),
     "badbefore.yaml": Case(
-        {"badbefore.yaml": HEAD + "statements:\n" + statement("id: s1, on: {before: March 2025}, by: a, issue: x, position: all")}
+        {
+            "badbefore.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: {before: March 2025}, by: a, issue: x, position: all")
+        }
     ),
     "range.yaml": Case(
-        {"range.yaml": HEAD + "statements:\n" + statement("id: s1, on: 1700-01-01, by: a, issue: x, position: all")}
+        {
+            "range.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 1700-01-01, by: a, issue: x, position: all")
+        }
     ),
     "propsrc.yaml": Case(
         {
@@ -260,7 +268,9 @@ proposals:
             "refs.yaml": HEAD
             + "salience:\n  - {party: c, issue: x, value: 10}\n  - {party: a, issue: y, value: 10}\n"
             + "statements:\n"
-            + statement("id: s1, on: 2025-03-10, by: a, issue: x, position: all, hypothetical: true")
+            + statement(
+                "id: s1, on: 2025-03-10, by: a, issue: x, position: all, hypothetical: true"
+            )
         }
     ),
     "dupsal.yaml": Case(
@@ -423,7 +433,13 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "'comprae'": ("--store", "sqlite:///tour.db", "comprae"),
     "'chart.jpg'": ("--store", "sqlite:///tour.db", "timeline", "--out", "chart.jpg"),
     "'report.pdf'": ("--store", "sqlite:///tour.db", "report", "--out", "report.pdf"),
-    "no/such/report.html": ("--store", "sqlite:///tour.db", "report", "--out", "no/such/report.html"),
+    "no/such/report.html": (
+        "--store",
+        "sqlite:///tour.db",
+        "report",
+        "--out",
+        "no/such/report.html",
+    ),
 }
 STORE_ERRORS = [line for line in documented_lines(ERRORS) if "talks.yaml:" not in line]
 

@@ -175,7 +175,10 @@ def test_a_proposal_tabled_later_than_a_verdict_on_it_is_listed_only_from_its_ta
         }
     ]
     store = f"sqlite:///{tmp_path / 'early.db'}"
-    assert run_cli("--store", store, "import", str(write_scenario(tmp_path / "e.yaml", data))).code == 0
+    assert (
+        run_cli("--store", store, "import", str(write_scenario(tmp_path / "e.yaml", data))).code
+        == 0
+    )
     for as_of, expected in (("2025-01-02", []), ("2025-01-03", ["alpha", "beta", "gamma"])):
         result = run_cli("--store", store, "proposals", "--as-of", as_of, "--format", "json")
         assert (result.code, result.err) == (0, ""), result.err
@@ -210,7 +213,10 @@ def test_explain_says_a_noncommittal_statement_leaves_the_position_on_the_scale_
         )
     ]
     store = f"sqlite:///{tmp_path / 'r6.db'}"
-    assert run_cli("--store", store, "import", str(write_scenario(tmp_path / "r6.yaml", data))).code == 0
+    assert (
+        run_cli("--store", store, "import", str(write_scenario(tmp_path / "r6.yaml", data))).code
+        == 0
+    )
     assert _explain(store, "beta", "border") == [
         ("s1", "sets the stance: the latest position in force", "R5"),
         ("s2", "noncommittal: leaves the earlier position standing", "R6"),

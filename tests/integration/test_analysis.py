@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -421,7 +422,12 @@ def test_flat_exports_carry_every_statement_with_both_clocks(
     out = tmp_path / f"statements.{fmt}"
     result = run_cli("--store", store, "export", "--what", "statements", str(out))
     assert (result.code, result.out) == (0, f"Wrote 11 statement(s) to {out}.\n")
-    frame = {"parquet": pl.read_parquet, "csv": pl.read_csv, "jsonl": pl.read_ndjson}[fmt](out)
+    readers: dict[str, Callable[[Path], pl.DataFrame]] = {
+        "parquet": pl.read_parquet,
+        "csv": pl.read_csv,
+        "jsonl": pl.read_ndjson,
+    }
+    frame = readers[fmt](out)
     assert frame.height == 11
     assert {
         "statement_id",

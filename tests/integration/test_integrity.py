@@ -6,6 +6,7 @@ materialized views, exit 0."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -171,12 +172,12 @@ def test_deleting_the_newest_event_shows_only_against_a_recorded_head(seeded_url
     assert lines[1] == "Verification failed: 0 of 5 stream(s) broken (34 events read)."
 
 
-def test_verifying_a_store_that_does_not_exist_is_an_error(tmp_path) -> None:
+def test_verifying_a_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing.db'}"
     assert _verify(url) == (2, "", f"Error: store {url} does not exist (import a scenario first)\n")
 
 
-def test_later_imports_chain_to_the_events_already_stored(seeded_url: str, tmp_path) -> None:
+def test_later_imports_chain_to_the_events_already_stored(seeded_url: str, tmp_path: Path) -> None:
     more = tmp_path / "more.yaml"
     more.write_text(
         "negotiation: ukraine-2025\nstatements:\n"

@@ -106,8 +106,10 @@ def test_replaying_the_same_events_twice_gives_identical_tables(
 
 def _day(on: Any) -> date:
     if isinstance(on, dict):
-        return on["before"] - timedelta(days=1)
-    return on
+        before: date = on["before"]
+        return before - timedelta(days=1)
+    day: date = on
+    return day
 
 
 @given(stmts=statements(), offset=st.integers(0, 13))
@@ -280,7 +282,7 @@ def _naive_effective(steps: list[Any], key: Any, inclusive: bool) -> Any:
     from positions.timeline import effective_position
 
     def made(k: Any) -> bool:
-        return k <= key if inclusive else k < key
+        return bool(k <= key if inclusive else k < key)
 
     live = [s for s in steps if made(s.key) and not (s.ended_key is not None and made(s.ended_key))]
     return effective_position(live)

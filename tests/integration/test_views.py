@@ -341,9 +341,7 @@ def test_a_query_on_current_views_does_not_wait_for_a_writer(tmp_path: Path) -> 
         writer.close()
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40).filter(
-    str.strip
-)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40).filter(str.strip)
 _TERMS = st.dictionaries(
     st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
     st.one_of(
