@@ -82,6 +82,19 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def seeded_url(store_url: str, seed_template: Path) -> str:
+    """``store_url`` holding the seed scenario: a copy of the session's template on SQLite, an
+    import on PostgreSQL (a schema cannot be copied as a file can)."""
+    if store_url.startswith("sqlite:///"):
+        target = Path(store_url.removeprefix("sqlite:///"))
+        shutil.copyfile(seed_template, target)
+        return store_url
+    result = run_cli("--store", store_url, "import", str(SEED))
+    assert (result.code, result.err) == (0, ""), result.err
+    return store_url
+
+
 LEVELS = ("unit", "integration", "e2e")
 
 

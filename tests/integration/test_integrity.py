@@ -8,11 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from positions.domain import negotiation_id, record_id
 from positions.integrity import GENESIS, chain_digest, seal, unseal
-from tests.conftest import SEED, run_cli
+from tests.conftest import run_cli
 from tests.stores import delete_row, execute, rows, update_row
 
 RUSSIA = record_id("ukraine-2025", "russia").hex
@@ -21,12 +19,6 @@ SUMMARY = re.compile(
     r"^Verified 35 events in 5 streams: every hash chain is intact \(head ([0-9a-f]{64})\)\.\n"
     r"Verified the views: 11 statement row\(s\), every row equal to a fresh fold of the events\.\n$"
 )
-
-
-@pytest.fixture
-def seeded_url(store_url: str) -> str:
-    assert run_cli("--store", store_url, "import", str(SEED)).code == 0
-    return store_url
 
 
 def _row(url: str, stream: str, version: int) -> tuple[object, bytes]:

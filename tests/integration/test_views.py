@@ -42,9 +42,8 @@ def _views_sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[A
 
 
 @pytest.fixture
-def seeded(store_url: str) -> str:
-    assert run_cli("--store", store_url, "import", str(SEED)).code == 0
-    return store_url
+def seeded(seeded_url: str) -> str:
+    return seeded_url
 
 
 def test_an_import_leaves_one_statement_row_per_statement_and_the_views_at_the_last_event(
