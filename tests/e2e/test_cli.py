@@ -14,7 +14,7 @@ import pytest
 
 from positions.clidoc import generate
 from tests.conftest import ROOT, SEED, run_cli
-from tests.runner import process_env
+from tests.runner import process_env, run_process
 
 RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
 
@@ -452,3 +452,13 @@ def test_a_closed_output_pipe_ends_python_m_positions_quietly_with_status_0(seed
     err = writer.stderr.read()
     writer.stderr.close()
     assert (writer.wait(timeout=120), err) == (0, b"")
+
+
+def test_python_m_positions_prints_an_error_on_one_line_and_exits_2() -> None:
+    """The real process: ``__main__`` hands main()'s status to the interpreter."""
+    result = run_process("--store", "mysql://x/y", "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "Error: unknown store URL 'mysql://x/y': use sqlite:///path/to/file.db, memory:// "
+        "or postgresql://user@host:port/database\n"
+    )
