@@ -6,18 +6,21 @@ below that writes such a file and imports it; the errors it gives must be the do
 that file, no more and no fewer, equal but for the line numbers (a page shows the lines of a file
 it does not print). A message added to a page without a case here, or a case whose file the page
 no longer shows, fails the first test. docs/errors.md's examples run as shown, in a folder that
-holds the store ``tour.db``.
+holds the store ``tour.db``; the shapes it describes in prose (Ctrl-C, an unexpected error, a
+store that cannot be opened) are at the end.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from positions import PositionsApplication
 from tests.conftest import ROOT, SEED, run_cli
 
 FORMAT = ROOT / "docs" / "format.md"
@@ -478,3 +481,48 @@ def _files(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.iterdir())
         if p.is_file() and not p.name.endswith(("-wal", "-shm"))
     }
+
+
+# docs/errors.md in prose: the shapes every other failure takes
+
+
+def _raising(error: BaseException) -> Callable[..., PositionsApplication]:
+    def open_store(*args: object, **kwargs: object) -> PositionsApplication:
+        raise error
+
+    return open_store
+
+
+def test_ctrl_c_is_error_aborted_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PositionsApplication, "open", _raising(KeyboardInterrupt()))
+    result = run_cli("--store", "memory://", "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines()[-1] == "Error: aborted"
+
+
+def test_anything_else_is_unexpected_with_its_type_and_please_report_this(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(PositionsApplication, "open", _raising(RuntimeError("boom")))
+    result = run_cli("--store", "memory://", "compare")
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "Error: unexpected RuntimeError: boom (please report this)\n",
+    )
+
+
+@pytest.mark.parametrize("command", [("compare",), ("import", str(SEED)), ("verify",)])
+def test_a_file_that_is_not_a_database_is_a_store_that_cannot_be_opened(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
+    before = junk.read_bytes()
+    result = run_cli("--store", "sqlite:///junk.db", *command, cwd=tmp_path)
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "Error: cannot open store sqlite:///junk.db: file is not a database\n",
+    )
+    assert junk.read_bytes() == before
