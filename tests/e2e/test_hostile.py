@@ -5,13 +5,11 @@ nothing written, no traceback. ``HYPOTHESIS_PROFILE=fuzz`` runs many more exampl
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from positions.cli import main
 from tests.conftest import run_cli
 from tests.strategies import BREAKAGES, broken_statements, codebook, statements
 
@@ -67,10 +64,8 @@ HOSTILE_BYTES = [
 
 
 def _run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
+    result = run_cli(*args)
+    return result.code, result.out, result.err
 
 
 def _count(db: Path) -> int:
