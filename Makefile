@@ -28,8 +28,11 @@ demo: $(STAMP) ## import the seed scenario into demo.db and print the comparison
 	$(BIN)/positions --store sqlite:///demo.db compare
 	$(BIN)/positions --store sqlite:///demo.db proposals
 
-test: $(STAMP) ## run the whole test suite
-	$(BIN)/pytest -q
+test: $(STAMP) ## run the whole test suite, one worker per core (CONTRIBUTING.md)
+	$(BIN)/pytest -q -n auto
+
+test-fast: $(STAMP) ## the suite without the slow tests (crash, concurrency, browser, benchmarks)
+	$(BIN)/pytest -q -n auto -m "not slow"
 
 bench: $(BENCH_STAMP) ## benchmarks at 10k, 100k and 1M statements: benchmarks/results/latest.json, docs/performance.md
 	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --postgres-timeout 300
@@ -38,7 +41,7 @@ bench-quick: $(BENCH_STAMP) ## the benchmarks at 10k alone, under a minute: benc
 	$(BIN)/python -m benchmarks.run --sizes 10k --postgres '' --profile '' --doc '' \
 		--out benchmarks/results/quick.json
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff (check and format) and mypy strict on positions/ and tests/
 	$(BIN)/ruff check positions tests benchmarks
 	$(BIN)/ruff format --check positions tests benchmarks
 	$(BIN)/mypy
@@ -49,4 +52,4 @@ docs: $(STAMP) ## regenerate docs/cli.md from --help
 clean: ## remove .venv and generated stores
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache .hypothesis
 
-.PHONY: help venv demo test bench bench-quick lint docs clean
+.PHONY: help venv demo test test-fast bench bench-quick lint docs clean

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -76,7 +77,7 @@ class PositionsApplication(Application[Any]):
             else:
                 super().__init__(env=env)
                 self.views = None if location.is_memory else self._open_views()
-        except (PersistenceError, OSError) as exc:
+        except (PersistenceError, OSError, sqlite3.Error) as exc:  # sqlite3: a file not a database
             raise StoreError(
                 f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
             ) from None

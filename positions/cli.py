@@ -118,7 +118,24 @@ negotiation_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _PipeClosedError(Exception):
+    """Standard output was closed by its reader (``positions history | head``)."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # click's own main() turns a closed pipe into exit status 1; raised as something other
+        # than an OSError, it reaches main() below, which exits 0 as docs/errors.md says
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosedError from None
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--store",
     metavar="URL",
@@ -826,6 +843,19 @@ def report(
     click.echo(f"Wrote {out}.")
 
 
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit does not fail again."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's captured stream)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0, or 2 for any error)."""
     try:
@@ -849,7 +879,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("Error: aborted", err=True)
         return 2
-    except BrokenPipeError:
+    except (BrokenPipeError, _PipeClosedError):
+        _discard_stdout()
         return 0
     except Exception as exc:
         click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (please report this)", err=True)

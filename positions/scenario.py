@@ -301,7 +301,7 @@ def _message(error: Any) -> str:
         return "unknown field (see docs/format.md for the fields a record takes)"
     if error["type"] == "missing":
         return "required field is missing"
-    if error["type"] == "string_pattern_mismatch" and "a-z0-9" in msg:
+    if error["type"] == "string_pattern_mismatch" and msg.endswith("'^[a-z0-9][a-z0-9_.-]{0,99}$'"):
         return (
             "an id takes lower-case letters, digits, '_', '-' and '.', "
             "starting with a letter or digit"

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import shutil
+import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.runner import ROOT, Run, run_cli, run_process
 from tests.stores import BACKENDS, any_store
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["GOLDEN", "ROOT", "SEED", "Run", "run_cli", "run_process"]
+
 SEED = ROOT / "fixtures" / "ukraine-2025-03-13.yaml"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -42,38 +43,36 @@ def regen_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run the real entry point (``python -m positions``) in a subprocess."""
-    full_env = {k: v for k, v in os.environ.items() if k != "POSITIONS_STORE"}
-    full_env.update({"COLUMNS": "200", "NO_COLOR": "1"})
-    full_env.update(env or {})
-    done = subprocess.run(
-        [sys.executable, "-m", "positions", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=full_env,
-        check=False,
-        timeout=120,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
-@pytest.fixture
-def cli():
-    return run_cli
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(scope="session")
+def seed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite store with the seed scenario imported, made once per test session (per worker
+    under pytest-xdist); tests get copies of it from ``seeded``."""
+    path = tmp_path_factory.mktemp("seed-template") / "store.db"
+    result = run_cli("--store", f"sqlite:///{path}", "import", str(SEED))
+    assert (result.code, result.err) == (0, ""), result.err
+    conn = sqlite3.connect(path)
+    try:  # everything into the main file, so that copying it alone copies the store
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return path
+
+
+@pytest.fixture
+def seeded(seed_template: Path, tmp_path: Path) -> str:
+    """The URL of this test's own SQLite store holding the seed scenario, as ``positions import``
+    of the seed leaves it."""
+    target = tmp_path / "store.db"
+    for suffix in ("", "-wal", "-shm"):
+        source = seed_template.with_name(seed_template.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, target.with_name(target.name + suffix))
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -81,3 +80,32 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A store that does not exist yet: an SQLite file, or a fresh PostgreSQL schema."""
     with any_store(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def seeded_url(store_url: str, seed_template: Path) -> str:
+    """``store_url`` holding the seed scenario: a copy of the session's template on SQLite, an
+    import on PostgreSQL (a schema cannot be copied as a file can)."""
+    if store_url.startswith("sqlite:///"):
+        target = Path(store_url.removeprefix("sqlite:///"))
+        shutil.copyfile(seed_template, target)
+        return store_url
+    result = run_cli("--store", store_url, "import", str(SEED))
+    assert (result.code, result.err) == (0, ""), result.err
+    return store_url
+
+
+LEVELS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its level: the folder it is in (``tests/unit``, ``tests/integration``,
+    ``tests/e2e``), or ``integration`` for a file directly under ``tests/`` that names no level
+    itself."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if any(item.get_closest_marker(level) for level in LEVELS):
+            continue
+        folder = item.path.resolve().parent
+        level = folder.name if folder.parent == here and folder.name in LEVELS else "integration"
+        item.add_marker(getattr(pytest.mark, level))

@@ -1,10 +1,12 @@
-"""Hypothesis strategies: random but valid negotiations, as scenario dicts."""
+"""Hypothesis strategies: random negotiations as scenario dicts, valid ones and ones with a
+statement broken in a way whose message is documented."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 START = date(2025, 1, 1)
@@ -100,3 +102,71 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
         record["_imprecise"] = imprecise
         made.append(record)
     return [{k: v for k, v in m.items() if not k.startswith("_")} for m in made]
+
+
+# Ways to break one statement of a valid list, each with the message the planner must give for
+# it (docs/format.md, "Problems of statements"). A breakage applies only to statements it can
+# break on their own: ``applies`` says which.
+BREAKAGES: dict[str, str] = {
+    "unknown speaker": "'nobody' is neither a speaker nor a party of 'generated'",
+    "off the scale": "'most' is not a point on the scale of issue '{issue}' (choose from: {labels})",
+    "no quote": "a statement needs its 'quote' (the words as reported)",
+    "no source": "a statement needs at least one source",
+    "original without language": "'quote_original' needs its 'language'",
+    "unknown target": "clarifies unknown statement 's999'",
+    "clarifies itself": "a statement cannot clarify itself",
+    "verdict without proposal": "a 'verdict' needs the 'proposal' it answers",
+    "about itself": "'about' names the statement's own party",
+}
+
+
+def _break(record: dict[str, Any], how: str) -> str | None:
+    """Break ``record`` in place as ``how`` says; the message expected, or None when this
+    record cannot be broken that way alone."""
+    plain = "clarifies" not in record and "retracts" not in record
+    message = BREAKAGES[how]
+    if how == "unknown speaker":
+        record["by"] = "nobody"
+    elif how == "off the scale":
+        if not plain or "issue" not in record or "position" not in record:
+            return None
+        record["position"] = "most"
+        labels = ", ".join([*ISSUES[record["issue"]], "noncommittal"])
+        message = message.format(issue=record["issue"], labels=labels)
+    elif how == "no quote":
+        del record["quote"]
+    elif how == "no source":
+        record["sources"] = []
+    elif how == "original without language":
+        record["quote_original"] = "Слова."
+    elif how == "unknown target":
+        if "retracts" in record:
+            return None
+        record["clarifies"] = "s999"
+    elif how == "clarifies itself":
+        if "retracts" in record:
+            return None
+        record["clarifies"] = record["id"]
+    elif how == "verdict without proposal":
+        if not plain or "position" not in record:
+            return None
+        record.pop("proposal", None)
+        record["verdict"] = "reject"
+    elif how == "about itself":
+        if not plain or "position" not in record:
+            return None
+        record["about"] = record["by"].removesuffix("-envoy")
+    return message
+
+
+@st.composite
+def broken_statements(draw: st.DrawFn) -> tuple[list[dict[str, Any]], str, str]:
+    """Valid statements with one of them broken: (statements, the broken one's id, the message
+    the planner must give for it)."""
+    made = draw(statements(max_size=8))
+    index = draw(st.integers(0, len(made) - 1))
+    how = draw(st.sampled_from(sorted(BREAKAGES)))
+    message = _break(made[index], how)
+    assume(message is not None)
+    assert message is not None
+    return made, made[index]["id"], message

@@ -21,6 +21,8 @@ from tests.conftest import ROOT, run_cli
 from tests.helpers import write_scenario
 from tests.strategies import PARTIES, START, codebook
 
+pytestmark = pytest.mark.slow
+
 WRITERS = 4
 EACH = 500
 
@@ -87,7 +89,7 @@ def _statement_ids(url: str) -> Counter[str]:
     try:
         record = app.get_record("generated")
         return Counter(
-            e.statement.id  # type: ignore[attr-defined]
+            e.statement.id
             for e in app.get_all_events()
             if hasattr(e, "statement") and e.originator_id != record.negotiation
         )

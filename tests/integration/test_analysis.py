@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,12 @@ def seeded(url: str = "memory://") -> PositionsApplication:
     app = PositionsApplication.open(url, create=True)
     app.import_files([SEED], now=T0)
     return app
+
+
+@pytest.fixture
+def seed_store(seeded: str) -> str:
+    """A store URL holding the seed (a copy of the session's template)."""
+    return seeded
 
 
 def query(app: PositionsApplication, known_at: datetime | None = None) -> Analysis:
@@ -138,8 +145,8 @@ def test_an_impossible_correction_is_refused_and_nothing_is_written(
     assert app.recorder.max_notification_id() == before
 
 
-def test_the_cli_corrects_and_reports_errors(store: str) -> None:
-    assert run_cli("--store", store, "import", str(SEED)).code == 0
+def test_the_cli_corrects_and_reports_errors(seed_store: str) -> None:
+    store = seed_store
     done = run_cli(
         "--store",
         store,
@@ -302,8 +309,8 @@ def test_diff_of_a_date_with_itself_is_empty_and_reversed_dates_are_an_error() -
     assert result.code == 0
 
 
-def test_the_cli_answers_each_analysis_question(store: str) -> None:
-    assert run_cli("--store", store, "import", str(SEED)).code == 0
+def test_the_cli_answers_each_analysis_question(seed_store: str) -> None:
+    store = seed_store
     for args in (
         ["gaps"],
         ["gaps", "--pairs", "--format", "json"],
@@ -342,9 +349,9 @@ statements:
 
 
 def test_a_what_if_replay_marks_hypotheticals_and_writes_nothing(
-    tmp_path: Path, store: str
+    tmp_path: Path, seed_store: str
 ) -> None:
-    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    store = seed_store
     db = Path(store.removeprefix("sqlite:///"))
     before = db.read_bytes()
     hypo = tmp_path / "accepts.yaml"
@@ -368,9 +375,9 @@ def test_a_what_if_replay_marks_hypotheticals_and_writes_nothing(
 
 
 def test_hypothetical_statements_cannot_be_imported_into_a_real_store(
-    tmp_path: Path, store: str
+    tmp_path: Path, seed_store: str
 ) -> None:
-    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    store = seed_store
     hypo = tmp_path / "h.yaml"
     hypo.write_text(
         RUSSIA_ACCEPTS.replace(
@@ -415,13 +422,18 @@ def test_the_scenario_export_reimports_into_identical_tables(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
 def test_flat_exports_carry_every_statement_with_both_clocks(
-    tmp_path: Path, store: str, fmt: str
+    tmp_path: Path, seed_store: str, fmt: str
 ) -> None:
-    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    store = seed_store
     out = tmp_path / f"statements.{fmt}"
     result = run_cli("--store", store, "export", "--what", "statements", str(out))
     assert (result.code, result.out) == (0, f"Wrote 11 statement(s) to {out}.\n")
-    frame = {"parquet": pl.read_parquet, "csv": pl.read_csv, "jsonl": pl.read_ndjson}[fmt](out)
+    readers: dict[str, Callable[[Path], pl.DataFrame]] = {
+        "parquet": pl.read_parquet,
+        "csv": pl.read_csv,
+        "jsonl": pl.read_ndjson,
+    }
+    frame = readers[fmt](out)
     assert frame.height == 11
     assert {
         "statement_id",
@@ -471,9 +483,9 @@ def test_plover_records_map_verdicts_and_keep_what_plover_cannot_express() -> No
     ],
 )
 def test_export_errors_are_one_line(
-    store: str, tmp_path: Path, args: list[str], message: str
+    seed_store: str, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    store = seed_store
     result = run_cli("--store", store, "export", *args, cwd=tmp_path)
     assert (result.code, result.err) == (2, message)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("store.db")] == []

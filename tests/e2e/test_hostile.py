@@ -5,24 +5,21 @@ nothing written, no traceback. ``HYPOTHESIS_PROFILE=fuzz`` runs many more exampl
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from positions.cli import main
 from tests.conftest import run_cli
-from tests.strategies import codebook, statements
+from tests.strategies import BREAKAGES, broken_statements, codebook, statements
 
 HOSTILE_BYTES = [
     b":",
@@ -67,10 +64,8 @@ HOSTILE_BYTES = [
 
 
 def _run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
+    result = run_cli(*args)
+    return result.code, result.out, result.err
 
 
 def _count(db: Path) -> int:
@@ -309,3 +304,41 @@ def test_an_enormous_quote_and_an_out_of_range_date_are_located(tmp_path: Path) 
     )
     assert lines[1].endswith("statements[1] (early).on: 'before' must be later than 0001-01-01")
     assert not (tmp_path / "store.db").exists()
+
+
+@given(broken=broken_statements(), as_json=st.booleans())
+@example(  # a claim by an envoy about the envoy's own party: the party is not the speaker's id
+    broken=(
+        [
+            {
+                "id": "s000",
+                "on": "2025-01-01",
+                "by": "alpha-envoy",
+                "quote": "Said.",
+                "sources": [{"outlet": "Wire"}],
+                "issue": "water",
+                "position": "share_all",
+                "about": "alpha",
+            }
+        ],
+        "s000",
+        BREAKAGES["about itself"],
+    ),
+    as_json=False,
+)
+def test_a_statement_broken_in_a_documented_way_gets_its_documented_message(
+    broken: tuple[list[dict[str, Any]], str, str], as_json: bool
+) -> None:
+    """The error paths with generated inputs: whatever else the file holds, the broken statement
+    is named on a line of its own with the message docs/format.md gives, and nothing else is
+    anything but a located ``Error:`` line."""
+    stmts, statement_id, message = broken
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("broken.json" if as_json else "broken.yaml")
+        path.write_bytes(_valid_text(stmts, as_json))
+        code, out, err = _run("--store", "memory://", "import", str(path))
+    assert (code, out) == (2, ""), err
+    located = re.compile(rf"^Error: {re.escape(str(path))}:[1-9][0-9]*: (.*)$")
+    found = [located.match(line) for line in err.splitlines()]
+    assert all(found), err
+    assert f"statement '{statement_id}': {message}" in [m[1] for m in found if m], err

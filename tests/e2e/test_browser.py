@@ -20,6 +20,8 @@ import pytest
 
 from tests.conftest import SEED, run_cli
 
+pytestmark = pytest.mark.slow
+
 FLAGS = [
     "--headless",
     "--no-sandbox",

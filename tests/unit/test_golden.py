@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_seed_tables_match_the_golden_files(
     assert text == path.read_text(encoding="utf-8")
 
 
-def _cell(query: Query, as_of: str, party: str, issue: str) -> dict[str, object]:
+def _cell(query: Query, as_of: str, party: str, issue: str) -> dict[str, dict[str, Any]]:
     rows = query.stance(date.fromisoformat(as_of), party=party, issue=issue, claims=True)
     return {r["claimed_by"] or "own": r for r in rows.iter_rows(named=True)}
 
@@ -66,7 +67,7 @@ def test_russia_hardened_on_foreign_troops_from_the_12th_to_the_13th(seed_query:
     after = _cell(seed_query, "2025-03-13", "russia", "foreign_troops")["own"]
     assert before["position"] == "no_nato_country_troops"
     assert after["position"] == "no_foreign_troops"
-    assert before["rank"] < after["rank"]  # type: ignore[operator]
+    assert before["rank"] < after["rank"]
 
 
 def test_the_us_has_no_own_nato_position_only_one_claimed_by_russia(seed_query: Query) -> None:

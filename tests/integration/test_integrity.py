@@ -6,13 +6,12 @@ materialized views, exit 0."""
 from __future__ import annotations
 
 import re
-
-import pytest
+from pathlib import Path
 
 from positions.domain import negotiation_id, record_id
 from positions.integrity import GENESIS, chain_digest, seal, unseal
-from tests.conftest import SEED, run_cli
-from tests.stores import delete_row, rows, update_row
+from tests.conftest import run_cli
+from tests.stores import delete_row, execute, rows, update_row
 
 RUSSIA = record_id("ukraine-2025", "russia").hex
 CODEBOOK = negotiation_id("ukraine-2025").hex
@@ -20,12 +19,6 @@ SUMMARY = re.compile(
     r"^Verified 35 events in 5 streams: every hash chain is intact \(head ([0-9a-f]{64})\)\.\n"
     r"Verified the views: 11 statement row\(s\), every row equal to a fresh fold of the events\.\n$"
 )
-
-
-@pytest.fixture
-def seeded_url(store_url: str) -> str:
-    assert run_cli("--store", store_url, "import", str(SEED)).code == 0
-    return store_url
 
 
 def _row(url: str, stream: str, version: int) -> tuple[object, bytes]:
@@ -81,6 +74,25 @@ def test_reordered_events_are_named_by_stream_and_version(seeded_url: str) -> No
         1,
         "Tampered: negotiation 'ukraine-2025' / party 'russia', version 2: was changed or moved "
         "(its hash does not chain to the version before it)\n"
+        "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
+        "",
+    )
+
+
+def test_events_moved_to_each_others_places_in_the_log_are_reported_as_reordered(
+    seeded_url: str,
+) -> None:
+    """Two whole rows of a stream change places in the log: every hash still chains, by version,
+    but the later version now comes first in the order the rows were stored."""
+    second, _ = _row(seeded_url, RUSSIA, 2)
+    third, _ = _row(seeded_url, RUSSIA, 3)
+    key = "rowid" if seeded_url.startswith("sqlite:") else "notification_id"
+    for old, new in ((second, -1), (third, second), (-1, third)):
+        execute(seeded_url, f"UPDATE EVENTS SET {key} = %s WHERE {key} = %s", (new, old))
+    assert _verify(seeded_url) == (
+        1,
+        "Tampered: negotiation 'ukraine-2025' / party 'russia', version 3: was stored after a "
+        "later version (reordered)\n"
         "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
         "",
     )
@@ -152,12 +164,12 @@ def test_deleting_the_newest_event_shows_only_against_a_recorded_head(seeded_url
     assert lines[1] == "Verification failed: 0 of 5 stream(s) broken (34 events read)."
 
 
-def test_verifying_a_store_that_does_not_exist_is_an_error(tmp_path) -> None:
+def test_verifying_a_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing.db'}"
     assert _verify(url) == (2, "", f"Error: store {url} does not exist (import a scenario first)\n")
 
 
-def test_later_imports_chain_to_the_events_already_stored(seeded_url: str, tmp_path) -> None:
+def test_later_imports_chain_to_the_events_already_stored(seeded_url: str, tmp_path: Path) -> None:
     more = tmp_path / "more.yaml"
     more.write_text(
         "negotiation: ukraine-2025\nstatements:\n"

@@ -13,11 +13,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from positions.application import PositionsApplication
 from tests.conftest import ROOT, run_cli
+from tests.e2e.test_concurrency import _statements
 from tests.helpers import write_scenario
 from tests.strategies import codebook
-from tests.test_concurrency import _statements
+
+pytestmark = pytest.mark.slow
 
 FILES = 5
 EACH = 120
@@ -37,11 +41,7 @@ for name in files:
 def _ids(url: str) -> Counter[str]:
     app = PositionsApplication.open(url)
     try:
-        return Counter(
-            e.statement.id  # type: ignore[attr-defined]
-            for e in app.get_all_events()
-            if hasattr(e, "statement")
-        )
+        return Counter(e.statement.id for e in app.get_all_events() if hasattr(e, "statement"))
     finally:
         app.close()
 

@@ -4,6 +4,7 @@ test), the store URL's forms, and a password that never shows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_a_second_negotiation_and_the_environment_variable_work_on_both_stores(
     ]
 
 
-def test_a_bad_file_writes_nothing_on_both_stores(store_url: str, tmp_path) -> None:
+def test_a_bad_file_writes_nothing_on_both_stores(store_url: str, tmp_path: Path) -> None:
     assert run_cli("--store", store_url, "import", str(SEED)).code == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -122,14 +123,14 @@ def test_opening_a_missing_postgresql_store_for_reading_is_a_store_error() -> No
 
 
 def test_a_save_larger_than_one_chunk_is_one_transaction_on_postgresql(
-    tmp_path, monkeypatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PostgreSQL copies a save's events chunk by chunk (eventsourcing's own single pipelined
     insert stalls on large saves): every event is stored, in order, once."""
     from positions import application
+    from tests.e2e.test_concurrency import _statements
     from tests.helpers import write_scenario
     from tests.strategies import codebook
-    from tests.test_concurrency import _statements
 
     monkeypatch.setattr(application, "SAVE_CHUNK", 1000)
     count = 2 * 1000 + 500

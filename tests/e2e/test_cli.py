@@ -1,4 +1,5 @@
-"""The CLI through its real entry point (``python -m positions`` in a subprocess)."""
+"""The CLI through its real entry point: ``main()`` in process, and ``python -m positions`` in a
+real process where the process itself matters (a terminal, the modules a cold start imports)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,9 @@ import pytest
 
 from positions.clidoc import generate
 from tests.conftest import ROOT, SEED, run_cli
+from tests.runner import process_env, run_process
 
 RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
-
-
-@pytest.fixture
-def seeded(store: str) -> str:
-    result = run_cli("--store", store, "import", str(SEED))
-    assert result.code == 0, result.err
-    return store
 
 
 def test_import_reports_what_it_recorded_and_a_second_import_adds_nothing(store: str) -> None:
@@ -404,6 +399,7 @@ def _in_a_terminal(*args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_a_large_import_shows_progress_on_a_terminal_only(
     large_import: list[Path], tmp_path: Path
 ) -> None:
@@ -439,3 +435,30 @@ def test_compare_on_a_terminal_reads_the_store_without_importing_polars_or_yaml(
     )
     assert "| ceasefire |" in done.stdout
     assert done.stdout.rstrip().endswith("[]")
+
+
+def test_a_closed_output_pipe_ends_python_m_positions_quietly_with_status_0(seeded: str) -> None:
+    """docs/errors.md: ``positions history | head`` is not an error. The reader here closes the
+    pipe before the command writes, so every write fails."""
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "positions", "--store", seeded, "history", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=process_env(),
+        cwd=ROOT,
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.close()
+    err = writer.stderr.read()
+    writer.stderr.close()
+    assert (writer.wait(timeout=120), err) == (0, b"")
+
+
+def test_python_m_positions_prints_an_error_on_one_line_and_exits_2() -> None:
+    """The real process: ``__main__`` hands main()'s status to the interpreter."""
+    result = run_process("--store", "mysql://x/y", "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "Error: unknown store URL 'mysql://x/y': use sqlite:///path/to/file.db, memory:// "
+        "or postgresql://user@host:port/database\n"
+    )

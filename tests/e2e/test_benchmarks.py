@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,11 +12,13 @@ from benchmarks.generate import generate
 from benchmarks.run import main as run_benchmarks
 from positions.scenario import read_scenarios
 
+pytestmark = pytest.mark.slow
+
 SIZE = 200
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("bench")
     out = work / "results" / "latest.json"
     doc = work / "performance.md"
@@ -41,7 +44,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "120",
         ]
     )
-    data = json.loads(out.read_text())
+    data: dict[str, Any] = json.loads(out.read_text())
     data["_doc"] = doc.read_text()
     return data
 
@@ -67,7 +70,7 @@ def test_generated_files_are_valid_scenarios(tmp_path: Path) -> None:
     assert sum(len(s.corrections) for s in scenarios) == made.corrections
 
 
-def test_every_generated_statement_is_imported(results: dict) -> None:
+def test_every_generated_statement_is_imported(results: dict[str, Any]) -> None:
     entry = results["sizes"][str(SIZE)]
     assert entry["generated"]["statements"] == SIZE
     assert entry["import_sqlite"]["statements"] == SIZE
@@ -76,7 +79,9 @@ def test_every_generated_statement_is_imported(results: dict) -> None:
     assert entry["query_sqlite"]["statements_in_record"] == SIZE
 
 
-def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(results: dict) -> None:
+def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(
+    results: dict[str, Any],
+) -> None:
     entry = results["sizes"][str(SIZE)]
     assert entry["rebuild_sqlite"]["events"] == entry["import_sqlite"]["events"]
     assert entry["rebuild_sqlite"]["statement_rows"] == SIZE
@@ -87,7 +92,7 @@ def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(results: di
 
 
 def test_appending_records_the_new_statements_and_the_codebook_only_into_an_empty_store(
-    results: dict,
+    results: dict[str, Any],
 ) -> None:
     entry = results["sizes"][str(SIZE)]
     added, fresh = entry["append_sqlite"], entry["append_fresh"]
@@ -98,7 +103,7 @@ def test_appending_records_the_new_statements_and_the_codebook_only_into_an_empt
     assert f"| append {SIZE // 10} statements to the 200 store (s; peak MB) |" in results["_doc"]
 
 
-def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
+def test_stance_has_a_row_for_every_party_and_issue(results: dict[str, Any]) -> None:
     entry = results["sizes"][str(SIZE)]
     cells = len(entry["generated"]["parties"]) * len(entry["generated"]["issues"])
     assert entry["query_sqlite"]["stance_rows"] == cells
@@ -109,13 +114,13 @@ def test_stance_has_a_row_for_every_party_and_issue(results: dict) -> None:
         assert 0 < duckdb["rows"] <= cells
 
 
-def test_each_phase_reports_its_peak_memory(results: dict) -> None:
+def test_each_phase_reports_its_peak_memory(results: dict[str, Any]) -> None:
     entry = results["sizes"][str(SIZE)]
     for phase in ("raw_sqlite", "import_sqlite", "query_sqlite", "rebuild_sqlite", "rebuild_floor"):
         assert entry[phase]["peak_rss_mb"] > 0
 
 
-def test_profiles_name_functions_or_say_why_not(results: dict) -> None:
+def test_profiles_name_functions_or_say_why_not(results: dict[str, Any]) -> None:
     profile = results["sizes"][str(SIZE)]["profile"]
     if "not_measured" in profile:
         assert "pyinstrument is not installed" in profile["not_measured"]
@@ -127,7 +132,7 @@ def test_profiles_name_functions_or_say_why_not(results: dict) -> None:
         )
 
 
-def test_cold_start_and_the_document_are_written(results: dict) -> None:
+def test_cold_start_and_the_document_are_written(results: dict[str, Any]) -> None:
     assert set(results["cold_start"]) == {"compare_ms", "python_ms", "libraries_ms", "runs"}
     assert set(results["machine"]) >= {"cpu", "cores", "memory_gb"}
     doc = results["_doc"]

@@ -1,0 +1,528 @@
+"""Every error message documented in docs/format.md and docs/errors.md is produced, word for word.
+
+The documented messages are read from the pages themselves: each ``Error: …`` line of a code
+block. For docs/format.md each file named there (``rules.yaml``, ``defs.yaml``, ...) has a case
+below that writes such a file and imports it; the errors it gives must be the documented lines of
+that file, no more and no fewer, equal but for the line numbers (a page shows the lines of a file
+it does not print). A message added to a page without a case here, or a case whose file the page
+no longer shows, fails the first test. docs/errors.md's examples run as shown, in a folder that
+holds the store ``tour.db``; the shapes it describes in prose (Ctrl-C, an unexpected error, a
+store that cannot be opened) are at the end.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from positions import PositionsApplication
+from tests.conftest import ROOT, SEED, run_cli
+
+FORMAT = ROOT / "docs" / "format.md"
+ERRORS = ROOT / "docs" / "errors.md"
+LOCATED = re.compile(r"^Error: (?P<file>[^:]+):(?:\d+:)? ")
+
+
+def documented_lines(page: Path, after: str | None = None) -> list[str]:
+    """Every ``Error: …`` line of the code blocks of ``page`` (from the heading ``after`` on)."""
+    text = page.read_text(encoding="utf-8")
+    if after is not None:
+        text = text[text.index(after) :]
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", text, flags=re.S | re.M)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("Error: ")]
+
+
+def by_file(lines: list[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for line in lines:
+        found = LOCATED.match(line)
+        assert found, line
+        grouped.setdefault(found["file"], []).append(line)
+    return grouped
+
+
+def without_line_numbers(line: str) -> str:
+    """A line with every ``FILE:LINE`` and ``line N`` made ``FILE:N`` and ``line N``."""
+    line = re.sub(r"(\.ya?ml|\.json):\d+", r"\1:N", line)
+    return re.sub(r"\bline \d+\b", "line N", line)
+
+
+SCENARIO_ERRORS = by_file(documented_lines(FORMAT, after="\n## Errors\n"))
+
+# Definitions most cases share: two parties, a speaker of party a, an issue x of two points.
+HEAD = """\
+negotiation: talks
+parties:
+  - {id: a, name: A}
+  - {id: b, name: B}
+speakers:
+  - {id: amin, name: Amin, party: a}
+issues:
+  - id: x
+    question: How much?
+    scale:
+      - {label: all, description: All of it.}
+      - {label: none, description: None of it.}
+"""
+PROPOSAL = """\
+proposals:
+  - {id: p1, issue: x, by: a, on: 2025-03-01, position: all}
+"""
+SOURCE = "sources: {outlet: Wire}"
+
+
+def statement(fields: str) -> str:
+    """One statement in flow style, with a quote and a source unless ``fields`` says otherwise."""
+    return f"  - {{{fields}, quote: Said., {SOURCE}}}\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    files: dict[str, str | bytes]
+    args: tuple[str, ...] = ()
+    before: dict[str, str] = field(default_factory=dict)
+    """Files imported into the store first (a store that already holds an earlier version)."""
+
+
+CASES: dict[str, Case] = {
+    "nosuch.yaml": Case({}, ("nosuch.yaml",)),
+    "/tmp": Case({}, ("/tmp",)),
+    "empty.yaml": Case({"empty.yaml": b""}),
+    "list.yaml": Case({"list.yaml": b"- a\n- b\n"}),
+    "latin1.yaml": Case({"latin1.yaml": b"negotiation: talks\ntitle: caf\xe9\n"}),
+    "malformed.yaml": Case(
+        {"malformed.yaml": "negotiation: talks\nparties:\n  - {id: a, name: A}\nx: [1, 2\n"}
+    ),
+    "alias.yaml": Case(
+        {"alias.yaml": "negotiation: talks\nparties: &p\n  - {id: a, name: A}\nspeakers: *p\n"}
+    ),
+    "merge.yaml": Case(
+        {"merge.yaml": "negotiation: talks\nparties:\n  - id: a\n    <<: {name: A}\n"}
+    ),
+    "dupkey.yaml": Case({"dupkey.yaml": "negotiation: talks\ntitle: One\ntitle: Two\n"}),
+    "defs.yaml": Case(
+        {
+            "defs.yaml": """\
+negotiation: Talks
+parties:
+  - {id: a, name: A, flag: red}
+  - {id: b}
+speakers:
+  - {id: amin, name: Amin, party: a, rank: general}
+issues:
+  - id: x
+    question: How much?
+    scale:
+      - {label: noncommittal, description: Nothing.}
+      - {label: all, description: All of it.}
+      - {label: none, description: None of it.}
+  - id: y
+    question: How long?
+    scale:
+      - {label: long, description: Long.}
+statements:
+  - {id: s1, on: 2025-03-10, by: a, issue: x, position: none, confidence: total, quote: "", verdict: maybe, sources: [{outlet: Wire, url: "ftp://x"}]}
+  - {id: s2, on: sometime in March, by: a, issue: x, position: none, attribution: rumour, quote: Said., sources: {outlet: Wire}}
+"""
+        }
+    ),
+    "duplabel.yaml": Case(
+        {
+            "duplabel.yaml": """\
+negotiation: talks
+issues:
+  - id: x
+    question: How much?
+    scale:
+      - {label: all, description: All of it.}
+      - {label: all, description: All of it again.}
+"""
+        }
+    ),
+    "badbefore.yaml": Case(
+        {
+            "badbefore.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: {before: March 2025}, by: a, issue: x, position: all")
+        }
+    ),
+    "range.yaml": Case(
+        {
+            "range.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 1700-01-01, by: a, issue: x, position: all")
+        }
+    ),
+    "propsrc.yaml": Case(
+        {
+            "propsrc.yaml": HEAD
+            + "proposals:\n  - {id: p1, issue: x, by: a, on: 2025-03-01, position: all, sources: {outlet: Wire}}\n"
+        }
+    ),
+    "cross.yaml": Case(
+        {
+            "cross.yaml": """\
+negotiation: talks
+parties:
+  - {id: a, name: A}
+speakers:
+  - {id: amin, name: Amin, party: a}
+  - {id: cmin, name: Cmin, party: c}
+issues:
+  - id: x
+    question: How much?
+    scale:
+      - {label: all, description: All of it.}
+      - {label: none, description: None of it.}
+proposals:
+  - {id: p1, issue: z, by: c, on: 2025-03-01, position: all}
+  - {id: p2, issue: x, by: a, on: 2025-03-01, position: most}
+"""
+        }
+    ),
+    "one-b.yaml": Case(
+        {
+            "one.yaml": "negotiation: talks\nparties:\n  - {id: a, name: A}\n",
+            "one-b.yaml": "negotiation: talks\nparties:\n  - {id: a, name: Another A}\n",
+        }
+    ),
+    "t2.yaml": Case(
+        {
+            "t1.yaml": "negotiation: talks\ntitle: One title\n",
+            "t2.yaml": "negotiation: talks\ntitle: Another title\n",
+        }
+    ),
+    "v2.yaml": Case(
+        {
+            "v2.yaml": HEAD.replace("party: a}", "party: b}").replace(
+                "{label: none, description: None of it.}",
+                "{label: some, description: Some of it.}",
+            )
+            + PROPOSAL.replace("by: a", "by: b")
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: a, issue: x, position: none")
+        },
+        before={
+            "v1.yaml": HEAD
+            + PROPOSAL
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: a, issue: x, position: all")
+        },
+    ),
+    "rules.yaml": Case(
+        {
+            "rules.yaml": HEAD
+            + PROPOSAL
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: b, issue: x, position: all")
+            + statement("id: s2, on: 2025-03-11, by: a, clarifies: s1")
+            + statement("id: s3, on: 2025-03-09, by: b, clarifies: s1")
+            + statement("id: s4, on: 2025-03-11, by: b, retracts: s1")
+            + statement("id: s5, on: 2025-03-12, by: b, retracts: s4")
+            + statement("id: s6, on: 2025-03-12, by: nobody, issue: x, position: all")
+            + statement("id: s7, on: 2025-03-12, by: a, issue: x, position: most")
+            + statement("id: s8, on: 2025-03-12, by: a, issue: x, verdict: accept")
+            + statement("id: s9, on: 2025-03-12, by: a, proposal: p1")
+            + "  - {id: s10, on: 2025-03-12, by: a}\n"
+            + statement("id: s11, on: 2025-03-12, by: b, about: b, issue: x, position: all")
+            + statement("id: s12, on: 2025-03-12, by: amin, party: b, issue: x, position: all")
+            + statement("id: s13, on: 2025-03-12, by: a, clarifies: s13")
+            + statement("id: s14, on: 2025-03-12, by: a, clarifies: s99")
+            + statement("id: s15, on: 2025-03-12, by: a, clarifies: s1, retracts: s1")
+            + statement("id: s16, on: 2025-03-12, by: a, position: all")
+            + statement(
+                "id: s17, on: 2025-03-12, by: a, issue: x, position: all, quote_original: Сказал."
+            )
+        }
+    ),
+    "samebyparty.yaml": Case(
+        {
+            "samebyparty.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: a, issue: x, position: all")
+            + statement("id: s2, on: 2025-03-11, by: b, party: a, issue: x, position: all")
+        }
+    ),
+    "termsonly.yaml": Case(
+        {
+            "termsonly.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: a, issue: x, position: all")
+            + statement("id: s2, on: 2025-03-11, by: a, retracts: s1, terms: {years: 5}")
+        }
+    ),
+    "lang.yaml": Case(
+        {
+            "lang.yaml": HEAD
+            + "statements:\n"
+            + statement(
+                "id: s1, on: 2025-03-10, by: a, issue: x, position: all, "
+                "quote_original: Сказал., language: english"
+            )
+        }
+    ),
+    "refs.yaml": Case(
+        {
+            "refs.yaml": HEAD
+            + "salience:\n  - {party: c, issue: x, value: 10}\n  - {party: a, issue: y, value: 10}\n"
+            + "statements:\n"
+            + statement(
+                "id: s1, on: 2025-03-10, by: a, issue: x, position: all, hypothetical: true"
+            )
+        }
+    ),
+    "dupsal.yaml": Case(
+        {
+            "dupsal.yaml": HEAD
+            + "salience:\n  - {party: a, issue: x, value: 10}\n  - {party: a, issue: x, value: 20}\n"
+        }
+    ),
+    "shape.yaml": Case(
+        {
+            "shape.yaml": """\
+negotiation: talks
+parties:
+  - {id: a, name: A, capability: 101}
+  - {id: b, name: B, capability: high}
+issues:
+  - id: x
+    question: How much?
+    plover_mode: surrender
+    scale:
+      - {label: all, description: All of it.}
+      - {label: none, description: None of it.}
+salience:
+  - {party: a, issue: x, value: -1}
+  - {party: b, issue: x}
+statements:
+  - id: s1
+    on: 2025-03-10
+    by: a
+    issue: x
+    position: all
+    salience: 101
+    hypothetical: maybe
+    quote: Said.
+    sources: {outlet: Wire}
+corrections:
+  - {statement: s1, position: none}
+  - {statement: s1, reason: "", verdict: maybe}
+  - {statement: s1, reason: typo, on: sometime in March}
+  - {statement: s1, reason: typo, colour: red}
+"""
+        }
+    ),
+    "fixes.yaml": Case(
+        {
+            "fixes.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: amin, issue: x, position: all")
+            + statement("id: s2, on: 2025-03-11, by: amin, clarifies: s1, position: none")
+            + """\
+corrections:
+  - {statement: s9, reason: typo, position: none}
+  - {statement: s1, reason: typo}
+  - {statement: s1, reason: typo, position: most}
+  - {statement: s1, reason: typo, verdict: accept}
+  - {statement: s1, reason: typo, party: b}
+  - {statement: s2, reason: typo, on: 2025-03-01}
+  - {statement: s1, reason: typo, issue: z}
+"""
+        }
+    ),
+}
+
+
+# Where the code and docs/format.md part ways: the documented line, and the line the code gives.
+# Each is a defect of the page or of the code; the entry goes when either is fixed (a documented
+# line no longer on the page fails the test below).
+DIVERGENCES = {
+    # a proposal cannot stand for `noncommittal`, and its message says so
+    "Error: cross.yaml:15: 'most' is not a point on the scale of issue 'x' (choose from: all, "
+    "none, noncommittal)": "Error: cross.yaml:15: 'most' is not a point on the scale of issue 'x' "
+    "(a proposal takes one of: all, none)",
+    # a language tag that does not match is located like any other field
+    "Error: lang.yaml:17: 1 validation error for Statement": "Error: lang.yaml:17: statements[0] "
+    "(s1).language: String should match pattern '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$'",
+}
+# Documented files whose errors the code no longer gives at all (strict xfail: fixing the page or
+# the code makes the test pass, and then this entry must go).
+NOT_PRODUCED = {
+    "propsrc.yaml": "a proposal's sources now take a single mapping, as a statement's do, so the "
+    "documented 'Input should be a valid tuple' is not given",
+}
+
+
+def test_every_file_of_the_documented_scenario_errors_has_a_case() -> None:
+    assert sorted(SCENARIO_ERRORS) == sorted(CASES)
+    assert sum(map(len, SCENARIO_ERRORS.values())) >= 80
+    documented = {line for lines in SCENARIO_ERRORS.values() for line in lines}
+    assert set(DIVERGENCES) <= documented
+    assert set(NOT_PRODUCED) <= set(CASES)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=NOT_PRODUCED[name], strict=True))
+        if name in NOT_PRODUCED
+        else name
+        for name in sorted(CASES)
+    ],
+)
+def test_a_scenario_file_gives_exactly_the_documented_errors(name: str, tmp_path: Path) -> None:
+    case = CASES[name]
+    for filename, content in {**case.before, **case.files}.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (tmp_path / filename).write_bytes(data)
+    store = "memory://"
+    if case.before:
+        store = "sqlite:///store.db"
+        first = run_cli("--store", store, "import", *case.before, cwd=tmp_path)
+        assert (first.code, first.err) == (0, ""), first.err
+    result = run_cli("--store", store, "import", *(case.args or tuple(case.files)), cwd=tmp_path)
+    assert (result.code, result.out) == (2, "")
+    expected = [without_line_numbers(DIVERGENCES.get(line, line)) for line in SCENARIO_ERRORS[name]]
+    assert [without_line_numbers(line) for line in result.err.splitlines()] == expected
+
+
+def test_the_documented_bad_scenario_gives_the_documented_errors_and_exit_2(
+    seed_template: Path, tmp_path: Path
+) -> None:
+    text = ERRORS.read_text(encoding="utf-8")
+    talks = re.search(r"```yaml\n(negotiation: ukraine-2025\n.*?)```", text, flags=re.S)
+    assert talks is not None
+    (tmp_path / "talks.yaml").write_text(talks[1], encoding="utf-8")
+    shutil.copyfile(seed_template, tmp_path / "tour.db")
+    result = run_cli("--store", "sqlite:///tour.db", "import", "talks.yaml", cwd=tmp_path)
+    documented = [line for line in documented_lines(ERRORS) if "talks.yaml:" in line]
+    assert len(documented) == 3
+    assert (result.code, result.out, result.err.splitlines()) == (2, "", documented)
+
+
+RIVER = "negotiation: river\nparties:\n  - {id: up, name: Upstream}\n"
+
+# docs/errors.md: each documented line (but the bad scenario's), and the command that gives it,
+# run in a folder holding the seed's store as tour.db (and, where marked, a second negotiation)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "unknown store URL 'postgres-db'": ("--store", "postgres-db", "compare"),
+    "malformed store URL 'sqlite://tour.db'": ("--store", "sqlite://tour.db", "compare"),
+    "store sqlite:///tour.db does not exist": ("--store", "sqlite:///tour.db", "compare"),
+    "cannot create store": (
+        "--store",
+        "sqlite:///no/such/dir/tour.db",
+        "import",
+        str(SEED),
+    ),
+    "unknown party 'france'": ("--store", "sqlite:///tour.db", "stance", "--party", "france"),
+    "unknown issue 'oil'": ("--store", "sqlite:///tour.db", "history", "--issue", "oil"),
+    "unknown negotiation 'ukraine'": (
+        "--store",
+        "sqlite:///tour.db",
+        "compare",
+        "--negotiation",
+        "ukraine",
+    ),
+    "holds several negotiations": ("--store", "sqlite:///tour.db", "compare"),
+    "memory:// holds no negotiation": ("--store", "memory://", "compare"),
+    "'13/03/2025'": ("--store", "sqlite:///tour.db", "compare", "--as-of", "13/03/2025"),
+    "'2025-02-30'": ("--store", "sqlite:///tour.db", "compare", "--as-of", "2025-02-30"),
+    "'html'": ("--store", "sqlite:///tour.db", "compare", "--format", "html"),
+    "'comprae'": ("--store", "sqlite:///tour.db", "comprae"),
+    "'chart.jpg'": ("--store", "sqlite:///tour.db", "timeline", "--out", "chart.jpg"),
+    "'report.pdf'": ("--store", "sqlite:///tour.db", "report", "--out", "report.pdf"),
+    "no/such/report.html": (
+        "--store",
+        "sqlite:///tour.db",
+        "report",
+        "--out",
+        "no/such/report.html",
+    ),
+}
+STORE_ERRORS = [line for line in documented_lines(ERRORS) if "talks.yaml:" not in line]
+
+
+def _command_for(line: str) -> str:
+    found = [key for key in COMMANDS if key in line]
+    assert len(found) == 1, f"{line!r} has {len(found)} commands here: {found}"
+    return found[0]
+
+
+def test_every_documented_error_of_errors_md_has_a_command() -> None:
+    assert sorted(_command_for(line) for line in STORE_ERRORS) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("line", STORE_ERRORS)
+def test_a_command_gives_exactly_the_documented_error_and_exit_2(
+    line: str, seed_template: Path, tmp_path: Path
+) -> None:
+    key = _command_for(line)
+    if key != "store sqlite:///tour.db does not exist":
+        shutil.copyfile(seed_template, tmp_path / "tour.db")
+    if key == "holds several negotiations":
+        (tmp_path / "river.yaml").write_text(RIVER, encoding="utf-8")
+        added = run_cli("--store", "sqlite:///tour.db", "import", "river.yaml", cwd=tmp_path)
+        assert added.code == 0, added.err
+    before = _files(tmp_path)
+    result = run_cli(*COMMANDS[key], cwd=tmp_path)
+    assert (result.code, result.out, result.err) == (2, "", line + "\n")
+    assert _files(tmp_path) == before  # nothing created or written
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """The files of ``folder`` and their content, but SQLite's own -wal and -shm files."""
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
+    }
+
+
+# docs/errors.md in prose: the shapes every other failure takes
+
+
+def _raising(error: BaseException) -> Callable[..., PositionsApplication]:
+    def open_store(*args: object, **kwargs: object) -> PositionsApplication:
+        raise error
+
+    return open_store
+
+
+def test_ctrl_c_is_error_aborted_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PositionsApplication, "open", _raising(KeyboardInterrupt()))
+    result = run_cli("--store", "memory://", "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines()[-1] == "Error: aborted"
+
+
+def test_anything_else_is_unexpected_with_its_type_and_please_report_this(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(PositionsApplication, "open", _raising(RuntimeError("boom")))
+    result = run_cli("--store", "memory://", "compare")
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "Error: unexpected RuntimeError: boom (please report this)\n",
+    )
+
+
+@pytest.mark.parametrize("command", [("compare",), ("import", str(SEED)), ("verify",)])
+def test_a_file_that_is_not_a_database_is_a_store_that_cannot_be_opened(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
+    before = junk.read_bytes()
+    result = run_cli("--store", "sqlite:///junk.db", *command, cwd=tmp_path)
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "Error: cannot open store sqlite:///junk.db: file is not a database\n",
+    )
+    assert junk.read_bytes() == before

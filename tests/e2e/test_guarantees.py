@@ -1,0 +1,245 @@
+"""Promises of the docs that a change once broke without any test noticing, each checked through
+the CLI (``main()`` in process) or the public API, so that they hold whatever the read side is
+made of: the closed pipe is in tests/e2e/test_cli.py (it needs a real process), verify's reorder
+check in tests/integration/test_integrity.py, and the scenario messages (``quote_original``
+without ``language``, YAML merge keys) in tests/e2e/test_documented_errors.py."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from positions import PositionsApplication
+from tests.conftest import run_cli
+from tests.helpers import write_scenario
+from tests.strategies import codebook
+
+
+def _ids(rows: list[dict[str, object]]) -> list[object]:
+    return [row["statement_id"] for row in rows]
+
+
+# -- --known-at without a time zone (docs/analysis.md: "UTC unless it gives an offset")
+
+
+def test_a_known_at_without_an_offset_on_a_store_with_views_reads_as_utc(seeded: str) -> None:
+    before = datetime.now(UTC)
+    corrected = run_cli(
+        "--store",
+        seeded,
+        "correct",
+        "ushakov-waltz-call-temporary-respite",
+        "--on",
+        "2025-03-13",
+        "--reason",
+        "dated when Ushakov gave his account",
+    )
+    assert corrected.code == 0, corrected.err
+
+    def verdicts(*known_at: str) -> list[tuple[object, object]]:
+        result = run_cli(
+            "--store", seeded, "proposals", "--as-of", "2025-03-12", *known_at, "--format", "json"
+        )
+        assert (result.code, result.err) == (0, ""), result.err
+        return [(r["party"], r["verdict"]) for r in json.loads(result.out)]
+
+    naive = verdicts("--known-at", before.replace(tzinfo=None).isoformat())
+    assert naive == verdicts("--known-at", before.isoformat())
+    assert ("russia", "reject") in naive  # the record before the correction moved Ushakov's call
+    assert ("russia", "reject") not in verdicts()
+
+
+def test_the_api_reads_a_known_at_without_a_time_zone_as_utc_on_an_sqlite_store(
+    seeded: str,
+) -> None:
+    app = PositionsApplication.open(seeded)
+    stamp = datetime.now(UTC)
+    naive = app.get_record("ukraine-2025", known_at=stamp.replace(tzinfo=None))
+    aware = app.get_record("ukraine-2025", known_at=stamp)
+    assert [s.id for s in naive.statements] == [s.id for s in aware.statements]
+    assert len(naive.statements) == 11
+
+
+# -- markdown cells
+
+
+def test_a_vertical_bar_in_a_markdown_cell_is_escaped(tmp_path: Path) -> None:
+    data = codebook()
+    data["statements"] = [
+        {
+            "id": "s1",
+            "on": "2025-01-05",
+            "by": "alpha",
+            "issue": "border",
+            "position": "monitored",
+            "terms": {"crossings": "north | south"},
+            "quote": "Crossings north | south.",
+            "sources": [{"outlet": "Wire"}],
+        }
+    ]
+    path = write_scenario(tmp_path / "bar.yaml", data)
+    result = run_cli("replay", str(path), "--format", "markdown")
+    assert result.code == 0, result.err
+    row = next(line for line in result.out.splitlines() if line.startswith("| border |"))
+    assert r"monitored (crossings: north \| south)" in row
+    assert row.replace(r"\|", "").count("|") == 1 + len(data["parties"]) + 1
+
+
+# -- problems are one line each
+
+
+def test_control_characters_in_a_problem_are_escaped_so_it_stays_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "ctl.yaml"
+    path.write_text(
+        'negotiation: talks\nparties:\n  - {id: a, name: A, "fl\\nag\\u001b[31m": red}\n',
+        encoding="utf-8",
+    )
+    result = run_cli("--store", "memory://", "import", str(path))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {path}:3: parties[0] (a).fl\\nag\\x1b[31m: unknown field "
+        "(see docs/format.md for the fields a record takes)\n"
+    )
+
+
+# -- files written with --out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("timeline", "--issue", "ceasefire", "--out", "picture.svg"),
+        ("report", "--out", "report.html"),
+    ],
+)
+def test_a_picture_or_report_is_readable_by_everyone_like_any_new_file(
+    seeded: str, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = run_cli("--store", seeded, *args, cwd=tmp_path)
+    assert result.code == 0, result.err
+    written = tmp_path / args[-1]
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# -- exports
+
+
+@pytest.mark.parametrize("out", ["record.yaml", "record.csv"])
+def test_a_scenario_export_in_another_format_is_refused(
+    seeded: str, tmp_path: Path, out: str
+) -> None:
+    result = run_cli(
+        "--store", seeded, "export", "--what", "scenario", "--format", "csv", out, cwd=tmp_path
+    )
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "Error: --what scenario writes YAML: use --format yaml or an .yaml file\n",
+    )
+    assert not (tmp_path / out).exists()
+
+
+# -- proposals and --as-of
+
+
+def test_a_proposal_tabled_after_the_as_of_date_is_not_listed(seeded: str) -> None:
+    def listed(as_of: str) -> list[tuple[object, object, object]]:
+        result = run_cli("--store", seeded, "proposals", "--as-of", as_of, "--format", "json")
+        assert (result.code, result.err) == (0, ""), result.err
+        return [(r["proposal"], r["party"], r["verdict"]) for r in json.loads(result.out)]
+
+    assert listed("2025-03-10") == []  # tabled on 11 March
+    assert ("us-30-day-ceasefire", "us", "accept") in listed("2025-03-11")
+
+
+def test_a_proposal_tabled_later_than_a_verdict_on_it_is_listed_only_from_its_tabling(
+    tmp_path: Path,
+) -> None:
+    data = codebook()  # plan-a is tabled by alpha on 2025-01-03
+    data["statements"] = [
+        {
+            "id": "early-verdict",
+            "on": "2025-01-02",
+            "by": "beta",
+            "issue": "water",
+            "position": "share_none",
+            "verdict": "reject",
+            "proposal": "plan-a",
+            "quote": "No.",
+            "sources": [{"outlet": "Wire"}],
+        }
+    ]
+    store = f"sqlite:///{tmp_path / 'early.db'}"
+    assert (
+        run_cli("--store", store, "import", str(write_scenario(tmp_path / "e.yaml", data))).code
+        == 0
+    )
+    for as_of, expected in (("2025-01-02", []), ("2025-01-03", ["alpha", "beta", "gamma"])):
+        result = run_cli("--store", store, "proposals", "--as-of", as_of, "--format", "json")
+        assert (result.code, result.err) == (0, ""), result.err
+        assert sorted(str(r["party"]) for r in json.loads(result.out)) == expected, as_of
+
+
+# -- explain states R6 as docs/codebook.md does
+
+
+def _explain(store: str, party: str, issue: str) -> list[tuple[object, object, object]]:
+    result = run_cli("--store", store, "explain", party, issue, "--format", "json")
+    assert (result.code, result.err) == (0, ""), result.err
+    return [(r["statement_id"], r["effect"], r["rule"]) for r in json.loads(result.out)]
+
+
+def test_explain_says_a_noncommittal_statement_leaves_the_position_on_the_scale_standing(
+    tmp_path: Path,
+) -> None:
+    data = codebook()
+    data["statements"] = [
+        {
+            "id": f"s{n}",
+            "on": day,
+            "by": "beta",
+            "issue": "border",
+            "position": position,
+            "quote": "Said.",
+            "sources": [{"outlet": "Wire"}],
+        }
+        for n, (day, position) in enumerate(
+            [("2025-01-04", "closed"), ("2025-01-06", "noncommittal")], start=1
+        )
+    ]
+    store = f"sqlite:///{tmp_path / 'r6.db'}"
+    assert (
+        run_cli("--store", store, "import", str(write_scenario(tmp_path / "r6.yaml", data))).code
+        == 0
+    )
+    assert _explain(store, "beta", "border") == [
+        ("s1", "sets the stance: the latest position in force", "R5"),
+        ("s2", "noncommittal: leaves the earlier position standing", "R6"),
+    ]
+    stance = json.loads(
+        run_cli(
+            "--store", store, "stance", "--party", "beta", "--issue", "border", "--format", "json"
+        ).out
+    )
+    assert [(r["position"], r["statement_id"]) for r in stance] == [("closed", "s1")]
+
+
+def test_explain_says_noncommittal_sets_the_stance_only_when_nothing_on_the_scale_was_said(
+    seeded: str,
+) -> None:
+    assert _explain(seeded, "us", "foreign_troops") == [
+        ("rubio-deterrent-on-the-ground", "sets the stance: nothing on the scale was said", "R6")
+    ]
+    assert _explain(seeded, "us", "ceasefire") == [
+        (
+            "us-30-day-ceasefire",
+            "sets the stance: tabling a proposal states the proposer's position",
+            "R5, R7",
+        ),
+        ("trump-up-to-russia", "noncommittal: leaves the earlier position standing", "R6"),
+    ]
