@@ -74,9 +74,7 @@ def test_queries_read_the_views_not_the_events(seeded: str) -> None:
         return {row["issue"]: row["quote"] or "" for row in json.loads(shown.out)}
 
     assert "under any flag" in quotes()["foreign_troops"]
-    _views_sql(
-        seeded, "DELETE FROM V_stances WHERE source_id = %s", ("zakharova-under-any-flag",)
-    )
+    _views_sql(seeded, "DELETE FROM V_stances WHERE source_id = %s", ("zakharova-under-any-flag",))
     assert "under any flag" not in quotes().get("foreign_troops", "")
     # verify notices the row no longer equals the events, and rebuild restores it
     checked = run_cli("--store", seeded, "verify")

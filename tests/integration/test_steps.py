@@ -59,7 +59,7 @@ def _record(
     app = PositionsApplication.open(url, create=True)
     ready = _backfill_order(stmts, order)
     bounds = sorted({0, len(ready), *(c % (len(ready) + 1) for c in cuts)})
-    times = []
+    times: list[datetime] = []
     for n, (a, b) in enumerate(itertools.pairwise(bounds)):
         data: dict[str, Any] = {"negotiation": "generated", "statements": ready[a:b]}
         if n == 0:
@@ -301,7 +301,8 @@ def test_query_commands_on_a_terminal_read_the_step_tables_without_importing_pol
     import subprocess
     import sys
 
-    from tests.conftest import SEED, run_cli
+    from tests.conftest import SEED
+    from tests.runner import run_cli
 
     store = f"sqlite:///{tmp_path / 'store.db'}"
     assert run_cli("--store", store, "import", str(SEED)).code == 0
