@@ -302,19 +302,33 @@ class PositionsApplication(Application[Any]):
         return self.get_record_from_streams(negotiation, known_at)
 
     def get_tables(self, negotiation: str, known_at: datetime | None = None) -> StepQueries:
-        """The stance, comparison and proposals tables of a negotiation, answered by SQL on
-        the step tables of the views (brought up to date first); a context manager holding
-        one read transaction. Only for a store with views (not ``memory://``)."""
+        """The stance, comparison, proposals and history tables of a negotiation, answered by
+        SQL on the step tables of the views (brought up to date first, where this process may
+        write; otherwise answered from the views as they are, with ``behind`` the number of
+        events they have not folded); a context manager holding one read transaction. Only for
+        a store with views (not ``memory://``)."""
         from positions.queries.stance import StepQueries
 
         assert self.views is not None
         if known_at is not None and known_at.tzinfo is None:
             known_at = known_at.replace(tzinfo=UTC)
-        self.catch_up()
+        behind = 0
         try:
-            return StepQueries(self.views, negotiation, known_at)
+            if not self.views.is_current():
+                if self.views.read_only:
+                    behind = self.views.behind()
+                else:
+                    try:
+                        self.catch_up()
+                    except StoreError:  # a read-only file or role: answer from the views
+                        behind = self.views.behind()
+                        if not behind:
+                            raise
+            tables = StepQueries(self.views, negotiation, known_at)
         except PersistenceError as exc:
             raise self._read_error(exc) from None
+        tables.behind = behind
+        return tables
 
     def get_record_from_streams(
         self, negotiation: str, known_at: datetime | None = None

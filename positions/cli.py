@@ -68,7 +68,15 @@ def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | 
     a store with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:
         return contextlib.nullcontext(_query(app, negotiation, known_at))
-    return app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
+    tables = app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
+    if tables.behind:
+        click.echo(
+            f"Warning: the views of store {app.location.display} have not folded "
+            f"{tables.behind} event(s) and cannot be brought up to date here (read-only); "
+            "answering from the views as they are.",
+            err=True,
+        )
+    return tables
 
 
 def _emit_rows(rows: Any, fmt: str, view: str, title: str | None = None) -> None:

@@ -22,7 +22,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from positions.codebook import Correction, Statement
@@ -134,6 +134,9 @@ class ViewStore:
         self._locate(app, datastore)
         self.recorder = self._recorder(datastore)
         self.steps = StepStore(self)
+        self.read_only = False
+        """Whether the views' tables could not be created or changed here (a read-only role
+        or file): queries then answer from the views as they are."""
         try:
             self.recorder.create_table()
         except IntegrityError:
@@ -141,7 +144,12 @@ class ViewStore:
             # no lock serialises first opens): it exists now, so a second attempt only checks
             self.recorder = self._recorder(datastore)
             self.recorder.create_table()
-        self._upgrade()
+        except PersistenceError:
+            if not self._tables_exist():
+                raise
+            self.read_only = True  # the tables exist; this role may only read them
+        if not self.read_only:
+            self._upgrade()
         mapper = app.mapper
         plain = mapper.cipher is None and mapper.compressor is None
         self.bulk_run = BULK_RUN if plain else 0
@@ -245,6 +253,29 @@ class ViewStore:
             row = cursor.fetchone()
             last = int(row["last"] or 0) if row is not None else 0
             return self._position(cursor) >= last and self.steps.position(cursor) >= last
+
+    def behind(self) -> int:
+        """How many events the views (or the step tables) have not processed yet."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            position = min(self._position(cursor), self.steps.position(cursor))
+            cursor.execute(
+                self._sql(
+                    f"SELECT count(*) AS n FROM {self.events_table} WHERE {self.event_key} > %s"
+                ),
+                [position],
+            )
+            row = cursor.fetchone()
+            return int(row["n"]) if row is not None else 0
+
+    def _tables_exist(self) -> bool:
+        try:
+            with self.recorder.datastore.transaction(commit=False) as cursor:
+                for table in ("statements", "steps", "stances", "verdicts"):
+                    cursor.execute(self._sql(f"SELECT 1 FROM {{p}}positions_view_{table} LIMIT 1"))
+                    cursor.fetchall()
+        except PersistenceError:
+            return False
+        return True
 
     def _position(self, cursor: Any) -> int:
         """The last notification the views processed (0 before the first)."""

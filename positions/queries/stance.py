@@ -62,6 +62,8 @@ class StepQueries:
         self.cursor = self._cursor_context.__enter__()
         self.negotiation = self._codebook(known_at)
         self._cache: dict[str, dict[str, tuple[list[int], list[int], list[str]]]] = {}
+        self.behind = 0
+        """Events the views had not folded when this was opened (answered without them)."""
 
     def close(self) -> None:
         self._cursor_context.__exit__(None, None, None)

@@ -327,3 +327,46 @@ def test_query_commands_on_a_terminal_read_the_step_tables_without_importing_pol
     assert "| us-30-day-ceasefire | ceasefire | russia | reject |" in done.stdout
     assert "| 2025-03-13 | russia | clarification | peskov-not-a-rejection |" in done.stdout
     assert done.stdout.rstrip().endswith("[]")
+
+
+def test_a_read_only_postgresql_role_answers_from_the_views_writes_nothing_and_warns_when_behind() -> (
+    None
+):
+    """Queries never write: a role that may only read answers; when the step tables are behind
+    the events it answers from them as they are and says how many events are not folded."""
+    import uuid
+
+    from tests.conftest import SEED
+    from tests.runner import run_cli
+    from tests.stores import base_of, connect, postgres_store, schema_of
+
+    role = f"reader_{uuid.uuid4().hex[:12]}"
+    with postgres_store() as url:
+        assert run_cli("--store", url, "import", str(SEED)).code == 0
+        schema, base = schema_of(url), base_of(url)
+        tracking = f'"{schema}".positions_tracking'
+        with connect(base) as conn:
+            conn.execute(f'CREATE ROLE "{role}" LOGIN')
+            conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+            conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+        reader = url.replace("postgres@", f"{role}@", 1)
+        try:
+            current = run_cli("--store", reader, "stance", "--party", "russia", "--format", "csv")
+            assert (current.code, current.err) == (0, "")
+            assert "zakharova-under-any-flag" in current.out
+            with connect(base) as conn:  # the step tables fall behind the events
+                conn.execute(f"DELETE FROM {tracking} WHERE application_name = 'positions-steps'")
+                before = conn.execute(f"SELECT * FROM {tracking} ORDER BY 1").fetchall()
+            behind = run_cli("--store", reader, "stance", "--party", "russia", "--format", "csv")
+            assert behind.code == 0
+            assert behind.out == current.out
+            assert behind.err == (
+                f"Warning: the views of store {reader} have not folded 35 event(s) and cannot "
+                "be brought up to date here (read-only); answering from the views as they are.\n"
+            )
+            with connect(base) as conn:
+                assert conn.execute(f"SELECT * FROM {tracking} ORDER BY 1").fetchall() == before
+        finally:
+            with connect(base) as conn:
+                conn.execute(f'DROP OWNED BY "{role}"')
+                conn.execute(f'DROP ROLE "{role}"')
