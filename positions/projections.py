@@ -22,6 +22,7 @@ from positions.analysis import (
 )
 from positions.codebook import NONCOMMITTAL, Source, StatedOn
 from positions.collector import collector_paused
+from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.timeline import (
     CorrectionRecord,
@@ -167,7 +168,72 @@ def _stated(on: StatedOn) -> str:
     return str(on)
 
 
-class Query:
+class Tables:
+    """What the in-memory projections (`Query`) and the step tables (`queries.stance`) share:
+    the argument checks, and the layout of the stance table over the codebook. A subclass
+    gives the step in force in a group on a day (`in_force`), the claimants of a cell, and the
+    row of a step."""
+
+    negotiation: Negotiation
+
+    def check_party(self, party: str | None) -> None:
+        if party is not None and party not in self.negotiation.parties:
+            known = ", ".join(sorted(self.negotiation.parties))
+            raise NotFoundError(f"unknown party '{party}' (known: {known})")
+
+    def check_issue(self, issue: str | None) -> None:
+        if issue is not None and issue not in self.negotiation.issues:
+            known = ", ".join(sorted(self.negotiation.issues))
+            raise NotFoundError(f"unknown issue '{issue}' (known: {known})")
+
+    def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Any:
+        raise NotImplementedError
+
+    def claimants(self, party: str, issue: str) -> list[str]:
+        raise NotImplementedError
+
+    def _stance_row(
+        self, party: str, issue: str, step: Any, claimed_by: str | None
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def stance_rows(
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claims: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The rows of `stance`, as dicts: party by party and issue by issue, each party's own
+        row, then (with ``claims``) one per claimant with a claim in force."""
+        self.check_party(party)
+        self.check_issue(issue)
+        day = as_of or FOREVER
+        rows = []
+        for p in self.negotiation.parties:
+            if party is not None and p != party:
+                continue
+            for i in self.negotiation.issues:
+                if issue is not None and i != issue:
+                    continue
+                rows.append(self._stance_row(p, i, self.in_force(p, i, None, day), None))
+                if claims:
+                    for claimant in self.claimants(p, i):
+                        chosen = self.in_force(p, i, claimant, day)
+                        if chosen is not None:
+                            rows.append(self._stance_row(p, i, chosen, claimant))
+        return rows
+
+    def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The rows of `compare`, as dicts, issue by issue and party by party."""
+        return compare_rows(
+            self.stance_rows(as_of, claims=True),
+            list(self.negotiation.parties),
+            list(self.negotiation.issues),
+        )
+
+
+class Query(Tables):
     """The projections of one negotiation's record (built once, queried many times)."""
 
     def __init__(self, record: NegotiationRecord) -> None:
@@ -229,18 +295,6 @@ class Query:
         stamp = self.record.recorded_at.get(step.statement.id)
         return stamp.isoformat() if stamp else None
 
-    # -- argument checks
-
-    def check_party(self, party: str | None) -> None:
-        if party is not None and party not in self.negotiation.parties:
-            known = ", ".join(sorted(self.negotiation.parties))
-            raise NotFoundError(f"unknown party '{party}' (known: {known})")
-
-    def check_issue(self, issue: str | None) -> None:
-        if issue is not None and issue not in self.negotiation.issues:
-            known = ", ".join(sorted(self.negotiation.issues))
-            raise NotFoundError(f"unknown issue '{issue}' (known: {known})")
-
     # -- projections
 
     def _stance_row(
@@ -266,31 +320,8 @@ class Query:
             "recorded_at": self._recorded(step),
         }
 
-    def stance_rows(
-        self,
-        as_of: date | None = None,
-        party: str | None = None,
-        issue: str | None = None,
-        claims: bool = False,
-    ) -> list[dict[str, Any]]:
-        """The rows of `stance`, as dicts."""
-        self.check_party(party)
-        self.check_issue(issue)
-        day = as_of or FOREVER
-        rows = []
-        for p in self.negotiation.parties:
-            if party is not None and p != party:
-                continue
-            for i in self.negotiation.issues:
-                if issue is not None and i != issue:
-                    continue
-                rows.append(self._stance_row(p, i, self.effective((p, i, None), day), None))
-                if claims:
-                    for claimant in self.claimants(p, i):
-                        chosen = self.effective((p, i, claimant), day)
-                        if chosen is not None:
-                            rows.append(self._stance_row(p, i, chosen, claimant))
-        return rows
+    def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Step | None:
+        return self.effective((party, issue, claimant), day)
 
     def stance(
         self,
@@ -306,14 +337,6 @@ class Query:
     def claims(self, as_of: date | None = None) -> pl.DataFrame:
         rows = self.stance_rows(as_of, claims=True)
         return _frame([r for r in rows if r["claimed_by"] is not None], STANCE_SCHEMA)
-
-    def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        """The rows of `compare`, as dicts, issue by issue and party by party."""
-        return compare_rows(
-            self.stance_rows(as_of, claims=True),
-            list(self.negotiation.parties),
-            list(self.negotiation.issues),
-        )
 
     def compare(self, as_of: date | None = None) -> pl.DataFrame:
         """Issues × parties: each cell the effective position, with claimed positions marked."""

@@ -22,6 +22,14 @@ from positions.analysis import shift_of
 from positions.codebook import NONCOMMITTAL
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
+from positions.projections import (
+    COMPARE_SCHEMA,
+    HISTORY_SCHEMA,
+    PROPOSALS_SCHEMA,
+    STANCE_SCHEMA,
+    Tables,
+    _frame,
+)
 from positions.steps import Coding, Step
 from positions.stepstore import (
     OPEN,
@@ -51,7 +59,7 @@ class Cell:
     day: int
 
 
-class StepQueries:
+class StepQueries(Tables):
     """The step tables of one negotiation, as recorded at ``known_at`` (or now)."""
 
     def __init__(self, views: ViewStore, negotiation: str, known_at: datetime | None) -> None:
@@ -157,18 +165,6 @@ class StepQueries:
         state = found[0][0] if found else None
         return orjson.loads(self.views._document(statement_id, notification_id, state))
 
-    # -- argument checks (the same words as `projections.Query`)
-
-    def check_party(self, party: str | None) -> None:
-        if party is not None and party not in self.negotiation.parties:
-            known = ", ".join(sorted(self.negotiation.parties))
-            raise NotFoundError(f"unknown party '{party}' (known: {known})")
-
-    def check_issue(self, issue: str | None) -> None:
-        if issue is not None and issue not in self.negotiation.issues:
-            known = ", ".join(sorted(self.negotiation.issues))
-            raise NotFoundError(f"unknown issue '{issue}' (known: {known})")
-
     # -- the rows
 
     def _rank(self, issue: str, position: str | None) -> int | None:
@@ -235,40 +231,8 @@ class StepQueries:
             "recorded_at": (None if cell.tabling else unstamp(step["recorded_at"]).isoformat()),
         }
 
-    def stance_rows(
-        self,
-        as_of: date | None = None,
-        party: str | None = None,
-        issue: str | None = None,
-        claims: bool = False,
-    ) -> list[dict[str, Any]]:
-        """The rows of `stance`, as `projections.Query.stance_rows` gives them."""
-        self.check_party(party)
-        self.check_issue(issue)
-        day = as_of or FOREVER
-        rows = []
-        for p in self.negotiation.parties:
-            if party is not None and p != party:
-                continue
-            for i in self.negotiation.issues:
-                if issue is not None and i != issue:
-                    continue
-                rows.append(self._stance_row(p, i, self.cell("stances", p, i, OWN, day), None))
-                if claims:
-                    for claimant in self.claimants(p, i):
-                        chosen = self.cell("stances", p, i, claimant, day)
-                        if chosen is not None:
-                            rows.append(self._stance_row(p, i, chosen, claimant))
-        return rows
-
-    def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        from positions.projections import compare_rows
-
-        return compare_rows(
-            self.stance_rows(as_of, claims=True),
-            list(self.negotiation.parties),
-            list(self.negotiation.issues),
-        )
+    def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Cell | None:
+        return self.cell("stances", party, issue, claimant or OWN, day)
 
     def proposal_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         """The rows of `proposals`: each proposal tabled by the day, a row per party."""
@@ -577,8 +541,6 @@ class StepQueries:
         as_of: date | None = None,
         developments: bool = True,
     ) -> Any:
-        from positions.projections import HISTORY_SCHEMA, _frame
-
         return _frame(self.history_rows(party, issue, as_of, developments), HISTORY_SCHEMA)
 
     def stance(
@@ -588,18 +550,12 @@ class StepQueries:
         issue: str | None = None,
         claims: bool = False,
     ) -> Any:
-        from positions.projections import STANCE_SCHEMA, _frame
-
         return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
 
     def compare(self, as_of: date | None = None) -> Any:
-        from positions.projections import COMPARE_SCHEMA, _frame
-
         return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
 
     def proposals(self, as_of: date | None = None) -> Any:
-        from positions.projections import PROPOSALS_SCHEMA, _frame
-
         return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
 
 
