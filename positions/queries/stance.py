@@ -323,17 +323,26 @@ class StepQueries(Tables):
         if issue is not None:
             where.append("s.issue = %s")
             values.append(issue)
-        if party is not None:
-            where.append("(s.party = %s OR s.own_party = %s)")
-            values.extend([party, party])
         views = self.views
-        rows_found = self._rows(
+        select = (
             f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
             "FROM {p}positions_view_steps s "
             f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            f"AND NOT s.tabling WHERE {' AND '.join(where)}",
-            values,
+            "AND NOT s.tabling WHERE "
         )
+        if party is None:
+            rows_found = self._rows(select + " AND ".join(where), values)
+        else:  # by or about the party: its own steps, then its claims about others (indexed)
+            rows_found = self._rows(
+                select + " AND ".join([*where, "s.party = %s"]), [*values, party]
+            )
+            rows_found += self._rows(
+                select
+                + " AND ".join(
+                    [*where, "s.own_party = %s", "s.about IS NOT NULL", "s.party <> %s"]
+                ),
+                [*values, party, party],
+            )
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         keys: dict[str, tuple[Any, ...]] = {}
         for found in rows_found:
