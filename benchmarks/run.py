@@ -7,13 +7,19 @@
    (``PositionsApplication.open(url, create=True).import_files(paths)``), beside
    ``sqlite3.executemany`` of one row per statement into a table shaped like eventsourcing's
    ``stored_events`` in a fresh file;
-2. ``Analysis.stance(as_of)`` for every party and issue (after opening the store and building the
-   record and Analysis once, which is timed and reported on its own), beside DuckDB's
-   latest-per-key query (``arg_max``) over the same statements in memory;
+2. the queries in process: open the store (timed apart), then ``stance_rows(as_of)``,
+   ``compare_rows(as_of)`` and ``proposal_rows(as_of)`` through ``app.get_tables`` (SQL on the
+   step tables of the views), beside DuckDB's latest-per-key query (``arg_max``) over the same
+   statements in memory;
+2b. the real commands as a user runs them, each a fresh process run several times (median wall
+   time and the command's own peak memory): ``stance``, ``compare``, ``proposals`` and
+   ``history --party P --issue I`` on every size's store, plus ``report`` and ``timeline`` on
+   stores up to 100k, each beside the same command on the seed store in the same run;
 3. rebuilding the materialized views from the events (``positions rebuild``: empty them, read
    every event of the log, fold and write the rows), in events/s;
-4. peak resident memory (``VmHWM``) of the import and of the queries: every phase runs in a
-   subprocess of its own, killed after ``--timeout`` seconds;
+4. peak resident memory (``VmHWM``) of the import, the queries and each command: every phase
+   runs in a subprocess of its own, killed after ``--timeout`` seconds (each run of a command
+   too);
 4c. appending a file of new statements to each size's store, beside the same file imported
    into an empty store;
 4b. the import and query figures on PostgreSQL (a fresh schema, dropped afterwards);
