@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import FILE_COMMANDS_UP_TO
+from benchmarks.run import CLI_BUDGET_S, FILE_COMMANDS_UP_TO
 
 LIMITS_FILE = Path(__file__).resolve().parent / "limits.json"
 """What limits each figure, written by hand from the profiles (keys: import, stance, cli,
@@ -235,6 +235,7 @@ def _cli_rows(
         return []
     rows: list[dict[str, Any]] = []
     seed_not = _not(seed)
+    asked_runs = int(results.get("cli_runs") or 0)
     for key, entry in sizes:
         n = int(key)
         found = entry.get("cli")
@@ -274,6 +275,11 @@ def _cli_rows(
                     else f"`positions {name}`, {_size(n)} (ms; peak MB)",
                     "value": (
                         f"{_num(value)}; {_num(result.get('peak_rss_mb'))}"
+                        + (
+                            f" ({result['runs']} of {asked_runs} runs)"
+                            if result.get("runs", 0) < asked_runs
+                            else ""
+                        )
                         if value is not None
                         else _not(result)
                     ),
@@ -373,7 +379,9 @@ def render(results: dict[str, Any]) -> str:
         "retraction or correction.",
         "- **commands**: the real `.venv/bin/positions --store URL ...` run as a fresh process, "
         "as a user runs it, output to /dev/null: once to warm the file cache (when more than "
-        "one run is asked for), then the median wall time of the runs that follow. `stance`, "
+        "one run is asked for), then the median wall time of the runs that follow; a command "
+        f"is not run again once its runs have taken {_num(CLI_BUDGET_S)} s in all (the number "
+        "of timed runs is in the results). `stance`, "
         "`compare` and `proposals` ask about the "
         "same `as_of`, `history` about the generated negotiation's first party and issue; "
         "`report` and `timeline` of one issue, which still build the whole `Analysis`, run on "

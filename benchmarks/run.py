@@ -731,6 +731,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         **_tree(),
         "machine": machine(),
         "timeout_s": timeout,
+        "cli_runs": options.cli_runs,
         "sizes": {},
     }
     seed: str | dict[str, Any] = {"not_measured": "skipped (--cli-runs 0 and --cold-runs 0)"}
