@@ -615,7 +615,8 @@ def cli_phase(
     (hook / "sitecustomize.py").write_text(HWM_HOOK)
     found = {}
     for name, words in commands.items():
-        print(f"[bench]   positions {' '.join(words)}", file=sys.stderr, flush=True)
+        shown = " ".join(w.replace("{out}/", "") for w in words)
+        print(f"[bench]   positions {shown}", file=sys.stderr, flush=True)
         found[name] = run_command(url, words, runs, timeout, hook)
     return found
 
