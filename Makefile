@@ -32,7 +32,7 @@ test: $(STAMP) ## run the whole test suite
 	$(BIN)/pytest -q
 
 bench: $(BENCH_STAMP) ## benchmarks at 10k, 100k and 1M statements: benchmarks/results/latest.json, docs/performance.md
-	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --postgres-timeout 300
+	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --timeout 2400 --postgres-timeout 300
 
 bench-quick: $(BENCH_STAMP) ## the benchmarks at 10k alone, a few minutes: benchmarks/results/quick.json
 	$(BIN)/python -m benchmarks.run --sizes 10k --postgres '' --profile '' --doc '' \

@@ -556,69 +556,121 @@ def cli_commands(as_of: str, party: str, issue: str, files: bool) -> dict[str, l
     return commands
 
 
+class _Command:
+    """One command run again and again as a fresh process: its wall times and peak memory."""
+
+    def __init__(self, url: str, words: list[str], timeout: float, hook: Path, tmp: str) -> None:
+        positions = Path(sys.executable).parent / "positions"
+        self.argv = [str(positions), "--store", url, *(w.replace("{out}", tmp) for w in words)]
+        self.words = words
+        self.timeout = timeout
+        self.tmp = Path(tmp)
+        self.env = _child_env()
+        self.env["PYTHONPATH"] = os.pathsep.join([str(hook), self.env["PYTHONPATH"]])
+        self.times: list[float] = []
+        self.peaks: list[float] = []
+        self.failed: str | None = None
+
+    def once(self) -> None:
+        peak = self.tmp / f"hwm-{len(self.times)}"
+        self.env["POSITIONS_BENCH_HWM"] = str(peak)
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                self.argv,
+                cwd=self.tmp,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=self.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            self.failed = f"took longer than {self.timeout:.0f} s"
+            return
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            tail = (done.stderr.decode(errors="replace").strip().splitlines() or ["-"])[-1]
+            self.failed = f"failed (exit {done.returncode}): {tail[:300]}"
+            return
+        self.times.append(elapsed)
+        with contextlib.suppress(OSError, ValueError):
+            self.peaks.append(int(peak.read_text()) / 1024)
+
+    def done(self, total: int) -> bool:
+        return self.failed is not None or len(self.times) >= total or sum(self.times) > CLI_BUDGET_S
+
+    def result(self) -> dict[str, Any]:
+        if self.failed is not None:
+            return {"not_measured": self.failed}
+        timed = self.times[1:] if len(self.times) > 1 else self.times
+        return {
+            "median_ms": round(statistics.median(timed) * 1000, 1),
+            "first_ms": round(self.times[0] * 1000, 1),
+            "runs": len(timed),
+            "peak_rss_mb": round(max(self.peaks), 1) if self.peaks else None,
+            "command": " ".join(["positions", *(w.replace("{out}/", "") for w in self.words)]),
+        }
+
+
+def run_commands(
+    commands: dict[str, tuple[str, list[str]]], runs: int, timeout: float, hook: Path
+) -> dict[str, dict[str, Any]]:
+    """Run each ``positions --store URL WORDS`` of ``commands`` as a fresh process ``runs``
+    times (after one run that warms the file cache, when ``runs`` > 1), one run of each in
+    turn, so that a change in the machine's load falls on all of them alike; output to
+    /dev/null. For each: the median and first wall times and the peak resident memory of the
+    command's own process. A run longer than ``timeout`` is stopped and the command recorded
+    as not measured; a command whose runs have taken `CLI_BUDGET_S` in all is not run again."""
+    total = runs + 1 if runs > 1 else runs
+    with contextlib.ExitStack() as stack:
+        running = {
+            name: _Command(
+                url, words, timeout, hook, stack.enter_context(tempfile.TemporaryDirectory())
+            )
+            for name, (url, words) in commands.items()
+        }
+        while not all(command.done(total) for command in running.values()):
+            for command in running.values():
+                if not command.done(total):
+                    command.once()
+        return {name: command.result() for name, command in running.items()}
+
+
 def run_command(
     url: str, words: list[str], runs: int, timeout: float, hook: Path
 ) -> dict[str, Any]:
-    """Run ``positions --store URL WORDS`` as a fresh process ``runs`` times (after one run
-    that warms the file cache, when ``runs`` > 1) with its output to /dev/null: the median and
-    first wall times and the peak resident memory of the command's own process. A run longer
-    than ``timeout`` is stopped and the command recorded as not measured."""
-    positions = Path(sys.executable).parent / "positions"
-    env = _child_env()
-    env["PYTHONPATH"] = os.pathsep.join([str(hook), env["PYTHONPATH"]])
-    times: list[float] = []
-    peaks: list[float] = []
-    total = runs + 1 if runs > 1 else runs
-    with tempfile.TemporaryDirectory() as tmp:
-        argv = [str(positions), "--store", url, *(w.replace("{out}", tmp) for w in words)]
-        for n in range(total):
-            peak = Path(tmp) / f"hwm-{n}"
-            env["POSITIONS_BENCH_HWM"] = str(peak)
-            started = time.perf_counter()
-            try:
-                done = subprocess.run(
-                    argv,
-                    cwd=tmp,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    timeout=timeout,
-                )
-            except subprocess.TimeoutExpired:
-                return {"not_measured": f"took longer than {timeout:.0f} s"}
-            elapsed = time.perf_counter() - started
-            if done.returncode != 0:
-                tail = (done.stderr.decode(errors="replace").strip().splitlines() or ["-"])[-1]
-                return {"not_measured": f"failed (exit {done.returncode}): {tail[:300]}"}
-            times.append(elapsed)
-            with contextlib.suppress(OSError, ValueError):
-                peaks.append(int(peak.read_text()) / 1024)
-            if sum(times) > CLI_BUDGET_S:
-                break
-    timed = times[1:] if len(times) > 1 else times
-    return {
-        "median_ms": round(statistics.median(timed) * 1000, 1),
-        "first_ms": round(times[0] * 1000, 1),
-        "runs": len(timed),
-        "peak_rss_mb": round(max(peaks), 1) if peaks else None,
-        "command": " ".join(["positions", *(w.replace("{out}/", "") for w in words)]),
-    }
+    """One command measured as `run_commands` does."""
+    return run_commands({"command": (url, words)}, runs, timeout, hook)["command"]
 
 
 def cli_phase(
-    url: str, commands: dict[str, list[str]], runs: int, timeout: float, work: Path
-) -> dict[str, Any]:
-    """Every command of ``commands`` on the store at ``url`` (see `run_command`)."""
+    store: str,
+    commands: dict[str, list[str]],
+    seed: str | None,
+    seed_commands: dict[str, list[str]],
+    runs: int,
+    timeout: float,
+    work: Path,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every command of ``commands`` on ``store``, each beside the same command of
+    ``seed_commands`` on the ``seed`` store, their runs taken in turn (see `run_commands`)."""
     hook = work / "hwm-hook"
     hook.mkdir(parents=True, exist_ok=True)
     (hook / "sitecustomize.py").write_text(HWM_HOOK)
-    found = {}
+    found: dict[str, Any] = {}
+    baseline: dict[str, Any] = {}
     for name, words in commands.items():
         shown = " ".join(w.replace("{out}/", "") for w in words)
         print(f"[bench]   positions {shown}", file=sys.stderr, flush=True)
-        found[name] = run_command(url, words, runs, timeout, hook)
-    return found
+        pair = {"store": (store, words)}
+        if seed is not None and name in seed_commands:
+            pair["seed"] = (seed, seed_commands[name])
+        measured = run_commands(pair, runs, timeout, hook)
+        found[name] = measured["store"]
+        if "seed" in measured:
+            baseline[name] = measured["seed"]
+    return found, baseline
 
 
 def cold_start(url: str, runs: int, timeout: float) -> dict[str, Any]:
@@ -739,19 +791,6 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
     if options.cli_runs or options.cold_runs:
         print("[bench] seed store", file=sys.stderr, flush=True)
         seed = _seed_store(work, timeout)
-    if not options.cli_runs:
-        results["cli_seed"] = {"not_measured": "skipped (--cli-runs 0)"}
-    elif isinstance(seed, dict):
-        results["cli_seed"] = seed
-    else:
-        print("[bench] commands on the seed store", file=sys.stderr, flush=True)
-        results["cli_seed"] = cli_phase(
-            seed,
-            cli_commands(SEED_AS_OF, SEED_PARTY, SEED_ISSUE, files=True),
-            options.cli_runs,
-            timeout,
-            work,
-        )
     stored_bytes = 0  # the stored events' mean size, for a size whose import was not measured
     for label in options.sizes:
         size = SIZES.get(label) or int(label)
@@ -786,18 +825,18 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
             )
             if options.cli_runs:
                 print(f"[bench] {label}: commands", file=sys.stderr, flush=True)
-                entry["cli"] = cli_phase(
+                files_too = size <= FILE_COMMANDS_UP_TO
+                entry["cli"], entry["cli_seed"] = cli_phase(
                     f"sqlite:///{store}",
-                    cli_commands(
-                        as_of,
-                        generated["parties"][0],
-                        generated["issues"][0],
-                        files=size <= FILE_COMMANDS_UP_TO,
-                    ),
+                    cli_commands(as_of, generated["parties"][0], generated["issues"][0], files_too),
+                    None if isinstance(seed, dict) else seed,
+                    cli_commands(SEED_AS_OF, SEED_PARTY, SEED_ISSUE, files_too),
                     options.cli_runs,
                     timeout,
                     work,
                 )
+                if isinstance(seed, dict):
+                    entry["cli_seed"] = seed
             print(f"[bench] {label}: rebuild the views", file=sys.stderr, flush=True)
             entry["rebuild_sqlite"] = run_phase("rebuild", {"store": f"sqlite:///{store}"}, timeout)
             entry["rebuild_floor"] = run_phase(
