@@ -221,8 +221,8 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
 QUERY_COMMANDS = ("stance", "compare", "proposals", "history")
 """The commands that answer a query: each within 1.5× of the seed and < 500 ms at 1M."""
 
-FILE_COMMANDS = ("report", "timeline")
-"""The commands that write a file from the whole `Analysis`: each < 5 s at 100k."""
+"""The others (`report`, `timeline`) write a file from the whole `Analysis`: each < 5 s at
+100k."""
 
 
 def _cli_rows(
