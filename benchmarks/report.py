@@ -219,10 +219,8 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 QUERY_COMMANDS = ("stance", "compare", "proposals", "history")
-"""The commands that answer a query: each within 1.5× of the seed and < 500 ms at 1M."""
-
-"""The others (`report`, `timeline`) write a file from the whole `Analysis`: each < 5 s at
-100k."""
+"""The commands that answer a query: each within 1.5× of the seed and < 500 ms at 1M. The
+others (`report`, `timeline`) write a file from the whole `Analysis`: each < 5 s at 100k."""
 
 
 def _cli_rows(
