@@ -35,9 +35,9 @@ test-fast: $(STAMP) ## the suite without the slow tests (crash, concurrency, bro
 	$(BIN)/pytest -q -n auto -m "not slow"
 
 bench: $(BENCH_STAMP) ## benchmarks at 10k, 100k and 1M statements: benchmarks/results/latest.json, docs/performance.md
-	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --postgres-timeout 300
+	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --timeout 2400 --postgres-timeout 300
 
-bench-quick: $(BENCH_STAMP) ## the benchmarks at 10k alone, under a minute: benchmarks/results/quick.json
+bench-quick: $(BENCH_STAMP) ## the benchmarks at 10k alone, a few minutes: benchmarks/results/quick.json
 	$(BIN)/python -m benchmarks.run --sizes 10k --postgres '' --profile '' --doc '' \
 		--out benchmarks/results/quick.json
 

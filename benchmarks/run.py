@@ -7,13 +7,19 @@
    (``PositionsApplication.open(url, create=True).import_files(paths)``), beside
    ``sqlite3.executemany`` of one row per statement into a table shaped like eventsourcing's
    ``stored_events`` in a fresh file;
-2. ``Analysis.stance(as_of)`` for every party and issue (after opening the store and building the
-   record and Analysis once, which is timed and reported on its own), beside DuckDB's
-   latest-per-key query (``arg_max``) over the same statements in memory;
+2. the queries in process: open the store (timed apart), then ``stance_rows(as_of)``,
+   ``compare_rows(as_of)`` and ``proposal_rows(as_of)`` through ``app.get_tables`` (SQL on the
+   step tables of the views), beside DuckDB's latest-per-key query (``arg_max``) over the same
+   statements in memory;
+2b. the real commands as a user runs them, each a fresh process run several times (median wall
+   time and the command's own peak memory): ``stance``, ``compare``, ``proposals`` and
+   ``history --party P --issue I`` on every size's store, plus ``report`` and ``timeline`` on
+   stores up to 100k, each beside the same command on the seed store in the same run;
 3. rebuilding the materialized views from the events (``positions rebuild``: empty them, read
    every event of the log, fold and write the rows), in events/s;
-4. peak resident memory (``VmHWM``) of the import and of the queries: every phase runs in a
-   subprocess of its own, killed after ``--timeout`` seconds;
+4. peak resident memory (``VmHWM``) of the import, the queries and each command: every phase
+   runs in a subprocess of its own, killed after ``--timeout`` seconds (each run of a command
+   too);
 4c. appending a file of new statements to each size's store, beside the same file imported
    into an empty store;
 4b. the import and query figures on PostgreSQL (a fresh schema, dropped afterwards);
@@ -26,6 +32,7 @@ fails or runs out of time is recorded as ``{"not_measured": "..."}``; nothing is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -182,44 +189,58 @@ def phase_raw(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_query(args: dict[str, Any]) -> dict[str, Any]:
-    """Open the store, read every event of the negotiation and build the Analysis once (timed
-    apart), then time ``stance(as_of)`` for every party and issue."""
+    """Open the store (timed apart), then time the queries `stance`, `compare` and `proposals`
+    run: ``stance_rows(as_of)`` (its first call, then the median of repeats),
+    ``compare_rows(as_of)`` and ``proposal_rows(as_of)``, each answered by SQL on the step
+    tables of the store's views."""
     from positions.application import PositionsApplication
-    from positions.projections import Analysis
 
     as_of = date.fromisoformat(args["as_of"])
+    runs = int(args.get("runs", 5))
     started = time.perf_counter()
     app = PositionsApplication.open(args["store"])
     negotiation = app.resolve_negotiation(None)
     opened = time.perf_counter()
-    record = app.get_record(negotiation)
-    read = time.perf_counter()
-    analysis = Analysis(record)
-    built = time.perf_counter()
     profiler = _profiler(args.get("profile"))
-    if profiler:
-        profiler.start()
-    first_started = time.perf_counter()
-    frame = analysis.stance(as_of)
-    first = time.perf_counter() - first_started
-    if profiler:
-        profiler.stop()
-    repeats = []
-    for _ in range(args.get("runs", 5)):
-        again = time.perf_counter()
-        analysis.stance(as_of)
-        repeats.append(time.perf_counter() - again)
-    app.close()
+
+    def median_ms(call: Any) -> float | None:
+        times = []
+        for _ in range(runs):
+            again = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - again)
+        return round(statistics.median(times) * 1000, 2) if times else None
+
+    try:
+        tables_started = time.perf_counter()
+        with app.get_tables(negotiation) as q:
+            tables = time.perf_counter() - tables_started
+            if profiler:
+                profiler.start()
+            first_started = time.perf_counter()
+            stance = q.stance_rows(as_of)
+            first = time.perf_counter() - first_started
+            if profiler:
+                profiler.stop()
+            stance_ms = median_ms(lambda: q.stance_rows(as_of))
+            compare = q.compare_rows(as_of)
+            compare_ms = median_ms(lambda: q.compare_rows(as_of))
+            proposals = q.proposal_rows(as_of)
+            proposals_ms = median_ms(lambda: q.proposal_rows(as_of))
+    finally:
+        app.close()
     return {
         "open_ms": round((opened - started) * 1000, 1),
-        "read_events_ms": round((read - opened) * 1000, 1),
-        "build_analysis_ms": round((built - read) * 1000, 1),
-        "load_ms": round((built - started) * 1000, 1),
-        "statements_in_record": len(record.statements),
-        "stance_first_ms": round(first * 1000, 1),
-        "stance_ms": round(statistics.median(repeats) * 1000, 1) if repeats else None,
-        "stance_rows": frame.height,
-        "stance_positions": frame.filter(frame["position"].is_not_null()).height,
+        "tables_ms": round(tables * 1000, 1),
+        "stance_first_ms": round(first * 1000, 2),
+        "stance_ms": stance_ms,
+        "stance_rows": len(stance),
+        "stance_positions": sum(1 for row in stance if row.get("position") is not None),
+        "compare_ms": compare_ms,
+        "compare_rows": len(compare),
+        "proposals_ms": proposals_ms,
+        "proposal_rows": len(proposals),
+        "runs": runs,
         "as_of": args["as_of"],
         "peak_rss_mb": _maxrss_mb(),
         "hotspots": _finish_profile(profiler, args.get("profile")),
@@ -468,8 +489,39 @@ def _measured(result: dict[str, Any] | None) -> bool:
     return bool(result) and "not_measured" not in (result or {})
 
 
-def cold_start(work: Path, runs: int, timeout: float) -> dict[str, Any]:
-    """Median wall time of ``positions compare`` on the seed store, and of ``python -c pass``."""
+SEED_AS_OF, SEED_PARTY, SEED_ISSUE = "2025-03-13", "russia", "ceasefire"
+"""The date, party and issue the seed store's commands ask about (the seed article's day)."""
+
+HWM_HOOK = '''"""Written by benchmarks/run.py: at exit, write this process's VmHWM (kB)."""
+import atexit
+import os
+
+_OUT = os.environ.get("POSITIONS_BENCH_HWM")
+
+
+def _report_peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                with open(_OUT, "w") as out:
+                    out.write(line.split()[1])
+                return
+
+
+if _OUT:
+    atexit.register(_report_peak)
+'''
+"""A ``sitecustomize`` put on the commands' ``PYTHONPATH``: each command reports the peak
+resident memory of its own process when it exits. ``ru_maxrss`` of a child would keep the
+harness's resident size from the fork before the exec, and the last ``VmHWM`` read by polling
+misses whatever the command does after it."""
+
+CLI_BUDGET_S = 60.0
+"""A command that has taken this long in all is not run again (its median is of fewer runs)."""
+
+
+def _seed_store(work: Path, timeout: float) -> str | dict[str, Any]:
+    """The seed scenario imported into a fresh store: its URL, or why not."""
     store = work / "seed.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store}{suffix}").unlink(missing_ok=True)
@@ -485,6 +537,145 @@ def cold_start(work: Path, runs: int, timeout: float) -> dict[str, Any]:
         )
     except (subprocess.SubprocessError, OSError) as exc:
         return {"not_measured": f"could not import the seed: {exc}"}
+    return url
+
+
+def cli_commands(as_of: str, party: str, issue: str, files: bool) -> dict[str, list[str]]:
+    """The commands measured on a store, as a user types them after ``positions --store URL``;
+    ``files``: also the ones that build the whole `Analysis` and write a file (``{out}`` is
+    replaced by a file in a temporary folder)."""
+    commands = {
+        "stance": ["stance", "--as-of", as_of],
+        "compare": ["compare", "--as-of", as_of],
+        "proposals": ["proposals", "--as-of", as_of],
+        "history": ["history", "--party", party, "--issue", issue],
+    }
+    if files:
+        commands["report"] = ["report", "--out", "{out}/report.html"]
+        commands["timeline"] = ["timeline", "--issue", issue, "--out", "{out}/timeline.svg"]
+    return commands
+
+
+class _Command:
+    """One command run again and again as a fresh process: its wall times and peak memory."""
+
+    def __init__(self, url: str, words: list[str], timeout: float, hook: Path, tmp: str) -> None:
+        positions = Path(sys.executable).parent / "positions"
+        self.argv = [str(positions), "--store", url, *(w.replace("{out}", tmp) for w in words)]
+        self.words = words
+        self.timeout = timeout
+        self.tmp = Path(tmp)
+        self.env = _child_env()
+        self.env["PYTHONPATH"] = os.pathsep.join([str(hook), self.env["PYTHONPATH"]])
+        self.times: list[float] = []
+        self.peaks: list[float] = []
+        self.failed: str | None = None
+
+    def once(self) -> None:
+        peak = self.tmp / f"hwm-{len(self.times)}"
+        self.env["POSITIONS_BENCH_HWM"] = str(peak)
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                self.argv,
+                cwd=self.tmp,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=self.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            self.failed = f"took longer than {self.timeout:.0f} s"
+            return
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            tail = (done.stderr.decode(errors="replace").strip().splitlines() or ["-"])[-1]
+            self.failed = f"failed (exit {done.returncode}): {tail[:300]}"
+            return
+        self.times.append(elapsed)
+        with contextlib.suppress(OSError, ValueError):
+            self.peaks.append(int(peak.read_text()) / 1024)
+
+    def done(self, total: int) -> bool:
+        return self.failed is not None or len(self.times) >= total or sum(self.times) > CLI_BUDGET_S
+
+    def result(self) -> dict[str, Any]:
+        if self.failed is not None:
+            return {"not_measured": self.failed}
+        timed = self.times[1:] if len(self.times) > 1 else self.times
+        return {
+            "median_ms": round(statistics.median(timed) * 1000, 1),
+            "first_ms": round(self.times[0] * 1000, 1),
+            "runs": len(timed),
+            "peak_rss_mb": round(max(self.peaks), 1) if self.peaks else None,
+            "command": " ".join(["positions", *(w.replace("{out}/", "") for w in self.words)]),
+        }
+
+
+def run_commands(
+    commands: dict[str, tuple[str, list[str]]], runs: int, timeout: float, hook: Path
+) -> dict[str, dict[str, Any]]:
+    """Run each ``positions --store URL WORDS`` of ``commands`` as a fresh process ``runs``
+    times (after one run that warms the file cache, when ``runs`` > 1), one run of each in
+    turn, so that a change in the machine's load falls on all of them alike; output to
+    /dev/null. For each: the median and first wall times and the peak resident memory of the
+    command's own process. A run longer than ``timeout`` is stopped and the command recorded
+    as not measured; a command whose runs have taken `CLI_BUDGET_S` in all is not run again."""
+    total = runs + 1 if runs > 1 else runs
+    with contextlib.ExitStack() as stack:
+        running = {
+            name: _Command(
+                url, words, timeout, hook, stack.enter_context(tempfile.TemporaryDirectory())
+            )
+            for name, (url, words) in commands.items()
+        }
+        while not all(command.done(total) for command in running.values()):
+            for command in running.values():
+                if not command.done(total):
+                    command.once()
+        return {name: command.result() for name, command in running.items()}
+
+
+def run_command(
+    url: str, words: list[str], runs: int, timeout: float, hook: Path
+) -> dict[str, Any]:
+    """One command measured as `run_commands` does."""
+    return run_commands({"command": (url, words)}, runs, timeout, hook)["command"]
+
+
+def cli_phase(
+    store: str,
+    commands: dict[str, list[str]],
+    seed: str | None,
+    seed_commands: dict[str, list[str]],
+    runs: int,
+    timeout: float,
+    work: Path,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every command of ``commands`` on ``store``, each beside the same command of
+    ``seed_commands`` on the ``seed`` store, their runs taken in turn (see `run_commands`)."""
+    hook = work / "hwm-hook"
+    hook.mkdir(parents=True, exist_ok=True)
+    (hook / "sitecustomize.py").write_text(HWM_HOOK)
+    found: dict[str, Any] = {}
+    baseline: dict[str, Any] = {}
+    for name, words in commands.items():
+        shown = " ".join(w.replace("{out}/", "") for w in words)
+        print(f"[bench]   positions {shown}", file=sys.stderr, flush=True)
+        pair = {"store": (store, words)}
+        if seed is not None and name in seed_commands:
+            pair["seed"] = (seed, seed_commands[name])
+        measured = run_commands(pair, runs, timeout, hook)
+        found[name] = measured["store"]
+        if "seed" in measured:
+            baseline[name] = measured["seed"]
+    return found, baseline
+
+
+def cold_start(url: str, runs: int, timeout: float) -> dict[str, Any]:
+    """Median wall time of ``positions compare`` on the seed store, and of ``python -c pass``."""
+    positions = Path(sys.executable).parent / "positions"
 
     def median_ms(command: list[str]) -> float:
         times = []
@@ -593,8 +784,13 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         **_tree(),
         "machine": machine(),
         "timeout_s": timeout,
+        "cli_runs": options.cli_runs,
         "sizes": {},
     }
+    seed: str | dict[str, Any] = {"not_measured": "skipped (--cli-runs 0 and --cold-runs 0)"}
+    if options.cli_runs or options.cold_runs:
+        print("[bench] seed store", file=sys.stderr, flush=True)
+        seed = _seed_store(work, timeout)
     stored_bytes = 0  # the stored events' mean size, for a size whose import was not measured
     for label in options.sizes:
         size = SIZES.get(label) or int(label)
@@ -627,6 +823,20 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
                 {"store": f"sqlite:///{store}", "as_of": as_of, "runs": options.runs},
                 timeout,
             )
+            if options.cli_runs:
+                print(f"[bench] {label}: commands", file=sys.stderr, flush=True)
+                files_too = size <= FILE_COMMANDS_UP_TO
+                entry["cli"], entry["cli_seed"] = cli_phase(
+                    f"sqlite:///{store}",
+                    cli_commands(as_of, generated["parties"][0], generated["issues"][0], files_too),
+                    None if isinstance(seed, dict) else seed,
+                    cli_commands(SEED_AS_OF, SEED_PARTY, SEED_ISSUE, files_too),
+                    options.cli_runs,
+                    timeout,
+                    work,
+                )
+                if isinstance(seed, dict):
+                    entry["cli_seed"] = seed
             print(f"[bench] {label}: rebuild the views", file=sys.stderr, flush=True)
             entry["rebuild_sqlite"] = run_phase("rebuild", {"store": f"sqlite:///{store}"}, timeout)
             entry["rebuild_floor"] = run_phase(
@@ -640,6 +850,8 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
             entry["query_sqlite"] = {"not_measured": "the import was not measured"}
             entry["rebuild_sqlite"] = {"not_measured": "the import was not measured"}
             entry["rebuild_floor"] = {"not_measured": "the import was not measured"}
+            if options.cli_runs:
+                entry["cli"] = {"not_measured": "the import was not measured"}
         print(f"[bench] {label}: DuckDB", file=sys.stderr, flush=True)
         entry["duckdb"] = run_phase(
             "duckdb", {"files": files, "as_of": as_of, "runs": options.runs}, timeout
@@ -658,12 +870,17 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         _write(results, options)  # partial results survive an interrupted run
     if options.cold_runs:
         print("[bench] cold start", file=sys.stderr, flush=True)
-        results["cold_start"] = cold_start(work, options.cold_runs, timeout)
+        results["cold_start"] = (
+            seed if isinstance(seed, dict) else cold_start(seed, options.cold_runs, timeout)
+        )
     else:
         results["cold_start"] = {"not_measured": "skipped (--cold-runs 0)"}
     _write(results, options)
     return results
 
+
+FILE_COMMANDS_UP_TO = 100_000
+"""`report` and `timeline`, which build the whole `Analysis`, run on stores up to this size."""
 
 APPEND = 1_000
 """Statements appended to each size's store (a tenth of a smaller store)."""
@@ -783,6 +1000,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=5, help="repeats of each timed query")
     parser.add_argument("--cold-runs", type=int, default=7)
+    parser.add_argument(
+        "--cli-runs",
+        type=int,
+        default=5,
+        help="timed runs of each command as a fresh process, after one that warms the cache "
+        "(0: none)",
+    )
     parser.add_argument("--per-file", type=int, default=50_000, help="statements per scenario file")
     parser.add_argument(
         "--postgres", default="100k", help="the size also measured on PostgreSQL ('' for none)"

@@ -38,6 +38,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             str(SIZE),
             "--cold-runs",
             "1",
+            "--cli-runs",
+            "1",
             "--runs",
             "1",
             "--timeout",
@@ -76,7 +78,6 @@ def test_every_generated_statement_is_imported(results: dict[str, Any]) -> None:
     assert entry["import_sqlite"]["statements"] == SIZE
     assert entry["import_sqlite"]["stored_events"] == entry["import_sqlite"]["events"]
     assert entry["raw_sqlite"]["rows"] == SIZE
-    assert entry["query_sqlite"]["statements_in_record"] == SIZE
 
 
 def test_the_rebuild_reads_every_event_and_makes_a_row_per_statement(
@@ -112,6 +113,45 @@ def test_stance_has_a_row_for_every_party_and_issue(results: dict[str, Any]) -> 
         assert "duckdb is not installed" in duckdb["not_measured"]
     else:
         assert 0 < duckdb["rows"] <= cells
+
+
+def test_compare_and_proposals_answer_in_process(results: dict[str, Any]) -> None:
+    entry = results["sizes"][str(SIZE)]
+    query = entry["query_sqlite"]
+    cells = len(entry["generated"]["parties"]) * len(entry["generated"]["issues"])
+    assert query["compare_rows"] >= cells
+    assert query["proposal_rows"] > 0
+    assert query["stance_ms"] is not None and query["compare_ms"] is not None
+    assert query["open_ms"] > 0
+
+
+def test_every_command_runs_on_the_store_and_on_the_seed(results: dict[str, Any]) -> None:
+    entry = results["sizes"][str(SIZE)]
+    names = {"stance", "compare", "proposals", "history", "report", "timeline"}
+    assert set(entry["cli"]) == names
+    assert set(entry["cli_seed"]) == names
+    for found in (entry["cli"], entry["cli_seed"]):
+        for name, result in found.items():
+            assert "not_measured" not in result, (name, result)
+            assert result["runs"] == 1
+            assert result["peak_rss_mb"] > 0
+    assert entry["cli"]["history"]["command"] == (
+        f"positions history --party {entry['generated']['parties'][0]} "
+        f"--issue {entry['generated']['issues'][0]}"
+    )
+    doc = results["_doc"]
+    assert f"| `positions stance --as-of {entry['query_sqlite']['as_of']}`, 200 " in doc
+    assert "(seed store)" in doc
+    assert "| peak memory, query commands, 200 (MB) |" in doc
+
+
+def test_a_command_that_runs_out_of_time_is_recorded_not_raised(tmp_path: Path) -> None:
+    from benchmarks.run import run_command
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    result = run_command("sqlite:///nowhere.db", ["compare"], 1, 0.001, hook)
+    assert result == {"not_measured": "took longer than 0 s"}
 
 
 def test_each_phase_reports_its_peak_memory(results: dict[str, Any]) -> None:
