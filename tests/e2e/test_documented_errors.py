@@ -7,13 +7,15 @@ that file, no more and no fewer, equal but for the line numbers (a page shows th
 it does not print). A message added to a page without a case here, or a case whose file the page
 no longer shows, fails the first test. docs/errors.md's examples run as shown, in a folder that
 holds the store ``tour.db``; the shapes it describes in prose (Ctrl-C, an unexpected error, a
-store that cannot be opened) are at the end.
+store that cannot be opened, views that cannot be written) are at the end.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from tests.conftest import ROOT, SEED, run_cli
 
 FORMAT = ROOT / "docs" / "format.md"
 ERRORS = ROOT / "docs" / "errors.md"
+RIVER_TALKS = ROOT / "fixtures" / "example-river-talks.yaml"
 LOCATED = re.compile(r"^Error: (?P<file>[^:]+):(?:\d+:)? ")
 
 
@@ -526,3 +529,49 @@ def test_a_file_that_is_not_a_database_is_a_store_that_cannot_be_opened(
         "Error: cannot open store sqlite:///junk.db: file is not a database\n",
     )
     assert junk.read_bytes() == before
+
+
+def test_views_that_cannot_be_written_leave_the_events_safe_and_a_later_command_catches_up(
+    seeded: str,
+) -> None:
+    path = seeded.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path)
+    try:  # every table but the events' refuses writes
+        tables = [
+            str(name)
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'stored_events'"
+            )
+        ]
+        assert tables
+        for table in tables:
+            for op in ("INSERT", "UPDATE", "DELETE"):
+                conn.execute(
+                    f"CREATE TRIGGER refuse_{op}_{table} BEFORE {op} ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+                )
+        conn.commit()
+    finally:
+        conn.close()
+    result = run_cli("--store", seeded, "import", str(RIVER_TALKS))
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        f"Error: cannot bring the views of store {seeded} up to date: refused by a trigger "
+        "(the events are safe; any later command catches the views up)\n",
+    )
+    conn = sqlite3.connect(path)
+    try:
+        for (trigger,) in list(
+            conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        ):
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.commit()
+    finally:
+        conn.close()
+    listed = run_cli("--store", seeded, "negotiations", "--format", "json")
+    assert listed.code == 0, listed.err
+    assert [(n["negotiation"], n["statements"]) for n in json.loads(listed.out)] == [
+        ("ukraine-2025", 11),
+        ("river-talks", 8),
+    ]
