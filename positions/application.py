@@ -320,10 +320,10 @@ class PositionsApplication(Application[Any]):
                 else:
                     try:
                         self.catch_up()
-                    except StoreError:  # a read-only file or role: answer from the views
-                        behind = self.views.behind()
-                        if not behind:
+                    except StoreError as exc:  # a read-only file or role: answer from the views
+                        if not _cannot_write(str(exc)):
                             raise
+                        behind = self.views.behind()
             tables = StepQueries(self.views, negotiation, known_at)
         except PersistenceError as exc:
             raise self._read_error(exc) from None
@@ -555,6 +555,15 @@ def write_attempts() -> int:
         return max(1, int(os.environ.get(WRITE_ATTEMPTS_ENV, "12")))
     except ValueError:
         return 12
+
+
+def _cannot_write(message: str) -> bool:
+    """Whether a store error says this process may not write (not that the data is wrong)."""
+    lowered = message.lower()
+    return any(
+        words in lowered
+        for words in ("readonly database", "read-only", "permission denied", "read only")
+    )
 
 
 def _first_line(exc: BaseException) -> str:

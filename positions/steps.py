@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -246,24 +246,48 @@ class _Live:
         return None
 
 
-def sweep(steps: Sequence[Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
-    """The steps of one party, issue and claimant swept in order (rules R3, R5, R6): at each key
-    where a step is made or ended, that key, the step made there (if any), and the effective
+class Sweeper:
+    """The sweep of one group (rules R3, R5, R6), fed one step at a time in order: each step
+    is made at its key and ends at its ``ended_key``; `feed` and `finish` give, at each key
+    where a step is made or ends, that key, the step made there (if any), and the effective
     step just before and just after it."""
-    adds = {step.key: step for step in steps}
-    removals: dict[Any, list[str]] = {}
-    for step in steps:
-        if step.ended_key is not None:
-            removals.setdefault(step.ended_key, []).append(step.source_id)
-    live = _Live()
-    for key in sorted({*adds, *removals}):
-        before = live.effective()
-        for source_id in removals.get(key, []):
-            live.remove(source_id)
-        added = adds.get(key)
-        if added is not None and (added.ended_key is None or added.ended_key > key):
-            live.add(added)  # a step ended before it was made (R3) never counts
-        yield key, added, before, live.effective()
+
+    def __init__(self) -> None:
+        self.live = _Live()
+        self.ends: list[tuple[Any, str]] = []
+        """(key, id) of the steps in force that end later (a heap)."""
+
+    def ends_before(self, key: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """The ends of steps in force before ``key`` (every one, for None)."""
+        while self.ends and (key is None or self.ends[0][0] < key):
+            at = self.ends[0][0]
+            before = self.live.effective()
+            while self.ends and self.ends[0][0] == at:
+                self.live.remove(heapq.heappop(self.ends)[1])
+            yield at, None, before, self.live.effective()
+
+    def feed(self, step: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+        key = step.key
+        yield from self.ends_before(key)
+        before = self.live.effective()
+        while self.ends and self.ends[0][0] == key:
+            self.live.remove(heapq.heappop(self.ends)[1])
+        if step.ended_key is None or step.ended_key > key:  # one ended before made never counts
+            self.live.add(step)
+            if step.ended_key is not None:
+                heapq.heappush(self.ends, (step.ended_key, step.source_id))
+        yield key, step, before, self.live.effective()
+
+    def finish(self) -> Iterator[tuple[Any, Any, Any, Any]]:
+        yield from self.ends_before(None)
+
+
+def sweep(steps: Sequence[Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """`Sweeper` over a whole group's steps."""
+    sweeper = Sweeper()
+    for step in sorted(steps, key=lambda s: s.key):
+        yield from sweeper.feed(step)
+    yield from sweeper.finish()
 
 
 def _negated(key: Any) -> Any:
@@ -294,44 +318,72 @@ class _Swept:
 
 
 def sweep_group(
-    steps: Sequence[Step], since: Key, *, verdicts: bool = False
-) -> tuple[dict[str, tuple[str | None, str | None]], list[tuple[int, Step | None]]]:
-    """Sweep one group's steps (R3, R5, R6; with ``verdicts``, R8 over their verdicts): the
-    steps must hold every step of the group from ``since`` on, and enough of those in force
-    just before it (`stepstore` picks them). Returns each step's effective position just
-    before and after it, for the steps from ``since`` on, and the step in force at the end of
-    each day on which it may change, from the day of ``since`` on."""
-    swept = [
-        _Swept(s.key, s.verdict if verdicts else s.position, s.source_id, s.ended_key, s)
-        for s in steps
-    ]
+    steps: Iterable[Step],
+    since: Key,
+    *,
+    verdicts: bool = False,
+    settled: Callable[[Step], bool] | None = None,
+) -> tuple[dict[str, tuple[str | None, str | None]], list[tuple[int, Step | None]], bool]:
+    """Sweep one group's steps (R3, R5, R6; with ``verdicts``, R8 over their verdicts), given
+    in key order: every step of the group from ``since`` on, and enough of those in force just
+    before it (`stepstore` picks them). Returns each step's effective position just before and
+    after it, for the steps from ``since`` on; the step in force at the end of each day on
+    which it may change, from the day of ``since`` on; and whether the sweep stopped early.
+    With ``settled``, the sweep stops at the end of the day of the first step for which it
+    says that nothing later can differ from what was swept before (`stepstore`)."""
     moves: dict[str, tuple[str | None, str | None]] = {}
     days: list[tuple[int, Step | None]] = []
     last: Step | None = None
     """The step in force after the latest key swept."""
     started = False
-    for key, added, before, after in sweep(swept):
-        chosen = after.step if after is not None else None
-        if key < since:
+    stop_day: int | None = None
+    sweeper = Sweeper()
+
+    def record(events: Iterator[tuple[Any, Any, Any, Any]]) -> None:
+        nonlocal last, started
+        for key, added, before, after in events:
+            chosen = after.step if after is not None else None
+            if key < since:
+                last = chosen
+                continue
+            if not started:
+                started = True
+                if key[0] > since[0]:  # nothing happens on the day of ``since`` itself
+                    days.append((since[0], last))
             last = chosen
-            continue
-        if not started:
-            started = True
-            if key[0] > since[0]:  # nothing happens on the day of ``since`` itself
-                days.append((since[0], last))
-        last = chosen
-        if added is not None:
-            moves[added.source_id] = (
-                before.position if before is not None else None,
-                after.position if after is not None else None,
-            )
-        if days and days[-1][0] == key[0]:
-            days[-1] = (key[0], chosen)
-        else:
-            days.append((key[0], chosen))
+            if added is not None:
+                moves[added.source_id] = (
+                    before.position if before is not None else None,
+                    after.position if after is not None else None,
+                )
+            if days and days[-1][0] == key[0]:
+                days[-1] = (key[0], chosen)
+            else:
+                days.append((key[0], chosen))
+
+    stopped = False
+    for step in steps:
+        if stop_day is not None and step.key[0] > stop_day:
+            stopped = True
+            break
+        swept = _Swept(
+            step.key,
+            step.verdict if verdicts else step.position,
+            step.source_id,
+            step.ended_key,
+            step,
+        )
+        record(sweeper.feed(swept))
+        if settled is not None and settled(step) and stop_day is None and step.key >= since:
+            stop_day = step.key[0]
+    if stopped:
+        assert stop_day is not None
+        record(sweeper.ends_before((stop_day + 1, -1, -2, "")))  # the rest of that day
+    else:
+        record(sweeper.finish())
     if not started:
         days.append((since[0], last))
-    return moves, days
+    return moves, days, stopped
 
 
 def intervals(days: Sequence[tuple[int, Step | None]]) -> list[Interval]:

@@ -25,6 +25,7 @@ latest never-ended step of each kind (any other one stays below it for good).
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -66,6 +67,9 @@ OPEN = "9999-12-31T23:59:59.999999Z"
 
 PAGE = 10_000
 CHUNK = 500
+FIRST_PAGE = 16
+PAGE_STEPS = 4096
+"""A group's steps read per query while it is swept: the first page, and the largest."""
 
 _CORRECTED = get_topic(CodingCorrected)
 _TABLED = get_topic(ProposalTabled)
@@ -699,7 +703,7 @@ class _Maintenance:
                 if vgroup is not None:
                     verdicts[vgroup] = min([*keys, verdicts.get(vgroup, keys[0])])
         self._by_group: dict[tuple[Any, ...], list[tuple[str, bool]]] = {}
-        self._old_by_group: dict[tuple[Any, ...], list[Key]] = {}
+        self._old_by_group: dict[tuple[Any, ...], list[Step]] = {}
         self._moved = set(self.new)
         """The steps read from ``new`` rather than the table while groups are swept."""
         for key, step in self.new.items():
@@ -708,31 +712,31 @@ class _Maintenance:
             old = self.current.get(key)
             if old is not None:
                 for home in (("s", *old.group), ("v", *(old.verdict_group or ()))):
-                    self._old_by_group.setdefault(home, []).append(old.key)
+                    self._old_by_group.setdefault(home, []).append(old)
         for group, since in sorted(stances.items()):
             self._sweep_stance(group, since)
         for vgroup, since in sorted(verdicts.items()):
             self._sweep_verdict(vgroup, since)
         self._write(changed)
 
-    def _members(self, group: tuple[str, str, str], since: Key, verdicts: bool) -> list[Step]:
-        """The steps of a group `sweep_group` needs: those from ``since`` on, those before it
-        ended at or after it, and the latest never-ended one of each kind before it."""
+    def _members(self, group: tuple[str, str, str], since: Key, verdicts: bool) -> Iterator[Step]:
+        """The steps of a group `sweep_group` needs, in key order: those before ``since`` that
+        ended at or after it, the latest never-ended one of each kind before it, then those
+        from ``since`` on, read a page at a time (the sweep may stop early)."""
         party, subject, claimant = group
         column = "proposal" if verdicts else "issue"
         start = key_text(since)
         mine = [party, subject, claimant]
         where = f"party = %s AND {column} = %s AND claimant = %s"
         extra = " AND verdict IS NOT NULL" if verdicts else ""
-        rows = self._select(f"{where}{extra} AND sort_key >= %s", [*mine, start])
-        rows += self._select(
+        rows = self._select(
             f"{where}{extra} AND ended_key IS NOT NULL AND ended_key >= %s AND sort_key < %s",
             [*mine, start, start],
         )
         moved = self._moved
         home = ("v" if verdicts else "s", *group)
         # rows left out below because they are in ``new`` instead
-        room = 1 + sum(1 for old in self._old_by_group.get(home, ()) if old < since)
+        room = 1 + sum(1 for old in self._old_by_group.get(home, ()) if old.key < since)
         kinds = ["v"] if verdicts else ["c", "n"]
         for kind in kinds:
             live = "verdict IS NOT NULL" if verdicts else "live = %s"
@@ -742,31 +746,99 @@ class _Maintenance:
                 [*params, start],
                 f"ORDER BY sort_key DESC LIMIT {room}",
             )
-        members: dict[tuple[str, bool], Step] = {}
+        before: dict[tuple[str, bool], Step] = {}
         for step in rows:
             key = (step.source_id, step.coding.tabling)
             if key not in moved:
-                members[key] = step
-        for key in self._by_group.get(home, ()):
-            members[key] = self.new[key]
-        return sorted(members.values(), key=lambda s: s.key)
+                before[key] = step
+        yield from sorted(before.values(), key=lambda s: s.key)
+        fresh = sorted((self.new[k] for k in self._by_group.get(home, ())), key=lambda s: s.key)
+        yield from heapq.merge(
+            fresh, self._pages(f"{where}{extra}", mine, start, moved), key=lambda s: s.key
+        )
 
-    def _sweep_stance(self, group: tuple[str, str, str], since: Key) -> None:
-        members = self._members(group, since, verdicts=False)
-        moves, days = sweep_group(members, since)
-        for step in members:
+    def _pages(
+        self, where: str, params: list[Any], start: str, moved: set[tuple[str, bool]]
+    ) -> Iterator[Step]:
+        """A group's stored steps from ``start`` on, in key order, a page at a time (small
+        first: a sweep usually settles within a few steps of the last it changes)."""
+        after, op, size = start, ">=", FIRST_PAGE
+        while True:
+            page = self._select(
+                f"{where} AND sort_key {op} %s",
+                [*params, after],
+                f"ORDER BY sort_key LIMIT {size}",
+            )
+            for step in page:
+                if (step.source_id, step.coding.tabling) not in moved:
+                    yield step
+            if len(page) < size:
+                return
+            after, op, size = key_text(page[-1].key), ">", min(size * 4, PAGE_STEPS)
+
+    def _settled(self, group: tuple[str, str, str], verdicts: bool) -> Any:
+        """A `sweep_group` stop test for a group: true at a step past every key where this
+        change acts (its steps' keys and ends, old and new) once each changed step is outranked
+        for good by a step in force that nothing ends (a later one of its kind, or for a
+        noncommittal one any on the scale). From there the group's steps are in force exactly
+        as they were, so what is stored after that day stands."""
+        home = ("v" if verdicts else "s", *group)
+        changed = [self.new[k] for k in self._by_group.get(home, ())]
+        changed += self._old_by_group.get(home, [])
+        point: Key | None = None
+        top: dict[str, Key] = {}
+        for step in changed:
+            for key in (step.key, step.ended_key):
+                if key is not None and (point is None or key > point):
+                    point = key
+            kind = ("c" if step.verdict is not None else None) if verdicts else _live(step)
+            if kind is not None and (kind not in top or step.key > top[kind]):
+                top[kind] = step.key
+        moved = self._moved
+        best: dict[str, Key] = {}
+
+        def settled(step: Step) -> bool:
+            if step.ended_key is None and (step.source_id, step.coding.tabling) not in moved:
+                kind = ("c" if step.verdict is not None else None) if verdicts else _live(step)
+                if kind is not None and (kind not in best or step.key > best[kind]):
+                    best[kind] = step.key
+            if point is None or step.key < point:
+                return False
+            committed = "c" not in top or ("c" in best and best["c"] > top["c"])
+            noncommittal = "n" not in top or "c" in best or ("n" in best and best["n"] > top["n"])
+            return committed and noncommittal
+
+        return settled
+
+    def _sweep_stance(self, group: tuple[str, str, str], since: Key, bounded: bool = True) -> None:
+        members = list(self._members(group, since, verdicts=False)) if not bounded else None
+        steps = members if members is not None else self._members(group, since, verdicts=False)
+        settled = self._settled(group, verdicts=False) if bounded else None
+        swept: list[Step] = []
+
+        def seen(found: Iterable[Step]) -> Iterator[Step]:
+            for step in found:
+                swept.append(step)
+                yield step
+
+        moves, days, stopped = sweep_group(seen(steps), since, settled=settled)
+        if not self._intervals("stances", group, since, days, stopped):
+            self._sweep_stance(group, since, bounded=False)
+            return
+        for step in swept:
             move = moves.get(step.source_id)
             if move is None or step.key < since:
                 continue
             key = (step.source_id, step.coding.tabling)
             if (step.before, step.after) != move:
                 self.new[key] = replace(self.new.get(key, step), before=move[0], after=move[1])
-        self._intervals("stances", group, since, days)
 
-    def _sweep_verdict(self, group: tuple[str, str, str], since: Key) -> None:
+    def _sweep_verdict(self, group: tuple[str, str, str], since: Key, bounded: bool = True) -> None:
+        settled = self._settled(group, verdicts=True) if bounded else None
         members = self._members(group, since, verdicts=True)
-        _, days = sweep_group(members, since, verdicts=True)
-        self._intervals("verdicts", group, since, days)
+        _, days, stopped = sweep_group(members, since, verdicts=True, settled=settled)
+        if not self._intervals("verdicts", group, since, days, stopped):
+            self._sweep_verdict(group, since, bounded=False)
 
     def _intervals(
         self,
@@ -774,22 +846,32 @@ class _Maintenance:
         group: tuple[str, str, str],
         since: Key,
         days: list[tuple[int, Step | None]],
-    ) -> None:
+        stopped: bool = False,
+    ) -> bool:
         """Close the group's intervals from the day of ``since`` on that differ from the sweep,
-        and add the sweep's."""
+        and add the sweep's. A sweep that ``stopped`` early covers the days up to its last; the
+        stored interval in force that day must hold the same step, and keeps its end (False,
+        and nothing written, if it does not)."""
         party, subject, claimant = group
         column = "proposal" if table == "verdicts" else "issue"
         columns = VERDICT_COLUMNS if table == "verdicts" else STANCE_COLUMNS
         start = since[0]
+        until = days[-1][0] if stopped and days else None
+        bound = "" if until is None else f" AND valid_from <= {int(until)}"
         old = self.store._rows(
             self.cursor,
             f"SELECT valid_from, valid_to, {', '.join(columns[8:])} "
             f"FROM {{p}}positions_view_{table} WHERE negotiation = %s AND party = %s "
-            f"AND {column} = %s AND claimant = %s AND {_CURRENT} AND valid_to > %s",
+            f"AND {column} = %s AND claimant = %s AND {_CURRENT} AND valid_to > %s{bound}",
             [self.negotiation, party, subject, claimant, start],
         )
         old_rows = {_interval_row(row) for row in old}
         fresh = [_interval_values(i, table == "verdicts") for i in intervals(days)]
+        if until is not None:
+            holding = [row for row in old_rows if row[0] <= until < row[1]]
+            if len(holding) != 1 or not fresh or fresh[-1][2:] != holding[0][2:]:
+                return False
+            fresh[-1] = (fresh[-1][0], holding[0][1], *fresh[-1][2:])
         first = min(old_rows, default=None)
         if first is not None and first[0] < start:
             kept = (first[0], start, *first[2:])
@@ -836,6 +918,7 @@ class _Maintenance:
                 ("negotiation", "kind", "party", "subject", "claimant"),
                 [(self.negotiation, table, party, subject, claimant)],
             )
+        return True
 
     def _drop_empty(self, table: str) -> None:
         """Rows opened and closed at the same recording time were never in force."""

@@ -2,7 +2,14 @@
 the CLI (``main()`` in process) or the public API, so that they hold whatever the read side is
 made of: the closed pipe is in tests/e2e/test_cli.py (it needs a real process), verify's reorder
 check in tests/integration/test_integrity.py, and the scenario messages (``quote_original``
-without ``language``, YAML merge keys) in tests/e2e/test_documented_errors.py."""
+without ``language``, YAML merge keys) in tests/e2e/test_documented_errors.py.
+
+Each was checked by breaking the code it guards and watching it fail: the naive ``--known-at``
+by dropping ``get_record``'s reading of a naive time as UTC; the markdown test by not escaping
+``|``; the control-character test by not escaping a problem's message; the file-mode test by
+leaving the renamed file at mkstemp's 0600; the export test by letting ``--what scenario`` take
+``--format csv``; the proposals test by listing proposals whatever their tabling date; the
+explain tests by dropping explain's own R6 wording for a noncommittal step."""
 
 from __future__ import annotations
 
