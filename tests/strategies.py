@@ -170,3 +170,17 @@ def broken_statements(draw: st.DrawFn) -> tuple[list[dict[str, Any]], str, str]:
     assume(message is not None)
     assert message is not None
     return made, made[index]["id"], message
+
+
+def backfill_order(stmts: list[dict[str, Any]], order: Any) -> list[dict[str, Any]]:
+    """``stmts`` shuffled into an order in which a clarification or retraction follows its
+    target."""
+    waiting, ready = list(stmts), []
+    order.shuffle(waiting)
+    done: set[str] = set()
+    while waiting:
+        item = next(s for s in waiting if s.get("clarifies", s.get("retracts")) in (None, *done))
+        waiting.remove(item)
+        ready.append(item)
+        done.add(item["id"])
+    return ready

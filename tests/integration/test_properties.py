@@ -23,7 +23,7 @@ from positions.projections import Analysis
 from positions.scenario import parse_scenario
 from tests.helpers import assert_same_tables, memory_app, tables
 from tests.stores import BACKENDS, any_store
-from tests.strategies import ISSUES, PARTIES, START, codebook, statements
+from tests.strategies import ISSUES, PARTIES, START, backfill_order, codebook, statements
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -73,23 +73,9 @@ def test_backfilling_statements_one_import_at_a_time_gives_identical_tables(
 
     backfilled = memory_app()
     _import(backfilled, [codebook()])
-    for ready in _backfill_order(stmts, order):
+    for ready in backfill_order(stmts, order):
         _import(backfilled, [{"negotiation": "generated", "statements": [ready]}])
     assert_same_tables(tables(reference), tables(backfilled))
-
-
-def _backfill_order(stmts: list[dict[str, Any]], order: Any) -> list[dict[str, Any]]:
-    """``stmts`` shuffled into an order in which a clarification or retraction follows its
-    target."""
-    waiting, ready = list(stmts), []
-    order.shuffle(waiting)
-    done: set[str] = set()
-    while waiting:
-        item = next(s for s in waiting if s.get("clarifies", s.get("retracts")) in (None, *done))
-        waiting.remove(item)
-        ready.append(item)
-        done.add(item["id"])
-    return ready
 
 
 @given(stmts=statements())
@@ -437,7 +423,7 @@ def test_imports_on_top_of_a_stored_record_plan_what_a_replayed_record_plans(
     Through a backfill in parts, re-imports of earlier parts, corrections of earlier statements
     (by position or by date) and a statement re-imported with other content, both record the
     same events and refuse the same imports with the same problems."""
-    ready = _backfill_order(stmts, order)
+    ready = backfill_order(stmts, order)
     parts: list[dict[str, Any]] = [codebook(), *_split(ready, cuts)]
     parts.extend(parts[1 + n % len(parts[1:])] for n in again if len(parts) > 1)
     coded = [s for s in stmts if s.get("issue") and s.get("position")]

@@ -23,7 +23,7 @@ from positions.queries.stance import StepQueries
 from positions.scenario import parse_scenario
 from positions.stepstore import TABLES
 from tests.stores import BACKENDS, any_store
-from tests.strategies import ISSUES, START, codebook, statements
+from tests.strategies import ISSUES, START, backfill_order, codebook, statements
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 DAYS = [None, *(START + timedelta(days=n) for n in range(-1, 15))]
@@ -31,20 +31,6 @@ DAYS = [None, *(START + timedelta(days=n) for n in range(-1, 15))]
 
 def _scenario(data: dict[str, Any], name: str) -> Any:
     return parse_scenario(json.dumps(data, default=str), name)
-
-
-def _backfill_order(stmts: list[dict[str, Any]], order: Any) -> list[dict[str, Any]]:
-    """``stmts`` shuffled into an order in which a clarification or retraction follows its
-    target."""
-    waiting, ready = list(stmts), []
-    order.shuffle(waiting)
-    done: set[str] = set()
-    while waiting:
-        item = next(s for s in waiting if s.get("clarifies", s.get("retracts")) in (None, *done))
-        waiting.remove(item)
-        ready.append(item)
-        done.add(item["id"])
-    return ready
 
 
 def _record(
@@ -57,7 +43,7 @@ def _record(
     """A store with ``stmts`` imported in parts (in a backfilling order), each part an hour
     after the last, then corrections an hour apart; the recording times, in order."""
     app = PositionsApplication.open(url, create=True)
-    ready = _backfill_order(stmts, order)
+    ready = backfill_order(stmts, order)
     bounds = sorted({0, len(ready), *(c % (len(ready) + 1) for c in cuts)})
     times: list[datetime] = []
     for n, (a, b) in enumerate(itertools.pairwise(bounds)):
