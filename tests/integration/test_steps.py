@@ -196,7 +196,7 @@ RETRACTED_ELSEWHERE = [  # a retraction carries its target's issue: corrected, i
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=20)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=12)
 @given(**records)
 @example(stmts=RETRACTED_LATEST, order=random.Random(0), cuts=[4, 5], fixes=[])
 @example(stmts=MOVED_LATER, order=random.Random(0), cuts=[], fixes=[(1, 1, 8)])
@@ -215,7 +215,7 @@ def test_the_step_tables_answer_as_the_rules_read_literally_at_any_date_and_reco
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
 @given(
     stmts=statements(max_size=40),
     order=st.randoms(use_true_random=False),
@@ -241,7 +241,7 @@ def test_a_few_statements_backfilled_into_a_long_record_answer_as_the_rules_read
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
 @given(**records)
 def test_keeping_the_step_tables_import_by_import_equals_folding_every_event_again(
     backend: str,
