@@ -26,7 +26,8 @@ from tests.stores import BACKENDS, any_store
 from tests.strategies import ISSUES, START, backfill_order, codebook, statements
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
-DAYS = [None, *(START + timedelta(days=n) for n in range(-1, 15))]
+DAYS = [None, *(START + timedelta(days=n) for n in (-1, 0, 2, 3, 5, 8, 12, 14))]
+"""As-of days: before the first statement, the strategies' busiest days, after the last."""
 
 
 def _scenario(data: dict[str, Any], name: str) -> Any:
@@ -83,7 +84,7 @@ def _answers(query: Any, as_of: date | None) -> dict[str, Any]:
         "proposals": query.proposals(as_of).to_dicts(),
         "history": query.history(as_of=as_of).to_dicts(),
     }
-    for party, issue in itertools.product(["alpha", "beta", None], ["water", None]):
+    for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
     return frames
 
@@ -382,3 +383,38 @@ def test_a_read_only_postgresql_role_answers_from_the_views_writes_nothing_and_w
             with connect(base) as conn:
                 conn.execute(f'DROP OWNED BY "{role}"')
                 conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_noncommittal_statement_backfilled_under_positions_later_retracted_comes_into_force(
+    tmp_path: Path,
+) -> None:
+    """The sweep of a backfill stops only once nothing can bring the backfilled statement back:
+    here both positions on the scale are retracted later, so the noncommittal one backfilled
+    between them sets the stance from then on (R6, R10)."""
+
+    def said(sid: str, day: int, **coding: Any) -> dict[str, Any]:
+        on = START + timedelta(days=day)
+        return {"id": sid, "on": on, "by": "alpha", "quote": "q", "sources": [{"outlet": "W"}]} | (
+            coding
+        )
+
+    first = [
+        said("c1", 1, issue="border", position="open"),
+        said("c3", 6, issue="border", position="closed"),
+        said("r1", 10, retracts="c1"),
+        said("r3", 12, retracts="c3"),
+    ]
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    app = PositionsApplication.open(url, create=True)
+    app.import_scenarios([_scenario({**codebook(), "statements": first}, "a.json")], now=T0)
+    later = T0 + timedelta(hours=1)
+    backfill = {
+        "negotiation": "generated",
+        "statements": [said("n0", 3, issue="border", position="noncommittal")],
+    }
+    app.import_scenarios([_scenario(backfill, "b.json")], now=later)
+    assert app.views is not None
+    with StepQueries(app.views, "generated", None) as sql:
+        rows = sql.stance_rows(START + timedelta(days=13), party="alpha", issue="border")
+        assert [(r["position"], r["statement_id"]) for r in rows] == [("noncommittal", "n0")]
+    _check_against_the_rules(app, [T0, later])
