@@ -28,11 +28,11 @@ demo: $(STAMP) ## import the seed scenario into demo.db and print the comparison
 	$(BIN)/positions --store sqlite:///demo.db compare
 	$(BIN)/positions --store sqlite:///demo.db proposals
 
-test: $(STAMP) ## run the whole test suite, one worker per core (CONTRIBUTING.md)
-	$(BIN)/pytest -q -n auto
+test: $(STAMP) ## run the whole test suite in four workers (CONTRIBUTING.md)
+	$(BIN)/pytest -q -n 4
 
 test-fast: $(STAMP) ## the suite without the slow tests (crash, concurrency, browser, benchmarks)
-	$(BIN)/pytest -q -n auto -m "not slow"
+	$(BIN)/pytest -q -n 4 -m "not slow"
 
 bench: $(BENCH_STAMP) ## benchmarks at 10k, 100k and 1M statements: benchmarks/results/latest.json, docs/performance.md
 	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --timeout 2400 --postgres-timeout 300
