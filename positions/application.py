@@ -314,16 +314,15 @@ class PositionsApplication(Application[Any]):
             known_at = known_at.replace(tzinfo=UTC)
         behind = 0
         try:
-            if not self.views.is_current():
-                if self.views.read_only:
+            if self.views.read_only:
+                behind = self.views.behind()
+            else:
+                try:
+                    self.catch_up()  # nothing to fold: no write, no lock
+                except StoreError as exc:  # a read-only file or role: answer from the views
+                    if not _cannot_write(str(exc)):
+                        raise
                     behind = self.views.behind()
-                else:
-                    try:
-                        self.catch_up()
-                    except StoreError as exc:  # a read-only file or role: answer from the views
-                        if not _cannot_write(str(exc)):
-                            raise
-                        behind = self.views.behind()
             tables = StepQueries(self.views, negotiation, known_at)
         except PersistenceError as exc:
             raise self._read_error(exc) from None

@@ -232,6 +232,33 @@ class Tables:
             list(self.negotiation.issues),
         )
 
+    def verdicts_on(self, day: date) -> Any:
+        """A function of (party, proposal) giving the verdict columns of `proposals` for the
+        verdict in force at the end of ``day`` (R8), or None."""
+        raise NotImplementedError
+
+    def proposal_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The rows of `proposals`: each proposal tabled by the day, in order, a row per party
+        with its verdict in force."""
+        day = as_of or FOREVER
+        verdict = self.verdicts_on(day)
+        rows = []
+        for proposal in sorted(
+            self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
+        ):
+            if proposal.on.day > day:
+                continue
+            for p in self.negotiation.parties:
+                row: dict[str, Any] = {
+                    "proposal": proposal.id,
+                    "issue": proposal.issue,
+                    "tabled_by": proposal.by,
+                    "party": p,
+                }
+                row.update(verdict(p, proposal.id) or {})
+                rows.append(row)
+        return rows
+
 
 class Query(Tables):
     """The projections of one negotiation's record (built once, queried many times)."""
@@ -342,38 +369,31 @@ class Query(Tables):
         """Issues × parties: each cell the effective position, with claimed positions marked."""
         return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
 
-    def proposals(self, as_of: date | None = None) -> pl.DataFrame:
-        """Proposals × parties with each party's verdict as of a date."""
+    def verdicts_on(self, day: date) -> Any:
         verdicts: dict[tuple[str, str], Step] = {}
-        for step in in_force(self.timeline, as_of or FOREVER):  # in order: the latest wins
+        for step in in_force(self.timeline, day):  # in order: the latest wins
             if step.claimed_by is None and step.verdict is not None and step.proposal is not None:
                 verdicts[(step.party, step.proposal)] = step
-        rows = []
-        for proposal in sorted(
-            self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
-        ):
-            if proposal.on.day > (as_of or FOREVER):
-                continue
-            for p in self.negotiation.parties:
-                chosen = verdicts.get((p, proposal.id))
-                row: dict[str, Any] = {
-                    "proposal": proposal.id,
-                    "issue": proposal.issue,
-                    "tabled_by": proposal.by,
-                    "party": p,
-                }
-                if chosen is not None:
-                    row.update(
-                        verdict=str(chosen.verdict),
-                        conditions="; ".join(chosen.conditions) or None,
-                        stated_on=_stated(chosen.on),
-                        date=chosen.on.day,
-                        statement_id=chosen.source_id,
-                        speaker=_speaker(self.timeline, chosen),
-                        quote=_quote(chosen),
-                    )
-                rows.append(row)
-        return _frame(rows, PROPOSALS_SCHEMA)
+
+        def verdict(party: str, proposal: str) -> dict[str, Any] | None:
+            chosen = verdicts.get((party, proposal))
+            if chosen is None:
+                return None
+            return {
+                "verdict": str(chosen.verdict),
+                "conditions": "; ".join(chosen.conditions) or None,
+                "stated_on": _stated(chosen.on),
+                "date": chosen.on.day,
+                "statement_id": chosen.source_id,
+                "speaker": _speaker(self.timeline, chosen),
+                "quote": _quote(chosen),
+            }
+
+        return verdict
+
+    def proposals(self, as_of: date | None = None) -> pl.DataFrame:
+        """Proposals × parties with each party's verdict as of a date."""
+        return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
 
     def history(
         self,

@@ -234,37 +234,23 @@ class StepQueries(Tables):
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Cell | None:
         return self.cell("stances", party, issue, claimant or OWN, day)
 
-    def proposal_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        """The rows of `proposals`: each proposal tabled by the day, a row per party."""
-        day = as_of or FOREVER
-        rows = []
-        for proposal in sorted(
-            self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
-        ):
-            if proposal.on.day > day:
-                continue
-            for p in self.negotiation.parties:
-                row: dict[str, Any] = {
-                    "proposal": proposal.id,
-                    "issue": proposal.issue,
-                    "tabled_by": proposal.by,
-                    "party": p,
-                }
-                cell = self.cell("verdicts", p, proposal.id, OWN, day)
-                if cell is not None:
-                    step = self.step(cell.source_id, cell.tabling)
-                    speaker, quote = self._speaker_quote(cell, step)
-                    row.update(
-                        verdict=cell.value,
-                        conditions="; ".join(orjson.loads(cell.extra)) or None,
-                        stated_on=cell.stated_on,
-                        date=date.fromordinal(cell.day),
-                        statement_id=cell.source_id,
-                        speaker=speaker,
-                        quote=quote,
-                    )
-                rows.append(row)
-        return rows
+    def verdicts_on(self, day: date) -> Any:
+        def verdict(party: str, proposal: str) -> dict[str, Any] | None:
+            cell = self.cell("verdicts", party, proposal, OWN, day)
+            if cell is None:
+                return None
+            speaker, quote = self._speaker_quote(cell, self.step(cell.source_id, cell.tabling))
+            return {
+                "verdict": cell.value,
+                "conditions": "; ".join(orjson.loads(cell.extra)) or None,
+                "stated_on": cell.stated_on,
+                "date": date.fromordinal(cell.day),
+                "statement_id": cell.source_id,
+                "speaker": speaker,
+                "quote": quote,
+            }
+
+        return verdict
 
     # -- history
 

@@ -112,6 +112,13 @@ def _tables(app: PositionsApplication) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
+def _check_against_a_rebuild(app: PositionsApplication) -> None:
+    """The step tables as kept equal the step tables folded again from every event."""
+    kept = _tables(app)
+    app.rebuild()
+    assert _tables(app) == kept
+
+
 records = {
     "stmts": statements(),
     "order": st.randoms(use_true_random=False),
@@ -236,9 +243,7 @@ def test_a_few_statements_backfilled_into_a_long_record_answer_as_the_rules_read
     with any_store(backend, tmp_path_factory.mktemp("steps")) as url:
         app, times = _record(url, stmts, order, [len(stmts) - late], fixes)
         _check_against_the_rules(app, times)
-        kept = _tables(app)
-        app.rebuild()
-        assert _tables(app) == kept
+        _check_against_a_rebuild(app)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -254,9 +259,7 @@ def test_keeping_the_step_tables_import_by_import_equals_folding_every_event_aga
 ) -> None:
     with any_store(backend, tmp_path_factory.mktemp("steps")) as url:
         app, _ = _record(url, stmts, order, cuts, fixes)
-        kept = _tables(app)
-        app.rebuild()
-        assert _tables(app) == kept
+        _check_against_a_rebuild(app)
 
 
 def test_a_retraction_of_the_latest_of_many_positions_brings_back_the_one_before(
