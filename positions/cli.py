@@ -762,14 +762,21 @@ out_option = click.option(
 )
 
 
+def _out_folder(path: Path) -> Path:
+    """The folder ``--out`` writes into; checked before any work, so that a mistyped path is
+    refused at once rather than after the picture or report is drawn."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise QueryError(f"--out: cannot write {path}: no directory {folder}")
+    return folder
+
+
 def _write_out(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all (through a file renamed into place)."""
     import os
     import tempfile
 
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise QueryError(f"--out: cannot write {path}: no directory {folder}")
+    folder = _out_folder(path)
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -814,6 +821,7 @@ def timeline(
     from positions.chart import check_picture_path, picture, timeline_charts
 
     fmt = check_picture_path(out.name)
+    _out_folder(out)
     day = parse_date(as_of)
     query = _query(_open(ctx), negotiation, known_at)
     query.check_issue(issue)
@@ -845,6 +853,7 @@ def report(
 
     if not out.name.lower().endswith((".html", ".htm")):
         raise QueryError(f"--out: '{out.name}' must end in .html")
+    _out_folder(out)
     day = parse_date(as_of)
     query = _query(_open(ctx), negotiation, known_at)
     _write_out(out, build_report(query, day).encode("utf-8"))

@@ -24,7 +24,7 @@ from tests.strategies import PARTIES, START, codebook
 pytestmark = pytest.mark.slow
 
 WRITERS = 4
-EACH = 500
+EACH = 200
 
 
 def _statements(prefix: str, count: int) -> list[dict[str, Any]]:

@@ -23,9 +23,9 @@ from tests.strategies import codebook
 
 pytestmark = pytest.mark.slow
 
-FILES = 5
-EACH = 120
-KILLS = 8
+FILES = 4
+EACH = 60
+KILLS = 5
 
 # Imports the files one by one in one process, as a long-running job would.
 DRIVER = """

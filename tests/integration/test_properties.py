@@ -111,6 +111,7 @@ def test_stance_as_of_a_date_equals_the_stance_from_only_earlier_statements(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=20, deadline=None)  # a round trip; the step-table properties cover more
 @given(stmts=statements(max_size=8))
 def test_a_store_written_to_an_sqlite_file_or_postgresql_and_reopened_gives_the_same_tables(
     backend: str, stmts: list[dict[str, Any]]
