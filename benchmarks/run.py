@@ -826,9 +826,14 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
             if options.cli_runs:
                 print(f"[bench] {label}: commands", file=sys.stderr, flush=True)
                 files_too = size <= FILE_COMMANDS_UP_TO
+                chosen = cli_commands(
+                    as_of, generated["parties"][0], generated["issues"][0], files_too
+                )
+                if options.commands:
+                    chosen = {k: v for k, v in chosen.items() if k in options.commands}
                 entry["cli"], entry["cli_seed"] = cli_phase(
                     f"sqlite:///{store}",
-                    cli_commands(as_of, generated["parties"][0], generated["issues"][0], files_too),
+                    chosen,
                     None if isinstance(seed, dict) else seed,
                     cli_commands(SEED_AS_OF, SEED_PARTY, SEED_ISSUE, files_too),
                     options.cli_runs,
@@ -1015,8 +1020,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--profile", default="100k", help="the size profiled with pyinstrument ('' for none)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the stores in --work")
+    parser.add_argument(
+        "--commands",
+        default="",
+        help="comma-separated: only these of the measured commands (stance, compare, "
+        "proposals, history, report, timeline); default all",
+    )
     options = parser.parse_args(argv)
     options.sizes = [s.strip() for s in options.sizes.split(",") if s.strip()]
+    options.commands = {c.strip() for c in options.commands.split(",") if c.strip()}
     return options
 
 

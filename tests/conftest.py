@@ -21,7 +21,7 @@ settings.register_profile(
     "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(  # HYPOTHESIS_PROFILE=fuzz: a long run of the hostile-input tests
     "fuzz", max_examples=2_000, deadline=None, suppress_health_check=list(HealthCheck)
