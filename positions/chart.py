@@ -18,11 +18,12 @@ import polars as pl
 
 from positions.codebook import NONCOMMITTAL
 from positions.errors import QueryError
+from positions.projections import NO_SERIES
 
 if TYPE_CHECKING:
     import altair as alt
 
-    from positions.projections import Query
+    from positions.projections import Tables
 
 PICTURE_FORMATS = ("svg", "png", "html")
 
@@ -106,18 +107,20 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
-def timeline_data(query: Query, issue: str, as_of: date | None = None) -> TimelineData:
-    """One issue's chart data from the `Query` projections (history and stance)."""
+def timeline_data(query: Tables, issue: str, as_of: date | None = None) -> TimelineData:
+    """One issue's chart data: its statements (`history` of the issue), the developments,
+    and each party's positions over time (`Tables.series`)."""
     query.check_issue(issue)
     definition = query.negotiation.issues[issue]
     labels = definition.labels
     parties = tuple(query.negotiation.parties)
-    history = query.history(as_of=as_of)
+    history = query.history(issue=issue, as_of=as_of, developments=False)
     on_issue = history.filter((pl.col("issue") == issue) & (pl.col("kind") != "development"))
-    developments = history.filter(pl.col("kind") == "development")
+    developments = query.development_rows(as_of)
+    series = query.series(issue)
 
     days = sorted(set(on_issue["date"].to_list()))
-    all_days = days + developments["date"].to_list()
+    all_days = days + [row["date"] for row in developments]
     first = min(all_days) if all_days else (as_of or date.today())
     last = max(all_days) if all_days else first
     end_day = last + timedelta(days=1)
@@ -125,7 +128,8 @@ def timeline_data(query: Query, issue: str, as_of: date | None = None) -> Timeli
     offsets = {p: (k - (len(parties) - 1) / 2) * 0.12 for k, p in enumerate(parties)}
     none_row = len(labels) + 1
 
-    def row_of(position: str | None, rank: int | None) -> float | None:
+    def row_of(position: str | None) -> float | None:
+        rank = definition.rank(position)
         if rank is not None:
             return float(rank)
         if position == NONCOMMITTAL:
@@ -136,16 +140,16 @@ def timeline_data(query: Query, issue: str, as_of: date | None = None) -> Timeli
     held: dict[tuple[str, date], tuple[str | None, float | None]] = {}
     steps: list[dict[str, Any]] = []
     for day in days:
-        stance = query.stance(day, issue=issue)
-        for row in stance.iter_rows(named=True):
-            y = row_of(row["position"], row["rank"])
-            held[(row["party"], day)] = (row["position"], y)
+        for party in parties:
+            position = series.get(party, NO_SERIES).at(day.toordinal())
+            y = row_of(position)
+            held[(party, day)] = (position, y)
             steps.append(
                 {
-                    "party": row["party"],
+                    "party": party,
                     "at": _midnight(day),
-                    "position": row["position"],
-                    "y": None if y is None else y + offsets[row["party"]],
+                    "position": position,
+                    "y": None if y is None else y + offsets[party],
                 }
             )
     if days:
@@ -214,7 +218,7 @@ def timeline_data(query: Query, issue: str, as_of: date | None = None) -> Timeli
             "what": row["quote"],
             "sources": row["sources"],
         }
-        for n, row in enumerate(developments.iter_rows(named=True))
+        for n, row in enumerate(developments)
     ]
     return TimelineData(
         issue=issue,
@@ -353,7 +357,7 @@ def timeline_chart(data: TimelineData) -> alt.VConcatChart:
     return cast("alt.VConcatChart", chart)
 
 
-def timeline_charts(query: Query, issues: Sequence[str], as_of: date | None = None) -> Any:
+def timeline_charts(query: Tables, issues: Sequence[str], as_of: date | None = None) -> Any:
     """The timelines of several issues, one under the other (one issue: its chart alone)."""
     import altair as alt
 

@@ -64,8 +64,8 @@ def _query(
 
 
 def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
-    """What answers `stance`, `compare`, `proposals` and `history`: SQL on the step tables of
-    a store with views, the in-memory projections of a ``memory://`` store."""
+    """What answers `stance`, `compare`, `proposals`, `history` and `timeline`: SQL on the
+    step tables of a store with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:
         return contextlib.nullcontext(_query(app, negotiation, known_at))
     tables = app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
@@ -823,10 +823,11 @@ def timeline(
     fmt = check_picture_path(out.name)
     _out_folder(out)
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    query.check_issue(issue)
-    issues = [issue] if issue is not None else list(query.negotiation.issues)
-    _write_out(out, picture(timeline_charts(query, issues, day), fmt))
+    with _tables(_open(ctx), negotiation, known_at) as tables:
+        tables.check_issue(issue)
+        issues = [issue] if issue is not None else list(tables.negotiation.issues)
+        charts = timeline_charts(tables, issues, day)
+    _write_out(out, picture(charts, fmt))
     click.echo(f"Wrote {out}.")
 
 

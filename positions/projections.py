@@ -10,6 +10,7 @@ import bisect
 import json
 from collections.abc import Mapping
 from datetime import date
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from positions.analysis import (
@@ -24,6 +25,7 @@ from positions.codebook import NONCOMMITTAL, Source, StatedOn
 from positions.collector import collector_paused
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
+from positions.steps import OPEN_DAY
 from positions.timeline import (
     CorrectionRecord,
     NegotiationRecord,
@@ -168,6 +170,27 @@ def _stated(on: StatedOn) -> str:
     return str(on)
 
 
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One party's own positions on one issue over valid time: the intervals
+    ``[starts[k], ends[k])`` (day ordinals, in order, not overlapping) in which
+    ``positions[k]`` is in force (None for a retraction's gap)."""
+
+    starts: list[int]
+    ends: list[int]
+    positions: list[str | None]
+
+    def at(self, day: int) -> str | None:
+        """The position in force at the end of day ordinal ``day``, or None."""
+        index = bisect.bisect_right(self.starts, day) - 1
+        if index >= 0 and self.ends[index] > day:
+            return self.positions[index]
+        return None
+
+
+NO_SERIES = Series([], [], [])
+
+
 class Tables:
     """What the in-memory projections (`Query`) and the step tables (`queries.stance`) share:
     the argument checks, and the layout of the stance table over the codebook. A subclass
@@ -188,6 +211,41 @@ class Tables:
 
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Any:
         raise NotImplementedError
+
+    def series(self, issue: str) -> dict[str, Series]:
+        """Each party's own positions on ``issue`` over valid time (what a timeline draws):
+        at every day, ``series[party].at(day)`` is the position of ``stance`` on that day."""
+        raise NotImplementedError
+
+    def history(
+        self,
+        party: str | None = None,
+        issue: str | None = None,
+        as_of: date | None = None,
+        developments: bool = True,
+    ) -> Any:
+        """The `history` frame: the statements by the day (by or about ``party``, on
+        ``issue``), their corrections, and the developments when nothing is filtered."""
+        raise NotImplementedError
+
+    def development_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The developments made by ``as_of``, as rows of `history`, in its order."""
+        limit = as_of or FOREVER
+        chosen = sorted(
+            (d for d in self.negotiation.developments.values() if d.on.day <= limit),
+            key=lambda d: (*d.on.sort_key(), d.id),
+        )
+        return [
+            {
+                "stated_on": _stated(dev.on),
+                "date": dev.on.day,
+                "kind": "development",
+                "statement_id": dev.id,
+                "quote": dev.what,
+                "sources": _sources(dev.sources),
+            }
+            for dev in chosen
+        ]
 
     def claimants(self, party: str, issue: str) -> list[str]:
         raise NotImplementedError
@@ -311,6 +369,22 @@ class Query(Tables):
         index = bisect.bisect_right(days, as_of)
         return chosen[index - 1] if index else None
 
+    def series(self, issue: str) -> dict[str, Series]:
+        self.check_issue(issue)
+        index = self._index()
+        found: dict[str, Series] = {}
+        for party in self.negotiation.parties:
+            days, chosen = index.get((party, issue, None), ([], []))
+            starts, ends, positions = [], [], []
+            for k, step in enumerate(chosen):
+                if step is None:
+                    continue
+                starts.append(days[k].toordinal())
+                ends.append(days[k + 1].toordinal() if k + 1 < len(days) else OPEN_DAY)
+                positions.append(step.position)
+            found[party] = Series(starts, ends, positions)
+        return found
+
     def claimants(self, party: str, issue: str) -> list[str]:
         """The parties that ever claimed a position for ``party`` on ``issue``, sorted."""
         self._index()
@@ -430,17 +504,9 @@ class Query(Tables):
                 (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
             )
         if developments and party is None and issue is None:
-            for dev in self.negotiation.developments.values():
-                if dev.on.day <= limit:
-                    row = {
-                        "stated_on": _stated(dev.on),
-                        "date": dev.on.day,
-                        "kind": "development",
-                        "statement_id": dev.id,
-                        "quote": dev.what,
-                        "sources": _sources(dev.sources),
-                    }
-                    rows.append(((*dev.on.sort_key(), -1, dev.id), row))
+            for dev in self.development_rows(as_of):
+                on = self.negotiation.developments[dev["statement_id"]].on
+                rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))
         rows.sort(key=lambda item: item[0])
         return _frame([row for _, row in rows], HISTORY_SCHEMA)
 

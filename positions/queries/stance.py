@@ -10,7 +10,6 @@ property test holds them equal.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +26,7 @@ from positions.projections import (
     HISTORY_SCHEMA,
     PROPOSALS_SCHEMA,
     STANCE_SCHEMA,
+    Series,
     Tables,
     _frame,
 )
@@ -69,7 +69,7 @@ class StepQueries(Tables):
         self._cursor_context = views.recorder.datastore.transaction(commit=False)
         self.cursor = self._cursor_context.__enter__()
         self.negotiation = self._codebook(known_at)
-        self._cache: dict[str, dict[str, tuple[list[int], list[int], list[str]]]] = {}
+        self._cache: dict[str, dict[str, Series]] = {}
         self.behind = 0
         """Events the views had not folded when this was opened (answered without them)."""
 
@@ -254,9 +254,10 @@ class StepQueries(Tables):
 
     # -- history
 
-    def _series(self, issue: str) -> dict[str, tuple[list[int], list[int], list[str]]]:
-        """Each party's own intervals on an issue (starts, ends, positions), for the others'
-        mean of many shifts at once."""
+    def series(self, issue: str) -> dict[str, Series]:
+        """Each party's own intervals on an issue, read from ``positions_view_stances`` (one
+        indexed range per party), kept for the other rows that need them."""
+        self.check_issue(issue)
         found = self._cache.get(issue)
         if found is None:
             recorded, params = self._recorded()
@@ -268,24 +269,20 @@ class StepQueries(Tables):
                     f"AND {recorded} ORDER BY valid_from",
                     [self.slug, party, issue, OWN, *params],
                 )
-                found[party] = (
-                    [int(r[0]) for r in rows],
-                    [int(r[1]) for r in rows],
-                    [r[2] for r in rows],
+                found[party] = Series(
+                    [int(r[0]) for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
                 )
             self._cache[issue] = found
         return found
 
     def _mean_from_series(self, party: str, issue: str, day: int) -> float | None:
         held = []
-        for other, (starts, ends, positions) in self._series(issue).items():
+        for other, series in self.series(issue).items():
             if other == party:
                 continue
-            index = bisect.bisect_right(starts, day) - 1
-            if index >= 0 and ends[index] > day:
-                rank = self._rank(issue, positions[index])
-                if rank is not None:
-                    held.append(rank)
+            rank = self._rank(issue, series.at(day))
+            if rank is not None:
+                held.append(rank)
         return sum(held) / len(held) if held else None
 
     def history_rows(
@@ -343,20 +340,10 @@ class StepQueries(Tables):
             rows.append((key, self._history_row(step, document, limit)))
         rows.extend(self._correction_rows(keys, party, issue, limit))
         if developments and party is None and issue is None:
-            for dev in self.negotiation.developments.values():
-                if dev.on.day.toordinal() <= limit:
-                    row = {
-                        "stated_on": str(dev.on),
-                        "date": dev.on.day,
-                        "kind": "development",
-                        "statement_id": dev.id,
-                        "quote": dev.what,
-                        "sources": _sources(
-                            [{"outlet": s.outlet, "url": s.url} for s in dev.sources]
-                        ),
-                    }
-                    key = (dev.on.day.toordinal(), 1 if dev.on.precise else 0, -1, dev.id)
-                    rows.append((key, row))
+            for dev in self.development_rows(as_of):
+                on = self.negotiation.developments[dev["statement_id"]].on
+                key = (on.day.toordinal(), 1 if on.precise else 0, -1, dev["statement_id"])
+                rows.append((key, dev))
         rows.sort(key=lambda item: item[0])
         return [row for _, row in rows]
 

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
+from positions.chart import timeline_data
 from positions.codebook import Correction
 from positions.errors import PositionsError
 from positions.projections import Query
@@ -86,7 +87,25 @@ def _answers(query: Any, as_of: date | None) -> dict[str, Any]:
     }
     for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
+    for issue in ISSUES:
+        data = timeline_data(query, issue, as_of)
+        frames[f"timeline {issue}"] = [
+            data.steps.to_dicts(),
+            data.points.to_dicts(),
+            data.developments.to_dicts(),
+        ]
     return frames
+
+
+def _positions_over_time(query: Any) -> dict[tuple[str, str, int], str | None]:
+    """What `Tables.series` says is in force, for every party and issue on every day."""
+    first = (START - timedelta(days=2)).toordinal()
+    return {
+        (issue, party, day): series.at(day)
+        for issue in ISSUES
+        for party, series in query.series(issue).items()
+        for day in range(first, first + 40)
+    }
 
 
 def _check_against_the_rules(app: PositionsApplication, times: list[datetime]) -> None:
@@ -98,6 +117,7 @@ def _check_against_the_rules(app: PositionsApplication, times: list[datetime]) -
         with StepQueries(app.views, "generated", known_at) as sql:
             for day in DAYS:
                 assert _answers(sql, day) == _answers(oracle, day), (known_at, day)
+            assert _positions_over_time(sql) == _positions_over_time(oracle), known_at
 
 
 def _tables(app: PositionsApplication) -> dict[str, list[tuple[Any, ...]]]:
