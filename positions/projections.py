@@ -9,8 +9,8 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Mapping
-from datetime import date
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from positions.analysis import (
