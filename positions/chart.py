@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -21,8 +21,6 @@ from positions.errors import QueryError
 from positions.projections import NO_SERIES
 
 if TYPE_CHECKING:
-    import altair as alt
-
     from positions.projections import Tables
 
 PICTURE_FORMATS = ("svg", "png", "html")
@@ -234,23 +232,28 @@ def timeline_data(query: Tables, issue: str, as_of: date | None = None) -> Timel
     )
 
 
-def _data(frame: pl.DataFrame) -> Any:
+def _named(name: str) -> Any:
     import altair as alt
 
-    return alt.Data(values=_records(frame))  # type: ignore[no-untyped-call]
+    return alt.NamedData(name=name)
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (times as ISO strings), inlined into the chart's spec."""
+    """Rows as JSON-ready dicts (times as ISO strings), a dataset of the chart's spec."""
     return [
         {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
         for row in frame.iter_rows(named=True)
     ]
 
 
-def timeline_chart(data: TimelineData) -> alt.VConcatChart:
-    """One issue's timeline: a strip of development labels above the chart of positions."""
+def timeline_chart(data: TimelineData) -> dict[str, Any]:
+    """One issue's timeline as a Vega-Lite spec: a strip of development labels above the
+    chart of positions. Altair builds (and checks) the spec without the rows, which are
+    named datasets at its top (``datasets``): however many statements an issue has, Altair
+    never copies or validates them."""
     import altair as alt
+
+    names = {kind: f"{data.issue}/{kind}" for kind in ("steps", "points", "developments")}
 
     axis_labels = ["", *data.labels, NO_POSITION]
     rows = len(data.labels) + 1
@@ -284,12 +287,12 @@ def timeline_chart(data: TimelineData) -> alt.VConcatChart:
     )
     height = ROW_HEIGHT * rows
     steps = (
-        alt.Chart(_data(data.steps))
+        alt.Chart(_named(names["steps"]))
         .mark_line(interpolate="step-after", strokeWidth=2)
         .encode(x=x, y=y, color=color, detail="party:N")
     )
     rules = (
-        alt.Chart(_data(data.developments))
+        alt.Chart(_named(names["developments"]))
         .mark_rule(color="#888", strokeDash=[4, 3])
         .encode(
             x=alt.X("at:T", scale=x_scale),
@@ -302,7 +305,7 @@ def timeline_chart(data: TimelineData) -> alt.VConcatChart:
         )
     )
     points = (
-        alt.Chart(_data(data.points))
+        alt.Chart(_named(names["points"]))
         .mark_point(size=90, filled=True, strokeWidth=1.5)
         .encode(
             x=x,
@@ -332,7 +335,7 @@ def timeline_chart(data: TimelineData) -> alt.VConcatChart:
     label_rows = max(1, min(LABEL_ROWS, len(data.developments)))
     strip_height = LABEL_ROW * label_rows + 4
     strip_x = alt.X("at:T", scale=x_scale, axis=None)
-    base = alt.Chart(_data(data.developments)).properties(width=WIDTH, height=strip_height)
+    base = alt.Chart(_named(names["developments"])).properties(width=WIDTH, height=strip_height)
     strip = alt.layer(
         base.mark_rule(color="#888", strokeDash=[4, 3]).encode(x=strip_x),
         base.mark_text(align="left", baseline="middle", dx=3, fontSize=10, color="#444").encode(
@@ -354,31 +357,43 @@ def timeline_chart(data: TimelineData) -> alt.VConcatChart:
         )
         .configure_view(stroke=None)
     )
-    return cast("alt.VConcatChart", chart)
+    spec: dict[str, Any] = chart.to_dict()
+    spec["datasets"] = {
+        names["steps"]: _records(data.steps),
+        names["points"]: _records(data.points),
+        names["developments"]: _records(data.developments),
+    }
+    return spec
 
 
-def timeline_charts(query: Tables, issues: Sequence[str], as_of: date | None = None) -> Any:
+def timeline_charts(
+    query: Tables, issues: Sequence[str], as_of: date | None = None
+) -> dict[str, Any]:
     """The timelines of several issues, one under the other (one issue: its chart alone)."""
     import altair as alt
 
-    charts = [timeline_chart(timeline_data(query, issue, as_of)) for issue in issues]
-    if len(charts) == 1:
-        return charts[0]
-    specs = []
-    for chart in charts:
-        spec = chart.to_dict()
+    specs = [timeline_chart(timeline_data(query, issue, as_of)) for issue in issues]
+    if len(specs) == 1:
+        return specs[0]
+    datasets: dict[str, Any] = {}
+    for spec in specs:
         spec.pop("config", None)
         spec.pop("$schema", None)
-        specs.append(spec)
-    combined = {"vconcat": specs, "spacing": 36, "config": {"view": {"stroke": None}}}
-    return alt.VConcatChart.from_dict({"$schema": alt.SCHEMA_URL, **combined})
+        datasets.update(spec.pop("datasets"))
+    return {
+        "$schema": alt.SCHEMA_URL,
+        "vconcat": specs,
+        "spacing": 36,
+        "config": {"view": {"stroke": None}},
+        "datasets": datasets,
+    }
 
 
-def picture(chart: Any, fmt: str) -> bytes:
+def picture(chart: dict[str, Any], fmt: str) -> bytes:
     """The chart as an SVG, PNG or self-contained HTML document (scripts inlined)."""
     import vl_convert as vlc
 
-    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    spec = chart
     if fmt == "svg":
         return str(vlc.vegalite_to_svg(spec)).encode("utf-8")
     if fmt == "png":

@@ -64,8 +64,9 @@ def _query(
 
 
 def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
-    """What answers `stance`, `compare`, `proposals`, `history` and `timeline`: SQL on the
-    step tables of a store with views, the in-memory projections of a ``memory://`` store."""
+    """What answers `stance`, `compare`, `proposals`, `history`, `timeline` and `report`: SQL
+    on the step tables of a store with views, the in-memory projections of a ``memory://``
+    store."""
     if app.views is None:
         return contextlib.nullcontext(_query(app, negotiation, known_at))
     tables = app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
@@ -856,8 +857,9 @@ def report(
         raise QueryError(f"--out: '{out.name}' must end in .html")
     _out_folder(out)
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    _write_out(out, build_report(query, day).encode("utf-8"))
+    with _tables(_open(ctx), negotiation, known_at) as tables:
+        html = build_report(tables, day)
+    _write_out(out, html.encode("utf-8"))
     click.echo(f"Wrote {out}.")
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from positions.analysis import (
@@ -228,6 +228,50 @@ class Tables:
         ``issue``), their corrections, and the developments when nothing is filtered."""
         raise NotImplementedError
 
+    def stance(
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claims: bool = False,
+    ) -> pl.DataFrame:
+        """Each party's effective position on each issue as of a date (and, with ``claims``,
+        the positions other parties claim for it)."""
+        return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
+
+    def compare(self, as_of: date | None = None) -> pl.DataFrame:
+        """Issues × parties: each cell the effective position, with claimed positions marked."""
+        return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
+
+    def proposals(self, as_of: date | None = None) -> pl.DataFrame:
+        """Proposals × parties with each party's verdict as of a date."""
+        return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
+
+    def claims(self, as_of: date | None = None) -> pl.DataFrame:
+        """The `stance` rows of claims in force about a party's position (``claimed_by``)."""
+        rows = self.stance_rows(as_of, claims=True)
+        return _frame([r for r in rows if r["claimed_by"] is not None], STANCE_SCHEMA)
+
+    def sources_of(self, ids: Iterable[str]) -> dict[str, tuple[Source, ...]]:
+        """The sources of the statements, proposals and developments of ``ids`` (what a
+        report links to), by id."""
+        raise NotImplementedError
+
+    def recorded_until(self) -> datetime:
+        """The time the record is known at: the one asked for, else the latest recording time
+        of its statements and corrections, else now."""
+        raise NotImplementedError
+
+    def _codebook_sources(self, ids: Iterable[str]) -> dict[str, tuple[Source, ...]]:
+        n = self.negotiation
+        found: dict[str, tuple[Source, ...]] = {}
+        for sid in ids:
+            if sid in n.proposals:
+                found[sid] = n.proposals[sid].sources
+            elif sid in n.developments:
+                found[sid] = n.developments[sid].sources
+        return found
+
     def development_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         """The developments made by ``as_of``, as rows of `history`, in its order."""
         limit = as_of or FOREVER
@@ -237,6 +281,7 @@ class Tables:
         )
         return [
             {
+                **dict.fromkeys(HISTORY_SCHEMA),
                 "stated_on": _stated(dev.on),
                 "date": dev.on.day,
                 "kind": "development",
@@ -385,6 +430,22 @@ class Query(Tables):
             found[party] = Series(starts, ends, positions)
         return found
 
+    def sources_of(self, ids: Iterable[str]) -> dict[str, tuple[Source, ...]]:
+        wanted = set(ids)
+        found = self._codebook_sources(wanted)
+        for statement in self.record.statements:
+            if statement.id in wanted:
+                found[statement.id] = statement.sources
+        return found
+
+    def recorded_until(self) -> datetime:
+        asked: datetime | None = getattr(self.record, "known_at", None)
+        if asked is not None:
+            return asked
+        stamps = list(self.record.recorded_at.values())
+        stamps += [fix.recorded_at for fix in self.record.corrections]
+        return max(stamps) if stamps else datetime.now(UTC)
+
     def claimants(self, party: str, issue: str) -> list[str]:
         """The parties that ever claimed a position for ``party`` on ``issue``, sorted."""
         self._index()
@@ -424,25 +485,6 @@ class Query(Tables):
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Step | None:
         return self.effective((party, issue, claimant), day)
 
-    def stance(
-        self,
-        as_of: date | None = None,
-        party: str | None = None,
-        issue: str | None = None,
-        claims: bool = False,
-    ) -> pl.DataFrame:
-        """Each party's effective position on each issue as of a date (and, with ``claims``,
-        the positions other parties claim for it)."""
-        return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
-
-    def claims(self, as_of: date | None = None) -> pl.DataFrame:
-        rows = self.stance_rows(as_of, claims=True)
-        return _frame([r for r in rows if r["claimed_by"] is not None], STANCE_SCHEMA)
-
-    def compare(self, as_of: date | None = None) -> pl.DataFrame:
-        """Issues × parties: each cell the effective position, with claimed positions marked."""
-        return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
-
     def verdicts_on(self, day: date) -> Any:
         verdicts: dict[tuple[str, str], Step] = {}
         for step in in_force(self.timeline, day):  # in order: the latest wins
@@ -464,10 +506,6 @@ class Query(Tables):
             }
 
         return verdict
-
-    def proposals(self, as_of: date | None = None) -> pl.DataFrame:
-        """Proposals × parties with each party's verdict as of a date."""
-        return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
 
     def history(
         self,

@@ -8,14 +8,14 @@ Every user-supplied string goes through Jinja2's autoescaping. Nothing here writ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
 
     from positions.codebook import Source
-    from positions.projections import Query
+    from positions.projections import Tables
 
 TEMPLATE = "report.html.j2"
 
@@ -36,17 +36,6 @@ class Table:
     rows: list[list[Any]]
 
 
-def known_at(query: Query) -> datetime:
-    """The time the record was known at: the one it was asked for, else the latest recording
-    time of its statements and corrections, else now."""
-    asked = getattr(query.record, "known_at", None)
-    if asked is not None:
-        return asked  # type: ignore[no-any-return]
-    stamps = list(query.record.recorded_at.values())
-    stamps += [fix.recorded_at for fix in query.record.corrections]
-    return max(stamps) if stamps else datetime.now(UTC)
-
-
 def _links(sources: tuple[Source, ...]) -> list[Link]:
     links = []
     for source in sources:
@@ -57,17 +46,6 @@ def _links(sources: tuple[Source, ...]) -> list[Link]:
             text += f" ({source.published.isoformat()})"
         links.append(Link(text, source.url))
     return links
-
-
-def _sources_by_id(query: Query) -> dict[str, list[Link]]:
-    found: dict[str, list[Link]] = {}
-    for statement in query.record.statements:
-        found[statement.id] = _links(statement.sources)
-    for proposal in query.negotiation.proposals.values():
-        found.setdefault(proposal.id, _links(proposal.sources))
-    for development in query.negotiation.developments.values():
-        found.setdefault(development.id, _links(development.sources))
-    return found
 
 
 def _table(frame: pl.DataFrame, columns: list[str]) -> Table:
@@ -85,16 +63,15 @@ def _status(row: dict[str, Any]) -> str | None:
     return None
 
 
-def report_context(query: Query, as_of: date | None = None) -> dict[str, Any]:
-    """Everything the template shows, from the `Query` projections."""
+def report_context(query: Tables, as_of: date | None = None) -> dict[str, Any]:
+    """Everything the template shows, from the tables (the step tables of a store with views,
+    the in-memory projections of a ``memory://`` store or a replay)."""
     from positions.chart import picture, timeline_chart, timeline_data
     from positions.render import pivot_compare
 
     negotiation = query.negotiation
-    sources = _sources_by_id(query)
     compare = pivot_compare(query.compare(as_of))
     proposals = query.proposals(as_of)
-    history = query.history(as_of=as_of)
     timelines = []
     for issue, definition in negotiation.issues.items():
         chart = timeline_chart(timeline_data(query, issue, as_of))
@@ -105,34 +82,36 @@ def report_context(query: Query, as_of: date | None = None) -> dict[str, Any]:
                 "svg": picture(chart, "svg").decode("utf-8"),
             }
         )
-    parties = []
-    for party, record in negotiation.parties.items():
-        rows = []
-        for row in query.history(party=party, as_of=as_of).iter_rows(named=True):
-            rows.append(
-                {
-                    **row,
-                    "status": _status(row),
-                    "links": sources.get(row["statement_id"] or "", []),
-                }
-            )
-        parties.append({"id": party, "name": record.name, "rows": rows})
-    developments = [
-        {**row, "links": sources.get(row["statement_id"], [])}
-        for row in history.filter(history["kind"] == "development").iter_rows(named=True)
-    ]
-    claims = [
+    histories = {
+        party: list(query.history(party=party, as_of=as_of).iter_rows(named=True))
+        for party in negotiation.parties
+    }
+    developments = query.development_rows(as_of)
+    claimed = list(query.claims(as_of).iter_rows(named=True))
+    shown = [row for rows in histories.values() for row in rows] + developments + claimed
+    links = {
+        sid: _links(found)
+        for sid, found in query.sources_of(
+            row["statement_id"] for row in shown if row["statement_id"]
+        ).items()
+    }
+
+    def linked(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "links": links.get(row["statement_id"] or "", [])}
+
+    parties = [
         {
-            **row,
-            "links": sources.get(row["statement_id"] or "", []),
+            "id": party,
+            "name": record.name,
+            "rows": [{**linked(row), "status": _status(row)} for row in histories[party]],
         }
-        for row in query.claims(as_of).iter_rows(named=True)
+        for party, record in negotiation.parties.items()
     ]
     return {
         "title": negotiation.title or negotiation.slug,
         "negotiation": negotiation.slug,
         "as_of": as_of.isoformat() if as_of else None,
-        "known_at": known_at(query).isoformat(timespec="seconds"),
+        "known_at": query.recorded_until().isoformat(timespec="seconds"),
         "compare": _table(compare, compare.columns),
         "proposals": _table(
             proposals,
@@ -150,8 +129,8 @@ def report_context(query: Query, as_of: date | None = None) -> dict[str, Any]:
         ),
         "timelines": timelines,
         "parties": parties,
-        "claims": claims,
-        "developments": developments,
+        "claims": [linked(row) for row in claimed],
+        "developments": [linked(row) for row in developments],
     }
 
 
@@ -168,7 +147,7 @@ def environment() -> Any:
     )
 
 
-def build_report(query: Query, as_of: date | None = None) -> str:
+def build_report(query: Tables, as_of: date | None = None) -> str:
     """The report as one HTML document."""
     from markupsafe import Markup
 

@@ -10,22 +10,19 @@ property test holds them equal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from positions.analysis import shift_of
-from positions.codebook import NONCOMMITTAL
+from positions.codebook import NONCOMMITTAL, Source
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
 from positions.projections import (
-    COMPARE_SCHEMA,
     HISTORY_SCHEMA,
-    PROPOSALS_SCHEMA,
-    STANCE_SCHEMA,
     Series,
     Tables,
     _frame,
@@ -514,6 +511,44 @@ class StepQueries(Tables):
                 )
         return found
 
+    # -- what a report links to and is dated by
+
+    def sources_of(self, ids: Iterable[str]) -> dict[str, tuple[Source, ...]]:
+        wanted = sorted(set(ids))
+        found = self._codebook_sources(wanted)
+        statements = [sid for sid in wanted if sid not in found]
+        views = self.views
+        for start in range(0, len(statements), 500):
+            chunk = statements[start : start + 500]
+            marks = ", ".join("%s" for _ in chunk)
+            rows = self._rows(
+                "SELECT v.statement_id, v.notification_id, e.state "
+                f"FROM {{p}}positions_view_statements v LEFT JOIN {views.events_table} e "
+                f"ON e.{views.event_key} = v.notification_id "
+                f"WHERE v.negotiation = %s AND v.statement_id IN ({marks})",
+                [self.slug, *chunk],
+            )
+            for statement_id, notification_id, state in rows:
+                document = orjson.loads(views._document(statement_id, int(notification_id), state))
+                found[statement_id] = tuple(
+                    Source.model_validate(source) for source in document["sources"]
+                )
+        return found
+
+    def recorded_until(self) -> datetime:
+        if self.known is not None:
+            return unstamp(self.known)
+        latest = [
+            row[0]
+            for table in ("statements", "corrections")
+            for row in self._rows(
+                f"SELECT max(recorded_at) FROM {{p}}positions_view_{table} WHERE negotiation = %s",
+                [self.slug],
+            )
+            if row[0] is not None
+        ]
+        return unstamp(max(latest)) if latest else datetime.now(UTC)
+
     # -- frames, for the formats that need them
 
     def history(
@@ -524,21 +559,6 @@ class StepQueries(Tables):
         developments: bool = True,
     ) -> Any:
         return _frame(self.history_rows(party, issue, as_of, developments), HISTORY_SCHEMA)
-
-    def stance(
-        self,
-        as_of: date | None = None,
-        party: str | None = None,
-        issue: str | None = None,
-        claims: bool = False,
-    ) -> Any:
-        return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
-
-    def compare(self, as_of: date | None = None) -> Any:
-        return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
-
-    def proposals(self, as_of: date | None = None) -> Any:
-        return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
 
 
 _STEP_SELECT_S = ", ".join(f"s.{name}" for name in STEP_SELECT.split(", "))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from positions.application import PositionsApplication
 from positions.projections import Query
-from positions.report import build_report, known_at
+from positions.report import build_report, report_context
 from tests.conftest import SEED, run_cli
 from tests.helpers import import_all, memory_app
 
@@ -75,8 +77,35 @@ def test_the_report_holds_every_section_with_sources(query: Query) -> None:
     assert "http" not in html.replace("http-equiv", "").replace("http://www.w3.org", "")
 
 
-def test_known_at_is_the_latest_recording_time(query: Query) -> None:
-    assert known_at(query) == max(query.record.recorded_at.values())
+def test_known_at_is_the_latest_recording_time(seeded: str) -> None:
+    app = PositionsApplication.open(seeded)
+    try:
+        negotiation = app.resolve_negotiation(None)
+        record = app.get_record(negotiation)
+        latest = max(record.recorded_at.values())
+        assert Query(record).recorded_until() == latest
+        with app.get_tables(negotiation, None) as tables:
+            assert tables.recorded_until() == latest
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("as_of", [None, date(2025, 3, 12)])
+def test_the_report_from_the_step_tables_is_the_report_from_the_record(
+    seeded: str, as_of: date | None
+) -> None:
+    app = PositionsApplication.open(seeded)
+    try:
+        negotiation = app.resolve_negotiation(None)
+        with app.get_tables(negotiation, None) as tables:
+            from_steps = report_context(tables, as_of)
+        from_record = report_context(Query(app.get_record(negotiation)), as_of)
+    finally:
+        app.close()
+    assert from_steps["parties"] and from_steps["developments"]
+    assert bool(from_steps["claims"]) is (as_of is None)  # the claim is made on 13 March
+    assert any(row["links"] for party in from_steps["parties"] for row in party["rows"])
+    assert from_steps == from_record
 
 
 def test_every_user_string_is_escaped(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_developments_are_rules_at_their_day(query: Query) -> None:
 
 
 def test_the_spec_labels_the_axis_with_the_scale_and_carries_hover_text(query: Query) -> None:
-    spec = timeline_chart(timeline_data(query, "ceasefire")).to_dict()
+    spec = timeline_chart(timeline_data(query, "ceasefire"))
     main = spec["vconcat"][1]
     layers = main["layer"]
     y_axis = layers[1]["encoding"]["y"]["axis"]
