@@ -744,7 +744,8 @@ def export(
     if what == "scenario" and day is not None:
         raise QueryError("--as-of does not apply to --what scenario, which writes the whole record")
     app = _open(ctx)
-    if what in ("stance", "history"):  # tables the step tables answer
+    if what in ("stance", "history") or (what == "statements" and fmt != "plover"):
+        # tables the step tables answer
         with _tables(app, negotiation, known_at) as tables:
             written = write_export(tables, what, fmt, out, day)
     else:

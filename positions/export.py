@@ -15,7 +15,7 @@ import yaml
 
 from positions.codebook import Kind, Statement, Verdict
 from positions.errors import QueryError
-from positions.projections import Analysis
+from positions.projections import Analysis, Tables
 
 STATEMENTS_SCHEMA: dict[str, Any] = {
     "negotiation": pl.String,
@@ -64,63 +64,9 @@ EXTENSIONS = {
 PLOVER_VERSION = "PLOVER 0.8 (positions mapping 1)"
 
 
-def statements_frame(query: Analysis, as_of: date | None = None) -> pl.DataFrame:
+def statements_frame(query: Tables, as_of: date | None = None) -> pl.DataFrame:
     """One row per statement with every field, both clocks and the coding in force."""
-    record = query.record
-    negotiation = record.negotiation
-    steps = {s.source_id: s for s in query.timeline.steps}
-    corrected_at: dict[str, list[str]] = {}
-    for fix in record.corrections:
-        corrected_at.setdefault(fix.after.id, []).append(fix.recorded_at.isoformat())
-    rows = []
-    for statement in sorted(record.statements, key=query.timeline.statement_key):
-        if as_of is not None and statement.on.day > as_of:
-            continue
-        step = steps[statement.id]
-        issue = negotiation.issues.get(step.issue or "")
-        speaker = negotiation.speakers.get(statement.speaker or "")
-        ended = step.ended_on is not None and (as_of is None or step.ended_on.day <= as_of)
-        rows.append(
-            {
-                "negotiation": negotiation.slug,
-                "statement_id": statement.id,
-                "kind": str(statement.kind),
-                "stated_on": str(statement.on),
-                "date": statement.on.day,
-                "date_precision": "day" if statement.on.precise else "before",
-                "party": statement.party,
-                "speaker": statement.speaker,
-                "speaker_name": speaker.name if speaker else None,
-                "issue": step.issue,
-                "position": step.position,
-                "rank": issue.rank(step.position) if issue else None,
-                "terms": json.dumps(step.terms, sort_keys=True) if step.terms else None,
-                "verdict": str(step.verdict) if step.verdict else None,
-                "proposal": step.proposal,
-                "conditions": json.dumps(list(step.conditions)) if step.conditions else None,
-                "clarifies": statement.clarifies,
-                "retracts": statement.retracts,
-                "about": statement.about,
-                "attribution": str(statement.attribution),
-                "confidence": str(statement.confidence),
-                "channel": statement.channel,
-                "quote": statement.quote,
-                "quote_original": statement.quote_original,
-                "language": statement.language,
-                "sources": json.dumps(
-                    [s.model_dump(mode="json", exclude_none=True) for s in statement.sources]
-                ),
-                "notes": statement.notes,
-                "salience": statement.salience,
-                "hypothetical": statement.hypothetical,
-                "recorded_at": record.recorded_at[statement.id].isoformat(),
-                "corrections": len(corrected_at.get(statement.id, [])),
-                "last_corrected_at": max(corrected_at.get(statement.id, []), default=None),
-                "ended_by": step.ended_by if ended else None,
-                "ended_how": step.ended_how if ended else None,
-            }
-        )
-    return pl.DataFrame(rows, schema=STATEMENTS_SCHEMA)
+    return pl.DataFrame(query.statement_rows(as_of), schema=STATEMENTS_SCHEMA)
 
 
 def plover_records(query: Analysis, as_of: date | None = None) -> list[dict[str, Any]]:
@@ -269,7 +215,7 @@ def _statement(statement: Statement) -> dict[str, Any]:
     return out
 
 
-def write_export(query: Analysis, what: str, fmt: str | None, out: Path, as_of: date | None) -> int:
+def write_export(query: Tables, what: str, fmt: str | None, out: Path, as_of: date | None) -> int:
     """Write an export; return the number of rows (or statements) written."""
     fmt = fmt or EXTENSIONS.get(out.suffix.lower())
     if fmt is None:
@@ -286,11 +232,13 @@ def write_export(query: Analysis, what: str, fmt: str | None, out: Path, as_of: 
     if not out.parent.exists():
         raise QueryError(f"cannot write {out}: no directory {out.parent}")
     if what == "scenario":
+        assert isinstance(query, Analysis)
         document = scenario_document(query)
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
         _write_text(out, text)
         return len(document.get("statements", []))
     if fmt == "plover":
+        assert isinstance(query, Analysis)
         records = plover_records(query, as_of)
         _write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         return len(records)

@@ -257,6 +257,11 @@ class Tables:
         report links to), by id."""
         raise NotImplementedError
 
+    def statement_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The rows of ``export --what statements``: one per statement made by ``as_of``, in
+        the order of the record, with every field, both clocks and the coding in force."""
+        raise NotImplementedError
+
     def recorded_until(self) -> datetime:
         """The time the record is known at: the one asked for, else the latest recording time
         of its statements and corrections, else now."""
@@ -437,6 +442,63 @@ class Query(Tables):
             if statement.id in wanted:
                 found[statement.id] = statement.sources
         return found
+
+    def statement_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        record = self.record
+        negotiation = record.negotiation
+        steps = {s.source_id: s for s in self.timeline.steps}
+        corrected_at: dict[str, list[str]] = {}
+        for fix in record.corrections:
+            corrected_at.setdefault(fix.after.id, []).append(fix.recorded_at.isoformat())
+        rows = []
+        for statement in sorted(record.statements, key=self.timeline.statement_key):
+            if as_of is not None and statement.on.day > as_of:
+                continue
+            step = steps[statement.id]
+            issue = negotiation.issues.get(step.issue or "")
+            speaker = negotiation.speakers.get(statement.speaker or "")
+            ended = step.ended_on is not None and (as_of is None or step.ended_on.day <= as_of)
+            rows.append(
+                {
+                    "negotiation": negotiation.slug,
+                    "statement_id": statement.id,
+                    "kind": str(statement.kind),
+                    "stated_on": str(statement.on),
+                    "date": statement.on.day,
+                    "date_precision": "day" if statement.on.precise else "before",
+                    "party": statement.party,
+                    "speaker": statement.speaker,
+                    "speaker_name": speaker.name if speaker else None,
+                    "issue": step.issue,
+                    "position": step.position,
+                    "rank": issue.rank(step.position) if issue else None,
+                    "terms": json.dumps(step.terms, sort_keys=True) if step.terms else None,
+                    "verdict": str(step.verdict) if step.verdict else None,
+                    "proposal": step.proposal,
+                    "conditions": json.dumps(list(step.conditions)) if step.conditions else None,
+                    "clarifies": statement.clarifies,
+                    "retracts": statement.retracts,
+                    "about": statement.about,
+                    "attribution": str(statement.attribution),
+                    "confidence": str(statement.confidence),
+                    "channel": statement.channel,
+                    "quote": statement.quote,
+                    "quote_original": statement.quote_original,
+                    "language": statement.language,
+                    "sources": json.dumps(
+                        [s.model_dump(mode="json", exclude_none=True) for s in statement.sources]
+                    ),
+                    "notes": statement.notes,
+                    "salience": statement.salience,
+                    "hypothetical": statement.hypothetical,
+                    "recorded_at": record.recorded_at[statement.id].isoformat(),
+                    "corrections": len(corrected_at.get(statement.id, [])),
+                    "last_corrected_at": max(corrected_at.get(statement.id, []), default=None),
+                    "ended_by": step.ended_by if ended else None,
+                    "ended_how": step.ended_how if ended else None,
+                }
+            )
+        return rows
 
     def recorded_until(self) -> datetime:
         asked: datetime | None = getattr(self.record, "known_at", None)

@@ -10,6 +10,7 @@ property test holds them equal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -510,6 +511,90 @@ class StepQueries(Tables):
                     {"statement": document}, recorded_at, int(notification_id)
                 )
         return found
+
+    # -- every statement, for export
+
+    def statement_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        limit = (as_of or FOREVER).toordinal()
+        recorded, params = self._recorded()
+        views = self.views
+        found = self._rows(
+            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
+            "FROM {p}positions_view_steps s "
+            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+            f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
+            "AND s.day <= %s AND NOT s.tabling",
+            [self.slug, *params, limit],
+        )
+        corrected: dict[str, list[str]] = {}
+        for fix in self.views._rows(
+            self.cursor, "corrections", "WHERE negotiation = %s", [self.slug]
+        ):
+            if self.known is None or fix.recorded_at <= self.known:
+                corrected.setdefault(fix.statement_id, []).append(
+                    unstamp(fix.recorded_at).isoformat()
+                )
+        n = self.negotiation
+        rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        for row in found:
+            step = step_of_row(row[:-1])
+            c = step.coding
+            document = orjson.loads(views._document(c.source_id, c.notification_id, row[-1]))
+            definition = n.issues.get(step.issue or "")
+            speaker = n.speakers.get(document["speaker"] or "")
+            ended = step.ended_key is not None and step.ended_key[0] <= limit
+            conditions = orjson.loads(step.conditions)
+            fixes = corrected.get(c.source_id, [])
+            rows.append(
+                (
+                    step.key,
+                    {
+                        "negotiation": self.slug,
+                        "statement_id": c.source_id,
+                        "kind": c.kind,
+                        "stated_on": c.stated_on,
+                        "date": date.fromordinal(c.day),
+                        "date_precision": "day" if c.precise else "before",
+                        "party": c.party,
+                        "speaker": document["speaker"],
+                        "speaker_name": speaker.name if speaker else None,
+                        "issue": step.issue,
+                        "position": step.position,
+                        "rank": definition.rank(step.position) if definition else None,
+                        "terms": json.dumps(orjson.loads(step.terms), sort_keys=True)
+                        if step.terms != "{}"
+                        else None,
+                        "verdict": step.verdict,
+                        "proposal": step.proposal,
+                        "conditions": json.dumps(conditions) if conditions else None,
+                        "clarifies": c.clarifies,
+                        "retracts": c.retracts,
+                        "about": c.about,
+                        "attribution": document["attribution"],
+                        "confidence": document["confidence"],
+                        "channel": document["channel"],
+                        "quote": document["quote"],
+                        "quote_original": document["quote_original"],
+                        "language": document["language"],
+                        "sources": json.dumps(
+                            [
+                                {k: v for k, v in source.items() if v is not None}
+                                for source in document["sources"]
+                            ]
+                        ),
+                        "notes": document["notes"],
+                        "salience": document["salience"],
+                        "hypothetical": bool(document["hypothetical"]),
+                        "recorded_at": unstamp(c.recorded_at).isoformat(),
+                        "corrections": len(fixes),
+                        "last_corrected_at": max(fixes, default=None),
+                        "ended_by": step.ended_by if ended else None,
+                        "ended_how": step.ended_how if ended else None,
+                    },
+                )
+            )
+        rows.sort(key=lambda item: item[0])
+        return [row for _, row in rows]
 
     # -- what a report links to and is dated by
 
