@@ -230,3 +230,35 @@ def nearest_label(issue: Issue, rank: float | None) -> str | None:
         return None
     index = min(max(math.floor(rank + 0.5), 1), len(issue.scale))
     return issue.scale[index - 1].label
+
+
+def explain_effect(
+    final: bool,
+    tabling: bool,
+    position: str | None,
+    kind: str,
+    retracts: str | None,
+    stated_on: str,
+    ended: tuple[str, str, str] | None,
+) -> tuple[str, str]:
+    """What one of a party's own steps on an issue does to its stance on the day asked for,
+    and the rules of docs/codebook.md that decide it (`explain`). ``final``: the step sets the
+    stance; ``ended``: (how, by which statement, on which day) when it was ended by then."""
+    if final:
+        if tabling:
+            return "sets the stance: tabling a proposal states the proposer's position", "R5, R7"
+        if position == NONCOMMITTAL:
+            return "sets the stance: nothing on the scale was said", "R6"
+        if kind == "clarification":
+            return "sets the stance: carries the clarified coding", "R4, R5"
+        return "sets the stance: the latest position in force", "R5"
+    if not tabling and kind == "retraction":
+        return f"ends '{retracts}' from {stated_on}", "R3, R10"
+    if ended is not None:
+        how, by, on = ended
+        return f"{how} by '{by}' on {on}", ("R3, R10" if how == "retracted" else "R3")
+    if position is None:
+        return "gives no position on the scale (a verdict only)", "R8"
+    if position == NONCOMMITTAL:
+        return "noncommittal: leaves the earlier position standing", "R6"
+    return "superseded by a later position", "R5"

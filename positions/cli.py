@@ -64,9 +64,9 @@ def _query(
 
 
 def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
-    """What answers `stance`, `compare`, `proposals`, `history`, `timeline` and `report`: SQL
-    on the step tables of a store with views, the in-memory projections of a ``memory://``
-    store."""
+    """What answers `stance`, `compare`, `proposals`, `history`, `explain`, `timeline`,
+    `report` and `export --what stance|history|statements`: SQL on the step tables of a store
+    with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:
         return contextlib.nullcontext(_query(app, negotiation, known_at))
     tables = app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
@@ -667,8 +667,8 @@ def explain(
       positions explain russia ceasefire --as-of 2025-03-13
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    frame = query.explain(party, issue, day)
+    with _tables(_open(ctx), negotiation, known_at) as tables:
+        frame = tables.explain(party, issue, day)
     title = _as_of_title(f"Why {party} stands where it does on {issue}", day, known_at)
     _emit(frame, fmt, "explain", title)
 

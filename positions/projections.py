@@ -17,6 +17,7 @@ from positions.analysis import (
     Shift,
     Sweep,
     effective_by_day,
+    explain_effect,
     nearest_label,
     own_steps,
     weighted_median,
@@ -1026,28 +1027,15 @@ class Analysis(Query):
     def _effect(self, step: Step, final: Step | None, limit: date) -> tuple[str, str]:
         statement = step.statement
         ended = step.ended_on is not None and step.ended_on.day <= limit
-        if step is final:
-            if step.tabled is not None:
-                return (
-                    "sets the stance: tabling a proposal states the proposer's position",
-                    "R5, R7",
-                )
-            if step.position == NONCOMMITTAL:
-                return "sets the stance: nothing on the scale was said", "R6"
-            if statement is not None and statement.kind.value == "clarification":
-                return "sets the stance: carries the clarified coding", "R4, R5"
-            return "sets the stance: the latest position in force", "R5"
-        if statement is not None and statement.kind.value == "retraction":
-            return f"ends '{statement.retracts}' from {step.on}", "R3, R10"
-        if ended:
-            return f"{step.ended_how} by '{step.ended_by}' on {step.ended_on}", (
-                "R3, R10" if step.ended_how == "retracted" else "R3"
-            )
-        if step.position is None:
-            return "gives no position on the scale (a verdict only)", "R8"
-        if step.position == NONCOMMITTAL:
-            return "noncommittal: leaves the earlier position standing", "R6"
-        return "superseded by a later position", "R5"
+        return explain_effect(
+            step is final,
+            step.tabled is not None,
+            step.position,
+            statement.kind.value if statement is not None else "proposal",
+            statement.retracts if statement is not None else None,
+            str(step.on),
+            (str(step.ended_how), str(step.ended_by), str(step.ended_on)) if ended else None,
+        )
 
 
 def what_if(base: Analysis, layered: Analysis, as_of: date | None = None) -> pl.DataFrame:

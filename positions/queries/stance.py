@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from positions.analysis import shift_of
+from positions.analysis import explain_effect, shift_of
 from positions.codebook import NONCOMMITTAL, Source
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
 from positions.projections import (
+    EXPLAIN_SCHEMA,
     HISTORY_SCHEMA,
     Series,
     Tables,
@@ -408,6 +409,35 @@ class StepQueries(Tables):
             "hypothetical": bool(document["hypothetical"]) if document else False,
         }
 
+    def _corrections(self) -> list[tuple[Any, Coding, Coding, int, str, str]]:
+        """Every correction recorded by the time asked for, in the order recorded: (its view
+        row, the coding before and after it, its number for its statement, the changes as
+        ``name: before → after``, its reason) (R12)."""
+        found = self.views._rows(self.cursor, "corrections", "WHERE negotiation = %s", [self.slug])
+        if self.known is not None:
+            found = [c for c in found if c.recorded_at <= self.known]
+        if not found:
+            return []
+        codings = dict(self._originals(sorted({c.statement_id for c in found})))
+        counts: dict[str, int] = {}
+        fixes = []
+        for correction in sorted(found, key=lambda c: c.notification_id):
+            before = codings.get(correction.statement_id)
+            if before is None:
+                continue
+            payload = orjson.loads(correction.payload)
+            after = corrected_coding(before, payload)
+            codings[correction.statement_id] = after
+            counts[correction.statement_id] = counts.get(correction.statement_id, 0) + 1
+            described = ", ".join(
+                f"{name}: {_coding_value(before, name)} → {_change_text(name, payload[name])}"
+                for name in ("position", "verdict", "issue", "on", "party")
+                if payload.get(name) is not None
+            )
+            number = counts[correction.statement_id]
+            fixes.append((correction, before, after, number, described, payload["reason"]))
+        return fixes
+
     def _correction_rows(
         self,
         keys: dict[str, tuple[Any, ...]],
@@ -417,41 +447,19 @@ class StepQueries(Tables):
     ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         """A row per correction recorded by the time asked for, of a statement shown, with
         the coding it replaced (R12)."""
-        found = self.views._rows(self.cursor, "corrections", "WHERE negotiation = %s", [self.slug])
-        if self.known is not None:
-            found = [c for c in found if c.recorded_at <= self.known]
-        if not found:
+        fixes = self._corrections()
+        if not fixes:
             return []
-        ids = sorted({c.statement_id for c in found})
+        ids = sorted({after.source_id for _, _, after, _, _, _ in fixes})
         self._keys_of([sid for sid in ids if sid not in keys], keys)
-        originals = self._originals(ids)
-        codings = dict(originals)
-        counts: dict[str, int] = {}
         rows = []
-        for correction in sorted(found, key=lambda c: c.notification_id):
-            before = codings.get(correction.statement_id)
-            if before is None:
-                continue
-            payload = orjson.loads(correction.payload)
-            after = corrected_coding(before, payload)
-            codings[correction.statement_id] = after
-            counts[correction.statement_id] = counts.get(correction.statement_id, 0) + 1
-            number = counts[correction.statement_id]
+        for correction, before, after, number, described, reason in fixes:
             if after.source_id not in keys or after.day > limit:
                 continue
             if party is not None and party not in (after.party, before.party):
                 continue
             if issue is not None and issue not in (after.issue, before.issue):
                 continue
-            changes = [
-                (name, payload[name])
-                for name in ("position", "verdict", "issue", "on", "party")
-                if payload.get(name) is not None
-            ]
-            described = ", ".join(
-                f"{name}: {_coding_value(before, name)} → {_change_text(name, value)}"
-                for name, value in changes
-            )
             definition = self.negotiation.issues.get(after.issue or "")
             key = keys[after.source_id]
             rows.append(
@@ -469,7 +477,7 @@ class StepQueries(Tables):
                         "verdict": after.verdict,
                         "proposal": after.proposal,
                         "target": after.source_id,
-                        "quote": f"correction {number}: {described}; reason: {payload['reason']}",
+                        "quote": f"correction {number}: {described}; reason: {reason}",
                         "recorded_at": unstamp(correction.recorded_at).isoformat(),
                         "hypothetical": False,
                     },
@@ -511,6 +519,93 @@ class StepQueries(Tables):
                     {"statement": document}, recorded_at, int(notification_id)
                 )
         return found
+
+    # -- explain
+
+    def explain(self, party: str, issue: str, as_of: date | None = None) -> Any:
+        """`explain` read from the step tables: the party's own steps on the issue made by the
+        day (one indexed query joined to their events), the one in force that day, what ended
+        the others, and the corrections of each."""
+        self.check_party(party)
+        self.check_issue(issue)
+        limit = (as_of or FOREVER).toordinal()
+        recorded, params = self._recorded()
+        views = self.views
+        found = self._rows(
+            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
+            "FROM {p}positions_view_steps s "
+            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+            f"AND NOT s.tabling WHERE s.negotiation = %s "
+            f"AND s.{recorded.replace(' AND ', ' AND s.')} AND s.party = %s AND s.issue = %s "
+            "AND s.claimant = %s AND s.day <= %s",
+            [self.slug, *params, party, issue, OWN, limit],
+        )
+        steps = sorted(((step_of_row(row[:-1]), row[-1]) for row in found), key=lambda f: f[0].key)
+        final = self.in_force(party, issue, None, as_of or FOREVER)
+        fixes: dict[str, list[tuple[Any, Coding, Coding, int, str, str]]] = {}
+        for fix in self._corrections():
+            fixes.setdefault(fix[2].source_id, []).append(fix)
+        rows: list[dict[str, Any]] = []
+        for step, state in steps:
+            c = step.coding
+            document = (
+                None
+                if c.tabling
+                else orjson.loads(views._document(c.source_id, c.notification_id, state))
+            )
+            shown = self._history_row(step, document, limit)
+            kind = "proposal" if c.tabling else c.kind
+            ended = None
+            if shown["ended_by"] is not None:
+                ended = (shown["ended_how"], shown["ended_by"], self._stated_on(shown["ended_by"]))
+            effect, rule = explain_effect(
+                final is not None and (final.source_id, final.tabling) == (c.source_id, c.tabling),
+                c.tabling,
+                step.position,
+                kind,
+                c.retracts,
+                c.stated_on,
+                ended,
+            )
+            rows.append(
+                {
+                    "stated_on": c.stated_on,
+                    "kind": kind,
+                    "statement_id": c.source_id,
+                    "speaker": shown["speaker"],
+                    "position": step.position,
+                    "verdict": step.verdict,
+                    "effect": effect,
+                    "rule": rule,
+                    "quote": shown["quote"],
+                    "sources": shown["sources"],
+                    "recorded_at": shown["recorded_at"],
+                }
+            )
+            for correction, _, after, number, described, reason in fixes.get(c.source_id, []):
+                rows.append(
+                    {
+                        "stated_on": after.stated_on,
+                        "kind": "correction",
+                        "statement_id": c.source_id,
+                        "effect": f"correction {number} ({described}): {reason}",
+                        "rule": "R12",
+                        "recorded_at": unstamp(correction.recorded_at).isoformat(),
+                    }
+                )
+        for n, row in enumerate(rows, start=1):
+            row["step"] = n
+        return _frame(rows, EXPLAIN_SCHEMA)
+
+    def _stated_on(self, statement_id: str) -> str:
+        """A statement's date as its step row gives it (as corrected by the time asked for)."""
+        recorded, params = self._recorded()
+        found = self._rows(
+            "SELECT stated_on FROM {p}positions_view_steps WHERE negotiation = %s "
+            f"AND source_id = %s AND NOT tabling AND {recorded}",
+            [self.slug, statement_id, *params],
+        )
+        return str(found[0][0])
 
     # -- every statement, for export
 

@@ -19,7 +19,7 @@ from positions.application import PositionsApplication
 from positions.chart import timeline_data
 from positions.codebook import Correction
 from positions.errors import PositionsError
-from positions.projections import Query
+from positions.projections import Analysis
 from positions.queries.stance import StepQueries
 from positions.scenario import parse_scenario
 from positions.stepstore import TABLES
@@ -88,6 +88,8 @@ def _answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, A
     }
     for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
+    for party, issue in (("alpha", "water"), ("beta", "border")) if whole else ():
+        frames[f"explain {party} {issue}"] = query.explain(party, issue, as_of).to_dicts()
     if whole and as_of in WHOLE_DAYS:  # the tables that list the record, less often
         frames["statements"] = query.statement_rows(as_of)
         for issue in ISSUES:
@@ -116,7 +118,7 @@ def _check_against_the_rules(app: PositionsApplication, times: list[datetime]) -
     app.catch_up()
     moments = [None, *(t + timedelta(minutes=30) for t in times), times[0]]
     for known_at in moments:
-        oracle = Query(app.get_record_from_streams("generated", known_at))
+        oracle = Analysis(app.get_record_from_streams("generated", known_at))
         with StepQueries(app.views, "generated", known_at) as sql:
             whole = known_at in (None, times[0])  # now, and before any correction or backfill
             for day in DAYS:
