@@ -33,7 +33,6 @@ from positions.timeline import (
     Step,
     Timeline,
     build_timeline,
-    effective_position,
     in_force,
 )
 
@@ -977,7 +976,7 @@ class Analysis(Query):
             raise QueryError("explain needs a party and an issue")
         limit = as_of or FOREVER
         steps = [s for s in own_steps(self.timeline, party, issue) if s.on.day <= limit]
-        final = effective_position([s for s in steps if s.counts(limit)])
+        final = self.in_force(party, issue, None, limit)
         fixes: dict[str, list[CorrectionRecord]] = {}
         for fix in self.record.corrections:
             fixes.setdefault(fix.after.id, []).append(fix)

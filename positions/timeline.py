@@ -14,7 +14,6 @@ from datetime import date, datetime
 
 from positions import steps as rules
 from positions.codebook import (
-    NONCOMMITTAL,
     Correction,
     Proposal,
     StatedOn,
@@ -302,21 +301,3 @@ def tabling_of(proposal: Proposal) -> rules.Coding:
 def in_force(timeline: Timeline, as_of: date) -> list[Step]:
     """The steps that count on ``as_of``, in order."""
     return [s for s in timeline.steps if s.counts(as_of)]
-
-
-def effective_position(steps: Iterable[Step]) -> Step | None:
-    """The step that sets a stance, from steps in force for one party and issue, in order.
-
-    The latest step with a position on the scale wins; a noncommittal step sets the stance only
-    when no step has a position on the scale (saying nothing does not withdraw a position).
-    """
-    committed: Step | None = None
-    noncommittal: Step | None = None
-    for step in steps:
-        if step.position is None:
-            continue
-        if step.position == NONCOMMITTAL:
-            noncommittal = step
-        else:
-            committed = step
-    return committed or noncommittal

@@ -10,6 +10,7 @@ import polars as pl
 import yaml
 
 from positions.application import PositionsApplication
+from positions.codebook import NONCOMMITTAL
 from positions.projections import Query
 
 
@@ -45,3 +46,22 @@ def memory_app() -> PositionsApplication:
 
 def import_all(app: PositionsApplication, paths: Iterable[Path]) -> None:
     app.import_files(list(paths))
+
+
+def effective_position(steps: Iterable[Any]) -> Any:
+    """R5 and R6 read literally, the oracle of the properties: the step that sets a stance,
+    from the steps in force for one party and issue, in order.
+
+    The latest step with a position on the scale wins; a noncommittal step sets the stance only
+    when no step has a position on the scale (saying nothing does not withdraw a position).
+    """
+    committed: Any = None
+    noncommittal: Any = None
+    for step in steps:
+        if step.position is None:
+            continue
+        if step.position == NONCOMMITTAL:
+            noncommittal = step
+        else:
+            committed = step
+    return committed or noncommittal

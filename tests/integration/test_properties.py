@@ -265,7 +265,7 @@ def test_the_scenario_export_round_trip_gives_identical_tables(stmts: list[dict[
 
 def _naive_effective(steps: list[Any], key: Any, inclusive: bool) -> Any:
     """The rules R5/R6 read literally: the steps made by ``key`` and not ended by it."""
-    from positions.timeline import effective_position
+    from tests.helpers import effective_position
 
     def made(k: Any) -> bool:
         return bool(k <= key if inclusive else k < key)
@@ -311,7 +311,8 @@ def test_the_indexed_stance_agrees_with_the_rules_read_literally_on_every_date(
 ) -> None:
     """`stance` bisects a per-group sweep; the rules say: of the steps in force on the date
     (made by then, not ended by then), the latest on the scale, else the latest noncommittal."""
-    from positions.timeline import effective_position, in_force
+    from positions.timeline import in_force
+    from tests.helpers import effective_position
 
     query = Analysis(_generated(stmts).get_record("generated"))
     for as_of in [None, *(START + timedelta(days=n) for n in offsets)]:
