@@ -64,7 +64,7 @@ def _query(
 
 
 def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
-    """What answers `stance`, `compare`, `proposals`, `history`, `explain`, `timeline`,
+    """What answers `stance`, `compare`, `proposals`, `history`, `explain`, `diff`, `timeline`,
     `report` and `export --what stance|history|statements`: SQL on the step tables of a store
     with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:
@@ -698,8 +698,9 @@ def diff(
     first, last = parse_date(start, "FROM"), parse_date(end, "TO")
     assert first is not None
     assert last is not None
-    query = _query(_open(ctx), negotiation, known_at)
-    _emit(query.diff(first, last), fmt, "diff", f"Changes from {first} to {last}")
+    with _tables(_open(ctx), negotiation, known_at) as tables:
+        frame = tables.diff(first, last)
+    _emit(frame, fmt, "diff", f"Changes from {first} to {last}")
 
 
 @cli.command()

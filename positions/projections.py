@@ -11,11 +11,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from positions.analysis import (
     Shift,
     Sweep,
+    classify_move,
     effective_by_day,
     explain_effect,
     nearest_label,
@@ -246,6 +248,53 @@ class Tables:
     def proposals(self, as_of: date | None = None) -> pl.DataFrame:
         """Proposals × parties with each party's verdict as of a date."""
         return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
+
+    def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
+        """The mean rank of the other parties' own positions on ``issue`` on ``day`` (R13)."""
+        raise NotImplementedError
+
+    def steps_between(self, party: str, issue: str, start: date, end: date) -> list[str]:
+        """The ids of a party's own steps on an issue made after ``start``, by ``end``, in
+        order."""
+        raise NotImplementedError
+
+    def diff(self, start: date, end: date) -> pl.DataFrame:
+        """Each party and issue whose effective position changed between two dates."""
+        if start > end:
+            raise QueryError(f"FROM ({start}) is after TO ({end})")
+        rows = []
+        for old, new in zip(self.stance_rows(start), self.stance_rows(end), strict=True):
+            if (old.get("position"), old.get("terms")) == (new.get("position"), new.get("terms")):
+                continue
+            party, issue = new["party"], new["issue"]
+            between = self.steps_between(party, issue, start, end)
+            old_rank, new_rank = old.get("rank"), new.get("rank")
+            ranks: int | None = None
+            if old_rank is not None and new_rank is not None:
+                shift = classify_move(
+                    old_rank, new_rank, partial(self.mean_of_others, party, issue, end)
+                )
+                ranks = new_rank - old_rank
+            elif new.get("position") == NONCOMMITTAL:
+                shift = NONCOMMITTAL
+            elif new.get("position") is None:
+                shift = "withdrawn"
+            else:
+                shift = "new"
+            rows.append(
+                {
+                    "party": party,
+                    "issue": issue,
+                    "from_position": old.get("position"),
+                    "from_rank": old_rank,
+                    "to_position": new.get("position"),
+                    "to_rank": new_rank,
+                    "shift": shift,
+                    "shift_ranks": ranks,
+                    "statements": ", ".join(between) or None,
+                }
+            )
+        return _frame(rows, DIFF_SCHEMA)
 
     def claims(self, as_of: date | None = None) -> pl.DataFrame:
         """The `stance` rows of claims in force about a party's position (``claimed_by``)."""
@@ -925,47 +974,13 @@ class Analysis(Query):
             )
         return _frame(rows, OUTLOOK_SCHEMA)
 
-    def diff(self, start: date, end: date) -> pl.DataFrame:
-        """Each party and issue whose effective position changed between two dates."""
-        if start > end:
-            raise QueryError(f"FROM ({start}) is after TO ({end})")
-        before = self.stance(start)
-        after = self.stance(end)
-        rows = []
-        for old, new in zip(before.iter_rows(named=True), after.iter_rows(named=True), strict=True):
-            if (old["position"], old["terms"]) == (new["position"], new["terms"]):
-                continue
-            party, issue = new["party"], new["issue"]
-            between = [
-                s.source_id
-                for s in own_steps(self.timeline, party, issue)
-                if start < s.on.day <= end
-            ]
-            if old["rank"] is not None and new["rank"] is not None:
-                shift = self.sweep.classify(party, issue, end, old["rank"], new["rank"])
-                ranks = new["rank"] - old["rank"]
-            else:
-                if new["position"] == NONCOMMITTAL:
-                    shift = NONCOMMITTAL
-                elif new["position"] is None:
-                    shift = "withdrawn"
-                else:
-                    shift = "new"
-                ranks = None
-            rows.append(
-                {
-                    "party": party,
-                    "issue": issue,
-                    "from_position": old["position"],
-                    "from_rank": old["rank"],
-                    "to_position": new["position"],
-                    "to_rank": new["rank"],
-                    "shift": shift,
-                    "shift_ranks": ranks,
-                    "statements": ", ".join(between) or None,
-                }
-            )
-        return _frame(rows, DIFF_SCHEMA)
+    def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
+        return self.sweep.others_mean(party, issue, day)
+
+    def steps_between(self, party: str, issue: str, start: date, end: date) -> list[str]:
+        return [
+            s.source_id for s in own_steps(self.timeline, party, issue) if start < s.on.day <= end
+        ]
 
     def explain(self, party: str, issue: str, as_of: date | None = None) -> pl.DataFrame:
         """The chain of statements, clarifications, retractions and corrections behind a stance,

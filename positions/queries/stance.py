@@ -520,6 +520,21 @@ class StepQueries(Tables):
                 )
         return found
 
+    # -- diff
+
+    def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
+        return self._mean_from_series(party, issue, day.toordinal())
+
+    def steps_between(self, party: str, issue: str, start: date, end: date) -> list[str]:
+        recorded, params = self._recorded()
+        found = self._rows(
+            "SELECT day, precise, depth, source_id FROM {p}positions_view_steps "
+            f"WHERE negotiation = %s AND {recorded} AND party = %s AND issue = %s "
+            "AND claimant = %s AND day > %s AND day <= %s",
+            [self.slug, *params, party, issue, OWN, start.toordinal(), end.toordinal()],
+        )
+        return [row[3] for row in sorted((int(d), int(p), int(k), i) for d, p, k, i in found)]
+
     # -- explain
 
     def explain(self, party: str, issue: str, as_of: date | None = None) -> Any:
