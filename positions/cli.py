@@ -64,9 +64,9 @@ def _query(
 
 
 def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
-    """What answers `stance`, `compare`, `proposals`, `history`, `explain`, `diff`, `timeline`,
-    `report` and `export --what stance|history|statements`: SQL on the step tables of a store
-    with views, the in-memory projections of a ``memory://`` store."""
+    """What answers `stance`, `compare`, `proposals`, `history`, `explain`, `diff`, `gaps`,
+    `timeline`, `report` and `export --what stance|history|statements`: SQL on the step tables
+    of a store with views, the in-memory projections of a ``memory://`` store."""
     if app.views is None:
         return contextlib.nullcontext(_query(app, negotiation, known_at))
     tables = app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
@@ -602,15 +602,15 @@ def gaps(
       positions gaps --pairs --format json
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    if pairs:
-        frame = query.gap_pairs(day, issue)
-        _emit(frame, fmt, "pairs", _as_of_title("Rank distances", day, known_at))
-        return
-    _emit(query.gaps(day, issue), fmt, "gaps", _as_of_title("Gaps", day, known_at))
-    if fmt in ("table", "markdown"):
-        click.echo()
-        _emit(query.gap_pairs(day, issue), fmt, "pairs", "Rank distances")
+    with _tables(_open(ctx), negotiation, known_at) as tables:
+        if pairs:
+            frame = tables.gap_pairs(day, issue)
+            _emit(frame, fmt, "pairs", _as_of_title("Rank distances", day, known_at))
+            return
+        _emit(tables.gaps(day, issue), fmt, "gaps", _as_of_title("Gaps", day, known_at))
+        if fmt in ("table", "markdown"):
+            click.echo()
+            _emit(tables.gap_pairs(day, issue), fmt, "pairs", "Rank distances")
 
 
 @cli.command()

@@ -296,6 +296,83 @@ class Tables:
             )
         return _frame(rows, DIFF_SCHEMA)
 
+    def _own_ranks(self, as_of: date | None, issue: str) -> dict[str, tuple[str, int]]:
+        frame = self.stance(as_of, issue=issue)
+        return {
+            r["party"]: (r["position"], r["rank"])
+            for r in frame.iter_rows(named=True)
+            if r["rank"] is not None
+        }
+
+    def gaps(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
+        """Per issue: who holds a position, the spread, shared positions, proposals' standing."""
+        import polars as pl
+
+        self.check_issue(issue)
+        verdicts = self.proposals(as_of)
+        rows = []
+        for i in self.negotiation.issues:
+            if issue is not None and i != issue:
+                continue
+            held = self._own_ranks(as_of, i)
+            ranks = [rank for _, rank in held.values()]
+            groups: dict[str, list[str]] = {}
+            for party, (position, _) in held.items():
+                groups.setdefault(position, []).append(party)
+            shared = "; ".join(
+                f"{position}: {', '.join(parties)}"
+                for position, parties in groups.items()
+                if len(parties) > 1
+            )
+            standing = []
+            for proposal in dict.fromkeys(verdicts.filter(pl.col("issue") == i)["proposal"]):
+                answers = verdicts.filter(pl.col("proposal") == proposal)
+                refusing = [
+                    f"{r['party']} ({r['verdict'] or 'no verdict'})"
+                    for r in answers.iter_rows(named=True)
+                    if r["verdict"] != "accept"
+                ]
+                standing.append(
+                    f"{proposal}: accepted by all"
+                    if not refusing
+                    else f"{proposal}: not accepted by {', '.join(refusing)}"
+                )
+            rows.append(
+                {
+                    "issue": i,
+                    "holders": len(held),
+                    "min_rank": min(ranks) if ranks else None,
+                    "max_rank": max(ranks) if ranks else None,
+                    "spread": max(ranks) - min(ranks) if ranks else None,
+                    "shared": shared or None,
+                    "proposals": "; ".join(standing) or None,
+                }
+            )
+        return _frame(rows, GAPS_SCHEMA)
+
+    def gap_pairs(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
+        """Per issue, the rank distance between every two parties that hold a position."""
+        self.check_issue(issue)
+        rows = []
+        for i in self.negotiation.issues:
+            if issue is not None and i != issue:
+                continue
+            held = self._own_ranks(as_of, i)
+            for party, (position, rank) in held.items():
+                for other, (other_position, other_rank) in held.items():
+                    if other != party:
+                        rows.append(
+                            {
+                                "issue": i,
+                                "party": party,
+                                "other": other,
+                                "position": position,
+                                "other_position": other_position,
+                                "distance": abs(rank - other_rank),
+                            }
+                        )
+        return _frame(rows, PAIRS_SCHEMA)
+
     def claims(self, as_of: date | None = None) -> pl.DataFrame:
         """The `stance` rows of claims in force about a party's position (``claimed_by``)."""
         rows = self.stance_rows(as_of, claims=True)
@@ -833,83 +910,6 @@ EXPLAIN_SCHEMA: dict[str, Any] = {
 
 class Analysis(Query):
     """The analyst's questions beyond the current stance: gaps, outlook, diff, explain."""
-
-    def _own_ranks(self, as_of: date | None, issue: str) -> dict[str, tuple[str, int]]:
-        frame = self.stance(as_of, issue=issue)
-        return {
-            r["party"]: (r["position"], r["rank"])
-            for r in frame.iter_rows(named=True)
-            if r["rank"] is not None
-        }
-
-    def gaps(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
-        """Per issue: who holds a position, the spread, shared positions, proposals' standing."""
-        import polars as pl
-
-        self.check_issue(issue)
-        verdicts = self.proposals(as_of)
-        rows = []
-        for i in self.negotiation.issues:
-            if issue is not None and i != issue:
-                continue
-            held = self._own_ranks(as_of, i)
-            ranks = [rank for _, rank in held.values()]
-            groups: dict[str, list[str]] = {}
-            for party, (position, _) in held.items():
-                groups.setdefault(position, []).append(party)
-            shared = "; ".join(
-                f"{position}: {', '.join(parties)}"
-                for position, parties in groups.items()
-                if len(parties) > 1
-            )
-            standing = []
-            for proposal in dict.fromkeys(verdicts.filter(pl.col("issue") == i)["proposal"]):
-                answers = verdicts.filter(pl.col("proposal") == proposal)
-                refusing = [
-                    f"{r['party']} ({r['verdict'] or 'no verdict'})"
-                    for r in answers.iter_rows(named=True)
-                    if r["verdict"] != "accept"
-                ]
-                standing.append(
-                    f"{proposal}: accepted by all"
-                    if not refusing
-                    else f"{proposal}: not accepted by {', '.join(refusing)}"
-                )
-            rows.append(
-                {
-                    "issue": i,
-                    "holders": len(held),
-                    "min_rank": min(ranks) if ranks else None,
-                    "max_rank": max(ranks) if ranks else None,
-                    "spread": max(ranks) - min(ranks) if ranks else None,
-                    "shared": shared or None,
-                    "proposals": "; ".join(standing) or None,
-                }
-            )
-        return _frame(rows, GAPS_SCHEMA)
-
-    def gap_pairs(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
-        """Per issue, the rank distance between every two parties that hold a position."""
-        self.check_issue(issue)
-        rows = []
-        for i in self.negotiation.issues:
-            if issue is not None and i != issue:
-                continue
-            held = self._own_ranks(as_of, i)
-            for party, (position, rank) in held.items():
-                for other, (other_position, other_rank) in held.items():
-                    if other != party:
-                        rows.append(
-                            {
-                                "issue": i,
-                                "party": party,
-                                "other": other,
-                                "position": position,
-                                "other_position": other_position,
-                                "distance": abs(rank - other_rank),
-                            }
-                        )
-        return _frame(rows, PAIRS_SCHEMA)
 
     def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
         """The latest salience given by a statement in force, else the declared one (rule R14)."""
