@@ -284,6 +284,35 @@ class StepQueries(Tables):
                 held.append(rank)
         return sum(held) / len(held) if held else None
 
+    def _steps_with_documents(
+        self, conditions: Sequence[str], values: Sequence[Any]
+    ) -> list[tuple[Step, Any]]:
+        """The step rows of the negotiation as recorded at the time asked for that meet
+        ``conditions`` (on ``s.``, the step table), each with its statement's document read
+        from its event in the same query (None for a tabling)."""
+        recorded, params = self._recorded()
+        views = self.views
+        found = self._rows(
+            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
+            "FROM {p}positions_view_steps s "
+            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+            f"AND NOT s.tabling WHERE s.negotiation = %s "
+            f"AND s.{recorded.replace(' AND ', ' AND s.')}"
+            + "".join(f" AND {condition}" for condition in conditions),
+            [self.slug, *params, *values],
+        )
+        steps = []
+        for row in found:
+            step = step_of_row(row[:-1])
+            c = step.coding
+            document = (
+                None
+                if c.tabling
+                else orjson.loads(views._document(c.source_id, c.notification_id, row[-1]))
+            )
+            steps.append((step, document))
+        return steps
+
     def history_rows(
         self,
         party: str | None = None,
@@ -297,43 +326,22 @@ class StepQueries(Tables):
         self.check_party(party)
         self.check_issue(issue)
         limit = (as_of or FOREVER).toordinal()
-        recorded, params = self._recorded()
-        where = [f"s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')}"]
-        values: list[Any] = [self.slug, *params]
-        where.append("s.day <= %s")
-        values.append(limit)
+        where = ["s.day <= %s"]
+        values: list[Any] = [limit]
         if issue is not None:
             where.append("s.issue = %s")
             values.append(issue)
-        views = self.views
-        select = (
-            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
-            "FROM {p}positions_view_steps s "
-            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            "AND NOT s.tabling WHERE "
-        )
         if party is None:
-            rows_found = self._rows(select + " AND ".join(where), values)
+            found = self._steps_with_documents(where, values)
         else:  # by or about the party: its own steps, then its claims about others (indexed)
-            rows_found = self._rows(
-                select + " AND ".join([*where, "s.party = %s"]), [*values, party]
-            )
-            rows_found += self._rows(
-                select
-                + " AND ".join(
-                    [*where, "s.own_party = %s", "s.about IS NOT NULL", "s.party <> %s"]
-                ),
+            found = self._steps_with_documents([*where, "s.party = %s"], [*values, party])
+            found += self._steps_with_documents(
+                [*where, "s.own_party = %s", "s.about IS NOT NULL", "s.party <> %s"],
                 [*values, party, party],
             )
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         keys: dict[str, tuple[Any, ...]] = {}
-        for found in rows_found:
-            step = step_of_row(found[:-1])
-            document = None
-            if not step.coding.tabling:
-                document = orjson.loads(
-                    views._document(step.source_id, step.coding.notification_id, found[-1])
-                )
+        for step, document in found:
             key = step.key
             keys[step.source_id] = key
             rows.append((key, self._history_row(step, document, limit)))
@@ -544,30 +552,20 @@ class StepQueries(Tables):
         self.check_party(party)
         self.check_issue(issue)
         limit = (as_of or FOREVER).toordinal()
-        recorded, params = self._recorded()
-        views = self.views
-        found = self._rows(
-            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
-            "FROM {p}positions_view_steps s "
-            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            f"AND NOT s.tabling WHERE s.negotiation = %s "
-            f"AND s.{recorded.replace(' AND ', ' AND s.')} AND s.party = %s AND s.issue = %s "
-            "AND s.claimant = %s AND s.day <= %s",
-            [self.slug, *params, party, issue, OWN, limit],
+        steps = sorted(
+            self._steps_with_documents(
+                ["s.party = %s", "s.issue = %s", "s.claimant = %s", "s.day <= %s"],
+                [party, issue, OWN, limit],
+            ),
+            key=lambda found: found[0].key,
         )
-        steps = sorted(((step_of_row(row[:-1]), row[-1]) for row in found), key=lambda f: f[0].key)
         final = self.in_force(party, issue, None, as_of or FOREVER)
         fixes: dict[str, list[tuple[Any, Coding, Coding, int, str, str]]] = {}
         for fix in self._corrections():
             fixes.setdefault(fix[2].source_id, []).append(fix)
         rows: list[dict[str, Any]] = []
-        for step, state in steps:
+        for step, document in steps:
             c = step.coding
-            document = (
-                None
-                if c.tabling
-                else orjson.loads(views._document(c.source_id, c.notification_id, state))
-            )
             shown = self._history_row(step, document, limit)
             kind = "proposal" if c.tabling else c.kind
             ended = None
@@ -626,16 +624,7 @@ class StepQueries(Tables):
 
     def statement_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         limit = (as_of or FOREVER).toordinal()
-        recorded, params = self._recorded()
-        views = self.views
-        found = self._rows(
-            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
-            "FROM {p}positions_view_steps s "
-            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
-            "AND s.day <= %s AND NOT s.tabling",
-            [self.slug, *params, limit],
-        )
+        found = self._steps_with_documents(["s.day <= %s", "NOT s.tabling"], [limit])
         corrected: dict[str, list[str]] = {}
         for fix in self.views._rows(
             self.cursor, "corrections", "WHERE negotiation = %s", [self.slug]
@@ -646,10 +635,8 @@ class StepQueries(Tables):
                 )
         n = self.negotiation
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-        for row in found:
-            step = step_of_row(row[:-1])
+        for step, document in found:
             c = step.coding
-            document = orjson.loads(views._document(c.source_id, c.notification_id, row[-1]))
             definition = n.issues.get(step.issue or "")
             speaker = n.speakers.get(document["speaker"] or "")
             ended = step.ended_key is not None and step.ended_key[0] <= limit
