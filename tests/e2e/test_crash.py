@@ -24,7 +24,7 @@ from tests.strategies import codebook
 pytestmark = pytest.mark.slow
 
 FILES = 4
-EACH = 60
+EACH = 80
 KILLS = 5
 
 # Imports the files one by one in one process, as a long-running job would.
@@ -89,7 +89,10 @@ def test_an_import_killed_at_random_moments_leaves_whole_files_and_completes_on_
             for k in range(FILES)
         ]
         job = _driver(store_url, parts)
-        time.sleep(rng.uniform(0.0, duration))
+        # the kills are spread over the import's length (one at a random moment in each of
+        # KILLS equal parts of 90 % of it), so that the early ones land before the last file
+        # commits
+        time.sleep(rng.uniform(round_, round_ + 1) / KILLS * 0.9 * duration)
         os.killpg(job.pid, signal.SIGKILL)
         job.wait(timeout=30)
         ids = _ids(store_url)
