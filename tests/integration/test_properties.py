@@ -402,7 +402,7 @@ def _events(app: PositionsApplication) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
     stmts=statements(max_size=10),
     order=st.randoms(use_true_random=False),
