@@ -195,9 +195,11 @@ NO_SERIES = Series([], [], [])
 
 class Tables:
     """What the in-memory projections (`Query`) and the step tables (`queries.stance`) share:
-    the argument checks, and the layout of the stance table over the codebook. A subclass
-    gives the step in force in a group on a day (`in_force`), the claimants of a cell, and the
-    row of a step."""
+    the argument checks and the layout of every table both answer (stance, compare, proposals,
+    claims, diff, gaps, the developments). A subclass gives what is read: the step in force in
+    a group on a day (`in_force`), the claimants of a cell, the row of a step, a party's
+    positions over time (`series`), `history`, `explain`'s steps, the statements' rows, their
+    sources and the time the record is known at."""
 
     negotiation: Negotiation
 
