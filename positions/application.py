@@ -76,7 +76,7 @@ class PositionsApplication(Application[Any]):
                     self.views: ViewStore | None = self._open_views()
             else:
                 super().__init__(env=env)
-                self.views = None if location.is_memory else self._open_views()
+                self.views = self._open_views()
         except (PersistenceError, OSError, sqlite3.Error) as exc:  # sqlite3: a file not a database
             raise StoreError(
                 f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -65,11 +64,10 @@ def _query(
 
 def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | None = None) -> Any:
     """What answers `stance`, `compare`, `proposals`, `history`, `explain`, `diff`, `gaps`,
-    `timeline`, `report` and `export --what stance|history|statements`: SQL on the step tables
-    of a store with views, the in-memory projections of a ``memory://`` store."""
-    if app.views is None:
-        return contextlib.nullcontext(_query(app, negotiation, known_at))
-    tables = app.get_tables(app.resolve_negotiation(negotiation), parse_known_at(known_at))
+    `timeline`, `report`, `outlook` and `export --what stance|history|statements`: SQL on the
+    step tables of the store's views."""
+    stamp = parse_known_at(known_at)
+    tables = app.get_tables(app.resolve_negotiation(negotiation), stamp)
     if tables.behind:
         click.echo(
             f"Warning: the views of store {app.location.display} have not folded "
@@ -417,14 +415,16 @@ def replay(
     hypothetical = read_scenarios(what_if, what_if=True)
     base = PositionsApplication.open("memory://")
     base.import_scenarios(base_scenarios)
-    base_query = _query(base, negotiation)
     if not what_if:
-        _emit(base_query.compare(day), fmt, "compare", _as_of_title("Positions", day))
+        with _tables(base, negotiation) as tables:
+            frame = tables.compare(day)
+        _emit(frame, fmt, "compare", _as_of_title("Positions", day))
         return
     layered = PositionsApplication.open("memory://")
     layered.allow_hypothetical = True
     layered.import_scenarios([*base_scenarios, *hypothetical])
-    frame = layer(base_query, _query(layered, negotiation), day)
+    with _tables(base, negotiation) as tables, _tables(layered, negotiation) as layered_tables:
+        frame = layer(tables, layered_tables, day)
     _emit(frame, fmt, "compare", _as_of_title("Positions with what-if statements", day))
     if fmt in ("table", "markdown"):
         changed = frame.filter(frame["changed"]).select(
@@ -638,8 +638,9 @@ def outlook(
       positions outlook --issue flow_share --format json
     """
     day = parse_date(as_of)
-    query = _query(_open(ctx), negotiation, known_at)
-    _emit(query.outlook(day, issue), fmt, "outlook", _as_of_title("Outlook", day, known_at))
+    with _tables(_open(ctx), negotiation, known_at) as tables:
+        frame = tables.outlook(day, issue)
+    _emit(frame, fmt, "outlook", _as_of_title("Outlook", day, known_at))
 
 
 @cli.command()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
@@ -126,7 +126,7 @@ class StoreLocation:
 
     @property
     def is_memory(self) -> bool:
-        return self.env.get("PERSISTENCE_MODULE") == "eventsourcing.popo"
+        return "mode=memory" in self.env.get("SQLITE_DBNAME", "")
 
     @property
     def is_postgres(self) -> bool:
@@ -168,7 +168,18 @@ def parse_store_url(url: str) -> StoreLocation:
     """Turn ``sqlite:///path``, ``memory://`` or ``postgresql://…`` into eventsourcing settings."""
     shown = redact(url)
     if url == "memory://" or url == "memory:":
-        return StoreLocation(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        # a database of its own in this process, shared by the pool's connections, gone when
+        # the store is closed: the same tables, views and queries as a file
+        return StoreLocation(
+            url,
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": f"file:positions-{uuid4().hex}?mode=memory&cache=shared",
+                "APPLICATION_RECORDER_TOPIC": (
+                    "positions.sqlitestore:BulkSQLiteApplicationRecorder"
+                ),
+            },
+        )
     if url.startswith("sqlite://"):
         rest = url[len("sqlite://") :]
         if not rest.startswith("/") or rest == "/":

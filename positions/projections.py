@@ -352,6 +352,60 @@ class Tables:
             )
         return _frame(rows, GAPS_SCHEMA)
 
+    def hypothetical_statements(self) -> set[str]:
+        """The ids of the hypothetical statements (of a what-if replay)."""
+        raise NotImplementedError
+
+    def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
+        """The latest salience given by a counting statement of the party's own on the
+        issue, else the declared one (rule R14)."""
+        raise NotImplementedError
+
+    def outlook(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
+        """The compromise model's weighted mean and the weighted median, per issue."""
+        self.check_issue(issue)
+        rows = []
+        for i, definition in self.negotiation.issues.items():
+            if issue is not None and i != issue:
+                continue
+            held = self._own_ranks(as_of, i)
+            points: list[tuple[float, float]] = []
+            included, excluded = [], []
+            for party, record in self.negotiation.parties.items():
+                salience = self.salience(party, i, as_of)
+                missing = [
+                    what
+                    for what, value in (
+                        ("position", held.get(party)),
+                        ("capability", record.capability),
+                        ("salience", salience),
+                    )
+                    if value is None
+                ]
+                if missing:
+                    excluded.append(f"{party} (no {', no '.join(missing)})")
+                    continue
+                assert record.capability is not None
+                assert salience is not None
+                weight = float(record.capability) * float(salience)
+                points.append((float(held[party][1]), weight))
+                included.append(f"{party} (weight {weight:g})")
+            total = sum(w for _, w in points)
+            mean = sum(r * w for r, w in points) / total if total > 0 else None
+            median = weighted_median(points)
+            rows.append(
+                {
+                    "issue": i,
+                    "weighted_mean": round(mean, 4) if mean is not None else None,
+                    "mean_position": nearest_label(definition, mean),
+                    "weighted_median": median,
+                    "median_position": nearest_label(definition, median),
+                    "included": "; ".join(included) or None,
+                    "excluded": "; ".join(excluded) or None,
+                }
+            )
+        return _frame(rows, OUTLOOK_SCHEMA)
+
     def gap_pairs(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
         """Per issue, the rank distance between every two parties that hold a position."""
         self.check_issue(issue)
@@ -913,6 +967,9 @@ EXPLAIN_SCHEMA: dict[str, Any] = {
 class Analysis(Query):
     """The analyst's questions beyond the current stance: gaps, outlook, diff, explain."""
 
+    def hypothetical_statements(self) -> set[str]:
+        return {s.id for s in self.record.statements if s.hypothetical}
+
     def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
         """The latest salience given by a statement in force, else the declared one (rule R14)."""
         value: float | None = None
@@ -930,51 +987,6 @@ class Analysis(Query):
             declared = self.negotiation.salience.get((party, issue))
             value = declared.value if declared is not None else None
         return value
-
-    def outlook(self, as_of: date | None = None, issue: str | None = None) -> pl.DataFrame:
-        """The compromise model's weighted mean and the weighted median, per issue."""
-        self.check_issue(issue)
-        rows = []
-        for i, definition in self.negotiation.issues.items():
-            if issue is not None and i != issue:
-                continue
-            held = self._own_ranks(as_of, i)
-            points: list[tuple[float, float]] = []
-            included, excluded = [], []
-            for party, record in self.negotiation.parties.items():
-                salience = self.salience(party, i, as_of)
-                missing = [
-                    what
-                    for what, value in (
-                        ("position", held.get(party)),
-                        ("capability", record.capability),
-                        ("salience", salience),
-                    )
-                    if value is None
-                ]
-                if missing:
-                    excluded.append(f"{party} (no {', no '.join(missing)})")
-                    continue
-                assert record.capability is not None
-                assert salience is not None
-                weight = float(record.capability) * float(salience)
-                points.append((float(held[party][1]), weight))
-                included.append(f"{party} (weight {weight:g})")
-            total = sum(w for _, w in points)
-            mean = sum(r * w for r, w in points) / total if total > 0 else None
-            median = weighted_median(points)
-            rows.append(
-                {
-                    "issue": i,
-                    "weighted_mean": round(mean, 4) if mean is not None else None,
-                    "mean_position": nearest_label(definition, mean),
-                    "weighted_median": median,
-                    "median_position": nearest_label(definition, median),
-                    "included": "; ".join(included) or None,
-                    "excluded": "; ".join(excluded) or None,
-                }
-            )
-        return _frame(rows, OUTLOOK_SCHEMA)
 
     def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
         return self.sweep.others_mean(party, issue, day)
@@ -1054,9 +1066,9 @@ class Analysis(Query):
         )
 
 
-def what_if(base: Analysis, layered: Analysis, as_of: date | None = None) -> pl.DataFrame:
+def what_if(base: Tables, layered: Tables, as_of: date | None = None) -> pl.DataFrame:
     """The comparison table with hypothetical statements layered on, marked, beside the base."""
-    hypothetical = {s.id for s in layered.record.statements if s.hypothetical}
+    hypothetical = layered.hypothetical_statements()
     base_cells = {(r["issue"], r["party"]): r for r in base.compare(as_of).iter_rows(named=True)}
     rows = []
     for row in layered.compare(as_of).iter_rows(named=True):

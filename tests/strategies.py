@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 START = date(2025, 1, 1)
 PARTIES = ["alpha", "beta", "gamma"]
+CAPABILITIES = [60, 30, None]
 ISSUES = {
     "water": ["share_all", "share_half", "share_little", "share_none"],
     "border": ["open", "monitored", "closed"],
@@ -21,7 +22,11 @@ def codebook() -> dict[str, Any]:
     return {
         "negotiation": "generated",
         "title": "Generated negotiation",
-        "parties": [{"id": p, "name": p.title()} for p in PARTIES],
+        "parties": [
+            {"id": p, "name": p.title(), **({"capability": c} if c is not None else {})}
+            for p, c in zip(PARTIES, CAPABILITIES, strict=True)
+        ],
+        "salience": [{"party": "beta", "issue": "border", "value": 50}],
         "speakers": [
             {"id": f"{p}-envoy", "name": f"{p.title()} envoy", "party": p, "rank": "envoy"}
             for p in PARTIES
@@ -97,6 +102,8 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
                 record["proposal"] = "plan-a"
             if kind == "claim":
                 record["about"] = draw(st.sampled_from([p for p in PARTIES if p != party]))
+        if "retracts" not in record and draw(st.integers(0, 3)) == 0:
+            record["salience"] = draw(st.sampled_from([20, 70]))
         record["_party"] = party
         record["_day"] = day
         record["_imprecise"] = imprecise

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from positions.viewstore import ViewStore
 
 FOREVER = date.max
+SALIENCE_PAGE = 64
+"""Statements read per query while looking for the latest salience (R14)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,6 +544,51 @@ class StepQueries(Tables):
             [self.slug, *params, party, issue, OWN, start.toordinal(), end.toordinal()],
         )
         return [row[3] for row in sorted((int(d), int(p), int(k), i) for d, p, k, i in found)]
+
+    # -- what-if
+
+    def hypothetical_statements(self) -> set[str]:
+        known = "" if self.known is None else " AND recorded_at <= %s"
+        found = self._rows(
+            "SELECT statement_id FROM {p}positions_view_statements WHERE negotiation = %s "
+            f"AND hypothetical{known}",
+            [self.slug, *([] if self.known is None else [self.known])],
+        )
+        return {row[0] for row in found}
+
+    # -- outlook
+
+    def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
+        """R14 read from the step table: the party's own statements on the issue that count on
+        the day (made by then, not ended by then), newest first, a page at a time until one
+        gives a salience; else the declared one."""
+        recorded, params = self._recorded()
+        views = self.views
+        limit = (as_of or FOREVER).toordinal()
+        ended_after = f"{limit + 1:07d}"
+        sql = (
+            "SELECT s.source_id, s.notification_id, e.state FROM {p}positions_view_steps s "
+            f"JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+            f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
+            "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND NOT s.tabling "
+            "AND s.day <= %s AND (s.ended_key IS NULL OR s.ended_key >= %s) "
+            "ORDER BY s.sort_key DESC LIMIT %s OFFSET %s"
+        )
+        offset = 0
+        while True:
+            page = self._rows(
+                sql,
+                [self.slug, *params, party, issue, OWN, limit, ended_after, SALIENCE_PAGE, offset],
+            )
+            for source_id, notification_id, state in page:
+                document = orjson.loads(views._document(source_id, int(notification_id), state))
+                if document.get("salience") is not None:
+                    return float(document["salience"])
+            if len(page) < SALIENCE_PAGE:
+                break
+            offset += SALIENCE_PAGE
+        declared = self.negotiation.salience.get((party, issue))
+        return declared.value if declared is not None else None
 
     # -- explain
 

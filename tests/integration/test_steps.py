@@ -92,6 +92,7 @@ def _answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, A
         frames[f"explain {party} {issue}"] = query.explain(party, issue, as_of).to_dicts()
     if whole:
         frames["gaps"] = [query.gaps(as_of).to_dicts(), query.gap_pairs(as_of).to_dicts()]
+        frames["outlook"] = query.outlook(as_of).to_dicts()
     if whole and as_of is not None:
         for start in (START, START + timedelta(days=3)):
             if start <= as_of:
