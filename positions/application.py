@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,6 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
 
 from positions.codebook import Correction
-from positions.collector import collector_paused
 from positions.domain import (
     ImportPlan,
     Index,
@@ -166,8 +166,7 @@ class PositionsApplication(Application[Any]):
         files = [Path(p) for p in paths]
 
         def load() -> list[Scenario]:
-            with collector_paused():
-                return read_scenarios(files)
+            return read_scenarios(files)
 
         return self._import(load, now, consume=True)
 
@@ -185,8 +184,7 @@ class PositionsApplication(Application[Any]):
         attempts = write_attempts()
         for attempt in range(1, attempts + 1):
             try:
-                with collector_paused():
-                    return self._import_once(load, now, consume)
+                return self._import_once(load, now, consume)
             except RecordConflictError:
                 if attempt == attempts:
                     break
@@ -291,8 +289,7 @@ class PositionsApplication(Application[Any]):
         if self.views is not None:
             self.catch_up()
             try:
-                with collector_paused():
-                    record = self.views.read_record(negotiation, known_at)
+                record = self.views.read_record(negotiation, known_at)
             except PersistenceError as exc:
                 raise self._read_error(exc) from None
             if record is None:
@@ -373,11 +370,10 @@ class PositionsApplication(Application[Any]):
 
     @contextmanager
     def _views_work(self, what: str, after: str = "") -> Iterator[None]:
-        """Work on the views with the collector paused; a store failure is a `StoreError`
+        """Work on the views; a store failure is a `StoreError`
         saying ``cannot <what>: <the library's message><after>``."""
         try:
-            with collector_paused():
-                yield
+            yield
         except PersistenceError as exc:
             message = self.location.scrub(_first_line(exc))
             raise StoreError(
@@ -531,18 +527,71 @@ def plan_located(
 
 
 def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
-    """Import into the store at ``url``, creating it. For a store that does not exist yet the
-    scenarios are first checked on an empty record, so that a bad file creates nothing (and no
-    file is ever removed again, which another writer may have started to use)."""
+    """Import into the store at ``url``, creating it. A new SQLite store is written under a
+    temporary name beside it and given its name once the import has committed (`_new_file`),
+    so that a refused or interrupted first import leaves no store behind, in one planning
+    pass."""
     location = parse_store_url(url)
-    if not location.exists():
-        slugs = dict.fromkeys(s.negotiation for s in scenarios)
-        plan_located(Index(), dict.fromkeys(slugs), {}, scenarios, datetime.now(UTC))
+    if location.sqlite_path is not None and not location.exists():
+        return _new_file(location, scenarios)
     app = PositionsApplication.open(url, create=True)
     try:
         return app.import_scenarios(scenarios)
     finally:
         app.close()
+
+
+def _new_file(location: StoreLocation, scenarios: Sequence[Scenario]) -> ImportResult:
+    """The first import of an SQLite store, into ``.NAME.XXXX.new`` in its directory, then
+    hard-linked to the store's name (which fails, rather than replace it, if another writer
+    created the store meanwhile: the import is then made again into that store)."""
+    path = location.sqlite_path
+    assert path is not None
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot create store {location.display}: no directory {path.parent}")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot create store {location.display}: {exc.strerror}") from None
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)  # as sqlite3 would have made the file
+        app = PositionsApplication(
+            StoreLocation(location.url, {**location.env, "SQLITE_DBNAME": name}, temporary),
+            create=True,
+        )
+        try:
+            result = app.import_scenarios(scenarios)
+        finally:
+            app.close()
+        _checkpoint(temporary)
+        if result.events == 0:
+            return result  # nothing to record: no store is made
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return import_into(location.url, scenarios)
+        except OSError as exc:
+            raise StoreError(f"cannot create store {location.display}: {exc.strerror}") from None
+        return result
+    finally:
+        for leftover in (temporary, Path(f"{name}-wal"), Path(f"{name}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _checkpoint(path: Path) -> None:
+    """Every committed page of an SQLite file's write-ahead log written into the file itself
+    (closing the last connection does this; a log left behind is checkpointed here)."""
+    log = Path(f"{path}-wal")
+    if log.exists() and log.stat().st_size > 0:
+        connection = sqlite3.connect(path)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
 
 
 WRITE_ATTEMPTS_ENV = "POSITIONS_WRITE_ATTEMPTS"

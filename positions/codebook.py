@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     StringConstraints,
     field_validator,
     model_validator,
@@ -43,144 +41,10 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 """A BCP 47 language tag such as ``ru`` or ``uk`` (lower-case primary subtag)."""
 
 
-_SHARED_NAMES: dict[tuple[type, frozenset[str]], set[str]] = {}
-_SHARED_LIMIT = 10_000
-_SHARED_DATES: dict[str | date, Any] = {}
-"""The `StatedOn` of each date given as a string or a date (`StatedOn._shared`)."""
-
-
-def share_fields_set(model: BaseModel) -> None:
-    """Give a model the one set of field names that every instance of its class given the
-    same fields shares.
-
-    pydantic keeps, per instance, the set of the fields the input gave (2 KB for a statement's
-    24 fields, more than half of a validated statement's memory); a million statements have a
-    handful of distinct sets. Our models are frozen, so the set never changes: `Record`'s
-    ``model_copy(update=...)`` gives the copy a set of its own."""
-    cls = type(model)
-    names = model.__pydantic_fields_set__
-    every = _every_field(cls)
-    if len(names) == len(every):  # every field given: the common case, and the cheap one
-        object.__setattr__(model, "__pydantic_fields_set__", every)
-        return
-    key = (cls, frozenset(names))
-    shared = _SHARED_NAMES.get(key)
-    if shared is None:
-        if len(_SHARED_NAMES) >= _SHARED_LIMIT:
-            return
-        shared = _SHARED_NAMES[key] = set(names)
-    object.__setattr__(model, "__pydantic_fields_set__", shared)
-
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def trusted(cls: type[Model], values: dict[str, Any], *, in_order: bool = False) -> Model:
-    """An instance of ``cls`` from values that are valid already (every field given): what
-    pydantic's ``model_construct`` makes, without its per-field work (a statement is built
-    this way for each statement of an import, from the input that was just validated, and for
-    each statement a query reads from the views). With ``in_order``, ``values`` holds exactly
-    the fields, in the model's order.
-
-    The fields are set one by one, always in the model's order, rather than handed over as a
-    dictionary: Python then keeps them as the values of a key-sharing dictionary (the class's
-    keys, the instance's values), a quarter of the size of a dictionary of its own (a
-    statement's: 256 bytes against 832)."""
-    model = _new(cls)
-    if in_order:
-        for name, value in values.items():
-            _set(model, name, value)
-    else:
-        for name in _field_names(cls):
-            _set(model, name, values[name])
-    _set(model, "__pydantic_fields_set__", _every_field(cls))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
-
-
-def compacted(model: Model, **replaced: Any) -> Model:
-    """A copy of a model pydantic validated, its fields (``replaced`` where given) kept in a
-    key-sharing dictionary as `trusted` keeps them, with the same fields set: a large import
-    holds every statement it read until it plans them, and pydantic gives each its own
-    dictionary (832 bytes for a statement's fields, against 256). The class must have had its
-    keys shared (`share_keys`)."""
-    copy = _new(type(model))
-    for name, value in model.__dict__.items():
-        _set(copy, name, value)
-    for name, value in replaced.items():
-        _set(copy, name, value)
-    _set(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__)
-    _set(copy, "__pydantic_extra__", model.__pydantic_extra__)
-    _set(copy, "__pydantic_private__", model.__pydantic_private__)
-    return copy
-
-
-_ONE: dict[Any, Any] = {}
-_ONE_LIMIT = 100_000
-
-
-def one_of(value: Model | Any) -> Any:
-    """One object for each equal value of a field that takes few values (a party, an issue, a
-    position, an outlet, a date): each record a file or a stored document gives has its own
-    copies."""
-    return sharing()(value, value)
-
-
-def sharing() -> Callable[[Any, Any], Any]:
-    """`one_of` for a loop over many fields of one record: ``sharing()(value, value)``, the
-    store of shared values emptied first if it has grown too large."""
-    if len(_ONE) >= _ONE_LIMIT:
-        _ONE.clear()
-    return _ONE.setdefault
-
-
-def share_keys(*classes: type[BaseModel]) -> None:
-    """Make the field names of each class its instances' shared keys, in field order, by
-    setting every field of one throwaway instance. CPython keeps an instance's attributes as
-    values beside its class's shared keys only while those keys can still take new names, and
-    it stops adding names once a few dozen instances have been made: a process that validated
-    many statements before building one with `trusted` would give every built statement a
-    dictionary of its own. Called where each class is defined."""
-    for cls in classes:
-        model = _new(cls)
-        for name in _field_names(cls):
-            _set(model, name, None)
-
-
-_new = object.__new__
-_set = object.__setattr__
-
-
-@functools.cache
-def _field_names(cls: type[BaseModel]) -> tuple[str, ...]:
-    return tuple(cls.__pydantic_fields__)
-
-
-@functools.cache
-def _every_field(cls: type[BaseModel]) -> set[str]:
-    """The set of every field's name, one per class (shared by the instances given them all)."""
-    return set(cls.__pydantic_fields__)
-
-
 class Record(BaseModel):
     """Base of every value type: immutable, and unknown fields are errors."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def model_post_init(self, context: Any, /) -> None:
-        share_fields_set(self)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """pydantic's copy; with ``update``, the copy's field names are its own set (pydantic
-        would add the updated names to the set the original shares)."""
-        copied = super().model_copy(deep=deep)
-        if update:
-            names = set(copied.__pydantic_fields_set__) | set(update)
-            object.__setattr__(copied, "__pydantic_fields_set__", names)
-            copied.__dict__.update(update)
-            share_fields_set(copied)
-        return copied
 
 
 class SpeakerRank(StrEnum):
@@ -345,21 +209,6 @@ class StatedOn(Record):
             return {**value, "before": before, "day": before - timedelta(days=1)}
         return value
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _shared(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        """One instance per date written as a string or a date: a large file gives many
-        statements each of a few thousand dates, and the instances are immutable (the first is
-        validated, the others share it). Runs before ``_parse`` (declared after it)."""
-        if type(value) is str or type(value) is date:
-            shared = _SHARED_DATES.get(value)
-            if shared is None:
-                shared = handler(value)
-                if len(_SHARED_DATES) < _SHARED_LIMIT:
-                    _SHARED_DATES[value] = shared
-            return shared
-        return handler(value)
-
     @model_validator(mode="after")
     def _in_range(self) -> Self:
         if self.before is not None and self.day != self.before - timedelta(days=1):
@@ -483,6 +332,3 @@ class Correction(Record):
             for name in ("position", "verdict", "issue", "on", "party")
             if getattr(self, name) is not None
         }
-
-
-share_keys(Source, StatedOn, Statement)

@@ -31,8 +31,6 @@ from positions.codebook import (
     Salience,
     Speaker,
     Statement,
-    share_keys,
-    trusted,
 )
 from positions.errors import NotFoundError, Origin, Problem, QueryError, ScenarioError
 from positions.events import (
@@ -55,11 +53,14 @@ from positions.events import (
 )
 
 if TYPE_CHECKING:
-    from positions.scenario import Located, Scenario, StatementInput
-
-share_keys(*STATEMENT_EVENTS)
+    from positions.drafts import StatementDraft
+    from positions.scenario import Located, Scenario
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:positions")
+
+_STATEMENT_FIELDS = set(Statement.model_fields)
+"""The fields a statement built by the planner was given: all of them (pydantic's
+``model_construct`` takes the set; its copies take a copy of it)."""
 
 
 def index_id() -> UUID:
@@ -325,15 +326,16 @@ class _Planner:
         version += 1
         self._record_versions[party] = version
         if cls in STATEMENT_EVENTS and self.now.tzinfo is not None:
-            # a statement event of a statement just built: nothing left to validate, and a
-            # large import makes one per statement (built compactly, see `codebook.trusted`)
-            values = {
-                "originator_id": record_id(self.slug, party),
-                "originator_version": version,
-                "timestamp": self.now,
-                "statement": payload["statement"],
-            }
-            self.events.append(trusted(cls, values, in_order=True))
+            # a statement event of a statement just built and validated: nothing is left to
+            # validate (pydantic's model_construct), and a large import makes one per statement
+            self.events.append(
+                cls.model_construct(
+                    originator_id=record_id(self.slug, party),
+                    originator_version=version,
+                    timestamp=self.now,
+                    statement=payload["statement"],
+                )
+            )
             return
         self.events.append(
             cls(
@@ -519,7 +521,7 @@ class _Planner:
     def _statements(self, located: list[Located]) -> None:
         pending: dict[str, Located] = {}
         for item in located:
-            value: StatementInput = item.value
+            value: StatementDraft = item.value
             if value.id in pending:
                 first = pending[value.id]
                 if first.value != value:
@@ -600,7 +602,7 @@ class _StatementResolver:
         return statement
 
     def _normalise(self, item: Located) -> Statement | None:
-        s: StatementInput = item.value
+        s: StatementDraft = item.value
         o = item.origin
         errors: list[Problem] = []
         state = self.state
@@ -770,7 +772,7 @@ class _StatementResolver:
             return None
         assert party is not None
         # every field is validated already (the input's, or an id known to the codebook)
-        values = {
+        values: dict[str, Any] = {
             "id": s.id,
             "on": s.on,
             "party": party,
@@ -795,7 +797,7 @@ class _StatementResolver:
             "salience": s.salience,
             "hypothetical": s.hypothetical,
         }
-        return trusted(Statement, values)
+        return Statement.model_construct(_STATEMENT_FIELDS, **values)
 
 
 def _unknown(kind: str, value: str, known: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ Two kinds of stream:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -27,7 +27,6 @@ from positions.codebook import (
     Salience,
     Speaker,
     Statement,
-    share_fields_set,
 )
 
 
@@ -45,9 +44,6 @@ class DomainEvent(BaseModel):
     originator_id: UUID
     originator_version: int
     timestamp: AwareDatetime
-
-    def model_post_init(self, context: Any, /) -> None:
-        share_fields_set(self)
 
 
 class NegotiationListed(DomainEvent):

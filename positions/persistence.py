@@ -16,6 +16,7 @@ Store URLs:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -100,16 +101,16 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
 
     @staticmethod
     def decode(topic: str, originator_id: UUID | str, version: int, payload: bytes) -> Any:
-        """The pydantic event of an unsealed payload, validated (pydantic parses the JSON: the
-        stream metadata is put in front of the payload's fields)."""
+        """The pydantic event of an unsealed payload, validated: its fields parsed (the
+        standard library's parser, which keeps integers of any size), and the stream metadata,
+        which the recorder keeps in its own columns, added to them."""
         cls = resolve_topic(topic)
-        rest = payload.strip()[1:]
-        head = b'{"originator_id":"%s","originator_version":%d' % (
-            str(originator_id).encode(),
-            version,
-        )
-        joiner = b"" if rest.lstrip().startswith(b"}") else b","
-        return cls.model_validate_json(head + joiner + rest)
+        fields = json.loads(payload)
+        if not isinstance(fields, dict):
+            raise ValueError("an event's payload is not a JSON object")
+        fields["originator_id"] = originator_id
+        fields["originator_version"] = version
+        return cls.model_validate(fields)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from positions.analysis import (
     weighted_median,
 )
 from positions.codebook import NONCOMMITTAL, Source, StatedOn
-from positions.collector import collector_paused
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.steps import OPEN_DAY
@@ -555,8 +554,7 @@ class Query(Tables):
 
     def __init__(self, record: NegotiationRecord) -> None:
         self.record = record
-        with collector_paused():
-            self.timeline = build_timeline(record)
+        self.timeline = build_timeline(record)
         self.negotiation = record.negotiation
         self._sweep: Sweep | None = None
         self._effective: dict[StepGroup, tuple[list[date], list[Step | None]]] | None = None
@@ -565,8 +563,7 @@ class Query(Tables):
     @property
     def sweep(self) -> Sweep:
         if self._sweep is None:
-            with collector_paused():
-                self._sweep = Sweep(self.timeline)
+            self._sweep = Sweep(self.timeline)
         return self._sweep
 
     @property

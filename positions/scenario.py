@@ -32,10 +32,8 @@ from positions.codebook import (
     StatedOn,
     StatementCoding,
     Text,
-    compacted,
-    one_of,
-    share_keys,
 )
+from positions.drafts import StatementDraft
 from positions.errors import Origin, Problem, ScenarioError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -54,9 +52,6 @@ class StatementInput(StatementCoding):
 
     by: Slug | None = None
     party: Slug | None = None
-
-
-share_keys(StatementInput)
 
 
 class DevelopmentInput(_Input):
@@ -397,7 +392,7 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
         speakers=_located(name, raw, "speakers", model.speakers),
         issues=_located(name, raw, "issues", model.issues),
         proposals=_located(name, raw, "proposals", model.proposals),
-        statements=_located(name, raw, "statements", _compact(model.statements)),
+        statements=_located(name, raw, "statements", _drafts(model.statements)),
         developments=_located(
             name, raw, "developments", tuple(d.to_development() for d in model.developments)
         ),
@@ -406,23 +401,9 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
     )
 
 
-_FEW_VALUED = ("issue", "position", "proposal", "about", "language", "channel", "by", "party")
-"""A statement's fields that take few distinct values across a record."""
-
-
-def _compact(statements: tuple[StatementInput, ...]) -> tuple[StatementInput, ...]:
-    """The statements, and their sources, kept compactly until they are planned
-    (`codebook.compacted`), with one object for each value of the few-valued fields."""
-    made = []
-    for statement in statements:
-        fields = statement.__dict__
-        few = {name: one_of(fields[name]) for name in _FEW_VALUED if fields[name] is not None}
-        sources = tuple(
-            compacted(s, outlet=one_of(s.outlet), published=one_of(s.published))
-            for s in statement.sources
-        )
-        made.append(compacted(statement, sources=sources, **few))
-    return tuple(made)
+def _drafts(statements: tuple[StatementInput, ...]) -> tuple[StatementDraft, ...]:
+    """The validated statements as the planner takes them (`drafts.StatementDraft`)."""
+    return tuple(StatementDraft.of(s) for s in statements)
 
 
 class _Duplicate(Exception):
@@ -463,7 +444,7 @@ def _parse_json(text: str, name: str) -> Scenario | None:
         speakers=unlocated(model.speakers),
         issues=unlocated(model.issues),
         proposals=unlocated(model.proposals),
-        statements=unlocated(_compact(model.statements)),
+        statements=unlocated(_drafts(model.statements)),
         developments=unlocated(tuple(d.to_development() for d in model.developments)),
         salience=unlocated(model.salience),
         corrections=unlocated(model.corrections),
@@ -493,7 +474,7 @@ def located(scenario: Scenario) -> Scenario:
 def hypothetical(scenario: Scenario) -> Scenario:
     """The scenario with every statement marked hypothetical (for what-if replays)."""
     marked = tuple(
-        Located(item.value.model_copy(update={"hypothetical": True}), item.origin)
+        Located(replace(item.value, hypothetical=True), item.origin)
         for item in scenario.statements
     )
     return replace(scenario, statements=marked, what_if=True)

@@ -17,9 +17,9 @@ Rows:
 The fold reads the log's rows (`LogRow`: the stored JSON of each event). A statement event,
 nearly every event of a large store, is folded straight from its JSON: its columns are read
 from the parsed JSON without building pydantic models. Every other event (codebook definitions,
-corrections, stream openings) is decoded into its pydantic event first (``decode``). Queries
-build each statement from its event's stored document the same way (`read_statement`), field by
-field. Rows stay checked: `positions verify`
+corrections, stream openings) is decoded into its pydantic event first (``decode``). Where a
+whole statement is needed (planning, the scenario export), its event's stored document is
+validated by pydantic (`read_statement`). Rows stay checked: `positions verify`
 validates every event and compares the views with a fresh fold.
 """
 
@@ -28,23 +28,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from eventsourcing.utils import get_topic, resolve_topic
 
 from positions.codebook import (
-    Attribution,
-    Confidence,
     Correction,
-    Source,
-    StatedOn,
     Statement,
-    Verdict,
-    one_of,
-    sharing,
-    trusted,
 )
 from positions.domain import corrected
 from positions.events import (
@@ -114,81 +106,9 @@ def statement_document(payload: bytes) -> bytes:
 
 def read_statement(document: str | bytes) -> Statement:
     """The `Statement` of a statement document the tool stored (a statement event's
-    ``statement``, or a view row's ``coding``), built from its parsed JSON without pydantic's
-    validation: the document is what pydantic wrote for a validated statement, so it is read
-    back field by field (dates parsed, enums looked up, lists made tuples). A term that JSON
-    gives as a float may have been an integer too large for the fast parser: such a document
-    is validated by pydantic instead.
-    Anything that is not a statement document raises ValueError, KeyError or TypeError."""
-    data = orjson.loads(document)
-    word = sharing()
-    terms = data["terms"]
-    if any(type(value) is float for value in terms.values()):
-        return Statement.model_validate_json(document)
-    on = data["on"]
-    verdict = data["verdict"]
-    values = {
-        "id": data["id"],
-        "on": _stated_on(on["day"], on["before"], on["text"]),
-        "issue": word(data["issue"], data["issue"]),
-        "position": word(data["position"], data["position"]),
-        "terms": terms,
-        "verdict": None if verdict is None else _VERDICTS[verdict],
-        "proposal": word(data["proposal"], data["proposal"]),
-        "conditions": tuple(data["conditions"]),
-        "clarifies": data["clarifies"],
-        "retracts": data["retracts"],
-        "about": word(data["about"], data["about"]),
-        "attribution": _ATTRIBUTIONS[data["attribution"]],
-        "quote": data["quote"],
-        "quote_original": data["quote_original"],
-        "language": word(data["language"], data["language"]),
-        "sources": tuple([_source(source) for source in data["sources"]]),
-        "confidence": _CONFIDENCES[data["confidence"]],
-        "channel": word(data["channel"], data["channel"]),
-        "notes": data["notes"],
-        "salience": data["salience"],
-        "hypothetical": data["hypothetical"],
-        "party": word(data["party"], data["party"]),
-        "speaker": word(data["speaker"], data["speaker"]),
-    }
-    if type(values["hypothetical"]) is not bool:
-        raise TypeError("'hypothetical' is not a boolean")
-    return trusted(Statement, values, in_order=True)
-
-
-_VERDICTS: dict[str, Verdict] = {v.value: v for v in Verdict}
-_ATTRIBUTIONS: dict[str, Attribution] = {a.value: a for a in Attribution}
-_CONFIDENCES: dict[str, Confidence] = {c.value: c for c in Confidence}
-
-
-@functools.lru_cache(maxsize=65_536)
-def _stated_on(day: str, before: str | None, text: str | None) -> StatedOn:
-    """One `StatedOn` per distinct date: the statements of a day share it (it is immutable)."""
-    values = {
-        "day": _day(day),
-        "before": None if before is None else _day(before),
-        "text": text,
-    }
-    return trusted(StatedOn, values, in_order=True)
-
-
-def _source(source: dict[str, Any]) -> Source:
-    if len(source) != 4:
-        raise ValueError("a source document has outlet, title, url and published")
-    published = source["published"]
-    values = {
-        "outlet": one_of(source["outlet"]),
-        "title": source["title"],
-        "url": source["url"],
-        "published": None if published is None else _day(published),
-    }
-    return trusted(Source, values, in_order=True)
-
-
-@functools.lru_cache(maxsize=65_536)
-def _day(text: str) -> date:
-    return date.fromisoformat(text)
+    ``statement``, or a view row's ``coding``), validated by pydantic. Anything that is not a
+    statement document raises ValueError (pydantic's ValidationError is one)."""
+    return Statement.model_validate_json(document)
 
 
 def _kind(statement: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ real process where the process itself matters (a terminal, the modules a cold st
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -300,7 +301,26 @@ def test_a_bad_scenario_names_file_and_line_exits_2_and_writes_nothing(tmp_path:
         "the scale of issue 'foreign_troops' (choose from: nato_presence, european_contingent, "
         "neutral_peacekeepers, no_nato_country_troops, no_foreign_troops, noncommittal)\n"
     )
-    assert not (tmp_path / "store.db").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]  # no store, no temporary file
+
+
+def test_a_first_import_is_made_under_a_temporary_name_and_leaves_only_the_store(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    result = run_cli("--store", url, "import", str(SEED))
+    assert result.code == 0, result.err
+    assert [p.name for p in tmp_path.iterdir()] == ["store.db"]
+    assert oct((tmp_path / "store.db").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    assert run_cli("--store", url, "verify").code == 0
+    again = run_cli("--store", url, "import", str(SEED))
+    assert again.out.startswith("Nothing new"), again.out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_a_bad_scenario_into_an_existing_store_changes_nothing(seeded: str, tmp_path: Path) -> None:

