@@ -272,7 +272,7 @@ def phase_rebuild_floor(args: dict[str, Any]) -> dict[str, Any]:
     """The rebuild's I/O alone: read every row of the store's log (plain tuples) and write the
     statement rows its views hold into a table of the same shape in a fresh file, one
     transaction, nothing decoded or folded. The rows to write are read first, untimed."""
-    from positions.viewstore import _DDL
+    from positions.views.store import _DDL
 
     source = sqlite3.connect(args["store"].removeprefix("sqlite:///"))
     rows = source.execute("SELECT * FROM positions_view_statements").fetchall()

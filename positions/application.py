@@ -34,8 +34,8 @@ from positions.domain import (
 )
 from positions.errors import ConflictError, NotFoundError, ScenarioError, StoreError
 from positions.events import DomainEvent
-from positions.integrity import unseal
-from positions.persistence import (
+from positions.store.integrity import unseal
+from positions.store.persistence import (
     PydanticMapper,
     StoreLocation,
     parse_store_url,
@@ -46,7 +46,7 @@ from positions.timeline import NegotiationRecord
 if TYPE_CHECKING:
     from positions.queries.stance import StepQueries
     from positions.scenario import Scenario
-    from positions.viewstore import ViewStore
+    from positions.views.store import ViewStore
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class PositionsApplication(Application[Any]):
         self._mapper().lookup = self._stored_digest
 
     def _open_views(self) -> ViewStore:
-        from positions.viewstore import ViewStore
+        from positions.views.store import ViewStore
 
         return ViewStore(self)
 
@@ -454,7 +454,7 @@ class PositionsApplication(Application[Any]):
                 if record is not None:
                     records[(slug, party)] = record
             return records
-        from positions.viewstore import RecordedStatements, StatementSource
+        from positions.views.store import RecordedStatements, StatementSource
 
         with self._views_work("read the views of store {store}"):
             versions = self.views.stream_versions(list(streams.values()))

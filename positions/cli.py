@@ -48,7 +48,7 @@ def parse_known_at(value: str | None) -> datetime | None:
 
 def _open(ctx: click.Context, create: bool = False) -> PositionsApplication:
     from positions.application import PositionsApplication
-    from positions.persistence import store_from_environment
+    from positions.store.persistence import store_from_environment
 
     return PositionsApplication.open(store_from_environment(ctx.obj["store"]), create=create)
 
@@ -186,8 +186,8 @@ def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
       positions import fixtures/ukraine-2025-03-13.yaml
     """
     from positions.application import import_into
-    from positions.persistence import store_from_environment
     from positions.scenario import read_scenarios
+    from positions.store.persistence import store_from_environment
 
     url = store_from_environment(ctx.obj["store"])
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
@@ -455,8 +455,8 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
     Example:
       positions verify
     """
-    from positions.integrity import verify_store
-    from positions.viewstore import log_rows
+    from positions.store.integrity import verify_store
+    from positions.views.store import log_rows
 
     app = _open(ctx)
     result = verify_store(app)

@@ -474,8 +474,7 @@ def located(scenario: Scenario) -> Scenario:
 def hypothetical(scenario: Scenario) -> Scenario:
     """The scenario with every statement marked hypothetical (for what-if replays)."""
     marked = tuple(
-        Located(replace(item.value, hypothetical=True), item.origin)
-        for item in scenario.statements
+        Located(replace(item.value, hypothetical=True), item.origin) for item in scenario.statements
     )
     return replace(scenario, statements=marked, what_if=True)
 

@@ -1,6 +1,6 @@
 """The steps of a negotiation: what each statement (or tabling) sets, and what is in force when.
 
-A pure module: no I/O, no store, no file format. `positions.stepstore` keeps its results in the
+A pure module: no I/O, no store, no file format. `positions.views.tables` keeps its results in the
 views as a bitemporal table; the in-memory timeline (`positions.timeline`) decides the same
 rules for the Python oracle, and `analysis.sweep` is the one sweep both use.
 
@@ -82,7 +82,7 @@ class Coding:
     clarifies: str | None
     retracts: str | None
     recorded_at: str
-    """When the statement was first recorded (a `views.stamp`); empty for a tabling."""
+    """When the statement was first recorded (a `views.fold.stamp`); empty for a tabling."""
     notification_id: int
     """The event that recorded it (0 for a tabling)."""
 

@@ -1,2 +1,2 @@
-"""Queries answered by the store: SQL on the step tables of the views (`positions.stepstore`),
+"""Queries answered by the store: SQL on the step tables of the views (`positions.views.tables`),
 one module per family of commands."""

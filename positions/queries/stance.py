@@ -30,7 +30,8 @@ from positions.projections import (
     _frame,
 )
 from positions.steps import Coding, Step
-from positions.stepstore import (
+from positions.views.fold import stamp, unstamp
+from positions.views.tables import (
     OPEN,
     OWN,
     STEP_SELECT,
@@ -38,10 +39,9 @@ from positions.stepstore import (
     corrected_coding,
     step_of_row,
 )
-from positions.views import stamp, unstamp
 
 if TYPE_CHECKING:
-    from positions.viewstore import ViewStore
+    from positions.views.store import ViewStore
 
 FOREVER = date.max
 SALIENCE_PAGE = 64

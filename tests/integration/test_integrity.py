@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from positions.domain import negotiation_id, record_id
-from positions.integrity import GENESIS, chain_digest, seal, unseal
+from positions.store.integrity import GENESIS, chain_digest, seal, unseal
 from tests.conftest import run_cli
 from tests.stores import delete_row, execute, rows, update_row
 

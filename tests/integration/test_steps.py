@@ -22,7 +22,7 @@ from positions.errors import PositionsError
 from positions.projections import Analysis
 from positions.queries.stance import StepQueries
 from positions.scenario import parse_scenario
-from positions.stepstore import TABLES
+from positions.views.tables import TABLES
 from tests.stores import BACKENDS, any_store
 from tests.strategies import ISSUES, START, backfill_order, codebook, statements
 

@@ -108,7 +108,7 @@ def test_a_postgresql_password_is_never_shown_in_errors() -> None:
 
 
 def test_a_password_in_a_library_message_is_replaced() -> None:
-    from positions.persistence import parse_store_url
+    from positions.store.persistence import parse_store_url
 
     location = parse_store_url("postgresql://u:hunter2@db.example:5432/record")
     assert location.scrub(

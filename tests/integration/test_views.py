@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from positions.application import PositionsApplication
 from positions.codebook import Correction, Statement
 from positions.events import STATEMENT_EVENTS, StatementRecorded
-from positions.integrity import unseal, verify_store
 from positions.scenario import parse_scenario
-from positions.views import StatementRow, read_statement, stamp
-from positions.viewstore import BULK_RUN, VIEWS_NAME, _runs, log_rows
+from positions.store.integrity import unseal, verify_store
+from positions.views.fold import StatementRow, read_statement, stamp
+from positions.views.store import BULK_RUN, VIEWS_NAME, _runs, log_rows
 from tests.conftest import SEED, run_cli
 from tests.helpers import write_scenario
 from tests.stores import BACKENDS, any_store, execute

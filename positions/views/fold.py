@@ -1,7 +1,7 @@
 """The read models' rows, and the pure fold that derives them from events.
 
 Queries read a negotiation from these rows instead of replaying its streams (see
-`positions.viewstore`, which keeps them in the store's own database). The same fold serves both
+`positions.views.store`, which keeps them in the store's own database). The same fold serves both
 sides: a catch-up feeds it one page of new events at a time, with the rows already stored at
 hand (``lookup``); `positions verify` feeds it every event from the first and compares what it
 gives with the stored rows.

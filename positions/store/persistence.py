@@ -3,7 +3,7 @@
 eventsourcing 9.5 has no pydantic support of its own; like its ``examples/aggregate7`` we carry a
 small mapper. The stored state is the event's JSON without the stream metadata (originator id
 and version), which the recorder keeps in its own columns, sealed in an envelope that chains it
-to the previous event of its stream (see `positions.integrity`).
+to the previous event of its stream (see `positions.store.integrity`).
 
 Store URLs:
 - ``sqlite:///path/to/file.db`` — a file, created by the first import;
@@ -32,7 +32,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from positions.errors import StoreError
-from positions.integrity import GENESIS, chain_digest, seal, unseal
+from positions.store.integrity import GENESIS, chain_digest, seal, unseal
 
 if TYPE_CHECKING:
     import psycopg
@@ -177,7 +177,7 @@ def parse_store_url(url: str) -> StoreLocation:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": f"file:positions-{uuid4().hex}?mode=memory&cache=shared",
                 "APPLICATION_RECORDER_TOPIC": (
-                    "positions.sqlitestore:BulkSQLiteApplicationRecorder"
+                    "positions.store.sqlite:BulkSQLiteApplicationRecorder"
                 ),
             },
         )
@@ -193,7 +193,7 @@ def parse_store_url(url: str) -> StoreLocation:
                 "SQLITE_DBNAME": str(path),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": (
-                    "positions.sqlitestore:BulkSQLiteApplicationRecorder"
+                    "positions.store.sqlite:BulkSQLiteApplicationRecorder"
                 ),
             },
             sqlite_path=path,
@@ -241,7 +241,7 @@ def _postgres(url: str, shown: str) -> StoreLocation:
         "POSTGRES_LOCK_TIMEOUT": "60",
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "2",
-        "APPLICATION_RECORDER_TOPIC": "positions.pgstore:ChunkedPostgresApplicationRecorder",
+        "APPLICATION_RECORDER_TOPIC": "positions.store.postgres:ChunkedPostgresApplicationRecorder",
     }
     return StoreLocation(url, env)
 

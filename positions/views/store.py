@@ -4,7 +4,7 @@ Queries read a negotiation from four tables instead of replaying its streams:
 ``positions_view_streams``, ``positions_view_definitions``, ``positions_view_statements`` (one
 row per statement, with its coding in force) and ``positions_view_corrections``. They are fed
 from the store's notification log by `ViewStore.catch_up`: each page of new events is folded
-(`positions.views`) and its rows are written in the same transaction as the tracking row
+(`positions.views.fold`) and its rows are written in the same transaction as the tracking row
 (eventsourcing's tracking table, application name ``positions-views``), so the views never
 hold half a page, and after a crash, or after events written by another process, the next
 catch-up resumes from the last notification processed. Catch-ups are serialised by a lock (a
@@ -28,11 +28,9 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from positions.codebook import Correction, Statement
 from positions.errors import StoreError
 from positions.events import DomainEvent
-from positions.integrity import StoredRow, unseal
-from positions.stepstore import DDL as STEP_DDL
-from positions.stepstore import STEPS_NAME, StepStore
+from positions.store.integrity import StoredRow, unseal
 from positions.timeline import Entry, NegotiationRecord
-from positions.views import (
+from positions.views.fold import (
     STATEMENT_COLUMNS,
     STATEMENT_TOPICS,
     CorrectionRow,
@@ -47,6 +45,8 @@ from positions.views import (
     statement_document,
     unstamp,
 )
+from positions.views.tables import DDL as STEP_DDL
+from positions.views.tables import STEPS_NAME, StepStore
 
 VIEWS_NAME = "positions-views"
 """The views' application name in eventsourcing's tracking table."""
@@ -522,7 +522,7 @@ class ViewStore:
     ) -> list[tuple[int, Entry]]:
         """Every statement of a negotiation (or those of ``ids``) as first recorded, with its
         recording time and notification id: each view row with the stored state of the event
-        it names, read a page at a time (`views.read_statement`: the documents are the tool's
+        it names, read a page at a time (`views.fold.read_statement`: the documents are the tool's
         own, checked by `positions verify`); `StoreError` for a row that names no statement
         event or a document the tool did not write."""
         chosen = ""
@@ -721,7 +721,7 @@ class RecordedStatements(MutableMapping[str, Statement]):
 
 
 def log_rows(rows: Iterable[StoredRow]) -> list[LogRow]:
-    """The fold's rows of the log's stored rows (as `positions.integrity` reads them)."""
+    """The fold's rows of the log's stored rows (as `positions.store.integrity` reads them)."""
     return [
         LogRow(row.position, row.originator_id.hex, row.version, row.topic, unseal(row.state)[1])
         for row in rows
@@ -800,7 +800,7 @@ the parties' streams, read from the stored JSON by SQLite's JSON functions (one 
 event), a later event of the same statement replacing the earlier one as the fold's dictionary
 does. A statement event of a stream that is not a party's gives no row here (the run is then
 folded again in Python, which decides what it counts for). ``positions_stamp``
-(`views.stamp_text`) writes a recording time that the JSON does not already give as the
+(`views.fold.stamp_text`) writes a recording time that the JSON does not already give as the
 stamp. `positions verify` compares the rows with the Python fold."""
 
 

@@ -1,7 +1,7 @@
 """The bitemporal step table: `positions.steps` kept in the store's database, beside the views.
 
 Three tables, each row valid over a recording-time interval ``[recorded_from, recorded_to)``
-(a `views.stamp`; ``OPEN`` while it is the row in force). Nothing is updated in place but
+(a `views.fold.stamp`; ``OPEN`` while it is the row in force). Nothing is updated in place but
 ``recorded_to``: a change closes the rows it replaces and adds new ones, so the table answers
 for any recording time (``--known-at``).
 
@@ -54,10 +54,10 @@ from positions.steps import (
     sweep_group,
     terms_text,
 )
-from positions.views import STATEMENT_TOPICS, LogRow, stamp_text
+from positions.views.fold import STATEMENT_TOPICS, LogRow, stamp_text
 
 if TYPE_CHECKING:
-    from positions.viewstore import ViewStore
+    from positions.views.store import ViewStore
 
 STEPS_NAME = "positions-steps"
 """The step table's application name in eventsourcing's tracking table."""
