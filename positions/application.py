@@ -44,8 +44,8 @@ from positions.store.persistence import (
 from positions.timeline import NegotiationRecord
 
 if TYPE_CHECKING:
+    from positions.drafts import Scenario
     from positions.queries.stance import StepQueries
-    from positions.scenario import Scenario
     from positions.views.store import ViewStore
 
 

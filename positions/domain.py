@@ -53,8 +53,7 @@ from positions.events import (
 )
 
 if TYPE_CHECKING:
-    from positions.drafts import StatementDraft
-    from positions.scenario import Located, Scenario
+    from positions.drafts import Located, Scenario, StatementDraft
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:positions")
 

@@ -1,4 +1,5 @@
-"""What the planner takes of a statement as an analyst wrote it: a plain, slotted record.
+"""What the planner takes: the records of a scenario file, each with its origin, and each
+statement as a plain, slotted record.
 
 A scenario file's statements are validated by their pydantic model at the edge
 (`positions.scenario.StatementInput`) and handed to the planner as `StatementDraft`s: the same
@@ -9,7 +10,7 @@ every statement it read until it is planned. `positions.domain` reads only these
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from positions.codebook import (
     Attribution,
@@ -19,6 +20,7 @@ from positions.codebook import (
     TermValue,
     Verdict,
 )
+from positions.errors import Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +56,41 @@ class StatementDraft:
     def of(cls, validated: Any) -> StatementDraft:
         """The draft of a validated statement input (any object with these attributes)."""
         return cls(*(getattr(validated, name) for name in cls.__dataclass_fields__))
+
+
+class Located(NamedTuple):
+    """A record of a scenario file with where it came from (a tuple: a large file makes one
+    per record)."""
+
+    value: Any
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, self-consistent scenario file; cross-checks against the store come later."""
+
+    path: str
+    negotiation: str
+    title: str | None
+    origin: Origin
+    parties: tuple[Located, ...]
+    speakers: tuple[Located, ...]
+    issues: tuple[Located, ...]
+    proposals: tuple[Located, ...]
+    statements: tuple[Located, ...]
+    developments: tuple[Located, ...]
+    salience: tuple[Located, ...] = ()
+    corrections: tuple[Located, ...] = ()
+    text: str | None = None
+    """Kept when text given as such was read by the fast JSON path, whose records carry no
+    lines yet."""
+    digest: str | None = None
+    """The SHA-256 of a file the fast JSON path read: its text is not kept (a large import
+    would hold every file's text), the file is read again, and checked, for lines."""
+    what_if: bool = False
+
+    @property
+    def unlocated(self) -> bool:
+        """Whether the records carry no lines (`located` reads them with their lines)."""
+        return self.text is not None or self.digest is not None

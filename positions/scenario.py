@@ -12,9 +12,9 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -33,7 +33,7 @@ from positions.codebook import (
     StatementCoding,
     Text,
 )
-from positions.drafts import StatementDraft
+from positions.drafts import Located, Scenario, StatementDraft
 from positions.errors import Origin, Problem, ScenarioError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -79,44 +79,6 @@ class ScenarioFile(_Input):
     developments: tuple[DevelopmentInput, ...] = ()
     salience: tuple[Salience, ...] = ()
     corrections: tuple[Correction, ...] = ()
-
-
-class Located(NamedTuple):
-    """A record of a scenario file with where it came from (a tuple: a large file makes one
-    per record)."""
-
-    value: Any
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A loaded, self-consistent scenario file; cross-checks against the store come later."""
-
-    path: str
-    negotiation: str
-    title: str | None
-    origin: Origin
-    parties: tuple[Located, ...]
-    speakers: tuple[Located, ...]
-    issues: tuple[Located, ...]
-    proposals: tuple[Located, ...]
-    statements: tuple[Located, ...]
-    developments: tuple[Located, ...]
-    salience: tuple[Located, ...] = ()
-    corrections: tuple[Located, ...] = ()
-    text: str | None = None
-    """Kept when text given as such was read by the fast JSON path, whose records carry no
-    lines yet."""
-    digest: str | None = None
-    """The SHA-256 of a file the fast JSON path read: its text is not kept (a large import
-    would hold every file's text), the file is read again, and checked, for lines."""
-    what_if: bool = False
-
-    @property
-    def unlocated(self) -> bool:
-        """Whether the records carry no lines (`located` reads them with their lines)."""
-        return self.text is not None or self.digest is not None
 
 
 # ---------------------------------------------------------------------------------------------
