@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -115,13 +115,11 @@ class Sweep:
         return ranks[index - 1] if index else None
 
     def others_mean(self, party: str, issue: str, day: date) -> float | None:
-        """The mean rank of the other parties' own positions on ``day``; None if none holds one."""
-        held = [
-            rank
-            for other in self.timeline.record.negotiation.parties
-            if other != party and (rank := self.rank_at(other, issue, day)) is not None
-        ]
-        return sum(held) / len(held) if held else None
+        return others_mean(
+            party,
+            self.timeline.record.negotiation.parties,
+            lambda other: self.rank_at(other, issue, day),
+        )
 
     def classify(
         self, party: str, issue: str, day: date, before: int | None, after: int | None
@@ -142,6 +140,15 @@ class Sweep:
             lambda: self.others_mean(party, issue.id, step.on.day),
         )
         return Shift(name, ranks, before, after)
+
+
+def others_mean(
+    party: str, parties: Iterable[str], rank_of: Callable[[str], int | None]
+) -> float | None:
+    """The mean rank of the other parties' own positions on a day (R13's yardstick), given
+    each party's rank that day; None if none holds one."""
+    held = [rank for other in parties if other != party and (rank := rank_of(other)) is not None]
+    return sum(held) / len(held) if held else None
 
 
 def classify_move(before: int | None, after: int | None, mean: Callable[[], float | None]) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from positions.analysis import explain_effect, shift_of
+from positions.analysis import explain_effect, others_mean, shift_of
 from positions.codebook import NONCOMMITTAL, Source
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
@@ -186,17 +186,22 @@ class StepQueries(Tables):
         party = n.parties.get(step["party"])
         return (party.name if party else step["party"]), document["quote"]
 
-    def others_mean(self, party: str, issue: str, day: int) -> float | None:
-        held = []
-        for other in self.negotiation.parties:
-            if other == party:
-                continue
-            cell = self.cell("stances", other, issue, OWN, date.fromordinal(day))
-            if cell is not None:
-                rank = self._rank(issue, cell.value)
-                if rank is not None:
-                    held.append(rank)
-        return sum(held) / len(held) if held else None
+    def others_mean(self, party: str, issue: str, day: int, whole: bool = False) -> float | None:
+        """R13's mean of the others' ranks on ``day``: from each party's intervals on the
+        issue (read once, with ``whole`` or where they are read already: a history, a diff,
+        a timeline), else from the one interval of each party in force that day."""
+        if whole or issue in self._cache:
+            series = self.series(issue)
+
+            def rank_of(other: str) -> int | None:
+                return self._rank(issue, series[other].at(day))
+        else:
+
+            def rank_of(other: str) -> int | None:
+                cell = self.cell("stances", other, issue, OWN, date.fromordinal(day))
+                return self._rank(issue, cell.value) if cell is not None else None
+
+        return others_mean(party, self.negotiation.parties, rank_of)
 
     def _stance_row(
         self, party: str, issue: str, cell: Cell | None, claimed_by: str | None
@@ -275,16 +280,6 @@ class StepQueries(Tables):
                 )
             self._cache[issue] = found
         return found
-
-    def _mean_from_series(self, party: str, issue: str, day: int) -> float | None:
-        held = []
-        for other, series in self.series(issue).items():
-            if other == party:
-                continue
-            rank = self._rank(issue, series.at(day))
-            if rank is not None:
-                held.append(rank)
-        return sum(held) / len(held) if held else None
 
     def _steps_with_documents(
         self, conditions: Sequence[str], values: Sequence[Any]
@@ -370,7 +365,7 @@ class StepQueries(Tables):
                 definition.rank(step.before),
                 definition.rank(step.after),
                 step.after is not None,
-                lambda: self._mean_from_series(step.party, issue, c.day),
+                lambda: self.others_mean(step.party, issue, c.day, whole=True),
             )
         if document is None:  # a tabling
             proposal = n.proposals.get(c.source_id)
@@ -533,7 +528,7 @@ class StepQueries(Tables):
     # -- diff
 
     def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
-        return self._mean_from_series(party, issue, day.toordinal())
+        return self.others_mean(party, issue, day.toordinal(), whole=True)
 
     def steps_between(self, party: str, issue: str, start: date, end: date) -> list[str]:
         recorded, params = self._recorded()
