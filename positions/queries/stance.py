@@ -164,7 +164,7 @@ class StepQueries(Tables):
             [notification_id],
         )
         state = found[0][0] if found else None
-        return orjson.loads(self.views._document(statement_id, notification_id, state))
+        return self.views._fields(statement_id, notification_id, state)
 
     # -- the rows
 
@@ -302,11 +302,7 @@ class StepQueries(Tables):
         for row in found:
             step = step_of_row(row[:-1])
             c = step.coding
-            document = (
-                None
-                if c.tabling
-                else orjson.loads(views._document(c.source_id, c.notification_id, row[-1]))
-            )
+            document = None if c.tabling else views._fields(c.source_id, c.notification_id, row[-1])
             steps.append((step, document))
         return steps
 
@@ -576,7 +572,7 @@ class StepQueries(Tables):
                 [self.slug, *params, party, issue, OWN, limit, ended_after, SALIENCE_PAGE, offset],
             )
             for source_id, notification_id, state in page:
-                document = orjson.loads(views._document(source_id, int(notification_id), state))
+                document = views._fields(source_id, int(notification_id), state)
                 if document.get("salience") is not None:
                     return float(document["salience"])
             if len(page) < SALIENCE_PAGE:
@@ -753,7 +749,7 @@ class StepQueries(Tables):
                 [self.slug, *chunk],
             )
             for statement_id, notification_id, state in rows:
-                document = orjson.loads(views._document(statement_id, int(notification_id), state))
+                document = views._fields(statement_id, int(notification_id), state)
                 found[statement_id] = tuple(
                     Source.model_validate(source) for source in document["sources"]
                 )

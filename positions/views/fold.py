@@ -90,18 +90,30 @@ Decode = Callable[[LogRow], DomainEvent]
 
 STATEMENT_TOPICS = frozenset(get_topic(cls) for cls in STATEMENT_EVENTS)
 
+
 _STATEMENT_KEY = b',"statement":'
 
 
 def statement_document(payload: bytes) -> bytes:
-    """The statement's JSON inside a statement event's payload, as stored.
-
-    The payload is ``{"timestamp":…,"statement":{…}}`` (the statement is the events' last
-    field); anything else is an error for the caller to report."""
+    """The statement's JSON inside a statement event's payload, exactly as stored: the tool's
+    mapper writes a statement event as ``{"timestamp":…,"statement":{…}}`` (the statement is
+    the events' last field), so the document is the bytes between that key and the closing
+    brace; anything else is an error for the caller to report. (A slice of what the mapper
+    wrote, read back whole: parsing and writing it again would turn integers beyond 64 bits
+    into floats.)"""
     start = payload.find(_STATEMENT_KEY)
     if start < 0 or not payload.endswith(b"}}"):
         raise ValueError("not a statement event's JSON")
     return payload[start + len(_STATEMENT_KEY) : -1]
+
+
+def statement_fields(payload: bytes) -> dict[str, Any]:
+    """The statement inside a statement event's payload, parsed (orjson: the fields the
+    queries show)."""
+    statement = orjson.loads(statement_document(payload))
+    if not isinstance(statement, dict):
+        raise ValueError("not a statement event's JSON")
+    return statement
 
 
 def read_statement(document: str | bytes) -> Statement:

@@ -43,6 +43,7 @@ from positions.views.fold import (
     read_statement,
     stamp_text,
     statement_document,
+    statement_fields,
     unstamp,
 )
 from positions.views.tables import DDL as STEP_DDL
@@ -456,6 +457,18 @@ class ViewStore:
             if state is None:
                 raise ValueError(f"its event {notification_id} is not in the store")
             return statement_document(self._payload(state))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(
+                f"cannot read statement '{statement_id}' from the views of store "
+                f"{self.app.location.display} ({_first_line(exc)}); run 'positions verify'"
+            ) from None
+
+    def _fields(self, statement_id: str, notification_id: int, state: Any) -> dict[str, Any]:
+        """`_document`, parsed: the statement's fields."""
+        try:
+            if state is None:
+                raise ValueError(f"its event {notification_id} is not in the store")
+            return statement_fields(self._payload(state))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreError(
                 f"cannot read statement '{statement_id}' from the views of store "
