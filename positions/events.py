@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from positions.codebook import (
@@ -132,7 +133,39 @@ class CodingCorrected(DomainEvent):
 
 STATEMENT_EVENTS = (StatementRecorded, StatementClarified, StatementRetracted)
 
+EVENTS: dict[str, type[DomainEvent]] = {
+    get_topic(cls): cls
+    for cls in (
+        NegotiationListed,
+        NegotiationOpened,
+        NegotiationRetitled,
+        PartyDefined,
+        SpeakerDefined,
+        IssueDefined,
+        ProposalTabled,
+        DevelopmentNoted,
+        PartyRecordOpened,
+        *STATEMENT_EVENTS,
+        SalienceDeclared,
+        CodingCorrected,
+    )
+}
+"""Every event class by its stored topic."""
+
+
+def event_class(topic: str) -> type[DomainEvent]:
+    """The event class a stored topic names. Only the classes of this module: a topic is read
+    from the store, and a store received from someone else must never choose what Python
+    imports (eventsourcing's ``resolve_topic`` would import any module a topic names)."""
+    found = EVENTS.get(topic)
+    if found is None:
+        shown = topic if len(topic) <= 80 else topic[:77] + "..."
+        raise ValueError(f"unknown event topic {shown!r}")
+    return found
+
+
 __all__ = [
+    "EVENTS",
     "STATEMENT_EVENTS",
     "CodingCorrected",
     "DevelopmentNoted",
@@ -149,4 +182,5 @@ __all__ = [
     "StatementClarified",
     "StatementRecorded",
     "StatementRetracted",
+    "event_class",
 ]

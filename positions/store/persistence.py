@@ -28,10 +28,11 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
 from positions.errors import StoreError
+from positions.events import event_class
 from positions.store.integrity import GENESIS, chain_digest, seal, unseal
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         """The pydantic event of an unsealed payload, validated: its fields parsed (the
         standard library's parser, which keeps integers of any size), and the stream metadata,
         which the recorder keeps in its own columns, added to them."""
-        cls = resolve_topic(topic)
+        cls = event_class(topic)
         fields = json.loads(payload)
         if not isinstance(fields, dict):
             raise ValueError("an event's payload is not a JSON object")

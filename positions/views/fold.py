@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 
 from positions.codebook import (
     Correction,
@@ -46,6 +46,7 @@ from positions.events import (
     NegotiationListed,
     NegotiationOpened,
     PartyRecordOpened,
+    event_class,
 )
 
 StatementKey = tuple[str, str]
@@ -149,7 +150,7 @@ class DefinitionRow:
     payload: str
 
     def event(self) -> DomainEvent:
-        cls: type[DomainEvent] = resolve_topic(self.topic)
+        cls = event_class(self.topic)
         return cls.model_validate_json(self.payload)
 
 

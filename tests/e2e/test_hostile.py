@@ -18,7 +18,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.conftest import run_cli
+from tests.conftest import SEED, run_cli
 from tests.strategies import BREAKAGES, broken_statements, codebook, statements
 
 HOSTILE_BYTES = [
@@ -342,3 +342,37 @@ def test_a_statement_broken_in_a_documented_way_gets_its_documented_message(
     found = [located.match(line) for line in err.splitlines()]
     assert all(found), err
     assert f"statement '{statement_id}': {message}" in [m[1] for m in found if m], err
+
+
+def test_a_tampered_event_topic_never_imports_the_module_it_names(
+    tmp_path: Path, seeded: str
+) -> None:
+    """A store received from someone else must never choose what Python imports: an event (and
+    its view row) whose topic names another module is an unreadable event, one line, and that
+    module is never imported."""
+    from tests.runner import run_process
+    from tests.stores import execute
+
+    marker = tmp_path / "imported"
+    (tmp_path / "probe_module.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    execute(
+        seeded,
+        "UPDATE EVENTS SET topic = 'probe_module:PartyDefined' WHERE topic LIKE '%:PartyDefined'",
+    )
+    views = sqlite3.connect(seeded.removeprefix("sqlite:///"))
+    views.execute(
+        "UPDATE positions_view_definitions SET topic = 'probe_module:PartyDefined' "
+        "WHERE topic LIKE '%:PartyDefined'"
+    )
+    views.commit()
+    views.close()
+    env = {"PYTHONPATH": str(tmp_path)}
+    for args in (["compare"], ["history"], ["verify"], ["rebuild"], ["import", str(SEED)]):
+        result = run_process("--store", seeded, *args, env=env)
+        assert not marker.exists(), args
+        assert "Traceback" not in result.err, (args, result.err)
+        assert result.code != 0, (args, result.out)
+    verify = run_process("--store", seeded, "verify", env=env)
+    assert "Tampered: negotiation 'ukraine-2025', version 2" in verify.out  # the topic is sealed
+    compare = run_process("--store", seeded, "compare", env=env)
+    assert "unknown event topic 'probe_module:PartyDefined'" in compare.err, compare.err
