@@ -389,8 +389,52 @@ def timeline_charts(
     }
 
 
+PAGE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "style-src 'unsafe-inline'; img-src data:\">\n"
+    "<title>Positions over time</title>\n</head>\n<body>\n{svg}\n</body>\n</html>\n"
+)
+"""The page of an ``.html`` picture: the SVG inline, and a policy that forbids any script."""
+
+
+def svg_element(svg: str) -> str:
+    """An SVG document as an element to put in a page (its XML declaration removed); Vega
+    escapes every text it puts in the SVG."""
+    svg = svg.lstrip()
+    if svg.startswith("<?xml"):
+        svg = svg[svg.index("?>") + 2 :].lstrip()
+    return svg
+
+
+_SPEC = "const spec = "
+
+
+def safe_page(page: str) -> str | None:
+    """vl-convert's interactive page with its embedded specification written again so that no
+    text of the data can end the script that holds it: vl-convert writes the data's strings as
+    they are, so a quote holding ``</script><script>…`` closed the script and ran the next.
+    The specification is read back with a JSON parser and every ``<``, ``>`` and ``&`` written
+    as a ``\\u`` escape (the same strings to the script). None if the page does not hold the
+    specification where vl-convert puts it (then the picture is the SVG page, ``PAGE``)."""
+    import json
+
+    start = page.find(_SPEC)
+    if start < 0:
+        return None
+    start += len(_SPEC)
+    try:
+        spec, end = json.JSONDecoder().raw_decode(page, start)
+    except ValueError:
+        return None
+    text = json.dumps(spec, ensure_ascii=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return page[:start] + text + page[end:]
+
+
 def picture(chart: dict[str, Any], fmt: str) -> bytes:
-    """The chart as an SVG, PNG or self-contained HTML document (scripts inlined)."""
+    """The chart as an SVG, a PNG or a self-contained HTML page (its scripts inlined; hovering
+    a point shows its quote)."""
     import vl_convert as vlc
 
     spec = chart
@@ -399,7 +443,10 @@ def picture(chart: dict[str, Any], fmt: str) -> bytes:
     if fmt == "png":
         return bytes(vlc.vegalite_to_png(spec, scale=2))
     if fmt == "html":
-        return str(vlc.vegalite_to_html(spec, bundle=True)).encode("utf-8")
+        page = safe_page(str(vlc.vegalite_to_html(spec, bundle=True)))
+        if page is None:
+            page = PAGE.format(svg=svg_element(str(vlc.vegalite_to_svg(spec))))
+        return page.encode("utf-8")
     raise QueryError(f"unknown picture format '{fmt}' (choose from: svg, png, html)")
 
 

@@ -151,15 +151,10 @@ def build_report(query: Tables, as_of: date | None = None) -> str:
     """The report as one HTML document."""
     from markupsafe import Markup
 
+    from positions.chart import svg_element
+
     context = report_context(query, as_of)
     for timeline in context["timelines"]:
         # drawn by Vega, which escapes every text it puts in the SVG
-        timeline["svg"] = Markup(_strip_xml_declaration(timeline["svg"]))
+        timeline["svg"] = Markup(svg_element(timeline["svg"]))
     return str(environment().get_template(TEMPLATE).render(**context))
-
-
-def _strip_xml_declaration(svg: str) -> str:
-    svg = svg.lstrip()
-    if svg.startswith("<?xml"):
-        svg = svg[svg.index("?>") + 2 :].lstrip()
-    return svg

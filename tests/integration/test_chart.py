@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ from positions.chart import (
 )
 from positions.errors import NotFoundError, QueryError
 from positions.projections import Query
-from tests.conftest import SEED
+from tests.conftest import SEED, run_cli
 from tests.helpers import import_all, memory_app
 
 
@@ -154,3 +156,42 @@ def test_the_picture_format_comes_from_the_extension(name: str, fmt: str) -> Non
 def test_other_extensions_are_refused(name: str) -> None:
     with pytest.raises(QueryError, match=rf"^--out: '{name}' must end in \.svg, \.png or \.html$"):
         check_picture_path(name)
+
+
+def test_no_quote_can_end_the_script_that_holds_an_html_timeline(tmp_path: Path) -> None:
+    """A quote holding ``</script><script>…`` once closed the page's embedded chart
+    specification and ran the script after it: the specification is written with ``<``, ``>``
+    and ``&`` escaped, so the page has exactly the scripts it was made with, and the quote is
+    still the quote to the chart."""
+    hostile = "It's up to Russia now. </script><script>document.title='pwned'</script>"
+    scenario = tmp_path / "seed.yaml"
+    scenario.write_text(
+        SEED.read_text(encoding="utf-8").replace("It's up to Russia now.", hostile),
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", url, "import", str(scenario)).code == 0
+    pages = {}
+    for name, source in (("hostile", url), ("plain", None)):
+        out = tmp_path / f"{name}.html"
+        store = source or f"sqlite:///{tmp_path / 'plain.db'}"
+        if source is None:
+            assert run_cli("--store", store, "import", str(SEED)).code == 0
+        result = run_cli("--store", store, "timeline", "--issue", "ceasefire", "--out", str(out))
+        assert result.code == 0, result.err
+        pages[name] = out.read_text(encoding="utf-8")
+    page = pages["hostile"]
+    assert page.lower().count("<script") == pages["plain"].lower().count("<script")
+    assert "</script><script>document.title" not in page
+    start = page.index("const spec = ") + len("const spec = ")
+    spec, _ = json.JSONDecoder().raw_decode(page, start)
+    assert hostile in json.dumps(spec, ensure_ascii=False)
+
+
+def test_a_page_without_the_specification_where_it_is_expected_is_left_to_the_svg() -> None:
+    from positions.chart import safe_page
+
+    assert safe_page("<html><script>var other = 1;</script></html>") is None
+    assert safe_page('<script>const spec = {"a": "</script>"};</script>') == (
+        '<script>const spec = {"a":"\\u003c/script\\u003e"};</script>'
+    )
