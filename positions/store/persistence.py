@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import Mapper, StoredEvent
@@ -146,16 +146,33 @@ class StoreLocation:
 
 
 def redact(url: str) -> str:
-    """The URL with any password replaced by ``***``."""
+    """The URL as it may be shown: a password in its user info, the value of every query
+    parameter but ``schema``, and any fragment replaced by ``***``; in an authority without
+    ``@`` that is not ``host:port`` (a mistyped ``user:password@host``), everything after the
+    first ``:``."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<malformed store URL>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{userinfo}:***@{netloc[1]}"))
+    if parts.scheme in ("sqlite", "memory"):
+        return url  # a path, which holds no secret (and may hold '?' or '#')
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    elif ":" in netloc and not (netloc.count(":") == 1 and netloc.rsplit(":", 1)[1].isdigit()):
+        netloc = netloc.split(":", 1)[0] + ":***"
+    query = "&".join(
+        f"{name}={value if name == 'schema' else '***'}"
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    if parts.query and not query:
+        query = "***"
+    fragment = "***" if parts.fragment else ""
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return url  # nothing to hide (and urlunsplit would rewrite sqlite:/// as sqlite:/)
+    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
 
 
 POSTGRES_TABLE = "positions_events"

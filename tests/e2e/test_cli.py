@@ -278,9 +278,20 @@ def test_an_unknown_store_url_is_an_error() -> None:
     )
 
 
-def test_a_store_password_never_appears_in_errors() -> None:
-    result = run_cli("--store", "postgresql://analyst:s3cret@127.0.0.1:1/nowhere", "compare")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://analyst:s3cret@127.0.0.1:1/nowhere",
+        "postgresql://analyst@127.0.0.1:1/nowhere?password=s3cret",
+        "postgresql://analyst@127.0.0.1:1/nowhere?schema=x&password=s3cret",
+        "postgresql://analyst@127.0.0.1:1/nowhere#s3cret",
+        "postgresql://analyst:s3cret127.0.0.1:5432/nowhere",
+    ],
+)
+def test_a_store_password_never_appears_in_errors(url: str) -> None:
+    result = run_cli("--store", url, "compare")
     assert result.code == 2
+    assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result.err
     assert "s3cret" not in result.err and "Traceback" not in result.err
 
 

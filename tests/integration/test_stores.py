@@ -82,7 +82,7 @@ def test_a_postgresql_password_is_never_shown_in_errors() -> None:
             "letters, digits and '_', starting with a letter or '_'\n"
         ),
         f"{with_password}?sslmode=disable": (
-            f"Error: malformed store URL '{shown}?sslmode=disable': unknown parameter 'sslmode' "
+            f"Error: malformed store URL '{shown}?sslmode=***': unknown parameter 'sslmode' "
             "(only 'schema')\n"
         ),
         f"postgresql://analyst:{secret}@127.0.0.1:1/nowhere": (
