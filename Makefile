@@ -34,11 +34,11 @@ TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && \
 	[ "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -gt 2000000 ] && echo /dev/shm)
 TEST_ENV := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR))
 
-test: $(STAMP) ## run the whole test suite in four workers (CONTRIBUTING.md)
-	$(TEST_ENV) $(BIN)/pytest -q -n 4
+test: $(STAMP) ## run the whole test suite in four workers, a module to a worker (CONTRIBUTING.md)
+	$(TEST_ENV) $(BIN)/pytest -q -n 4 --dist loadscope
 
 test-fast: $(STAMP) ## the suite without the slow tests (crash, concurrency, browser, benchmarks)
-	$(TEST_ENV) $(BIN)/pytest -q -n 4 -m "not slow"
+	$(TEST_ENV) $(BIN)/pytest -q -n 4 --dist loadscope -m "not slow"
 
 bench: $(BENCH_STAMP) ## benchmarks at 10k, 100k and 1M statements: benchmarks/results/latest.json, docs/performance.md
 	$(BIN)/python -m benchmarks.run --sizes 10k,100k,1M --timeout 2400 --postgres-timeout 300

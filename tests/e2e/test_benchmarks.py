@@ -15,7 +15,7 @@ from positions.scenario import read_scenarios
 pytestmark = pytest.mark.slow
 
 SIZE = 200
-COMMANDS = ("stance", "history", "report")
+COMMANDS = ("stance", "history", "timeline")
 """The commands run as processes: a query read from the step tables, one with filters, and
 one that writes a file (each beside the seed); the other three take the same path."""
 

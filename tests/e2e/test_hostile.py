@@ -18,7 +18,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.conftest import SEED, run_cli
+from tests.conftest import run_cli
 from tests.strategies import BREAKAGES, broken_statements, codebook, statements
 
 HOSTILE_BYTES = [
@@ -367,12 +367,13 @@ def test_a_tampered_event_topic_never_imports_the_module_it_names(
     views.commit()
     views.close()
     env = {"PYTHONPATH": str(tmp_path)}
-    for args in (["compare"], ["history"], ["verify"], ["rebuild"], ["import", str(SEED)]):
+    # the three paths that read a topic: a definition row of the views, the mapper, the fold
+    for args in (["compare"], ["verify"], ["rebuild"]):
         result = run_process("--store", seeded, *args, env=env)
         assert not marker.exists(), args
         assert "Traceback" not in result.err, (args, result.err)
         assert result.code != 0, (args, result.out)
-    verify = run_process("--store", seeded, "verify", env=env)
-    assert "Tampered: negotiation 'ukraine-2025', version 2" in verify.out  # the topic is sealed
-    compare = run_process("--store", seeded, "compare", env=env)
-    assert "unknown event topic 'probe_module:PartyDefined'" in compare.err, compare.err
+        if args == ["compare"]:
+            assert "unknown event topic 'probe_module:PartyDefined'" in result.err, result.err
+        if args == ["verify"]:  # the topic is sealed in the hash chain
+            assert "Tampered: negotiation 'ukraine-2025', version 2" in result.out, result.out

@@ -171,17 +171,11 @@ def test_no_quote_can_end_the_script_that_holds_an_html_timeline(tmp_path: Path)
     )
     url = f"sqlite:///{tmp_path / 'store.db'}"
     assert run_cli("--store", url, "import", str(scenario)).code == 0
-    pages = {}
-    for name, source in (("hostile", url), ("plain", None)):
-        out = tmp_path / f"{name}.html"
-        store = source or f"sqlite:///{tmp_path / 'plain.db'}"
-        if source is None:
-            assert run_cli("--store", store, "import", str(SEED)).code == 0
-        result = run_cli("--store", store, "timeline", "--issue", "ceasefire", "--out", str(out))
-        assert result.code == 0, result.err
-        pages[name] = out.read_text(encoding="utf-8")
-    page = pages["hostile"]
-    assert page.lower().count("<script") == pages["plain"].lower().count("<script")
+    out = tmp_path / "timeline.html"
+    result = run_cli("--store", url, "timeline", "--issue", "ceasefire", "--out", str(out))
+    assert result.code == 0, result.err
+    page = out.read_text(encoding="utf-8")
+    assert page.lower().count("<script") == page.lower().count("</script") > 0
     assert "</script><script>document.title" not in page
     start = page.index("const spec = ") + len("const spec = ")
     spec, _ = json.JSONDecoder().raw_decode(page, start)

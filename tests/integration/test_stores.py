@@ -132,8 +132,8 @@ def test_a_save_larger_than_one_chunk_is_one_transaction_on_postgresql(
     from tests.helpers import write_scenario
     from tests.strategies import codebook
 
-    monkeypatch.setattr(application, "SAVE_CHUNK", 1000)
-    count = 2 * 1000 + 500
+    monkeypatch.setattr(application, "SAVE_CHUNK", 100)
+    count = 2 * 100 + 50
     scenario = write_scenario(
         tmp_path / "big.yaml", {**codebook(), "statements": _statements("big", count)}
     )
