@@ -203,6 +203,12 @@ def parse_store_url(url: str) -> StoreLocation:
         rest = url[len("sqlite://") :]
         if not rest.startswith("/") or rest == "/":
             raise StoreError(f"malformed store URL {shown!r}: expected sqlite:///path/to/file.db")
+        if rest[1:] == ":memory:" or "mode=memory" in rest or rest[1:].startswith("file:"):
+            raise StoreError(
+                f"store URL {shown!r} names an in-memory or URI database, which would keep "
+                "nothing: give a file path (sqlite:///path/to/file.db), or memory:// for a store "
+                "that lasts one command"
+            )
         path = Path(rest[1:])
         return StoreLocation(
             url,

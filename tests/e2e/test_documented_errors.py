@@ -400,6 +400,12 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "unknown store URL 'postgres-db'": ("--store", "postgres-db", "compare"),
     "malformed store URL 'sqlite://tour.db'": ("--store", "sqlite://tour.db", "compare"),
     "store sqlite:///tour.db does not exist": ("--store", "sqlite:///tour.db", "compare"),
+    "'sqlite:///:memory:' names an in-memory": (
+        "--store",
+        "sqlite:///:memory:",
+        "import",
+        str(SEED),
+    ),
     "cannot create store": (
         "--store",
         "sqlite:///no/such/dir/tour.db",
