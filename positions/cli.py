@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -879,19 +881,78 @@ def _discard_stdout() -> None:
     os.close(devnull)
 
 
+INTERRUPTED = 130
+"""The exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+class _Interrupt:
+    """Ctrl-C, remembered: Python raises KeyboardInterrupt where it lands, and a library may
+    wrap that in an error of its own (pydantic's serializer does), which must still read as
+    an interruption."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0, or 2 for any error)."""
+    """Run the CLI; return the exit status (0, 2 for any error, 130 after Ctrl-C)."""
+    interrupt = _Interrupt()
+    try:
+        with interrupt.watching():
+            return _main(argv, interrupt)
+    except KeyboardInterrupt:  # between the commands' own handlers
+        click.echo("Error: interrupted, nothing written", err=True)
+        return INTERRUPTED
+
+
+def _main(argv: list[str] | None, interrupt: _Interrupt) -> int:
     try:
         status = cli.main(args=argv, prog_name="positions", standalone_mode=False)
         if isinstance(status, int) and status:  # a command's ctx.exit(status)
             return status
-    except PositionsError as exc:
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as exc:
+        # click turns a KeyboardInterrupt into Abort; a library may wrap it in its own error
+        by_keyboard = isinstance(exc, click.Abort) and isinstance(exc.__cause__, KeyboardInterrupt)
+        return _interrupted() if interrupt.seen or by_keyboard else _failed(exc)
+    return 0
+
+
+def _interrupted() -> int:
+    # a write is one transaction and a file is written under a temporary name: an
+    # interrupted command leaves what was there before it
+    click.echo("Error: interrupted, nothing written", err=True)
+    return INTERRUPTED
+
+
+def _failed(exc: Exception) -> int:
+    """The exit status of a command that raised ``exc``, its one-line message printed."""
+    if isinstance(exc, PositionsError):
         for line in exc.lines():
             click.echo(f"Error: {line}", err=True)
         return 2
-    except click.exceptions.Exit as exc:
+    if isinstance(exc, click.exceptions.Exit):
         return int(exc.exit_code)
-    except click.UsageError as exc:
+    if isinstance(exc, click.UsageError):
         hint = (
             f" (see 'positions {exc.ctx.command_path.split(' ', 1)[1]} --help')"
             if exc.ctx and " " in exc.ctx.command_path
@@ -899,16 +960,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         click.echo(f"Error: {exc.format_message()}{hint}", err=True)
         return 2
-    except click.Abort:
+    if isinstance(exc, click.Abort):
         click.echo("Error: aborted", err=True)
         return 2
-    except (BrokenPipeError, _PipeClosedError):
+    if isinstance(exc, BrokenPipeError | _PipeClosedError):
         _discard_stdout()
         return 0
-    except Exception as exc:
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (please report this)", err=True)
-        return 2
-    return 0
+    click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (please report this)", err=True)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

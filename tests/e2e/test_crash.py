@@ -4,6 +4,7 @@ completes the record with no duplicates and an intact hash chain."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -109,3 +110,37 @@ def test_an_import_killed_at_random_moments_leaves_whole_files_and_completes_on_
     verified = run_cli("--store", store_url, "verify")
     assert verified.code == 0, (seed, verified.out)
     assert outcomes["none"] > 0, (seed, outcomes)  # some kills did land mid-import
+
+
+def test_ctrl_c_during_an_import_is_one_line_exit_130_and_records_nothing(
+    tmp_path: Path, seeded: str
+) -> None:
+    """SIGINT (what Ctrl-C sends) lands wherever the import is, inside a library's code too
+    (pydantic's serializer turned it into an error of its own): it is always ``Error:
+    interrupted, nothing written``, exit 130, and the store holds what it held before."""
+    from tests.runner import process_env
+
+    big = tmp_path / "big.json"  # JSON: quick to write, and read at the import's full speed
+    big.write_text(
+        json.dumps({**codebook(), "statements": _statements("big", 20_000)}, default=str),
+        encoding="utf-8",
+    )
+    before = _ids(seeded)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "positions", "--store", seeded, "import", str(big)],
+        cwd=ROOT,
+        env=process_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)  # the import of 20,000 statements takes several seconds
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    # (click writes an empty line where ^C was echoed, then the one line)
+    assert (process.returncode, err.strip(), out) == (
+        130,
+        "Error: interrupted, nothing written",
+        "",
+    )
+    assert _ids(seeded) == before

@@ -486,11 +486,11 @@ def _raising(error: BaseException) -> Callable[..., PositionsApplication]:
     return open_store
 
 
-def test_ctrl_c_is_error_aborted_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_is_error_interrupted_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PositionsApplication, "open", _raising(KeyboardInterrupt()))
     result = run_cli("--store", "memory://", "compare")
-    assert (result.code, result.out) == (2, "")
-    assert result.err.splitlines()[-1] == "Error: aborted"
+    assert (result.code, result.out) == (130, "")
+    assert result.err.splitlines()[-1] == "Error: interrupted, nothing written"
 
 
 def test_anything_else_is_unexpected_with_its_type_and_please_report_this(
