@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -289,16 +291,7 @@ def _located(path: str, raw: Any, key: str, values: tuple[Any, ...]) -> tuple[Lo
 def read_scenario(path: Path) -> Scenario:
     """Read and validate one scenario file; raise `ScenarioError` naming every problem found."""
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem(name, 0, "no such file")]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem(name, 0, "is a directory, not a scenario file")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(name, 0, f"cannot be read: {exc.strerror}")]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError([Problem(name, 0, f"is larger than {MAX_FILE_BYTES // 2**20} MiB")])
+    data = _read_regular_file(path, name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -308,6 +301,40 @@ def read_scenario(path: Path) -> Scenario:
     if scenario.text is None:
         return scenario
     return replace(scenario, text=None, digest=hashlib.sha256(data).hexdigest())
+
+
+def _read_regular_file(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most ``MAX_FILE_BYTES``, checked before it is read:
+    a FIFO with no writer would wait forever, a device such as /dev/zero would never end, and a
+    large sparse file would be read whole before its size was known."""
+
+    def problem(message: str) -> ScenarioError:
+        return ScenarioError([Problem(name, 0, message)])
+
+    try:
+        with open(path, "rb", opener=_opener) as handle:
+            found = os.fstat(handle.fileno())
+            if stat.S_ISDIR(found.st_mode):
+                raise problem("is a directory, not a scenario file")
+            if not stat.S_ISREG(found.st_mode):
+                raise problem("is not a regular file (a device, a pipe or a socket)")
+            if found.st_size > MAX_FILE_BYTES:
+                raise problem(f"is larger than {MAX_FILE_BYTES // 2**20} MiB")
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise problem("no such file") from None
+    except IsADirectoryError:
+        raise problem("is a directory, not a scenario file") from None
+    except OSError as exc:
+        raise problem(f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:  # it grew while it was read
+        raise problem(f"is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    return data
+
+
+def _opener(path: str, flags: int) -> int:
+    """Open without waiting: a FIFO opened for reading blocks until a writer comes."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:

@@ -95,6 +95,7 @@ class Case:
 CASES: dict[str, Case] = {
     "nosuch.yaml": Case({}, ("nosuch.yaml",)),
     "/tmp": Case({}, ("/tmp",)),
+    "/dev/zero": Case({}, ("/dev/zero",)),
     "empty.yaml": Case({"empty.yaml": b""}),
     "list.yaml": Case({"list.yaml": b"- a\n- b\n"}),
     "latin1.yaml": Case({"latin1.yaml": b"negotiation: talks\ntitle: caf\xe9\n"}),

@@ -377,3 +377,26 @@ def test_a_tampered_event_topic_never_imports_the_module_it_names(
             assert "unknown event topic 'probe_module:PartyDefined'" in result.err, result.err
         if args == ["verify"]:  # the topic is sealed in the hash chain
             assert "Tampered: negotiation 'ukraine-2025', version 2" in result.out, result.out
+
+
+def test_only_regular_files_of_at_most_64_mib_are_read_and_nothing_waits(tmp_path: Path) -> None:
+    """A FIFO with no writer once hung the import forever, and a 3 GB sparse file was read
+    whole before its size was checked (MemoryError): the file's kind and size are checked
+    before it is read."""
+    import os
+
+    from tests.runner import run_process
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    sparse = tmp_path / "sparse.yaml"
+    with sparse.open("wb") as handle:
+        handle.truncate(3 * 2**30)
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    for path, message in (
+        (fifo, "is not a regular file (a device, a pipe or a socket)"),
+        (sparse, "is larger than 64 MiB"),
+    ):
+        result = run_process("--store", store, "import", str(path))
+        assert (result.code, result.err) == (2, f"Error: {path}: {message}\n")
+    assert not (tmp_path / "store.db").exists()
