@@ -432,12 +432,26 @@ def safe_page(page: str) -> str | None:
     return page[:start] + text + page[end:]
 
 
+def _visible(value: Any) -> Any:
+    """A chart's specification with the control characters of its texts escaped
+    (`render.visible`): XML forbids most of them, so an SVG holding one is not well formed."""
+    from positions.render import visible
+
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {key: _visible(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_visible(item) for item in value]
+    return value
+
+
 def picture(chart: dict[str, Any], fmt: str) -> bytes:
     """The chart as an SVG, a PNG or a self-contained HTML page (its scripts inlined; hovering
     a point shows its quote)."""
     import vl_convert as vlc
 
-    spec = chart
+    spec = _visible(chart)
     if fmt == "svg":
         return str(vlc.vegalite_to_svg(spec)).encode("utf-8")
     if fmt == "png":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -106,9 +107,9 @@ def render(frame: pl.DataFrame, fmt: str, view: str, title: str | None = None) -
     import polars as pl
 
     if fmt == "json":
-        return json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n"
+        return for_terminal(json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n")
     if fmt == "csv":
-        return frame.write_csv()
+        return for_terminal(frame.write_csv())
     if view == "compare":
         human = pivot_compare(frame)
     else:
@@ -168,7 +169,28 @@ def _terms_text(value: str | None) -> str | None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    return str(value)
+    return visible(str(value))
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+"""The control characters (C0 but the line feed, DEL, C1) that text from the record must not
+carry to a terminal or into an SVG: ESC (``\x1b``) starts the sequences that clear a screen,
+colour text or make links."""
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character written as its ``\\uXXXX`` escape (so text that
+    holds none is unchanged, and the escape reads the same in JSON)."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def for_terminal(text: str) -> str:
+    """Output in a machine format (csv, json) as it goes to standard output: where that is a
+    terminal, its control characters escaped (`visible`); to a pipe or a file, exactly as
+    rendered."""
+    return visible(text) if sys.stdout.isatty() else text
 
 
 def _markdown(columns: list[str], rows: list[tuple[Any, ...]], title: str | None) -> str:

@@ -400,3 +400,42 @@ def test_only_regular_files_of_at_most_64_mib_are_read_and_nothing_waits(tmp_pat
         result = run_process("--store", store, "import", str(path))
         assert (result.code, result.err) == (2, f"Error: {path}: {message}\n")
     assert not (tmp_path / "store.db").exists()
+
+
+def test_control_characters_in_the_data_never_reach_a_terminal_or_an_svg(tmp_path: Path) -> None:
+    """A quote holding ESC sequences (clear the screen, colour, an OSC 8 link) or a C1 control
+    once reached the terminal in tables and markdown, and made the SVG timeline ill-formed XML:
+    they are written as ``\\uXXXX`` escapes there. A csv or json file keeps the data exact."""
+    import xml.etree.ElementTree as ET
+
+    hostile = "Cleared\x1b[2J \x1b[31mred\x1b[0m \x1b]8;;http://x\x07link\x1b]8;;\x07 \x9b1m."
+    record = {
+        **codebook(),
+        "statements": [
+            {
+                "id": "s1",
+                "on": "2025-01-05",
+                "by": "alpha",
+                "issue": "water",
+                "position": "share_all",
+                "quote": hostile,
+                "sources": [{"outlet": "Wire"}],
+            }
+        ],
+    }
+    scenario = tmp_path / "hostile.json"
+    scenario.write_text(json.dumps(record, default=str), encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    for fmt in ("table", "markdown"):
+        out = run_cli("--store", store, "stance", "--format", fmt).out
+        assert not any(c in out for c in "\x1b\x07\x9b"), fmt
+    markdown = run_cli("--store", store, "stance", "--format", "markdown").out
+    # shown as escapes (the backslash doubled by Markdown's own escaping)
+    assert "Cleared\\\\u001b[2J \\\\u001b[31mred\\\\u001b[0m" in markdown
+    exported = tmp_path / "statements.csv"
+    assert run_cli("--store", store, "export", "--what", "statements", str(exported)).code == 0
+    assert hostile in exported.read_text(encoding="utf-8")  # a file keeps the data exact
+    svg = tmp_path / "water.svg"
+    assert run_cli("--store", store, "timeline", "--issue", "water", "--out", str(svg)).code == 0
+    ET.parse(svg)  # well-formed XML
