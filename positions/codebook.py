@@ -8,12 +8,14 @@ They validate themselves (pydantic, ``extra="forbid"``); rules that need the who
 from __future__ import annotations
 
 import functools
+import math
 import re
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,7 +37,31 @@ Slug = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 """Free text that may not be empty."""
 
-TermValue = str | int | float | bool
+SAFE_INTEGER = 2**53 - 1
+"""The largest integer a JSON number holds exactly everywhere (a double's integer range)."""
+
+TERM_TEXT_LIMIT = 1_000
+"""The longest text a term takes (a term is a condition's value, not a document)."""
+
+
+def _term_value(value: Any) -> Any:
+    """A term as the store can hold it and every later command read back: an integer within
+    ±`SAFE_INTEGER`, a finite number, a text of at most `TERM_TEXT_LIMIT` characters."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > SAFE_INTEGER:
+        raise ValueError(
+            f"an integer term must lie within ±{SAFE_INTEGER:,} (what a JSON number holds "
+            "exactly): write a larger one as text"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a term must be a finite number, not infinity or NaN")
+    if isinstance(value, str) and len(value) > TERM_TEXT_LIMIT:
+        raise ValueError(f"a term's text is limited to {TERM_TEXT_LIMIT:,} characters")
+    return value
+
+
+TermValue = Annotated[str | int | float | bool, AfterValidator(_term_value)]
 
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 """A BCP 47 language tag such as ``ru`` or ``uk`` (lower-case primary subtag)."""

@@ -162,6 +162,19 @@ issues:
             + statement("id: s1, on: 1700-01-01, by: a, issue: x, position: all")
         }
     ),
+    "terms.yaml": Case(
+        {
+            "terms.yaml": HEAD
+            + "statements:\n"
+            + statement(
+                "id: s1, on: 2025-03-10, by: a, issue: x, position: all, "
+                "terms: {ships: 123456789012345678901234567890, rate: !!float inf}"
+            )
+            + statement(
+                f"id: s2, on: 2025-03-11, by: a, issue: x, position: all, terms: {{note: {'w' * 1001}}}"
+            )
+        }
+    ),
     "cross.yaml": Case(
         {
             "cross.yaml": """\

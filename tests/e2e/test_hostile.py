@@ -439,3 +439,54 @@ def test_control_characters_in_the_data_never_reach_a_terminal_or_an_svg(tmp_pat
     svg = tmp_path / "water.svg"
     assert run_cli("--store", store, "timeline", "--issue", "water", "--out", str(svg)).code == 0
     ET.parse(svg)  # well-formed XML
+
+
+@given(
+    value=st.one_of(
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=1_200),
+        st.booleans(),
+    )
+)
+@example(value=10**310)
+@example(value=float("inf"))
+@example(value=2**53)
+def test_a_term_the_import_accepts_reads_back_as_it_was(value: Any) -> None:
+    """Whatever term a file gives, the import either refuses it in one located line and
+    records nothing, or records it so that every later command reads it back unchanged
+    (integers beyond what JSON holds exactly and infinities were once accepted, then made
+    every query fail)."""
+    record = {
+        **codebook(),
+        "statements": [
+            {
+                "id": "s1",
+                "on": "2025-01-05",
+                "by": "alpha",
+                "issue": "water",
+                "position": "share_all",
+                "terms": {"v": value},
+                "quote": "q",
+                "sources": [{"outlet": "Wire"}],
+            }
+        ],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        scenario = Path(folder) / "t.json"
+        # JSON has no infinity: a number too large for a double is one (1e999)
+        text = json.dumps(record, default=str).replace("Infinity", "1e999")
+        scenario.write_text(text, encoding="utf-8")
+        store = f"sqlite:///{Path(folder) / 'store.db'}"
+        imported = run_cli("--store", store, "import", str(scenario))
+        if imported.code != 0:
+            assert imported.code == 2 and imported.err.startswith(f"Error: {scenario}:")
+            assert imported.err.count("\n") == 1, imported.err
+            assert not (Path(folder) / "store.db").exists()
+            return
+        shown = run_cli("--store", store, "history", "--issue", "water", "--format", "json")
+        assert shown.code == 0, shown.err
+        (row,) = [r for r in json.loads(shown.out) if r["statement_id"] == "s1"]
+        assert row["terms"] == {"v": value}
+        assert type(row["terms"]["v"]) is type(value)
+        assert run_cli("--store", store, "verify").code == 0

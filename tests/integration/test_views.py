@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
-from positions.codebook import Correction, Statement
+from positions.codebook import SAFE_INTEGER, Correction, Statement
 from positions.events import STATEMENT_EVENTS, StatementRecorded
 from positions.scenario import parse_scenario
 from positions.store.integrity import unseal, verify_store
@@ -347,7 +347,7 @@ _TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=4
 _TERMS = st.dictionaries(
     st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
     st.one_of(
-        st.integers(min_value=-(10**30), max_value=10**30),
+        st.integers(min_value=-SAFE_INTEGER, max_value=SAFE_INTEGER),
         st.floats(allow_nan=False, allow_infinity=False),
         st.booleans(),
         _TEXT,
