@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from positions.codebook import Kind, Statement, Verdict
 from positions.errors import QueryError
@@ -234,7 +233,9 @@ def write_export(query: Tables, what: str, fmt: str | None, out: Path, as_of: da
     if what == "scenario":
         assert isinstance(query, Analysis)
         document = scenario_document(query)
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+        from positions.scenario import dump_scenario
+
+        text = dump_scenario(document)
         _write_text(out, text)
         return len(document.get("statements", []))
     if fmt == "plover":

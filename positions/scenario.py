@@ -186,6 +186,22 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:seq", _StrictLoader.construct_s
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
+class ScenarioDumper(yaml.SafeDumper):
+    """YAML written for `parse_text` to read back: it quotes a string exactly when the strict
+    loader would read it as something else (``1e5``, ``true``, ``12``), because it decides so
+    with the loader's own implicit resolvers."""
+
+
+ScenarioDumper.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+
+
+def dump_scenario(document: Any) -> str:
+    """A scenario document (JSON-ready values: dates as text) as YAML that reads back as it."""
+    return yaml.dump(
+        document, Dumper=ScenarioDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
 def parse_text(text: str) -> Any:
     """Parse YAML or JSON text strictly; raise `_LoaderError` with a line on failure."""
     try:

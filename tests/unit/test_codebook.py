@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from positions.codebook import Statement
 from positions.drafts import StatementDraft
@@ -77,3 +78,29 @@ def test_statements_read_from_a_file_are_the_validated_inputs(
 
 def test_a_draft_has_exactly_the_fields_of_a_statement_input() -> None:
     assert list(StatementDraft.__dataclass_fields__) == list(StatementInput.model_fields)
+
+
+_SCALARS = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=12),
+    st.sampled_from(["1e5", "2e3", "-1E-7", "true", "False", "12", "0", "1.5", "null", "~", "yes"]),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+)
+
+
+@given(
+    document=st.dictionaries(
+        st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True),
+        st.one_of(
+            _SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.just("k"), _SCALARS)
+        ),
+        max_size=6,
+    )
+)
+def test_a_scenario_document_written_as_yaml_reads_back_as_it_was(document: dict[str, Any]) -> None:
+    """`export --what scenario` once wrote strings such as ``1e5`` unquoted, which the strict
+    loader reads as numbers: the writer quotes with the loader's own resolvers."""
+    from positions.scenario import dump_scenario, parse_text
+
+    assert parse_text(dump_scenario(document)) == document
