@@ -94,7 +94,13 @@ HUMAN = ("table", "markdown")
 def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
     from positions.render import render
 
-    click.echo(render(frame, fmt, view, title), nl=False)
+    click.echo(render(frame, fmt, view, title, raw_csv=_raw_csv()), nl=False)
+
+
+def _raw_csv() -> bool:
+    """Whether ``--raw-csv`` was given (csv cells written as they are)."""
+    root = click.get_current_context().find_root()
+    return bool(root.obj and root.obj.get("raw_csv"))
 
 
 def _as_of_title(what: str, as_of: date | None, known_at: str | None = None) -> str:
@@ -154,9 +160,15 @@ class _Group(click.Group):
         "or postgresql://user@host:port/db; also POSITIONS_STORE."
     ),
 )
+@click.option(
+    "--raw-csv",
+    is_flag=True,
+    help="Write csv cells as they are: without it, a text cell starting with =, +, -, @, a "
+    "tab or a carriage return (which a spreadsheet runs as a formula) gets a leading '.",
+)
 @click.version_option(package_name="positions", message="positions %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None) -> None:
+def cli(ctx: click.Context, store: str | None, raw_csv: bool) -> None:
     """Keep an event-sourced record of what each party in a negotiation has publicly stated.
 
     \b
@@ -166,6 +178,7 @@ def cli(ctx: click.Context, store: str | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["store"] = store
+    ctx.obj["raw_csv"] = raw_csv
 
 
 PROGRESS_BYTES = 256 * 1024
@@ -751,9 +764,9 @@ def export(
     if what in ("stance", "history") or (what == "statements" and fmt != "plover"):
         # tables the step tables answer
         with _tables(app, negotiation, known_at) as tables:
-            written = write_export(tables, what, fmt, out, day)
+            written = write_export(tables, what, fmt, out, day, _raw_csv())
     else:
-        written = write_export(_query(app, negotiation, known_at), what, fmt, out, day)
+        written = write_export(_query(app, negotiation, known_at), what, fmt, out, day, _raw_csv())
     unit = "statement(s)" if what in ("statements", "scenario") else f"{what} row(s)"
     click.echo(f"Wrote {written} {unit} to {out}.")
 
@@ -778,23 +791,11 @@ def _out_folder(path: Path) -> Path:
 
 
 def _write_out(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` whole or not at all (through a file renamed into place)."""
-    import os
-    import tempfile
+    """Write ``content`` to ``path`` whole or not at all (`files.write_file`)."""
+    from positions.files import write_file
 
-    folder = _out_folder(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise QueryError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise QueryError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
+    _out_folder(path)
+    write_file(path, content, label="--out: ")
 
 
 @cli.command()

@@ -14,7 +14,9 @@ import polars as pl
 
 from positions.codebook import Kind, Statement, Verdict
 from positions.errors import QueryError
+from positions.files import write_file
 from positions.projections import Analysis, Tables
+from positions.render import neutralised
 
 STATEMENTS_SCHEMA: dict[str, Any] = {
     "negotiation": pl.String,
@@ -214,8 +216,17 @@ def _statement(statement: Statement) -> dict[str, Any]:
     return out
 
 
-def write_export(query: Tables, what: str, fmt: str | None, out: Path, as_of: date | None) -> int:
-    """Write an export; return the number of rows (or statements) written."""
+def write_export(
+    query: Tables,
+    what: str,
+    fmt: str | None,
+    out: Path,
+    as_of: date | None,
+    raw_csv: bool = False,
+) -> int:
+    """Write an export; return the number of rows (or statements) written. A csv file's
+    cells that a spreadsheet would run as a formula are neutralised (`render.neutralised`)
+    unless ``raw_csv``."""
     fmt = fmt or EXTENSIONS.get(out.suffix.lower())
     if fmt is None:
         raise QueryError(
@@ -249,26 +260,15 @@ def write_export(query: Tables, what: str, fmt: str | None, out: Path, as_of: da
         frame = query.stance(as_of, claims=True)
     else:
         frame = query.history(as_of=as_of)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        if fmt == "parquet":
-            frame.write_parquet(tmp)
-        elif fmt == "csv":
-            frame.write_csv(tmp)
-        else:
-            frame.write_ndjson(tmp)
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise QueryError(f"cannot write {out}: {exc.strerror}") from None
+    if fmt == "parquet":
+        write_file(out, frame.write_parquet)
+    elif fmt == "csv":
+        chosen = frame if raw_csv else neutralised(frame)
+        write_file(out, lambda handle: chosen.write_csv(handle))
+    else:
+        write_file(out, frame.write_ndjson)
     return frame.height
 
 
 def _write_text(out: Path, text: str) -> None:
-    tmp = out.with_name(out.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise QueryError(f"cannot write {out}: {exc.strerror}") from None
+    write_file(out, text.encode("utf-8"))

@@ -102,14 +102,37 @@ def pivot_compare(frame: pl.DataFrame) -> pl.DataFrame:
     return wide.select(["issue", *parties])
 
 
-def render(frame: pl.DataFrame, fmt: str, view: str, title: str | None = None) -> str:
+FORMULA = r"^[=+\-@\t\r]"
+"""What a spreadsheet runs as a formula at the start of a cell (OWASP's list)."""
+
+
+def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every text cell a spreadsheet would run as a formula (starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) given a leading apostrophe, as
+    OWASP advises for CSV files: the cell then shows as the text it is (``--raw-csv`` writes
+    the cells as they are)."""
+    import polars as pl
+
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in texts
+    )
+
+
+def render(
+    frame: pl.DataFrame, fmt: str, view: str, title: str | None = None, raw_csv: bool = False
+) -> str:
     """Render a projection's frame; ``view`` names the projection (it picks the human layout)."""
     import polars as pl
 
     if fmt == "json":
         return for_terminal(json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n")
     if fmt == "csv":
-        return for_terminal(frame.write_csv())
+        return for_terminal((frame if raw_csv else neutralised(frame)).write_csv())
     if view == "compare":
         human = pivot_compare(frame)
     else:

@@ -250,3 +250,62 @@ def test_explain_says_noncommittal_sets_the_stance_only_when_nothing_on_the_scal
         ),
         ("trump-up-to-russia", "noncommittal: leaves the earlier position standing", "R6"),
     ]
+
+
+def test_an_export_never_follows_a_planted_link_and_says_when_the_disk_is_full(
+    tmp_path: Path, seeded: str
+) -> None:
+    """An export once wrote through a link planted at its fixed temporary name (OUT.part) and
+    so overwrote the link's target, and said "Wrote" when the device was full. The temporary
+    file has a random name made exclusively, a full device is one line and exit 2, and a
+    device is written directly (the link to it is kept)."""
+    out = tmp_path / "stance.csv"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", encoding="utf-8")
+    (tmp_path / "stance.csv.part").symlink_to(victim)
+    result = run_cli("--store", seeded, "export", "--what", "stance", str(out))
+    assert result.code == 0, result.err
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert out.read_text(encoding="utf-8").startswith("party,issue,position")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    full = run_cli("--store", seeded, "export", "--what", "stance", "--format", "csv", "/dev/full")
+    assert full.code == 2 and full.err.startswith("Error: cannot write /dev/full: ")
+    assert "Wrote" not in full.out
+    link = tmp_path / "null.csv"
+    link.symlink_to("/dev/null")
+    assert run_cli("--store", seeded, "export", "--what", "stance", str(link)).code == 0
+    assert link.is_symlink()
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_unless_raw_csv_is_given(
+    tmp_path: Path,
+) -> None:
+    """OWASP's rule for CSV files: a text cell starting with =, +, -, @, a tab or a carriage
+    return gets a leading apostrophe, in exports and in --format csv; --raw-csv writes them as
+    they are."""
+    formula = '=HYPERLINK("http://example.com","click")'
+    record = {
+        **codebook(),
+        "statements": [
+            {
+                "id": "s1",
+                "on": "2025-01-05",
+                "by": "alpha",
+                "issue": "water",
+                "position": "share_all",
+                "quote": formula,
+                "sources": [{"outlet": "Wire"}],
+            }
+        ],
+    }
+    scenario = tmp_path / "formula.json"
+    scenario.write_text(json.dumps(record, default=str), encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    out = tmp_path / "stance.csv"
+    assert run_cli("--store", store, "export", "--what", "stance", str(out)).code == 0
+    assert '"\'=HYPERLINK(""http://example.com"",""click"")"' in out.read_text(encoding="utf-8")
+    shown = run_cli("--store", store, "stance", "--format", "csv").out
+    assert "'=HYPERLINK" in shown
+    raw = run_cli("--store", store, "--raw-csv", "stance", "--format", "csv").out
+    assert "'=HYPERLINK" not in raw and '"=HYPERLINK(' in raw

@@ -1,0 +1,79 @@
+"""Writing a file the user named: whole or not at all, and never through someone else's link.
+
+A regular file (or a new one) is written to a temporary file with a random name created
+exclusively in the same folder (``O_EXCL``: a link planted at a fixed name is never followed),
+flushed to the disk and renamed into place; nothing is left behind on failure. A device or a
+FIFO (``/dev/stdout``, a pipe) is written directly, and a directory is refused. Every write error
+(a full disk, an I/O error, a closed pipe) is one `QueryError` line.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from positions.errors import QueryError
+
+Writer = Callable[[BinaryIO], object]
+
+
+def write_file(path: Path, write: Writer | bytes, label: str = "") -> None:
+    """Write ``path`` with ``write`` (given the open binary file) or the bytes given;
+    ``label`` goes in front of an error (``--out: ``)."""
+    writer: Writer
+    if isinstance(write, bytes):
+        content = write
+
+        def write_content(handle: BinaryIO) -> object:
+            return handle.write(content)
+
+        writer = write_content
+    else:
+        writer = write
+
+    def failed(reason: str) -> QueryError:
+        return QueryError(f"{label}cannot write {path}: {reason}")
+
+    try:
+        found = path.stat()  # follows a link: a link to a device is written through
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise failed(exc.strerror or str(exc)) from None
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise failed("is a directory")
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        try:
+            with path.open("wb") as handle:
+                writer(handle)
+                handle.flush()
+        except OSError as exc:
+            raise failed(exc.strerror or str(exc)) from None
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise failed(f"no directory {folder}")
+    try:
+        descriptor, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise failed(exc.strerror or str(exc)) from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            writer(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise failed(exc.strerror or str(exc)) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
