@@ -552,7 +552,6 @@ class _StatementResolver:
         self.state = planner.state
         self.pending = pending
         self.done: dict[str, Statement | None] = {}
-        self.visiting: set[str] = set()
         self.order: list[Statement] = []
 
     def knows(self, sid: str) -> bool:
@@ -565,21 +564,41 @@ class _StatementResolver:
         return self.planner.recorded.get(sid)
 
     def resolve(self, sid: str) -> Statement | None:
+        """A batch statement normalised, the batch statements its target chain runs through
+        first, deepest first: a loop, not recursion, so that a chain or a circle of any length
+        is planned (a circle is reported at the statement where it closes)."""
         if sid in self.done:
             return self.done[sid]
-        item = self.pending[sid]
-        if sid in self.visiting:
-            self.planner.problems.append(
-                item.origin.problem(
-                    f"statement '{sid}' is part of a circle of clarifications or retractions",
-                    "clarifies" if item.value.clarifies else "retracts",
+        chain = [sid]
+        seen = {sid}
+        while True:
+            value = self.pending[chain[-1]].value
+            target = value.retracts if value.retracts is not None else value.clarifies
+            if target is None or target in self.done or target not in self.pending:
+                break
+            if target == chain[-1]:
+                break  # a statement that names itself: its own problem (`_normalise`)
+            if target in seen:
+                item = self.pending[target]
+                self.planner.problems.append(
+                    item.origin.problem(
+                        f"statement '{target}' is part of a circle of clarifications or "
+                        "retractions",
+                        "clarifies" if item.value.clarifies else "retracts",
+                    )
                 )
-            )
-            self.done[sid] = None
-            return None
-        self.visiting.add(sid)
+                self.done[target] = None
+                break
+            chain.append(target)
+            seen.add(target)
+        for each in reversed(chain):
+            self._settle(each)
+        return self.done[sid]
+
+    def _settle(self, sid: str) -> None:
+        """Normalise one batch statement whose batch target is settled already."""
+        item = self.pending[sid]
         statement = self._normalise(item)
-        self.visiting.discard(sid)
         del self.pending[sid]  # resolved: ``done`` answers for it from now on
         if statement is not None:
             recorded = self.planner.recorded.get(sid)
@@ -595,10 +614,9 @@ class _StatementResolver:
                     )
                     statement = None
                 self.done[sid] = statement
-                return statement
+                return
             self.order.append(statement)
         self.done[sid] = statement
-        return statement
 
     def _normalise(self, item: Located) -> Statement | None:
         s: StatementDraft = item.value

@@ -490,3 +490,41 @@ def test_a_term_the_import_accepts_reads_back_as_it_was(value: Any) -> None:
         assert row["terms"] == {"v": value}
         assert type(row["terms"]["v"]) is type(value)
         assert run_cli("--store", store, "verify").code == 0
+
+
+def test_chains_and_circles_of_any_length_are_planned_without_recursion(tmp_path: Path) -> None:
+    """A circle of a few hundred clarifications (or a chain listed from its end) raised
+    RecursionError: a chain of 1,200 listed backwards is recorded and read, a circle of 1,200
+    is one located problem."""
+
+    def said(name: str, **fields: Any) -> dict[str, Any]:
+        return {
+            "id": name,
+            "on": "2025-01-05",
+            "by": "alpha",
+            "quote": "q",
+            "sources": [{"outlet": "W"}],
+            **fields,
+        }
+
+    chain = [said("c0", issue="water", position="share_all")]
+    chain += [said(f"c{n}", clarifies=f"c{n - 1}") for n in range(1, 1200)]
+    chain.reverse()
+    circle = [said(f"k{n}", clarifies=f"k{(n + 1) % 1200}") for n in range(1200)]
+    results = {}
+    for name, records in (("chain", chain), ("circle", circle)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(
+            json.dumps({**codebook(), "statements": records}, default=str), encoding="utf-8"
+        )
+        store = f"sqlite:///{tmp_path / name}.db"
+        results[name] = (path, store, run_cli("--store", store, "import", str(path)))
+    _, store, imported = results["chain"]
+    assert imported.code == 0, imported.err[:300]
+    shown = run_cli("--store", store, "stance", "--party", "alpha", "--issue", "water")
+    assert "share_all" in shown.out and "c1199" in shown.out
+    path, _, refused = results["circle"]
+    assert (refused.code, refused.err) == (
+        2,
+        f"Error: {path}:1: statement 'k0' is part of a circle of clarifications or retractions\n",
+    )
