@@ -387,7 +387,26 @@ class PositionsApplication(Application[Any]):
     def correct(
         self, negotiation: str, correction: Correction, now: datetime | None = None
     ) -> DomainEvent:
-        """Record a correction of a statement's coding; the statement's own event stays."""
+        """Record a correction of a statement's coding; the statement's own event stays.
+        Another writer that changed the same party's record first (a version conflict) makes
+        it plan again on the new state, with the same bounded back-off as an import."""
+        attempts = write_attempts()
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._correct_once(negotiation, correction, now)
+            except RecordConflictError:
+                if attempt == attempts:
+                    break
+                time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+        raise ConflictError(
+            f"gave up after {attempts} attempt(s): other writers kept changing the same "
+            f"streams of store {self.location.display}; nothing was written, run the "
+            "correction again"
+        )
+
+    def _correct_once(
+        self, negotiation: str, correction: Correction, now: datetime | None
+    ) -> DomainEvent:
         state = self._negotiation(negotiation)
         if state is None:
             raise NotFoundError(f"unknown negotiation '{negotiation}'")

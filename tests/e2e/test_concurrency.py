@@ -189,3 +189,47 @@ def test_a_conflict_is_retried_by_planning_again_and_a_bounded_writer_gives_up(
     assert sorted(ids) == sorted(
         [f"t-{n:04d}" for n in range(5)] + ([] if gives_up else [f"m-{n:04d}" for n in range(5)])
     )
+
+
+@pytest.mark.parametrize(("attempts", "gives_up"), [("3", False), ("1", True)])
+def test_a_correction_in_conflict_is_planned_again_like_an_import(
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    attempts: str,
+    gives_up: bool,
+) -> None:
+    """Two corrections (or a correction and an import) on one party at once failed one with
+    'unexpected IntegrityError': a correction plans again on the new state, as an import does,
+    and a bounded writer gives up saying so."""
+    from positions.codebook import Correction
+
+    monkeypatch.setenv("POSITIONS_WRITE_ATTEMPTS", attempts)
+    book = write_scenario(tmp_path / "book.yaml", {**codebook(), "statements": _statements("m", 3)})
+    theirs = write_scenario(
+        tmp_path / "theirs.yaml", {"negotiation": "generated", "statements": _statements("t", 3)}
+    )
+    seed = PositionsApplication.open(store_url, create=True)
+    seed.import_files([book])
+    seed.close()
+    app = _Interrupted.open(store_url)
+    assert isinstance(app, _Interrupted)
+    app.other_url, app.other_files = store_url, [theirs]
+    fix = Correction(statement="m-0000", reason="misread", position="share_none")
+    try:
+        if gives_up:
+            with pytest.raises(ConflictError, match=r"^gave up after 1 attempt\(s\): "):
+                app.correct("generated", fix)
+        else:
+            app.correct("generated", fix)
+    finally:
+        app.close()
+    reader = PositionsApplication.open(store_url)
+    try:
+        kinds = [type(event).__name__ for event in reader.get_all_events()]
+    finally:
+        reader.close()
+    assert kinds.count("CodingCorrected") == (0 if gives_up else 1)
+    assert sorted(_statement_ids(store_url)) == sorted(
+        [f"m-{n:04d}" for n in range(3)] + [f"t-{n:04d}" for n in range(3)]
+    )
