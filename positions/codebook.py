@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
@@ -153,8 +154,8 @@ class Issue(Record):
     @field_validator("scale")
     @classmethod
     def _labels_unique(cls, scale: tuple[ScalePoint, ...]) -> tuple[ScalePoint, ...]:
-        labels = [p.label for p in scale]
-        twice = sorted({label for label in labels if labels.count(label) > 1})
+        counts = Counter(p.label for p in scale)  # linear: a scale may be long
+        twice = sorted(label for label, count in counts.items() if count > 1)
         if twice:
             raise ValueError(f"scale labels must be unique; repeated: {', '.join(twice)}")
         return scale

@@ -506,7 +506,7 @@ class _Planner:
             self.problems.append(
                 origin.problem(_unknown("issue", proposal.issue, self.state.issues), "issue")
             )
-        elif proposal.position not in issue.labels:
+        elif not issue.on_scale(proposal.position):
             self.problems.append(
                 origin.problem(
                     f"'{proposal.position}' is not a point on the scale of issue '{issue.id}' "
@@ -865,7 +865,7 @@ def plan_correction(
     if position is not None and position != NONCOMMITTAL:
         if issue is None:
             raise QueryError("a position needs an issue: give --issue too")
-        if position not in issue.labels:
+        if not issue.on_scale(position):
             hint = " (give a position too)" if correction.position is None else ""
             raise QueryError(_off_scale(position, issue) + hint)
     if correction.verdict is not None and current.proposal is None:
