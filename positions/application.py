@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
@@ -56,6 +57,8 @@ class ImportResult:
     definitions: int
     events: int
     corrections: int = 0
+    views_rebuilt: bool = False
+    """Whether the views were found short of the events and rebuilt before planning."""
 
 
 class PositionsApplication(Application[Any]):
@@ -64,6 +67,8 @@ class PositionsApplication(Application[Any]):
     name = "positions"
     allow_hypothetical = False
     """Whether imports may hold hypothetical statements: only in a throwaway what-if store."""
+    views_rebuilt = False
+    """Whether a write found the views short of the events and rebuilt them first."""
 
     def __init__(self, location: StoreLocation, *, create: bool = True) -> None:
         self.location = location
@@ -222,7 +227,12 @@ class PositionsApplication(Application[Any]):
             )
         del scenarios  # the records of the files: the plan's events hold what is kept of them
         result = ImportResult(
-            plan.negotiations, plan.statements, plan.definitions, len(plan.events), plan.corrections
+            plan.negotiations,
+            plan.statements,
+            plan.definitions,
+            len(plan.events),
+            plan.corrections,
+            self.views_rebuilt,
         )
         if plan.events:
             self._save(plan.events)
@@ -478,6 +488,7 @@ class PositionsApplication(Application[Any]):
         with self._views_work("read the views of store {store}"):
             versions = self.views.stream_versions(list(streams.values()))
             self.catch_up()
+            self._account_for(streams, versions)
             for slug in dict.fromkeys(slug for slug, _ in streams):
                 source = StatementSource(self.views, slug)
                 source.prefetch(wanted.get(slug, ()))
@@ -492,6 +503,25 @@ class PositionsApplication(Application[Any]):
                             corrections,
                         )
         return records
+
+    def _account_for(self, streams: dict[tuple[str, str], UUID], versions: dict[UUID, int]) -> None:
+        """Views that hold fewer rows than the party records have events (their tables
+        dropped, a row deleted behind the tool's back) would let an import record again what
+        is recorded already: they are rebuilt from the events first, with a warning. (The
+        events of a party record are its opening, its statements and its corrections; more
+        rows than that is a writer that came in between, whose save the version check stops.)
+        The command says so (``ImportResult.views_rebuilt``)."""
+        assert self.views is not None
+        for slug in dict.fromkeys(slug for slug, _ in streams):
+            events = sum(
+                versions[stream] - 1
+                for (neg, _), stream in streams.items()
+                if neg == slug and stream in versions
+            )
+            if self.views.folded(slug) < events:
+                self.views.rebuild()
+                self.views_rebuilt = True
+                return
 
     def _party_record(self, slug: str, party: str) -> PartyRecord | None:
         return project_party_record(self._events(record_id(slug, party)))

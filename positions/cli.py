@@ -222,6 +222,12 @@ def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
             statements = sum(len(s.statements) for s in scenarios)
             progress.add_task(f"Recording {statements} statement(s)", total=None)
             result = import_into(url, scenarios)
+    if result.views_rebuilt:
+        click.echo(
+            "Warning: the views did not account for every recorded event (changed behind the "
+            "tool's back); they were rebuilt from the events before the import was planned.",
+            err=True,
+        )
     names = ", ".join(result.negotiations)
     if result.events == 0:
         click.echo(f"Nothing new: {len(files)} file(s) already recorded in {names}.")

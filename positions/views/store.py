@@ -625,6 +625,23 @@ class ViewStore:
         finally:
             raw.row_factory = factory
 
+    def folded(self, negotiation: str) -> int:
+        """How many events of a negotiation's party records the views hold a row for: its
+        statement rows and its correction rows (every other event of a party record is the
+        record's opening)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            total = 0
+            for table in ("statements", "corrections"):
+                found = self._tuples(
+                    cursor,
+                    self._sql(
+                        f"SELECT count(*) FROM {{p}}positions_view_{table} WHERE negotiation = %s"
+                    ),
+                    [negotiation],
+                )
+                total += int(found[0][0])
+            return total
+
     def statements(self) -> list[StatementRow]:
         """Every row of the flat statement table."""
         with self.recorder.datastore.transaction(commit=False) as cursor:

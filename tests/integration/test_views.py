@@ -5,6 +5,7 @@ the tool's back, and `rebuild` makes them anew. On SQLite and PostgreSQL alike."
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -328,7 +329,6 @@ def test_a_query_on_current_views_does_not_wait_for_a_writer(tmp_path: Path) -> 
     """Catching up takes the write lock only when there is something new: with another
     connection holding the SQLite file's write lock, a query on up-to-date views still answers
     (it would otherwise wait for the lock and fail)."""
-    import sqlite3
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     assert run_cli("--store", url, "import", str(SEED)).code == 0
@@ -552,3 +552,29 @@ def test_runs_cover_a_page_in_order(
             assert bulk_run and count >= bulk_run
             assert all(statement for key, statement in page if low < key <= high)
     assert all(one[0] != after_it[0] for one, after_it in pairwise(runs))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "DELETE FROM V_statements WHERE statement_id = 'zakharova-under-any-flag'",
+        "DROP TABLE V_statements",
+    ],
+    ids=["a-row-deleted", "the-table-dropped"],
+)
+def test_views_short_of_the_events_never_let_a_reimport_record_again(
+    seeded_url: str, damage: str
+) -> None:
+    """With a view row deleted or the statement table dropped, a re-import of the same file
+    recorded every affected statement a second time: the import sees that the views hold
+    fewer rows than the party records have events, rebuilds them, and records nothing new."""
+    from tests.stores import count_events
+
+    before = count_events(seeded_url)
+    _views_sql(seeded_url, damage)
+    result = run_cli("--store", seeded_url, "import", str(SEED))
+    assert result.code == 0, result.err
+    assert result.out.startswith("Nothing new"), result.out
+    assert result.err.startswith("Warning: the views did not account for every recorded event")
+    assert count_events(seeded_url) == before
+    assert run_cli("--store", seeded_url, "verify").code == 0
