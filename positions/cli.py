@@ -502,6 +502,15 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
         return
     app.catch_up()
     differences = app.views.differences(log_rows(result.rows))
+    twice = [d for d in differences if d.table == "log"]
+    for difference in twice:
+        click.echo(f"Duplicate: {difference}")
+    if twice:
+        click.echo(
+            f"Verification failed: {len(twice)} statement(s) recorded more than once in the "
+            "events (the views keep the later event's)."
+        )
+        ctx.exit(1)
     differences += app.views.step_differences()
     for difference in differences:
         click.echo(f"Stale: {difference}")

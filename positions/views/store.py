@@ -122,6 +122,8 @@ class Difference:
 
     def __str__(self) -> str:
         shown = ", ".join(str(k) for k in self.key)
+        if self.table == "log":  # not a view row: the events themselves
+            return f"negotiation '{self.key[0]}', statement '{self.key[1]}': {self.problem}"
         return f"view {self.table}, row ({shown}): {self.problem}"
 
 
@@ -653,15 +655,29 @@ class ViewStore:
         """How the stored views differ from a fresh fold of the log's ``rows`` (every row, in
         order)."""
         expected = ViewChanges.start()
+        first: dict[StatementKey, int] = {}
+        twice: list[Difference] = []
         for row in rows:
             self._apply(expected, row)
+            home = expected.streams.get(row.stream)
+            if row.topic in STATEMENT_TOPICS and home is not None and home.party is not None:
+                key = (home.negotiation, str(statement_fields(row.payload)["id"]))
+                if key in first:  # the immutable log holds one statement twice
+                    twice.append(
+                        Difference(
+                            "log",
+                            key,
+                            f"recorded twice, by events {first[key]} and {row.notification_id}",
+                        )
+                    )
+                first.setdefault(key, row.notification_id)
         wanted: dict[str, list[Any]] = {
             "streams": list(expected.streams.values()),
             "definitions": expected.definitions,
             "statements": list(expected.statements.values()),
             "corrections": expected.corrections,
         }
-        found: list[Difference] = []
+        found: list[Difference] = twice
         with self.recorder.datastore.transaction(commit=False) as cursor:
             position = self._position(cursor)
             last = rows[-1].notification_id if rows else 0

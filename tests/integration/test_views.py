@@ -578,3 +578,32 @@ def test_views_short_of_the_events_never_let_a_reimport_record_again(
     assert result.err.startswith("Warning: the views did not account for every recorded event")
     assert count_events(seeded_url) == before
     assert run_cli("--store", seeded_url, "verify").code == 0
+
+
+def test_verify_reports_a_statement_recorded_twice_in_the_events(seeded_url: str) -> None:
+    """The log is immutable, so a statement recorded twice (what views short of the events
+    once let a re-import do) can only be reported: verify names it and the two events."""
+    from positions.events import StatementRecorded
+
+    app = PositionsApplication.open(seeded_url)
+    try:
+        events = app.get_notifications()
+        first_id, first = next((n, e) for n, e in events if isinstance(e, StatementRecorded))
+        stream = [e for _, e in events if e.originator_id == first.originator_id]
+        again = StatementRecorded(
+            originator_id=first.originator_id,
+            originator_version=max(e.originator_version for e in stream) + 1,
+            timestamp=datetime.now(UTC),
+            statement=first.statement,
+        )
+        app._save([again])
+        last = app.get_notifications()[-1][0]
+    finally:
+        app.close()
+    result = run_cli("--store", seeded_url, "verify")
+    assert result.code == 1
+    assert (
+        f"Duplicate: negotiation 'ukraine-2025', statement '{first.statement.id}': recorded "
+        f"twice, by events {first_id} and {last}\n"
+    ) in result.out
+    assert "1 statement(s) recorded more than once" in result.out
