@@ -94,7 +94,9 @@ HUMAN = ("table", "markdown")
 def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
     from positions.render import render
 
-    click.echo(render(frame, fmt, view, title, raw_csv=_raw_csv()), nl=False)
+    # color=True: click would strip what looks like ANSI codes from text to a pipe, and csv
+    # and json to a pipe carry the data exactly (on a terminal, render escapes them)
+    click.echo(render(frame, fmt, view, title, raw_csv=_raw_csv()), nl=False, color=True)
 
 
 def _raw_csv() -> bool:

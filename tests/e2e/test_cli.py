@@ -493,3 +493,36 @@ def test_python_m_positions_prints_an_error_on_one_line_and_exits_2() -> None:
         "Error: unknown store URL 'mysql://x/y': use sqlite:///path/to/file.db, memory:// "
         "or postgresql://user@host:port/database\n"
     )
+
+
+def test_csv_and_json_on_a_terminal_show_control_characters_as_escapes(tmp_path: Path) -> None:
+    """csv and json written to a pipe keep the data exact; on a terminal, a quote's ESC
+    sequences are shown as ``\\u001b`` escapes rather than run."""
+    from tests.strategies import codebook
+
+    hostile = "Cleared\x1b[2J and \x1b[31mred\x1b[0m."
+    record = {
+        **codebook(),
+        "statements": [
+            {
+                "id": "s1",
+                "on": "2025-01-05",
+                "by": "alpha",
+                "issue": "water",
+                "position": "share_all",
+                "quote": hostile,
+                "sources": [{"outlet": "Wire"}],
+            }
+        ],
+    }
+    scenario = tmp_path / "hostile.json"
+    scenario.write_text(json.dumps(record, default=str), encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    for fmt in ("csv", "json"):
+        shown = _in_a_terminal("--store", store, "stance", "--party", "alpha", "--format", fmt)
+        assert "\x1b[2J" not in shown and "\x1b[31m" not in shown, fmt
+        assert "Cleared\\u001b[2J" in shown, fmt
+        piped = run_cli("--store", store, "stance", "--party", "alpha", "--format", fmt).out
+        assert "\x1b[2J" in piped or "\\u001b[2J" in piped, fmt  # json escapes ESC itself
+    assert hostile in run_cli("--store", store, "stance", "--format", "csv").out
