@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -35,6 +35,7 @@ from positions.domain import (
 )
 from positions.errors import ConflictError, NotFoundError, ScenarioError, StoreError
 from positions.events import DomainEvent
+from positions.files import new_file_mode
 from positions.store.integrity import unseal
 from positions.store.persistence import (
     PydanticMapper,
@@ -59,6 +60,9 @@ class ImportResult:
     corrections: int = 0
     views_rebuilt: bool = False
     """Whether the views were found short of the events and rebuilt before planning."""
+
+
+Written = TypeVar("Written")
 
 
 class PositionsApplication(Application[Any]):
@@ -186,23 +190,30 @@ class PositionsApplication(Application[Any]):
     def _import(
         self, load: Callable[[], Sequence[Scenario]], now: datetime | None, consume: bool = False
     ) -> ImportResult:
+        return self._retrying(lambda: self._import_once(load, now, consume), "import")
+
+    def _retrying(self, write: Callable[[], Written], what: str) -> Written:
+        """``write`` (which plans on the current state and saves), planned and saved again
+        when another writer got there first (a version conflict), with a bounded, jittered
+        back-off; `ConflictError` once the attempts are spent (``what`` names the command)."""
         attempts = write_attempts()
         for attempt in range(1, attempts + 1):
             try:
-                return self._import_once(load, now, consume)
+                return write()
             except RecordConflictError:
                 if attempt == attempts:
                     break
                 time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
         raise ConflictError(
             f"gave up after {attempts} attempt(s): other writers kept changing the same "
-            f"streams of store {self.location.display}; nothing was written, run the import again"
+            f"streams of store {self.location.display}; nothing was written, run the {what} again"
         )
 
     def _import_once(
         self, load: Callable[[], Sequence[Scenario]], now: datetime | None, consume: bool
     ) -> ImportResult:
         scenarios = list(load()) if consume else load()
+        self.views_rebuilt = False
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
         wanted: dict[str, list[str]] = {slug: [] for slug in slugs}
@@ -400,18 +411,8 @@ class PositionsApplication(Application[Any]):
         """Record a correction of a statement's coding; the statement's own event stays.
         Another writer that changed the same party's record first (a version conflict) makes
         it plan again on the new state, with the same bounded back-off as an import."""
-        attempts = write_attempts()
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._correct_once(negotiation, correction, now)
-            except RecordConflictError:
-                if attempt == attempts:
-                    break
-                time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-        raise ConflictError(
-            f"gave up after {attempts} attempt(s): other writers kept changing the same "
-            f"streams of store {self.location.display}; nothing was written, run the "
-            "correction again"
+        return self._retrying(
+            lambda: self._correct_once(negotiation, correction, now), "correction"
         )
 
     def _correct_once(
@@ -605,9 +606,7 @@ def _new_file(location: StoreLocation, scenarios: Sequence[Scenario]) -> ImportR
     os.close(fd)
     temporary = Path(name)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)  # as sqlite3 would have made the file
+        temporary.chmod(new_file_mode())  # as sqlite3 would have made the file
         app = PositionsApplication(
             StoreLocation(location.url, {**location.env, "SQLITE_DBNAME": name}, temporary),
             create=True,

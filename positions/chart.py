@@ -19,6 +19,7 @@ import polars as pl
 from positions.codebook import NONCOMMITTAL
 from positions.errors import QueryError
 from positions.projections import NO_SERIES
+from positions.render import visible
 
 if TYPE_CHECKING:
     from positions.projections import Tables
@@ -435,8 +436,6 @@ def safe_page(page: str) -> str | None:
 def _visible(value: Any) -> Any:
     """A chart's specification with the control characters of its texts escaped
     (`render.visible`): XML forbids most of them, so an SVG holding one is not well formed."""
-    from positions.render import visible
-
     if isinstance(value, str):
         return visible(value)
     if isinstance(value, dict):

@@ -937,8 +937,7 @@ def main(argv: list[str] | None = None) -> int:
         with interrupt.watching():
             return _main(argv, interrupt)
     except KeyboardInterrupt:  # between the commands' own handlers
-        click.echo("Error: interrupted, nothing written", err=True)
-        return INTERRUPTED
+        return _interrupted()
 
 
 def _main(argv: list[str] | None, interrupt: _Interrupt) -> int:

@@ -67,9 +67,7 @@ def write_file(path: Path, write: Writer | bytes, label: str = "") -> None:
             writer(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)
+        temporary.chmod(new_file_mode())
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
@@ -77,3 +75,11 @@ def write_file(path: Path, write: Writer | bytes, label: str = "") -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open`` under this process's umask (a temporary file is
+    made 0600; a file renamed into place gets this instead)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -19,6 +19,41 @@ def write_scenario(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+def one_statement(path: Path, **fields: Any) -> Path:
+    """A JSON scenario at ``path``: the generated codebook and one statement of alpha on water
+    (``fields`` replace or add to its fields). Infinity is written as 1e999, which JSON reads
+    as one."""
+    import json
+
+    from tests.strategies import codebook
+
+    statement = {
+        "id": "s1",
+        "on": "2025-01-05",
+        "by": "alpha",
+        "issue": "water",
+        "position": "share_all",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        **fields,
+    }
+    text = json.dumps({**codebook(), "statements": [statement]}, default=str)
+    path.write_text(text.replace("Infinity", "1e999"), encoding="utf-8")
+    return path
+
+
+def store_with_one_statement(folder: Path, **fields: Any) -> str:
+    """The URL of an SQLite store in ``folder`` holding `one_statement`."""
+    from tests.runner import run_cli
+
+    store = f"sqlite:///{folder / 'store.db'}"
+    imported = run_cli(
+        "--store", store, "import", str(one_statement(folder / "one.json", **fields))
+    )
+    assert imported.code == 0, imported.err
+    return store
+
+
 def tables(app: PositionsApplication, as_of: Any = None) -> dict[str, pl.DataFrame]:
     """Every projection of the store's only negotiation."""
     query = Query(app.get_record(app.resolve_negotiation(None)))

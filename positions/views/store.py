@@ -14,12 +14,12 @@ write to ``positions_view_lock`` on SQLite, an advisory lock on PostgreSQL).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
@@ -48,6 +48,8 @@ from positions.views.fold import (
 )
 from positions.views.tables import DDL as STEP_DDL
 from positions.views.tables import STEPS_NAME, StepStore
+
+Found = TypeVar("Found")
 
 VIEWS_NAME = "positions-views"
 """The views' application name in eventsourcing's tracking table."""
@@ -455,22 +457,23 @@ class ViewStore:
     def _document(self, statement_id: str, notification_id: int, state: Any) -> bytes:
         """The statement document inside the stored state of the event a view row names;
         `StoreError` if that event is missing or is not a statement event."""
-        try:
-            if state is None:
-                raise ValueError(f"its event {notification_id} is not in the store")
-            return statement_document(self._payload(state))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StoreError(
-                f"cannot read statement '{statement_id}' from the views of store "
-                f"{self.app.location.display} ({_first_line(exc)}); run 'positions verify'"
-            ) from None
+        return self._statement_in(statement_id, notification_id, state, statement_document)
 
     def _fields(self, statement_id: str, notification_id: int, state: Any) -> dict[str, Any]:
         """`_document`, parsed: the statement's fields."""
+        return self._statement_in(statement_id, notification_id, state, statement_fields)
+
+    def _statement_in(
+        self,
+        statement_id: str,
+        notification_id: int,
+        state: Any,
+        read: Callable[[bytes], Found],
+    ) -> Found:
         try:
             if state is None:
                 raise ValueError(f"its event {notification_id} is not in the store")
-            return statement_fields(self._payload(state))
+            return read(self._payload(state))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreError(
                 f"cannot read statement '{statement_id}' from the views of store "

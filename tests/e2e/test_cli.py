@@ -498,27 +498,10 @@ def test_python_m_positions_prints_an_error_on_one_line_and_exits_2() -> None:
 def test_csv_and_json_on_a_terminal_show_control_characters_as_escapes(tmp_path: Path) -> None:
     """csv and json written to a pipe keep the data exact; on a terminal, a quote's ESC
     sequences are shown as ``\\u001b`` escapes rather than run."""
-    from tests.strategies import codebook
+    from tests.helpers import store_with_one_statement
 
     hostile = "Cleared\x1b[2J and \x1b[31mred\x1b[0m."
-    record = {
-        **codebook(),
-        "statements": [
-            {
-                "id": "s1",
-                "on": "2025-01-05",
-                "by": "alpha",
-                "issue": "water",
-                "position": "share_all",
-                "quote": hostile,
-                "sources": [{"outlet": "Wire"}],
-            }
-        ],
-    }
-    scenario = tmp_path / "hostile.json"
-    scenario.write_text(json.dumps(record, default=str), encoding="utf-8")
-    store = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    store = store_with_one_statement(tmp_path, quote=hostile)
     for fmt in ("csv", "json"):
         shown = _in_a_terminal("--store", store, "stance", "--party", "alpha", "--format", fmt)
         assert "\x1b[2J" not in shown and "\x1b[31m" not in shown, fmt

@@ -153,6 +153,25 @@ class _Interrupted(PositionsApplication):
         super()._save(events)
 
 
+def _interrupted_by_another_writer(
+    store_url: str, tmp_path: Path, first: dict[str, Any], theirs: int
+) -> _Interrupted:
+    """A store holding ``first``, opened by a writer whose first save another writer (``theirs``
+    statements ``t-…``) gets in before."""
+    book = write_scenario(tmp_path / "first.yaml", first)
+    other = write_scenario(
+        tmp_path / "theirs.yaml",
+        {"negotiation": "generated", "statements": _statements("t", theirs)},
+    )
+    seed = PositionsApplication.open(store_url, create=True)
+    seed.import_files([book])
+    seed.close()
+    app = _Interrupted.open(store_url)
+    assert isinstance(app, _Interrupted)
+    app.other_url, app.other_files = store_url, [other]
+    return app
+
+
 @pytest.mark.parametrize(("attempts", "gives_up"), [("3", False), ("1", True)])
 def test_a_conflict_is_retried_by_planning_again_and_a_bounded_writer_gives_up(
     store_url: str,
@@ -162,19 +181,10 @@ def test_a_conflict_is_retried_by_planning_again_and_a_bounded_writer_gives_up(
     gives_up: bool,
 ) -> None:
     monkeypatch.setenv("POSITIONS_WRITE_ATTEMPTS", attempts)
-    book = write_scenario(tmp_path / "codebook.yaml", codebook())
     mine = write_scenario(
         tmp_path / "mine.yaml", {"negotiation": "generated", "statements": _statements("m", 5)}
     )
-    theirs = write_scenario(
-        tmp_path / "theirs.yaml", {"negotiation": "generated", "statements": _statements("t", 5)}
-    )
-    seed = PositionsApplication.open(store_url, create=True)
-    seed.import_files([book])
-    seed.close()
-    app = _Interrupted.open(store_url)
-    assert isinstance(app, _Interrupted)
-    app.other_url, app.other_files = store_url, [theirs]
+    app = _interrupted_by_another_writer(store_url, tmp_path, codebook(), 5)
     try:
         if gives_up:
             with pytest.raises(ConflictError, match=r"^gave up after 1 attempt\(s\): "):
@@ -205,16 +215,8 @@ def test_a_correction_in_conflict_is_planned_again_like_an_import(
     from positions.codebook import Correction
 
     monkeypatch.setenv("POSITIONS_WRITE_ATTEMPTS", attempts)
-    book = write_scenario(tmp_path / "book.yaml", {**codebook(), "statements": _statements("m", 3)})
-    theirs = write_scenario(
-        tmp_path / "theirs.yaml", {"negotiation": "generated", "statements": _statements("t", 3)}
-    )
-    seed = PositionsApplication.open(store_url, create=True)
-    seed.import_files([book])
-    seed.close()
-    app = _Interrupted.open(store_url)
-    assert isinstance(app, _Interrupted)
-    app.other_url, app.other_files = store_url, [theirs]
+    book = {**codebook(), "statements": _statements("m", 3)}
+    app = _interrupted_by_another_writer(store_url, tmp_path, book, 3)
     fix = Correction(statement="m-0000", reason="misread", position="share_none")
     try:
         if gives_up:

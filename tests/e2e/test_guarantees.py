@@ -22,7 +22,7 @@ import pytest
 
 from positions import PositionsApplication
 from tests.conftest import run_cli
-from tests.helpers import write_scenario
+from tests.helpers import store_with_one_statement, write_scenario
 from tests.strategies import codebook
 
 
@@ -284,24 +284,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised_unless_raw_csv_is_giv
     return gets a leading apostrophe, in exports and in --format csv; --raw-csv writes them as
     they are."""
     formula = '=HYPERLINK("http://example.com","click")'
-    record = {
-        **codebook(),
-        "statements": [
-            {
-                "id": "s1",
-                "on": "2025-01-05",
-                "by": "alpha",
-                "issue": "water",
-                "position": "share_all",
-                "quote": formula,
-                "sources": [{"outlet": "Wire"}],
-            }
-        ],
-    }
-    scenario = tmp_path / "formula.json"
-    scenario.write_text(json.dumps(record, default=str), encoding="utf-8")
-    store = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    store = store_with_one_statement(tmp_path, quote=formula)
     out = tmp_path / "stance.csv"
     assert run_cli("--store", store, "export", "--what", "stance", str(out)).code == 0
     assert '"\'=HYPERLINK(""http://example.com"",""click"")"' in out.read_text(encoding="utf-8")

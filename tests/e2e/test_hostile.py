@@ -19,6 +19,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
+from tests.helpers import one_statement, store_with_one_statement
 from tests.strategies import BREAKAGES, broken_statements, codebook, statements
 
 HOSTILE_BYTES = [
@@ -409,24 +410,7 @@ def test_control_characters_in_the_data_never_reach_a_terminal_or_an_svg(tmp_pat
     import xml.etree.ElementTree as ET
 
     hostile = "Cleared\x1b[2J \x1b[31mred\x1b[0m \x1b]8;;http://x\x07link\x1b]8;;\x07 \x9b1m."
-    record = {
-        **codebook(),
-        "statements": [
-            {
-                "id": "s1",
-                "on": "2025-01-05",
-                "by": "alpha",
-                "issue": "water",
-                "position": "share_all",
-                "quote": hostile,
-                "sources": [{"outlet": "Wire"}],
-            }
-        ],
-    }
-    scenario = tmp_path / "hostile.json"
-    scenario.write_text(json.dumps(record, default=str), encoding="utf-8")
-    store = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    store = store_with_one_statement(tmp_path, quote=hostile)
     for fmt in ("table", "markdown"):
         out = run_cli("--store", store, "stance", "--format", fmt).out
         assert not any(c in out for c in "\x1b\x07\x9b"), fmt
@@ -457,26 +441,8 @@ def test_a_term_the_import_accepts_reads_back_as_it_was(value: Any) -> None:
     records nothing, or records it so that every later command reads it back unchanged
     (integers beyond what JSON holds exactly and infinities were once accepted, then made
     every query fail)."""
-    record = {
-        **codebook(),
-        "statements": [
-            {
-                "id": "s1",
-                "on": "2025-01-05",
-                "by": "alpha",
-                "issue": "water",
-                "position": "share_all",
-                "terms": {"v": value},
-                "quote": "q",
-                "sources": [{"outlet": "Wire"}],
-            }
-        ],
-    }
     with tempfile.TemporaryDirectory() as folder:
-        scenario = Path(folder) / "t.json"
-        # JSON has no infinity: a number too large for a double is one (1e999)
-        text = json.dumps(record, default=str).replace("Infinity", "1e999")
-        scenario.write_text(text, encoding="utf-8")
+        scenario = one_statement(Path(folder) / "t.json", terms={"v": value})
         store = f"sqlite:///{Path(folder) / 'store.db'}"
         imported = run_cli("--store", store, "import", str(scenario))
         if imported.code != 0:
