@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -80,23 +81,66 @@ def _tables(app: PositionsApplication, negotiation: str | None, known_at: str | 
     return tables
 
 
-def _emit_rows(rows: Any, fmt: str, view: str, title: str | None = None) -> None:
+def _emit_rows(
+    rows: Any, fmt: str, view: str, title: str | None = None, fixed: tuple[str, ...] = ()
+) -> None:
     """Rows of a projection in a human format, without building a frame (no polars)."""
     from positions.projections import SCHEMAS
     from positions.render import render_rows
 
-    click.echo(render_rows(rows, list(SCHEMAS[view]), fmt, view, title), nl=False)
+    text = render_rows(rows, list(SCHEMAS[view]), fmt, view, title, _layout(), fixed)
+    click.echo(text, nl=False, color=True)
 
 
 HUMAN = ("table", "markdown")
 
 
-def _emit(frame: Any, fmt: str, view: str, title: str | None = None) -> None:
+def _emit(
+    frame: Any, fmt: str, view: str, title: str | None = None, fixed: tuple[str, ...] = ()
+) -> None:
     from positions.render import render
 
     # color=True: click would strip what looks like ANSI codes from text to a pipe, and csv
     # and json to a pipe carry the data exactly (on a terminal, render escapes them)
-    click.echo(render(frame, fmt, view, title, raw_csv=_raw_csv()), nl=False, color=True)
+    text = render(frame, fmt, view, title, raw_csv=_raw_csv(), layout=_layout(), fixed=fixed)
+    click.echo(text, nl=False, color=True)
+
+
+def _layout() -> Any:
+    """The table layout the command's options and standard output ask for: the room is the
+    terminal's width (or ``COLUMNS``), 160 columns to a pipe, unlimited with ``--wide``;
+    colours only on a terminal, without ``NO_COLOR`` or ``--no-color``."""
+    import shutil
+
+    from positions.terminal import Layout
+
+    meta = click.get_current_context().meta
+    terminal = sys.stdout.isatty()
+    if meta.get("wide"):
+        width = None
+    elif terminal:
+        width = shutil.get_terminal_size().columns
+    else:
+        width = _columns_variable() or 160
+    names = meta.get("columns")
+    columns = tuple(n.strip() for n in names.split(",") if n.strip()) if names else None
+    color = terminal and not meta.get("no_color") and not os.environ.get("NO_COLOR")
+    return Layout(width=width, color=color, records=bool(meta.get("records")), columns=columns)
+
+
+def _columns_variable() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _fixed(**filters: str | None) -> tuple[str, ...]:
+    """The columns a filter makes the same in every row (``--party russia``: the party)."""
+    return tuple(name for name, value in filters.items() if value is not None)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[param.name or ""] = value
+    return value
 
 
 def _raw_csv() -> bool:
@@ -105,19 +149,65 @@ def _raw_csv() -> bool:
     return bool(root.obj and root.obj.get("raw_csv"))
 
 
+def _of(what: str, party: str | None, issue: str | None) -> str:
+    """A title naming the filters, whose columns the table leaves out (`_fixed`)."""
+    return what + (f" of {party}" if party else "") + (f" on {issue}" if issue else "")
+
+
 def _as_of_title(what: str, as_of: date | None, known_at: str | None = None) -> str:
     title = f"{what} as of {as_of.isoformat()}" if as_of else what
     return f"{title}, as recorded at {known_at}" if known_at else title
 
 
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format. json prints an array of flat objects.",
-)
+_LAYOUT_OPTIONS = [
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format. json prints an array of flat objects.",
+    ),
+    click.option(
+        "--columns",
+        metavar="A,B,…",
+        expose_value=False,
+        callback=_remember,
+        help="Only these columns, in this order (any column of the csv output).",
+    ),
+    click.option(
+        "--wide",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Cut no text to fit the terminal (quotes in full).",
+    ),
+    click.option(
+        "--records",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="One field per line, each row under a -[ RECORD n ] rule.",
+    ),
+    click.option(
+        "--no-color",
+        "no_color",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="No colours on a terminal (as NO_COLOR does).",
+    ),
+]
+
+
+def format_option(command: Any) -> Any:
+    """The output options of a query: ``--format`` and the table layout (``--columns``,
+    ``--wide``, ``--records``, ``--no-color``)."""
+    for option in reversed(_LAYOUT_OPTIONS):
+        command = option(command)
+    return command
+
+
 as_of_option = click.option(
     "--as-of", "as_of", metavar="DATE", help="Only statements made by this date (YYYY-MM-DD)."
 )
@@ -267,13 +357,14 @@ def stance(
       positions stance --party russia --as-of 2025-03-12 --format json
     """
     day = parse_date(as_of)
-    title = _as_of_title("Stance", day, known_at)
+    title = _as_of_title(_of("Stance", party, issue), day, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN:
-            _emit_rows(query.stance_rows(day, party, issue, claims), fmt, "stance", title)
+            rows = query.stance_rows(day, party, issue, claims)
+            _emit_rows(rows, fmt, "stance", title, _fixed(party=party, issue=issue))
             return
         frame = query.stance(day, party=party, issue=issue, claims=claims)
-    _emit(frame, fmt, "stance", title)
+    _emit(frame, fmt, "stance", title, _fixed(party=party, issue=issue))
 
 
 @cli.command()
@@ -302,13 +393,14 @@ def history(
       positions history --party russia --issue ceasefire
     """
     day = parse_date(as_of)
-    title = _as_of_title("History", day, known_at)
+    title = _as_of_title(_of("History", party, issue), day, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN and hasattr(query, "history_rows"):
-            _emit_rows(query.history_rows(party, issue, day), fmt, "history", title)
+            rows = query.history_rows(party, issue, day)
+            _emit_rows(rows, fmt, "history", title, _fixed(party=party, issue=issue))
             return
         frame = query.history(party=party, issue=issue, as_of=day)
-    _emit(frame, fmt, "history", title)
+    _emit(frame, fmt, "history", title, _fixed(party=party, issue=issue))
 
 
 @cli.command()
@@ -332,7 +424,8 @@ def compare(
         if fmt in ("table", "markdown"):  # straight from rows: no polars to import
             from positions.render import render_compare_rows
 
-            click.echo(render_compare_rows(query.compare_rows(day), fmt, title), nl=False)
+            text = render_compare_rows(query.compare_rows(day), fmt, title, _layout())
+            click.echo(text, nl=False, color=True)
             return
         frame = query.compare(day)
     _emit(frame, fmt, "compare", title)

@@ -38,7 +38,7 @@ class DomainEvent(BaseModel):
     was made, which is part of the payload.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     class_version: ClassVar[int] = 1
 

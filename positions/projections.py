@@ -486,15 +486,25 @@ class Tables:
     ) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _brief_row(
+        self, party: str, issue: str, step: Any, claimed_by: str | None
+    ) -> dict[str, Any]:
+        """A row of `stance` with at least what `compare_rows` reads (party, issue, position,
+        rank, terms, statement_id, claimed_by); a backend may skip the rest."""
+        return self._stance_row(party, issue, step, claimed_by)
+
     def stance_rows(
         self,
         as_of: date | None = None,
         party: str | None = None,
         issue: str | None = None,
         claims: bool = False,
+        brief: bool = False,
     ) -> list[dict[str, Any]]:
         """The rows of `stance`, as dicts: party by party and issue by issue, each party's own
-        row, then (with ``claims``) one per claimant with a claim in force."""
+        row, then (with ``claims``) one per claimant with a claim in force. ``brief`` rows
+        need only what a cell of `compare` shows (`_brief_row`)."""
+        row_of = self._brief_row if brief else self._stance_row
         self.check_party(party)
         self.check_issue(issue)
         day = as_of or FOREVER
@@ -505,18 +515,18 @@ class Tables:
             for i in self.negotiation.issues:
                 if issue is not None and i != issue:
                     continue
-                rows.append(self._stance_row(p, i, self.in_force(p, i, None, day), None))
+                rows.append(row_of(p, i, self.in_force(p, i, None, day), None))
                 if claims:
                     for claimant in self.claimants(p, i):
                         chosen = self.in_force(p, i, claimant, day)
                         if chosen is not None:
-                            rows.append(self._stance_row(p, i, chosen, claimant))
+                            rows.append(row_of(p, i, chosen, claimant))
         return rows
 
     def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         """The rows of `compare`, as dicts, issue by issue and party by party."""
         return compare_rows(
-            self.stance_rows(as_of, claims=True),
+            self.stance_rows(as_of, claims=True, brief=True),
             list(self.negotiation.parties),
             list(self.negotiation.issues),
         )

@@ -1,4 +1,4 @@
-"""DataFrames to text: a rich table, Markdown, CSV or JSON.
+"""DataFrames to text: a table (`positions.terminal`), Markdown, CSV or JSON.
 
 polars is imported by the functions that take a frame, not with the module: the tables are
 also rendered straight from rows (`render_compare_rows`, `render_rows`), so that a query on a
@@ -7,12 +7,14 @@ terminal starts without polars' import time.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from positions.errors import QueryError
+from positions.terminal import PIPE, Layout, shown_columns, table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -74,6 +76,24 @@ HUMAN_COLUMNS: dict[str, list[str]] = {
     ],
 }
 
+DROPPABLE: dict[str, list[str]] = {
+    "stance": ["rank", "shift", "speaker", "terms", "statement_id"],
+    "history": [
+        "ended_by",
+        "target",
+        "about",
+        "speaker",
+        "proposal",
+        "statement_id",
+        "ended_how",
+        "kind",
+    ],
+    "explain": ["rule", "speaker", "statement_id"],
+    "proposals": ["conditions", "speaker", "statement_id"],
+}
+"""The columns a terminal table leaves out, in this order, when it cannot fit the room
+otherwise (`positions.terminal.table`); ``--wide`` and ``--records`` keep them."""
+
 
 def to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: dates as ISO strings, terms as objects."""
@@ -124,28 +144,40 @@ def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def render(
-    frame: pl.DataFrame, fmt: str, view: str, title: str | None = None, raw_csv: bool = False
+    frame: pl.DataFrame,
+    fmt: str,
+    view: str,
+    title: str | None = None,
+    raw_csv: bool = False,
+    layout: Layout = PIPE,
+    fixed: Iterable[str] = (),
 ) -> str:
-    """Render a projection's frame; ``view`` names the projection (it picks the human layout)."""
+    """Render a projection's frame; ``view`` names the projection (it picks the human layout,
+    unless ``layout.columns`` names the columns)."""
     import polars as pl
 
-    if fmt == "json":
-        return for_terminal(json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n")
-    if fmt == "csv":
+    if fmt in ("csv", "json"):
+        if layout.columns is not None:
+            frame = frame.select(chosen(layout.columns, frame.columns))
+        if fmt == "json":
+            return for_terminal(json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n")
         return for_terminal((frame if raw_csv else neutralised(frame)).write_csv())
     if view == "compare":
         human = pivot_compare(frame)
     else:
-        columns = [c for c in HUMAN_COLUMNS.get(view, frame.columns) if c in frame.columns]
-        human = frame.select(columns)
+        default = [c for c in HUMAN_COLUMNS.get(view, frame.columns) if c in frame.columns]
+        names = default if layout.columns is None else chosen(layout.columns, frame.columns)
+        human = frame.select(names)
         if "terms" in human.columns:
             human = human.with_columns(
                 pl.col("terms").map_elements(_terms_text, return_dtype=pl.String)
             )
-    return _human(human.columns, list(human.iter_rows()), fmt, title)
+    return _human(human.columns, list(human.iter_rows()), fmt, view, title, layout, fixed)
 
 
-def render_compare_rows(rows: list[dict[str, Any]], fmt: str, title: str | None = None) -> str:
+def render_compare_rows(
+    rows: list[dict[str, Any]], fmt: str, title: str | None = None, layout: Layout = PIPE
+) -> str:
     """The comparison table (`Query.compare_rows`) as issues × parties, for the human formats
     (``table``, ``markdown``): the same text as `render` of the frame, without polars."""
     if fmt not in ("table", "markdown"):
@@ -155,7 +187,7 @@ def render_compare_rows(rows: list[dict[str, Any]], fmt: str, title: str | None 
     for row in rows:
         cells.setdefault(row["issue"], {}).setdefault(row["party"], row["cell"])
     table = [(issue, *(by.get(p) for p in parties)) for issue, by in cells.items()]
-    return _human(["issue", *parties], table, fmt, title)
+    return _human(["issue", *parties], table, fmt, "compare", title, layout)
 
 
 def render_rows(
@@ -164,23 +196,54 @@ def render_rows(
     fmt: str,
     view: str,
     title: str | None = None,
+    layout: Layout = PIPE,
+    fixed: Iterable[str] = (),
 ) -> str:
     """A projection's rows (dicts over the columns of its ``schema``) in a human format: the
     same text as `render` of their frame, without polars."""
     if fmt not in ("table", "markdown"):
         raise ValueError(f"render_rows renders the human formats, not {fmt!r}")
-    columns = [c for c in HUMAN_COLUMNS.get(view, schema) if c in schema]
+    if layout.columns is None:
+        columns = [c for c in HUMAN_COLUMNS.get(view, schema) if c in schema]
+    else:
+        columns = chosen(layout.columns, schema)
     table = [
         tuple(_terms_text(row.get(c)) if c == "terms" else row.get(c) for c in columns)
         for row in rows
     ]
-    return _human(columns, table, fmt, title)
+    return _human(columns, table, fmt, view, title, layout, fixed)
 
 
-def _human(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, title: str | None) -> str:
-    if fmt == "markdown":
-        return _markdown(columns, rows, title)
-    return _table(columns, rows, title)
+def chosen(names: Sequence[str], available: Sequence[str]) -> list[str]:
+    """The columns ``--columns`` names, in its order; a name the table does not have is a
+    `QueryError` listing the ones it has."""
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise QueryError(
+            f"--columns: no column {', '.join(map(repr, unknown))} here "
+            f"(the columns are {', '.join(available)})"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _human(
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    fmt: str,
+    view: str,
+    title: str | None,
+    layout: Layout,
+    fixed: Iterable[str] = (),
+) -> str:
+    texts = [[_cell(v) for v in row] for row in rows]
+    if fmt == "markdown":  # a document's table keeps the view's columns, empty or not
+        return _markdown(columns, texts, title)
+    if layout.columns is not None:  # columns named by --columns are shown as named
+        return table(columns, texts, title, layout)
+    keep = shown_columns(columns, texts, fixed) if texts else list(range(len(columns)))
+    columns = [columns[i] for i in keep]
+    texts = [[row[i] for i in keep] for row in texts]
+    return table(columns, texts, title, layout, DROPPABLE.get(view, ()))
 
 
 def _terms_text(value: str | None) -> str | None:
@@ -190,9 +253,10 @@ def _terms_text(value: str | None) -> str | None:
 
 
 def _cell(value: Any) -> str:
+    """A value as the one line of text a table cell shows (a line feed shows as a space)."""
     if value is None:
         return ""
-    return visible(str(value))
+    return visible(str(value)).replace("\n", " ")
 
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -216,34 +280,14 @@ def for_terminal(text: str) -> str:
     return visible(text) if sys.stdout.isatty() else text
 
 
-def _markdown(columns: list[str], rows: list[tuple[Any, ...]], title: str | None) -> str:
+def _markdown(columns: list[str], rows: list[list[str]], title: str | None) -> str:
     lines = [f"**{_escape_md(title)}**", ""] if title else []
     lines.append("| " + " | ".join(columns) + " |")
     lines.append("| " + " | ".join("---" for _ in columns) + " |")
     for row in rows:
-        lines.append("| " + " | ".join(_escape_md(_cell(v)) for v in row) + " |")
+        lines.append("| " + " | ".join(_escape_md(text) for text in row) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _escape_md(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _table(columns: list[str], rows: list[tuple[Any, ...]], title: str | None) -> str:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=escape(title) if title else None, show_lines=False, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(escape(_cell(v)) for v in row))
-    terminal = sys.stdout.isatty()
-    width = None if terminal else int(os.environ.get("COLUMNS", "160"))
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer, width=width, force_terminal=terminal, no_color=not terminal or None
-    )
-    console.print(table)
-    return buffer.getvalue()

@@ -46,7 +46,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class StatementInput(StatementCoding):

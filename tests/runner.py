@@ -47,7 +47,7 @@ def _working_directory(folder: Path | None) -> Iterator[None]:
 def run_cli(
     *args: str,
     cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     input: str | bytes | None = None,
 ) -> Run:
     """Run ``positions ARGS...`` in this process through the real entry point."""

@@ -11,7 +11,7 @@ property test holds them equal.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -237,6 +237,23 @@ class StepQueries(Tables):
             "recorded_at": (None if cell.tabling else unstamp(step["recorded_at"]).isoformat()),
         }
 
+    def _brief_row(
+        self, party: str, issue: str, cell: Cell | None, claimed_by: str | None
+    ) -> dict[str, Any]:
+        """What a cell of `compare` shows, from the interval alone (no step row, speaker,
+        quote or shift)."""
+        if cell is None:
+            return {"party": party, "issue": issue, "claimed_by": claimed_by}
+        return {
+            "party": party,
+            "issue": issue,
+            "position": cell.value,
+            "rank": self._rank(issue, cell.value),
+            "terms": cell.extra if cell.extra != "{}" else None,
+            "statement_id": cell.source_id,
+            "claimed_by": claimed_by,
+        }
+
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Cell | None:
         return self.cell("stances", party, issue, claimant or OWN, day)
 
@@ -410,13 +427,22 @@ class StepQueries(Tables):
             "hypothetical": bool(document["hypothetical"]) if document else False,
         }
 
-    def _corrections(self) -> list[tuple[Any, Coding, Coding, int, str, str]]:
+    def _corrections(
+        self, shown: Collection[str] | None = None
+    ) -> list[tuple[Any, Coding, Coding, int, str, str]]:
         """Every correction recorded by the time asked for, in the order recorded: (its view
         row, the coding before and after it, its number for its statement, the changes as
-        ``name: before → after``, its reason) (R12)."""
+        ``name: before → after``, its reason) (R12).
+
+        With ``shown``, only the corrections of those statements and of statements a
+        correction moved (to another party, issue or day: they may have been shown before
+        the move); the others' first codings are not read."""
         found = self.views._rows(self.cursor, "corrections", "WHERE negotiation = %s", [self.slug])
         if self.known is not None:
             found = [c for c in found if c.recorded_at <= self.known]
+        if shown is not None:
+            moved = {c.statement_id for c in found if _moves(orjson.loads(c.payload))}
+            found = [c for c in found if c.statement_id in shown or c.statement_id in moved]
         if not found:
             return []
         codings = dict(self._originals(sorted({c.statement_id for c in found})))
@@ -448,7 +474,7 @@ class StepQueries(Tables):
     ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         """A row per correction recorded by the time asked for, of a statement shown, with
         the coding it replaced (R12)."""
-        fixes = self._corrections()
+        fixes = self._corrections(None if party is None and issue is None else set(keys))
         if not fixes:
             return []
         ids = sorted({after.source_id for _, _, after, _, _, _ in fixes})
@@ -599,7 +625,7 @@ class StepQueries(Tables):
         )
         final = self.in_force(party, issue, None, as_of or FOREVER)
         fixes: dict[str, list[tuple[Any, Coding, Coding, int, str, str]]] = {}
-        for fix in self._corrections():
+        for fix in self._corrections({step.source_id for step, _ in steps}):
             fixes.setdefault(fix[2].source_id, []).append(fix)
         rows: list[dict[str, Any]] = []
         for step, document in steps:
@@ -791,6 +817,11 @@ def _sources(sources: Sequence[Any]) -> str | None:
     return "; ".join(
         " ".join(part for part in (s["outlet"], s.get("url") or "") if part) for s in sources
     )
+
+
+def _moves(payload: dict[str, Any]) -> bool:
+    """Whether a correction's changes move its statement to another party, issue or day."""
+    return any(payload.get(name) is not None for name in ("party", "issue", "on"))
 
 
 def _coding_value(coding: Coding, name: str) -> Any:

@@ -509,3 +509,74 @@ def test_csv_and_json_on_a_terminal_show_control_characters_as_escapes(tmp_path:
         piped = run_cli("--store", store, "stance", "--party", "alpha", "--format", fmt).out
         assert "\x1b[2J" in piped or "\\u001b[2J" in piped, fmt  # json escapes ESC itself
     assert hostile in run_cli("--store", store, "stance", "--format", "csv").out
+
+
+STANCE_80 = """\
+Stance of russia
+┏━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ issue          ┃ position          ┃ stated_on  ┃ quote                      ┃
+┡━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ ceasefire      │ settlement_first  │ 2025-03-13 │ Ushakov's remarks on a te… │
+│ foreign_troops │ no_foreign_troops │ 2025-03-13 │ For us, it is absolutely … │
+│ nato           │ off_the_table     │ 2025-03-13 │ the Americans and we thin… │
+└────────────────┴───────────────────┴────────────┴────────────────────────────┘
+Left out at 80 columns: rank, shift, speaker, statement_id (see --wide).
+"""
+
+STANCE_120 = """\
+Stance of russia
+┏━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┓
+┃ issue          ┃ position          ┃ stated_on  ┃ statement_id               ┃ speaker         ┃ quote               ┃
+┡━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━┩
+│ ceasefire      │ settlement_first  │ 2025-03-13 │ peskov-not-a-rejection     │ Dmitry Peskov   │ Ushakov's remarks … │
+│ foreign_troops │ no_foreign_troops │ 2025-03-13 │ zakharova-under-any-flag   │ Maria Zakharova │ For us, it is abso… │
+│ nato           │ off_the_table     │ 2025-03-13 │ ushakov-no-talk-about-nato │ Yuriy Ushakov   │ the Americans and … │
+└────────────────┴───────────────────┴────────────┴────────────────────────────┴─────────────────┴─────────────────────┘
+Left out at 120 columns: rank, shift (see --wide).
+"""
+
+
+@pytest.mark.parametrize(("columns", "expected"), [("80", STANCE_80), ("120", STANCE_120)])
+def test_a_stance_table_fits_80_and_120_columns_without_breaking_a_token(
+    seeded: str, columns: str, expected: str
+) -> None:
+    shown = run_cli("--store", seeded, "stance", "--party", "russia", env={"COLUMNS": columns})
+    assert (shown.code, shown.err) == (0, "")
+    assert shown.out == expected
+
+
+def test_wide_records_and_columns_choose_what_a_table_shows(seeded: str) -> None:
+    wide = run_cli(
+        "--store", seeded, "stance", "--party", "russia", "--wide", env={"COLUMNS": "80"}
+    )
+    assert "For us, it is absolutely unacceptable" in wide.out
+    assert "│ rank │" not in wide.out and "┃ rank ┃" in wide.out
+    records = run_cli("--store", seeded, "stance", "--party", "russia", "--records")
+    assert records.out.splitlines()[1:4] == [
+        "-[ RECORD 1 ]--",
+        "issue        | ceasefire",
+        "position     | settlement_first",
+    ]
+    picked = run_cli(
+        "--store", seeded, "proposals", "--columns", "verdict,party", "--format", "csv"
+    )
+    assert picked.out.splitlines() == [
+        "verdict,party",
+        "undecided,russia",
+        "accept,ukraine",
+        "accept,us",
+    ]
+    wrong = run_cli("--store", seeded, "proposals", "--columns", "party,nope")
+    assert wrong.code == 2
+    assert wrong.err.startswith("Error: --columns: no column 'nope' here (the columns are ")
+
+
+def test_verdicts_are_coloured_on_a_terminal_unless_no_color_is_asked(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    coloured = _in_a_terminal("--store", store, "proposals")
+    assert "\x1b[33mundecided\x1b[0m" in coloured and "\x1b[32maccept\x1b[0m" in coloured
+    plain = _in_a_terminal("--store", store, "proposals", "--no-color")
+    assert "undecided" in plain and "\x1b[" not in plain
+    piped = run_cli("--store", store, "proposals", env={"NO_COLOR": None})
+    assert "undecided" in piped.out and "\x1b[" not in piped.out
