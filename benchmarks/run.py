@@ -446,9 +446,13 @@ MEMORY_LIMIT_MB = 14 * 1024
 
 def _child_env() -> dict[str, str]:
     """Children import ``positions`` from this tree (not from wherever the virtualenv's
-    editable install points), so that a run from a clean worktree measures that commit."""
+    editable install points), so that a run from a clean worktree measures that commit, and
+    write the bytecode of what they import."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # as a user's Python does, children keep the modules they compile (a shell that sets
+    # PYTHONDONTWRITEBYTECODE would make every cold command compile the package again)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -235,7 +235,7 @@ def _human(
     layout: Layout,
     fixed: Iterable[str] = (),
 ) -> str:
-    texts = [[_cell(v) for v in row] for row in rows]
+    texts = _texts(rows)
     if fmt == "markdown":  # a document's table keeps the view's columns, empty or not
         return _markdown(columns, texts, title)
     if layout.columns is not None:  # columns named by --columns are shown as named
@@ -250,6 +250,21 @@ def _terms_text(value: str | None) -> str | None:
     if value is None:
         return None
     return ", ".join(f"{k}: {v}" for k, v in json.loads(value).items())
+
+
+def _texts(rows: list[tuple[Any, ...]]) -> list[list[str]]:
+    """The rows as the texts their cells show (`_cell`), checked for control characters and
+    line feeds a column at a time."""
+    if not rows:
+        return []
+    columns = []
+    for values in zip(*rows, strict=True):
+        column = ["" if v is None else str(v) for v in values]
+        joined = "".join(column)
+        if "\n" in joined or _CONTROL.search(joined):
+            column = [_cell(text) for text in column]
+        columns.append(column)
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def _cell(value: Any) -> str:

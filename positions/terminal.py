@@ -124,13 +124,13 @@ def table(
 
     When the table does not fit the room even with its free text cut, the ``droppable``
     columns are left out, in that order, until it fits, and a last line names them."""
-    names, cells = list(columns), [list(row) for row in rows]
+    names = list(columns)
     if layout.records:
-        return _records(names, cells, title, layout)
-    natural = [
-        max([text_width(name)] + [text_width(row[j]) for row in cells])
-        for j, name in enumerate(names)
-    ]
+        return _records(names, rows, title, layout)
+    # column by column: the texts, their widths, and the width each column needs
+    texts = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    sizes = [_widths(column) for column in texts]
+    natural = [max([text_width(name), *size]) for name, size in zip(names, sizes, strict=True)]
     widths = fit(names, natural, layout.width)
     left_out = []
     for name in droppable:
@@ -139,24 +139,46 @@ def table(
         if name in names:
             j = names.index(name)
             left_out.append(name)
-            del names[j], natural[j]
-            for row in cells:
-                del row[j]
+            for kept in (names, natural, texts, sizes):
+                del kept[j]
             widths = fit(names, natural, layout.width)
     lines = [title] if title else []
     lines.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
     lines.append("┃" + "┃".join(_pad(name, w) for name, w in zip(names, widths, strict=True)) + "┃")
     lines.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-    styles = [_style_of(name) for name in names] if layout.color else [None] * len(names)
-    for row in cells:
-        parts = []
-        for text, width, style in zip(row, widths, styles, strict=True):
-            parts.append(_pad(cut(text, width), width, style(text) if style else None))
-        lines.append("│" + "│".join(parts) + "│")
+    padded = [
+        _padded(name, column, size, width, layout.color)
+        for name, column, size, width in zip(names, texts, sizes, widths, strict=True)
+    ]
+    lines.extend("│" + "│".join(parts) + "│" for parts in zip(*padded, strict=True))
     lines.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     if left_out:
         lines.append(f"Left out at {layout.width} columns: {', '.join(left_out)} (see --wide).")
     return "\n".join(lines) + "\n"
+
+
+def _widths(column: Sequence[str]) -> list[int]:
+    """The width of each text of a column (their lengths, when the column is all ASCII)."""
+    if "".join(column).isascii():
+        return [len(text) for text in column]
+    return [text_width(text) for text in column]
+
+
+def _padded(
+    name: str, column: Sequence[str], sizes: Sequence[int], width: int, color: bool
+) -> list[str]:
+    """A column's cells as they are drawn: cut to ``width`` where wider, padded to it, and
+    coloured where the column is coloured."""
+    style = _style_of(name) if color else None
+    cells = []
+    for text, size in zip(column, sizes, strict=True):
+        if size > width:
+            text = cut(text, width)
+            size = text_width(text)
+        sgr = style(text) if style else None
+        shown = f"\x1b[{sgr}m{text}\x1b[0m" if sgr else text
+        cells.append(f" {shown}{' ' * (width - size)} ")
+    return cells
 
 
 def _outer(widths: Sequence[int]) -> int:

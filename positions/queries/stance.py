@@ -58,6 +58,10 @@ class Cell:
     extra: str
     stated_on: str
     day: int
+    party: str | None = None
+    """The own party of the statement (of its step row), where it was read with the cell."""
+    notification_id: int | None = None
+    """The event of the statement, where it was read with the cell."""
 
 
 class StepQueries(Tables):
@@ -88,10 +92,14 @@ class StepQueries(Tables):
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self.views._tuples(self.cursor, self.views._sql(sql), list(params))
 
-    def _recorded(self) -> tuple[str, list[Any]]:
+    def _recorded(self, alias: str = "") -> tuple[str, list[Any]]:
+        """The condition that picks the rows as recorded at the time asked for."""
         if self.known is None:
-            return f"recorded_to = '{OPEN}'", []
-        return "recorded_from <= %s AND recorded_to > %s", [self.known, self.known]
+            return f"{alias}recorded_to = '{OPEN}'", []
+        return (
+            f"{alias}recorded_from <= %s AND {alias}recorded_to > %s",
+            [self.known, self.known],
+        )
 
     def _codebook(self, known_at: datetime | None) -> Negotiation:
         definitions = self.views._rows(
@@ -178,13 +186,7 @@ class StepQueries(Tables):
             proposal = n.proposals.get(cell.source_id)
             quote = (proposal.quote or proposal.title) if proposal is not None else None
             return (party.name if party else step["party"]), quote
-        document = self.document(cell.source_id, step["notification_id"])
-        speaker = document["speaker"]
-        if speaker is not None:
-            found = n.speakers.get(speaker)
-            return (found.name if found else speaker), document["quote"]
-        party = n.parties.get(step["party"])
-        return (party.name if party else step["party"]), document["quote"]
+        return self._named(step["party"], self.document(cell.source_id, step["notification_id"]))
 
     def others_mean(self, party: str, issue: str, day: int, whole: bool = False) -> float | None:
         """R13's mean of the others' ranks on ``day``: from each party's intervals on the
@@ -258,12 +260,18 @@ class StepQueries(Tables):
         return self.cell("stances", party, issue, claimant or OWN, day)
 
     def verdicts_on(self, day: date) -> Any:
-        def verdict(party: str, proposal: str) -> dict[str, Any] | None:
-            cell = self.cell("verdicts", party, proposal, OWN, day)
-            if cell is None:
-                return None
-            speaker, quote = self._speaker_quote(cell, self.step(cell.source_id, cell.tabling))
-            return {
+        """Each party's own verdict on each proposal on ``day``, read for the whole table at
+        once: the intervals in force (`cells`), their step rows and their statements' events
+        (a few queries, not three per cell)."""
+        cells = self.cells("verdicts", OWN, day)
+        documents = self.documents([c for c in cells.values() if not c.tabling])
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for key, cell in cells.items():
+            if cell.tabling:
+                speaker, quote = self._speaker_quote(cell, {"party": cell.party})
+            else:
+                speaker, quote = self._named(cell.party or "", documents[cell.source_id])
+            rows[key] = {
                 "verdict": cell.value,
                 "conditions": "; ".join(orjson.loads(cell.extra)) or None,
                 "stated_on": cell.stated_on,
@@ -273,7 +281,96 @@ class StepQueries(Tables):
                 "quote": quote,
             }
 
+        def verdict(party: str, proposal: str) -> dict[str, Any] | None:
+            return rows.get((party, proposal))
+
         return verdict
+
+    def cells(self, table: str, claimant: str, day: date) -> dict[tuple[str, str], Cell]:
+        """`cell` for every group of ``table`` with ``claimant`` at once, by the same rule
+        (the latest interval that starts by ``day``, unless it ended by then), keyed by
+        (party, subject), with the statement's own party and event (``Cell.party``,
+        ``Cell.notification_id``) from its step row."""
+        column = "proposal" if table == "verdicts" else "issue"
+        value = "verdict, conditions" if table == "verdicts" else "position, terms"
+        recorded, params = self._recorded()
+        recorded_v, _ = self._recorded("v.")
+        ordinal = day.toordinal()
+        # the start of each group's latest interval by the day (grouped in the order of the
+        # table's key, so that no sort is needed), then the intervals that start there
+        groups = "proposal, party" if table == "verdicts" else "party, issue"
+        v = ", ".join(f"v.{name}" for name in value.split(", "))
+        found = self._rows(
+            f"SELECT v.party, v.{column}, v.valid_to, v.source_id, v.tabling, {v}, "
+            f"v.stated_on, v.day FROM {{p}}positions_view_{table} AS v JOIN "
+            f"(SELECT {groups}, max(valid_from) AS since FROM {{p}}positions_view_{table} "
+            f"WHERE negotiation = %s AND claimant = %s AND valid_from <= %s AND {recorded} "
+            f"GROUP BY {groups}) AS latest ON v.party = latest.party "
+            f"AND v.{column} = latest.{column} AND v.valid_from = latest.since "
+            f"WHERE v.negotiation = %s AND v.claimant = %s AND {recorded_v} AND v.valid_to > %s",
+            [self.slug, claimant, ordinal, *params, self.slug, claimant, *params, ordinal],
+        )
+        steps = self._step_owners({(row[3], bool(row[4])) for row in found})
+        cells = {}
+        for party, subject, _, source_id, tabling, v, extra, stated_on, stated_day in found:
+            own_party, notification_id = steps[(source_id, bool(tabling))]
+            cells[(party, subject)] = Cell(
+                source_id,
+                bool(tabling),
+                v,
+                extra,
+                stated_on,
+                int(stated_day),
+                own_party,
+                notification_id,
+            )
+        return cells
+
+    def _step_owners(self, keys: set[tuple[str, bool]]) -> dict[tuple[str, bool], tuple[str, int]]:
+        """The own party and event of each (source id, tabling) step as recorded at the time
+        asked for, 500 at a time."""
+        recorded, params = self._recorded()
+        ids = sorted({source_id for source_id, _ in keys})
+        owners: dict[tuple[str, bool], tuple[str, int]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for source_id, tabling, own_party, notification_id in self._rows(
+                "SELECT source_id, tabling, own_party, notification_id "
+                "FROM {p}positions_view_steps WHERE negotiation = %s "
+                f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
+                [self.slug, *chunk, *params],
+            ):
+                owners[(source_id, bool(tabling))] = (own_party, int(notification_id))
+        return owners
+
+    def documents(self, cells: Sequence[Cell]) -> dict[str, Any]:
+        """The statement document of each cell's statement, read 500 events at a time."""
+        wanted = {cell.notification_id: cell.source_id for cell in cells}
+        numbers = sorted(n for n in wanted if n is not None)
+        states: dict[int, Any] = {}
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            for number, state in self._rows(
+                f"SELECT {self.views.event_key}, state FROM {self.views.events_table} "
+                f"WHERE {self.views.event_key} IN ({', '.join('%s' for _ in chunk)})",
+                chunk,
+            ):
+                states[int(number)] = state
+        return {
+            source_id: self.views._fields(source_id, number, states.get(number))
+            for number, source_id in wanted.items()
+            if number is not None
+        }
+
+    def _named(self, own_party: str, document: Any) -> tuple[str | None, str | None]:
+        """The speaker's name (or the party's) and the quote of a statement document."""
+        n = self.negotiation
+        speaker = document["speaker"]
+        if speaker is not None:
+            found = n.speakers.get(speaker)
+            return (found.name if found else speaker), document["quote"]
+        party = n.parties.get(own_party)
+        return (party.name if party else own_party), document["quote"]
 
     # -- history
 
