@@ -22,6 +22,7 @@ from positions.errors import PositionsError
 from positions.projections import Analysis
 from positions.queries.stance import StepQueries
 from positions.scenario import parse_scenario
+from positions.steps import OWN
 from positions.views.tables import TABLES
 from tests.stores import BACKENDS, any_store
 from tests.strategies import ISSUES, START, backfill_order, codebook, statements
@@ -134,7 +135,24 @@ def _check_against_the_rules(
             whole = listings and known_at is None
             for day in DAYS:
                 assert _answers(sql, day, whole) == _answers(oracle, day, whole), (known_at, day)
+                _check_whole_tables_against_cells(sql, day or date.max)
             assert _positions_over_time(sql) == _positions_over_time(oracle), known_at
+
+
+def _check_whole_tables_against_cells(sql: StepQueries, day: date) -> None:
+    """The intervals in force read for a whole table (`cells`) are those read cell by cell."""
+    n = sql.negotiation
+    for table, subjects in (("stances", n.issues), ("verdicts", n.proposals)):
+        whole = {
+            key: (c.source_id, c.tabling, c.value) for key, c in sql.cells(table, OWN, day).items()
+        }
+        one_by_one = {}
+        for party in n.parties:
+            for subject in subjects:
+                c = sql.cell(table, party, subject, OWN, day)
+                if c is not None:
+                    one_by_one[(party, subject)] = (c.source_id, c.tabling, c.value)
+        assert whole == one_by_one, (table, day)
 
 
 def _tables(app: PositionsApplication) -> dict[str, list[tuple[Any, ...]]]:
