@@ -18,7 +18,7 @@ import polars as pl
 
 from positions.codebook import NONCOMMITTAL
 from positions.errors import QueryError
-from positions.projections import NO_SERIES
+from positions.projections import NO_SERIES, Series
 from positions.render import visible
 
 if TYPE_CHECKING:
@@ -92,6 +92,8 @@ class TimelineData:
     developments: pl.DataFrame
     start: datetime
     end: datetime
+    note: str | None = None
+    """What the chart leaves out, when it draws only the latest statements as points."""
 
 
 def check_picture_path(name: str) -> str:
@@ -106,19 +108,36 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
-def timeline_data(query: Tables, issue: str, as_of: date | None = None) -> TimelineData:
+def timeline_data(
+    query: Tables, issue: str, as_of: date | None = None, most: int | None = None
+) -> TimelineData:
     """One issue's chart data: its statements (`history` of the issue), the developments,
-    and each party's positions over time (`Tables.series`)."""
+    and each party's positions over time (`Tables.series`).
+
+    With ``most``, only the latest ``most`` statements are read and drawn as points, and
+    each party's line has a vertex only where its position changes (the same line, drawn
+    from its intervals): a chart of thousands of statements stays legible and quick to
+    draw, and says in its ``note`` what it leaves out."""
     query.check_issue(issue)
     definition = query.negotiation.issues[issue]
     labels = definition.labels
     parties = tuple(query.negotiation.parties)
-    history = query.history(issue=issue, as_of=as_of, developments=False)
+    history = query.history(issue=issue, as_of=as_of, developments=False, latest=most)
     on_issue = history.filter((pl.col("issue") == issue) & (pl.col("kind") != "development"))
     developments = query.development_rows(as_of)
     series = query.series(issue)
 
     days = sorted(set(on_issue["date"].to_list()))
+    note = None
+    changes: dict[str, set[date]] = {}
+    if most is not None and on_issue.height >= most:
+        limit = (as_of or date.max).toordinal()
+        for party in parties:
+            changes[party] = {
+                date.fromordinal(d) for d in _changes(series.get(party, NO_SERIES)) if d <= limit
+            }
+        days = sorted(set(days).union(*changes.values()))
+        note = f"Points: the latest {most} statements; the lines: every change of position."
     all_days = days + [row["date"] for row in developments]
     first = min(all_days) if all_days else (as_of or date.today())
     last = max(all_days) if all_days else first
@@ -138,11 +157,17 @@ def timeline_data(query: Tables, issue: str, as_of: date | None = None) -> Timel
     # the effective position of each party at the end of each day something was said
     held: dict[tuple[str, date], tuple[str | None, float | None]] = {}
     steps: list[dict[str, Any]] = []
+    stated = set(on_issue["date"].to_list())
     for day in days:
         for party in parties:
+            vertex = not changes or day in changes[party]
+            if not vertex and day not in stated and day != days[-1]:
+                continue  # thinned: a vertex only where the party's position changes
             position = series.get(party, NO_SERIES).at(day.toordinal())
             y = row_of(position)
             held[(party, day)] = (position, y)
+            if not vertex:
+                continue
             steps.append(
                 {
                     "party": party,
@@ -230,7 +255,25 @@ def timeline_data(query: Tables, issue: str, as_of: date | None = None) -> Timel
         developments=pl.DataFrame(devs, schema=DEVELOPMENTS_SCHEMA),
         start=_midnight(first),
         end=_midnight(end_day),
+        note=note,
     )
+
+
+def _changes(line: Series) -> list[int]:
+    """The days on which a party's position changes: an interval that starts with another
+    position than the one before it, or after a gap, and the start of each gap."""
+    days = []
+    held, until = None, None
+    for start, end, position in zip(line.starts, line.ends, line.positions, strict=True):
+        if until is not None and until < start:
+            days.append(until)  # a gap: no position from the end of the one before
+            held = None
+        if position != held:
+            days.append(start)
+        held, until = position, end
+    if until is not None and until < date.max.toordinal():
+        days.append(until)
+    return days
 
 
 def _named(name: str) -> Any:
@@ -352,7 +395,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
         .properties(
             title=alt.TitleParams(
                 text=f"{data.title}: each party's position over time",
-                subtitle=data.question,
+                subtitle=[data.question, data.note] if data.note else data.question,
                 anchor="start",
             )
         )

@@ -953,15 +953,28 @@ def timeline(
 @known_at_option
 @negotiation_option
 @out_option
+@click.option(
+    "--recent",
+    metavar="N|all",
+    default="25",
+    show_default=True,
+    help="Statements listed per party, the latest (all: every one, and every statement "
+    "drawn in the timelines, not only the latest 300 of an issue).",
+)
 @click.pass_context
 def report(
-    ctx: click.Context, as_of: str | None, known_at: str | None, negotiation: str | None, out: Path
+    ctx: click.Context,
+    as_of: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    out: Path,
+    recent: str,
 ) -> None:
     """Write one self-contained HTML report that opens with no network.
 
-    It holds the comparison and proposals tables, a timeline per issue, each party's history
-    with quotes and source links, the claims and the developments, headed by the as-of date and
-    the time the record was known at.
+    It holds the comparison and proposals tables, a timeline per issue, each party's latest
+    statements with quotes and source links, the claims and the developments, headed by the
+    as-of date and the time the record was known at.
 
     \b
     Example:
@@ -973,8 +986,10 @@ def report(
         raise QueryError(f"--out: '{out.name}' must end in .html")
     _out_folder(out)
     day = parse_date(as_of)
+    if recent != "all" and not (recent.isdigit() and int(recent) > 0):
+        raise QueryError(f"--recent: {recent!r} is not a positive whole number or 'all'")
     with _tables(_open(ctx), negotiation, known_at) as tables:
-        html = build_report(tables, day)
+        html = build_report(tables, day, None if recent == "all" else int(recent))
     _write_out(out, html.encode("utf-8"))
     click.echo(f"Wrote {out}.")
 

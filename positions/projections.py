@@ -226,9 +226,11 @@ class Tables:
         issue: str | None = None,
         as_of: date | None = None,
         developments: bool = True,
+        latest: int | None = None,
     ) -> Any:
         """The `history` frame: the statements by the day (by or about ``party``, on
-        ``issue``), their corrections, and the developments when nothing is filtered."""
+        ``issue``), their corrections, and the developments when nothing is filtered; with
+        ``latest``, only the last that many rows."""
         raise NotImplementedError
 
     def stance(
@@ -764,6 +766,7 @@ class Query(Tables):
         issue: str | None = None,
         as_of: date | None = None,
         developments: bool = True,
+        latest: int | None = None,
     ) -> pl.DataFrame:
         """Every statement in order, clarifications and retractions where they happened."""
         self.check_party(party)
@@ -797,6 +800,8 @@ class Query(Tables):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))
         rows.sort(key=lambda item: item[0])
+        if latest is not None:
+            rows = rows[len(rows) - latest :]
         return _frame([row for _, row in rows], HISTORY_SCHEMA)
 
     @staticmethod

@@ -63,9 +63,21 @@ def _status(row: dict[str, Any]) -> str | None:
     return None
 
 
-def report_context(query: Tables, as_of: date | None = None) -> dict[str, Any]:
+RECENT = 25
+"""Statements listed per party in the report, the latest (``--recent``)."""
+
+POINTS = 300
+"""Statements drawn as points in an issue's timeline in the report, the latest; the lines
+still show every change of position (`chart.timeline_data`)."""
+
+
+def report_context(
+    query: Tables, as_of: date | None = None, recent: int | None = RECENT
+) -> dict[str, Any]:
     """Everything the template shows, from the tables (the step tables of a store with views,
-    the in-memory projections of a ``memory://`` store or a replay)."""
+    the in-memory projections of a ``memory://`` store or a replay). ``recent``: the
+    statements listed per party, the latest (None: every one); the timelines draw the latest
+    `POINTS` statements of an issue as points, or every one when ``recent`` is None."""
     from positions.chart import picture, timeline_chart, timeline_data
     from positions.render import pivot_compare
 
@@ -74,7 +86,8 @@ def report_context(query: Tables, as_of: date | None = None) -> dict[str, Any]:
     proposals = query.proposals(as_of)
     timelines = []
     for issue, definition in negotiation.issues.items():
-        chart = timeline_chart(timeline_data(query, issue, as_of))
+        most = None if recent is None else POINTS
+        chart = timeline_chart(timeline_data(query, issue, as_of, most))
         timelines.append(
             {
                 "issue": issue,
@@ -82,10 +95,16 @@ def report_context(query: Tables, as_of: date | None = None) -> dict[str, Any]:
                 "svg": picture(chart, "svg").decode("utf-8"),
             }
         )
+    # one more than is listed: whether there are earlier statements to point to
+    wanted = None if recent is None else recent + 1
     histories = {
-        party: list(query.history(party=party, as_of=as_of).iter_rows(named=True))
+        party: list(query.history(party=party, as_of=as_of, latest=wanted).iter_rows(named=True))
         for party in negotiation.parties
     }
+    earlier = {
+        party: recent is not None and len(rows) > recent for party, rows in histories.items()
+    }
+    histories = {party: rows[1:] if earlier[party] else rows for party, rows in histories.items()}
     developments = query.development_rows(as_of)
     claimed = list(query.claims(as_of).iter_rows(named=True))
     shown = [row for rows in histories.values() for row in rows] + developments + claimed
@@ -104,6 +123,7 @@ def report_context(query: Tables, as_of: date | None = None) -> dict[str, Any]:
             "id": party,
             "name": record.name,
             "rows": [{**linked(row), "status": _status(row)} for row in histories[party]],
+            "earlier": earlier[party],
         }
         for party, record in negotiation.parties.items()
     ]
@@ -147,13 +167,13 @@ def environment() -> Any:
     )
 
 
-def build_report(query: Tables, as_of: date | None = None) -> str:
+def build_report(query: Tables, as_of: date | None = None, recent: int | None = RECENT) -> str:
     """The report as one HTML document."""
     from markupsafe import Markup
 
     from positions.chart import svg_element
 
-    context = report_context(query, as_of)
+    context = report_context(query, as_of, recent)
     for timeline in context["timelines"]:
         # drawn by Vega, which escapes every text it puts in the SVG
         timeline["svg"] = Markup(svg_element(timeline["svg"]))

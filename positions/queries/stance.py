@@ -396,20 +396,25 @@ class StepQueries(Tables):
         return found
 
     def _steps_with_documents(
-        self, conditions: Sequence[str], values: Sequence[Any]
+        self, conditions: Sequence[str], values: Sequence[Any], latest: int | None = None
     ) -> list[tuple[Step, Any]]:
         """The step rows of the negotiation as recorded at the time asked for that meet
         ``conditions`` (on ``s.``, the step table), each with its statement's document read
-        from its event in the same query (None for a tabling)."""
+        from its event in the same query (None for a tabling); with ``latest``, only the
+        last that many in the timeline's order."""
         recorded, params = self._recorded()
         views = self.views
-        found = self._rows(
-            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state "
-            "FROM {p}positions_view_steps s "
-            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            f"AND NOT s.tabling WHERE s.negotiation = %s "
+        chosen = (
+            "SELECT * FROM {p}positions_view_steps s WHERE s.negotiation = %s "
             f"AND s.{recorded.replace(' AND ', ' AND s.')}"
-            + "".join(f" AND {condition}" for condition in conditions),
+            + "".join(f" AND {condition}" for condition in conditions)
+            + ("" if latest is None else f" ORDER BY s.sort_key DESC LIMIT {int(latest)}")
+        )
+        # the steps are chosen first, so that only their events are read
+        found = self._rows(
+            f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state FROM ({chosen}) s "
+            f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+            "AND NOT s.tabling",
             [self.slug, *params, *values],
         )
         steps = []
@@ -426,10 +431,13 @@ class StepQueries(Tables):
         issue: str | None = None,
         as_of: date | None = None,
         developments: bool = True,
+        latest: int | None = None,
     ) -> list[dict[str, Any]]:
         """The rows of `history`, as `projections.Query.history` gives them: each statement
         and tabling made by the day (by or about ``party``, on ``issue``), each correction of
-        them, and the developments when nothing is filtered."""
+        them, and the developments when nothing is filtered; with ``latest``, the last that
+        many rows (only the last that many steps of each query are read: no other step can
+        come among them)."""
         self.check_party(party)
         self.check_issue(issue)
         limit = (as_of or FOREVER).toordinal()
@@ -439,12 +447,13 @@ class StepQueries(Tables):
             where.append("s.issue = %s")
             values.append(issue)
         if party is None:
-            found = self._steps_with_documents(where, values)
+            found = self._steps_with_documents(where, values, latest)
         else:  # by or about the party: its own steps, then its claims about others (indexed)
-            found = self._steps_with_documents([*where, "s.party = %s"], [*values, party])
+            found = self._steps_with_documents([*where, "s.party = %s"], [*values, party], latest)
             found += self._steps_with_documents(
                 [*where, "s.own_party = %s", "s.about IS NOT NULL", "s.party <> %s"],
                 [*values, party, party],
+                latest,
             )
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         keys: dict[str, tuple[Any, ...]] = {}
@@ -459,7 +468,7 @@ class StepQueries(Tables):
                 key = (on.day.toordinal(), 1 if on.precise else 0, -1, dev["statement_id"])
                 rows.append((key, dev))
         rows.sort(key=lambda item: item[0])
-        return [row for _, row in rows]
+        return [row for _, row in (rows if latest is None else rows[len(rows) - latest :])]
 
     def _history_row(self, step: Step, document: Any, limit: int) -> dict[str, Any]:
         c = step.coding
@@ -900,8 +909,10 @@ class StepQueries(Tables):
         issue: str | None = None,
         as_of: date | None = None,
         developments: bool = True,
+        latest: int | None = None,
     ) -> Any:
-        return _frame(self.history_rows(party, issue, as_of, developments), HISTORY_SCHEMA)
+        rows = self.history_rows(party, issue, as_of, developments, latest)
+        return _frame(rows, HISTORY_SCHEMA)
 
 
 _STEP_SELECT_S = ", ".join(f"s.{name}" for name in STEP_SELECT.split(", "))

@@ -204,3 +204,48 @@ def test_report_known_at_shows_the_record_as_it_stood_then(seeded: str, tmp_path
         2,
         "Error: negotiation 'ukraine-2025' was not yet recorded at 2000-01-01T23:59:59.999999+00:00\n",
     )
+
+
+@pytest.fixture(scope="module")
+def long_record(tmp_path_factory: pytest.TempPathFactory) -> PositionsApplication:
+    """A generated record of 1,500 statements: more than a report lists or draws."""
+    from benchmarks.generate import generate
+
+    folder = tmp_path_factory.mktemp("long")
+    made = generate(1_500, folder)
+    app = PositionsApplication.open(f"sqlite:///{folder / 'store.db'}", create=True)
+    app.import_files(made.files)
+    return app
+
+
+def test_a_long_record_lists_the_latest_statements_of_each_party_and_says_so(
+    long_record: PositionsApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("positions.report.POINTS", 20)
+    with long_record.get_tables("synthetic", None) as tables:
+        context = report_context(tables, None, recent=7)
+        every = report_context(tables, None, recent=None)
+        history = tables.history(party="party-00").to_dicts()
+    first = context["parties"][0]
+    assert first["earlier"] and len(first["rows"]) == 7
+    assert [r["statement_id"] for r in first["rows"]] == [r["statement_id"] for r in history[-7:]]
+    whole = every["parties"][0]
+    assert not whole["earlier"] and len(whole["rows"]) == len(history)
+    for timeline in context["timelines"]:
+        assert "the latest 20 statements" in timeline["svg"]
+    assert "the latest" not in every["timelines"][0]["svg"]
+
+
+def test_recent_takes_a_positive_number_or_all(seeded: str, tmp_path: Path) -> None:
+    for bad in ("0", "-3", "some"):
+        refused = run_cli(
+            "--store", seeded, "report", "--recent", bad, "--out", str(tmp_path / "r.html")
+        )
+        assert refused.code == 2 and refused.err.startswith("Error: --recent: ")
+        assert not (tmp_path / "r.html").exists()
+    assert (
+        run_cli(
+            "--store", seeded, "report", "--recent", "all", "--out", str(tmp_path / "r.html")
+        ).code
+        == 0
+    )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import pytest
 
+from positions.application import PositionsApplication
 from positions.chart import (
     NO_POSITION,
+    TimelineData,
     check_picture_path,
     picture,
     timeline_chart,
@@ -189,3 +193,31 @@ def test_a_page_without_the_specification_where_it_is_expected_is_left_to_the_sv
     assert safe_page('<script>const spec = {"a": "</script>"};</script>') == (
         '<script>const spec = {"a":"\\u003c/script\\u003e"};</script>'
     )
+
+
+def test_a_thinned_timeline_draws_the_same_lines_and_only_the_latest_points(
+    tmp_path: Path,
+) -> None:
+    """With ``most``, the points are the latest statements and each party's line keeps a
+    vertex only where its position changes: read as a step function, it is the same line."""
+    from benchmarks.generate import generate
+
+    made = generate(800, tmp_path / "gen")
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    app.import_files(made.files)
+    with app.get_tables("synthetic", None) as tables:
+        full = timeline_data(tables, "issue-00")
+        thin = timeline_data(tables, "issue-00", most=40)
+    assert thin.points.height == 40 and thin.note is not None and full.note is None
+    assert thin.points["statement_id"].to_list() == full.points["statement_id"].to_list()[-40:]
+    assert thin.steps.height < full.steps.height
+    for party in full.parties:
+
+        def line(data: TimelineData, who: str = party) -> list[tuple[Any, Any]]:
+            rows = data.steps.filter(pl.col("party") == who).sort("at")
+            return list(zip(rows["at"].to_list(), rows["position"].to_list(), strict=True))
+
+        thinned = line(thin)
+        for at, position in line(full):
+            before = [p for when, p in thinned if when <= at]
+            assert (before[-1] if before else None) == position, (party, at)

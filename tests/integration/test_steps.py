@@ -89,6 +89,10 @@ def _answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, A
     }
     for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
+    for party, issue, latest in (("beta", None, 3), (None, "border", 2), (None, None, 4)):
+        frames[f"latest {latest} {party} {issue}"] = query.history(
+            party, issue, as_of, latest=latest
+        ).to_dicts()
     for party, issue in (("alpha", "water"), ("beta", "border")) if whole else ():
         frames[f"explain {party} {issue}"] = query.explain(party, issue, as_of).to_dicts()
     if whole:
