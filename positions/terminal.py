@@ -175,9 +175,7 @@ def _padded(
         if size > width:
             text = cut(text, width)
             size = text_width(text)
-        sgr = style(text) if style else None
-        shown = f"\x1b[{sgr}m{text}\x1b[0m" if sgr else text
-        cells.append(f" {shown}{' ' * (width - size)} ")
+        cells.append(_pad(text, width, size, style(text) if style else None))
     return cells
 
 
@@ -186,8 +184,9 @@ def _outer(widths: Sequence[int]) -> int:
     return sum(widths) + 3 * len(widths) + 1
 
 
-def _pad(text: str, width: int, sgr: str | None = None) -> str:
-    gap = " " * (width - text_width(text))
+def _pad(text: str, width: int, size: int | None = None, sgr: str | None = None) -> str:
+    """A cell as drawn: ``text`` (``size`` cells wide) padded to ``width``, in colour ``sgr``."""
+    gap = " " * (width - (text_width(text) if size is None else size))
     if sgr:
         text = f"\x1b[{sgr}m{text}\x1b[0m"
     return f" {text}{gap} "

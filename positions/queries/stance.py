@@ -223,17 +223,11 @@ class StepQueries(Tables):
                 lambda: self.others_mean(party, issue, step["day"]),
             )
         return {
-            "party": party,
-            "issue": issue,
-            "position": cell.value,
-            "rank": self._rank(issue, cell.value),
-            "terms": cell.extra if cell.extra != "{}" else None,
+            **self._brief_row(party, issue, cell, claimed_by),
             "stated_on": cell.stated_on,
             "date": date.fromordinal(cell.day),
-            "statement_id": cell.source_id,
             "speaker": speaker,
             "quote": quote,
-            "claimed_by": claimed_by,
             "shift": shift[0],
             "shift_ranks": shift[1],
             "recorded_at": (None if cell.tabling else unstamp(step["recorded_at"]).isoformat()),
