@@ -509,21 +509,34 @@ class Tables:
         row_of = self._brief_row if brief else self._stance_row
         self.check_party(party)
         self.check_issue(issue)
-        day = as_of or FOREVER
-        rows = []
+        cells = self.cells_in_force(as_of or FOREVER, party, issue, claims)
+        if not brief:
+            self._read_ahead([cell for *_, cell in cells])
+        return [row_of(p, i, cell, claimant) for p, i, claimant, cell in cells]
+
+    def _read_ahead(self, cells: list[Any]) -> None:
+        """Before full rows are made of ``cells``: a backend may read what they need at once."""
+
+    def cells_in_force(
+        self, day: date, party: str | None, issue: str | None, claims: bool
+    ) -> list[tuple[str, str, str | None, Any]]:
+        """What `stance_rows` lists, as (party, issue, claimant or None, what is in force or
+        None): party by party and issue by issue, each party's own cell, then (with
+        ``claims``) each claimant's in force, in the claimants' order."""
+        found: list[tuple[str, str, str | None, Any]] = []
         for p in self.negotiation.parties:
             if party is not None and p != party:
                 continue
             for i in self.negotiation.issues:
                 if issue is not None and i != issue:
                     continue
-                rows.append(row_of(p, i, self.in_force(p, i, None, day), None))
+                found.append((p, i, None, self.in_force(p, i, None, day)))
                 if claims:
                     for claimant in self.claimants(p, i):
                         chosen = self.in_force(p, i, claimant, day)
                         if chosen is not None:
-                            rows.append(row_of(p, i, chosen, claimant))
-        return rows
+                            found.append((p, i, claimant, chosen))
+        return found
 
     def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         """The rows of `compare`, as dicts, issue by issue and party by party."""

@@ -75,6 +75,12 @@ class StepQueries(Tables):
         self.cursor = self._cursor_context.__enter__()
         self.negotiation = self._codebook(known_at)
         self._cache: dict[str, dict[str, Series]] = {}
+        self._steps: dict[tuple[str, bool], dict[str, Any]] = {}
+        """Step rows read already (by `cells`), by (source id, tabling)."""
+        self._documents: dict[str, Any] = {}
+        """Statement documents read already (for a whole table of rows), by statement id."""
+        self._ranks: dict[tuple[str, int], dict[str, int | None]] = {}
+        """Each party's own rank on an issue on a day, as read for R13's mean."""
         self.behind = 0
         """Events the views had not folded when this was opened (answered without them)."""
 
@@ -135,38 +141,54 @@ class StepQueries(Tables):
         _, source_id, tabling, v, extra, stated_on, stated_day = found[0]
         return Cell(source_id, bool(tabling), v, extra, stated_on, int(stated_day))
 
-    def claimants(self, party: str, issue: str) -> list[str]:
-        found = self._rows(
-            "SELECT claimant FROM {p}positions_view_step_groups WHERE negotiation = %s "
-            "AND kind = 'stances' AND party = %s AND subject = %s AND claimant <> %s "
-            "ORDER BY claimant",
-            [self.slug, party, issue, OWN],
-        )
-        return [row[0] for row in found]
-
     def step(self, source_id: str, tabling: bool) -> dict[str, Any]:
         """The step row of a statement or tabling as recorded at the time asked for."""
+        found = self._steps.get((source_id, tabling))
+        if found is None:
+            found = self._step_rows({(source_id, tabling)})[(source_id, tabling)]
+        return found
+
+    def _step_rows(self, keys: set[tuple[str, bool]]) -> dict[tuple[str, bool], dict[str, Any]]:
+        """The step rows of (source id, tabling) keys as recorded at the time asked for, read
+        500 at a time and kept for `step`."""
         recorded, params = self._recorded()
-        found = self._rows(
-            "SELECT kind, position, before_position, after_position, own_party, "
-            "notification_id, recorded_at, day FROM {p}positions_view_steps "
-            f"WHERE negotiation = %s AND source_id = %s AND tabling = %s AND {recorded}",
-            [self.slug, source_id, tabling, *params],
-        )
-        kind, position, before, after, own_party, notification_id, recorded_at, day = found[0]
-        return {
-            "kind": kind,
-            "position": position,
-            "before": before,
-            "after": after,
-            "party": own_party,
-            "notification_id": int(notification_id),
-            "recorded_at": recorded_at,
-            "day": int(day),
-        }
+        ids = sorted({source_id for source_id, _ in keys})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for (
+                source_id,
+                tabling,
+                kind,
+                position,
+                before,
+                after,
+                own_party,
+                notification_id,
+                recorded_at,
+                day,
+            ) in self._rows(
+                "SELECT source_id, tabling, kind, position, before_position, after_position, "
+                "own_party, notification_id, recorded_at, day FROM {p}positions_view_steps "
+                "WHERE negotiation = %s "
+                f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
+                [self.slug, *chunk, *params],
+            ):
+                self._steps[(source_id, bool(tabling))] = {
+                    "kind": kind,
+                    "position": position,
+                    "before": before,
+                    "after": after,
+                    "party": own_party,
+                    "notification_id": int(notification_id),
+                    "recorded_at": recorded_at,
+                    "day": int(day),
+                }
+        return {key: self._steps[key] for key in keys}
 
     def document(self, statement_id: str, notification_id: int) -> Any:
         """The statement document of the event that recorded a statement."""
+        if statement_id in self._documents:
+            return self._documents[statement_id]
         found = self._rows(
             f"SELECT state FROM {self.views.events_table} WHERE {self.views.event_key} = %s",
             [notification_id],
@@ -198,10 +220,14 @@ class StepQueries(Tables):
             def rank_of(other: str) -> int | None:
                 return self._rank(issue, series[other].at(day))
         else:
+            ranks = self._ranks.get((issue, day))
+            if ranks is None:
+                cells = self.cells("stances", date.fromordinal(day), subject=issue, owners=False)
+                ranks = {key[0]: self._rank(issue, cell.value) for key, cell in cells.items()}
+                self._ranks[(issue, day)] = ranks
 
             def rank_of(other: str) -> int | None:
-                cell = self.cell("stances", other, issue, OWN, date.fromordinal(day))
-                return self._rank(issue, cell.value) if cell is not None else None
+                return ranks.get(other)
 
         return others_mean(party, self.negotiation.parties, rank_of)
 
@@ -257,15 +283,15 @@ class StepQueries(Tables):
         """Each party's own verdict on each proposal on ``day``, read for the whole table at
         once: the intervals in force (`cells`), their step rows and their statements' events
         (a few queries, not three per cell)."""
-        cells = self.cells("verdicts", OWN, day)
+        cells = self.cells("verdicts", day)
         documents = self.documents([c for c in cells.values() if not c.tabling])
         rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for key, cell in cells.items():
+        for (party, proposal, _), cell in cells.items():
             if cell.tabling:
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
                 speaker, quote = self._named(cell.party or "", documents[cell.source_id])
-            rows[key] = {
+            rows[(party, proposal)] = {
                 "verdict": cell.value,
                 "conditions": "; ".join(orjson.loads(cell.extra)) or None,
                 "stated_on": cell.stated_on,
@@ -280,62 +306,84 @@ class StepQueries(Tables):
 
         return verdict
 
-    def cells(self, table: str, claimant: str, day: date) -> dict[tuple[str, str], Cell]:
-        """`cell` for every group of ``table`` with ``claimant`` at once, by the same rule
-        (the latest interval that starts by ``day``, unless it ended by then), keyed by
-        (party, subject), with the statement's own party and event (``Cell.party``,
-        ``Cell.notification_id``) from its step row."""
+    def cells(
+        self,
+        table: str,
+        day: date,
+        claimant: str | None = OWN,
+        party: str | None = None,
+        subject: str | None = None,
+        owners: bool = True,
+    ) -> dict[tuple[str, str, str], Cell]:
+        """`cell` for every group of ``table`` at once (with ``claimant``, or every claimant
+        when None; of ``party``, on ``subject`` where given), by the same rule: the latest
+        interval that starts by ``day``, unless it ended by then. One query: each group's
+        latest start is an index seek, as in `cell`. Keyed by (party, subject, claimant);
+        with ``owners``, each cell has its statement's own party and event
+        (``Cell.party``, ``Cell.notification_id``) from its step row (kept for `step`)."""
         column = "proposal" if table == "verdicts" else "issue"
-        value = "verdict, conditions" if table == "verdicts" else "position, terms"
-        recorded, params = self._recorded()
-        recorded_v, _ = self._recorded("v.")
+        value = "v.verdict, v.conditions" if table == "verdicts" else "v.position, v.terms"
+        recorded_v, params = self._recorded("v.")
+        recorded_w, _ = self._recorded("w.")
         ordinal = day.toordinal()
-        # the start of each group's latest interval by the day (grouped in the order of the
-        # table's key, so that no sort is needed), then the intervals that start there
-        groups = "proposal, party" if table == "verdicts" else "party, issue"
-        v = ", ".join(f"v.{name}" for name in value.split(", "))
+        chosen, values = ["g.negotiation = %s", "g.kind = %s"], [self.slug, table]
+        for name, wanted in (("claimant", claimant), ("party", party), ("subject", subject)):
+            if wanted is not None:
+                chosen.append(f"g.{name} = %s")
+                values.append(wanted)
         found = self._rows(
-            f"SELECT v.party, v.{column}, v.valid_to, v.source_id, v.tabling, {v}, "
-            f"v.stated_on, v.day FROM {{p}}positions_view_{table} AS v JOIN "
-            f"(SELECT {groups}, max(valid_from) AS since FROM {{p}}positions_view_{table} "
-            f"WHERE negotiation = %s AND claimant = %s AND valid_from <= %s AND {recorded} "
-            f"GROUP BY {groups}) AS latest ON v.party = latest.party "
-            f"AND v.{column} = latest.{column} AND v.valid_from = latest.since "
-            f"WHERE v.negotiation = %s AND v.claimant = %s AND {recorded_v} AND v.valid_to > %s",
-            [self.slug, claimant, ordinal, *params, self.slug, claimant, *params, ordinal],
+            f"SELECT v.party, v.{column}, v.claimant, v.source_id, v.tabling, {value}, "
+            f"v.stated_on, v.day FROM {{p}}positions_view_step_groups AS g "
+            f"JOIN {{p}}positions_view_{table} AS v ON v.negotiation = g.negotiation "
+            f"AND v.party = g.party AND v.{column} = g.subject AND v.claimant = g.claimant "
+            f"AND v.valid_from = (SELECT w.valid_from FROM {{p}}positions_view_{table} AS w "
+            f"WHERE w.negotiation = g.negotiation AND w.party = g.party "
+            f"AND w.{column} = g.subject AND w.claimant = g.claimant AND w.valid_from <= %s "
+            f"AND {recorded_w} ORDER BY w.valid_from DESC LIMIT 1) "
+            f"WHERE {' AND '.join(chosen)} AND {recorded_v} AND v.valid_to > %s",
+            [ordinal, *params, *values, *params, ordinal],
         )
-        steps = self._step_owners({(row[3], bool(row[4])) for row in found})
+        steps = self._step_rows({(row[3], bool(row[4])) for row in found}) if owners else {}
         cells = {}
-        for party, subject, _, source_id, tabling, v, extra, stated_on, stated_day in found:
-            own_party, notification_id = steps[(source_id, bool(tabling))]
-            cells[(party, subject)] = Cell(
+        for p, s, c, source_id, tabling, v, extra, stated_on, stated_day in found:
+            step = steps.get((source_id, bool(tabling)))
+            cells[(p, s, c)] = Cell(
                 source_id,
                 bool(tabling),
                 v,
                 extra,
                 stated_on,
                 int(stated_day),
-                own_party,
-                notification_id,
+                step["party"] if step else None,
+                step["notification_id"] if step else None,
             )
         return cells
 
-    def _step_owners(self, keys: set[tuple[str, bool]]) -> dict[tuple[str, bool], tuple[str, int]]:
-        """The own party and event of each (source id, tabling) step as recorded at the time
-        asked for, 500 at a time."""
-        recorded, params = self._recorded()
-        ids = sorted({source_id for source_id, _ in keys})
-        owners: dict[tuple[str, bool], tuple[str, int]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for source_id, tabling, own_party, notification_id in self._rows(
-                "SELECT source_id, tabling, own_party, notification_id "
-                "FROM {p}positions_view_steps WHERE negotiation = %s "
-                f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
-                [self.slug, *chunk, *params],
-            ):
-                owners[(source_id, bool(tabling))] = (own_party, int(notification_id))
-        return owners
+    def cells_in_force(
+        self, day: date, party: str | None, issue: str | None, claims: bool
+    ) -> list[tuple[str, str, str | None, Any]]:
+        """As `Tables.cells_in_force`, read in one query (`cells`)."""
+        found = self.cells("stances", day, None if claims else OWN, party, issue)
+        claimed: dict[tuple[str, str], list[str]] = {}
+        for p, i, c in found:
+            if c != OWN:
+                claimed.setdefault((p, i), []).append(c)
+        rows: list[tuple[str, str, str | None, Any]] = []
+        for p in self.negotiation.parties:
+            if party is not None and p != party:
+                continue
+            for i in self.negotiation.issues:
+                if issue is not None and i != issue:
+                    continue
+                rows.append((p, i, None, found.get((p, i, OWN))))
+                for c in sorted(claimed.get((p, i), ())):
+                    rows.append((p, i, c, found[(p, i, c)]))
+        return rows
+
+    def _read_ahead(self, cells: Sequence[Any]) -> None:
+        """The statements' documents of a whole table of full rows, read together."""
+        chosen = [c for c in cells if c is not None and not c.tabling]
+        self._documents.update(self.documents(chosen))
 
     def documents(self, cells: Sequence[Cell]) -> dict[str, Any]:
         """The statement document of each cell's statement, read 500 events at a time."""

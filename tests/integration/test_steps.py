@@ -148,7 +148,7 @@ def _check_whole_tables_against_cells(sql: StepQueries, day: date) -> None:
     n = sql.negotiation
     for table, subjects in (("stances", n.issues), ("verdicts", n.proposals)):
         whole = {
-            key: (c.source_id, c.tabling, c.value) for key, c in sql.cells(table, OWN, day).items()
+            key[:2]: (c.source_id, c.tabling, c.value) for key, c in sql.cells(table, day).items()
         }
         one_by_one = {}
         for party in n.parties:
