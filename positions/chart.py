@@ -1,4 +1,4 @@
-"""Timeline charts: the projections' frames → Altair (Vega-Lite) chart specifications.
+"""Timeline charts: the projections' frames → Vega-Lite specifications (plain JSON).
 
 Per issue, each party's effective rank on the scale is a step line over time (the stance as of
 each day a statement on the issue was made), every statement on the issue is a point (its shape
@@ -276,12 +276,6 @@ def _changes(line: Series) -> list[int]:
     return days
 
 
-def _named(name: str) -> Any:
-    import altair as alt
-
-    return alt.NamedData(name=name)
-
-
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts (times as ISO strings), a dataset of the chart's spec."""
     return [
@@ -290,132 +284,158 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+"""The Vega-Lite version the specifications are written for (vl-convert renders it; a test
+checks every specification against its schema)."""
+
+
+def _field(name: str, kind: str, title: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"field": name}
+    if title is not None:
+        found["title"] = title
+    found["type"] = kind
+    return found
+
+
 def timeline_chart(data: TimelineData) -> dict[str, Any]:
-    """One issue's timeline as a Vega-Lite spec: a strip of development labels above the
-    chart of positions. Altair builds (and checks) the spec without the rows, which are
-    named datasets at its top (``datasets``): however many statements an issue has, Altair
-    never copies or validates them."""
-    import altair as alt
-
+    """One issue's timeline as a Vega-Lite specification: a strip of development labels above
+    the chart of positions, with the rows as named datasets at its top (``datasets``). It is
+    written as the JSON it is (no chart library builds it: one would copy and check the
+    specification at every step, a tenth of a second an issue)."""
     names = {kind: f"{data.issue}/{kind}" for kind in ("steps", "points", "developments")}
-
     axis_labels = ["", *data.labels, NO_POSITION]
     rows = len(data.labels) + 1
     span = max((data.end - data.start).days, 1)
-    x_scale = alt.Scale(domain=[data.start.isoformat(), data.end.isoformat()])
-    x = alt.X(
-        "at:T",
-        title=None,
-        scale=x_scale,
-        axis=alt.Axis(
-            format="%-d %b %Y",
-            labelAngle=0,
-            tickCount={"interval": "day", "step": max(1, -(-span // 8))},
-        ),
-    )
-    y = alt.Y(
-        "y:Q",
-        title=None,
-        scale=alt.Scale(domain=[0.5, rows + 0.5], reverse=True, nice=False, zero=False),
-        axis=alt.Axis(
-            values=list(range(1, rows + 1)),
-            labelExpr=f"{_js_array(axis_labels)}[datum.value]",
-            grid=True,
-            labelLimit=220,
-        ),
-    )
-    color = alt.Color(
-        "party:N",
-        title="party",
-        scale=alt.Scale(domain=list(data.parties)),
-    )
-    height = ROW_HEIGHT * rows
-    steps = (
-        alt.Chart(_named(names["steps"]))
-        .mark_line(interpolate="step-after", strokeWidth=2)
-        .encode(x=x, y=y, color=color, detail="party:N")
-    )
-    rules = (
-        alt.Chart(_named(names["developments"]))
-        .mark_rule(color="#888", strokeDash=[4, 3])
-        .encode(
-            x=alt.X("at:T", scale=x_scale),
-            tooltip=[
-                alt.Tooltip("development:N"),
-                alt.Tooltip("stated_on:N", title="date"),
-                alt.Tooltip("what:N"),
-                alt.Tooltip("sources:N"),
-            ],
-        )
-    )
-    points = (
-        alt.Chart(_named(names["points"]))
-        .mark_point(size=90, filled=True, strokeWidth=1.5)
-        .encode(
-            x=x,
-            y=y,
-            color=color,
-            shape=alt.Shape(
-                "mark:N",
-                title="statement",
-                scale=alt.Scale(domain=list(SHAPES), range=list(SHAPES.values())),
-            ),
-            opacity=alt.condition("datum.ended", alt.value(0.4), alt.value(1.0)),
-            tooltip=[
-                alt.Tooltip("quote:N"),
-                alt.Tooltip("speaker:N"),
-                alt.Tooltip("sources:N", title="source"),
-                alt.Tooltip("stated_on:N", title="date"),
-                alt.Tooltip("party:N"),
-                alt.Tooltip("mark:N", title="kind"),
-                alt.Tooltip("position:N"),
-                alt.Tooltip("verdict:N"),
-                alt.Tooltip("status:N"),
-                alt.Tooltip("statement_id:N", title="statement"),
-            ],
-        )
-    )
-    main = alt.layer(rules, steps, points).properties(width=WIDTH, height=height)
-    label_rows = max(1, min(LABEL_ROWS, len(data.developments)))
-    strip_height = LABEL_ROW * label_rows + 4
-    strip_x = alt.X("at:T", scale=x_scale, axis=None)
-    base = alt.Chart(_named(names["developments"])).properties(width=WIDTH, height=strip_height)
-    strip = alt.layer(
-        base.mark_rule(color="#888", strokeDash=[4, 3]).encode(x=strip_x),
-        base.mark_text(align="left", baseline="middle", dx=3, fontSize=10, color="#444").encode(
-            x=strip_x,
-            y=alt.Y("label_y:Q", scale=None),
-            text="development:N",
-            tooltip=[alt.Tooltip("what:N"), alt.Tooltip("stated_on:N", title="date")],
-        ),
-    ).transform_calculate(label_y=f"{LABEL_ROW} * datum.row + {LABEL_ROW // 2 + 2}")
-    chart = (
-        alt.vconcat(strip, main, spacing=2)
-        .resolve_scale(x="shared")
-        .properties(
-            title=alt.TitleParams(
-                text=f"{data.title}: each party's position over time",
-                subtitle=[data.question, data.note] if data.note else data.question,
-                anchor="start",
-            )
-        )
-        .configure_view(stroke=None)
-    )
-    spec: dict[str, Any] = chart.to_dict()
-    spec["datasets"] = {
-        names["steps"]: _records(data.steps),
-        names["points"]: _records(data.points),
-        names["developments"]: _records(data.developments),
+    x_scale = {"domain": [data.start.isoformat(), data.end.isoformat()]}
+    x = {
+        "axis": {
+            "format": "%-d %b %Y",
+            "labelAngle": 0,
+            "tickCount": {"interval": "day", "step": max(1, -(-span // 8))},
+        },
+        "field": "at",
+        "scale": x_scale,
+        "title": None,
+        "type": "temporal",
     }
-    return spec
+    y = {
+        "axis": {
+            "grid": True,
+            "labelExpr": f"{_js_array(axis_labels)}[datum.value]",
+            "labelLimit": 220,
+            "values": list(range(1, rows + 1)),
+        },
+        "field": "y",
+        "scale": {"domain": [0.5, rows + 0.5], "nice": False, "reverse": True, "zero": False},
+        "title": None,
+        "type": "quantitative",
+    }
+    color = {
+        "field": "party",
+        "scale": {"domain": list(data.parties)},
+        "title": "party",
+        "type": "nominal",
+    }
+    rule_mark = {"type": "rule", "color": "#888", "strokeDash": [4, 3]}
+    rules = {
+        "data": {"name": names["developments"]},
+        "mark": rule_mark,
+        "encoding": {
+            "tooltip": [
+                _field("development", "nominal"),
+                _field("stated_on", "nominal", "date"),
+                _field("what", "nominal"),
+                _field("sources", "nominal"),
+            ],
+            "x": {"field": "at", "scale": x_scale, "type": "temporal"},
+        },
+    }
+    steps = {
+        "data": {"name": names["steps"]},
+        "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2},
+        "encoding": {"color": color, "detail": _field("party", "nominal"), "x": x, "y": y},
+    }
+    points = {
+        "data": {"name": names["points"]},
+        "mark": {"type": "point", "filled": True, "size": 90, "strokeWidth": 1.5},
+        "encoding": {
+            "color": color,
+            "opacity": {"condition": {"test": "datum.ended", "value": 0.4}, "value": 1.0},
+            "shape": {
+                "field": "mark",
+                "scale": {"domain": list(SHAPES), "range": list(SHAPES.values())},
+                "title": "statement",
+                "type": "nominal",
+            },
+            "tooltip": [
+                _field("quote", "nominal"),
+                _field("speaker", "nominal"),
+                _field("sources", "nominal", "source"),
+                _field("stated_on", "nominal", "date"),
+                _field("party", "nominal"),
+                _field("mark", "nominal", "kind"),
+                _field("position", "nominal"),
+                _field("verdict", "nominal"),
+                _field("status", "nominal"),
+                _field("statement_id", "nominal", "statement"),
+            ],
+            "x": x,
+            "y": y,
+        },
+    }
+    label_rows = max(1, min(LABEL_ROWS, len(data.developments)))
+    strip_x = {"axis": None, "field": "at", "scale": x_scale, "type": "temporal"}
+    strip = {
+        "layer": [
+            {"mark": rule_mark, "encoding": {"x": strip_x}},
+            {
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "middle",
+                    "color": "#444",
+                    "dx": 3,
+                    "fontSize": 10,
+                },
+                "encoding": {
+                    "text": _field("development", "nominal"),
+                    "tooltip": [_field("what", "nominal"), _field("stated_on", "nominal", "date")],
+                    "x": strip_x,
+                    "y": {"field": "label_y", "scale": None, "type": "quantitative"},
+                },
+            },
+        ],
+        "data": {"name": names["developments"]},
+        "height": LABEL_ROW * label_rows + 4,
+        "transform": [
+            {"calculate": f"{LABEL_ROW} * datum.row + {LABEL_ROW // 2 + 2}", "as": "label_y"}
+        ],
+        "width": WIDTH,
+    }
+    main = {"layer": [rules, steps, points], "height": ROW_HEIGHT * rows, "width": WIDTH}
+    return {
+        "config": {"view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None}},
+        "vconcat": [strip, main],
+        "resolve": {"scale": {"x": "shared"}},
+        "spacing": 2,
+        "title": {
+            "text": f"{data.title}: each party's position over time",
+            "anchor": "start",
+            "subtitle": [data.question, data.note] if data.note else data.question,
+        },
+        "$schema": SCHEMA_URL,
+        "datasets": {
+            names["steps"]: _records(data.steps),
+            names["points"]: _records(data.points),
+            names["developments"]: _records(data.developments),
+        },
+    }
 
 
 def timeline_charts(
     query: Tables, issues: Sequence[str], as_of: date | None = None
 ) -> dict[str, Any]:
     """The timelines of several issues, one under the other (one issue: its chart alone)."""
-    import altair as alt
-
     specs = [timeline_chart(timeline_data(query, issue, as_of)) for issue in issues]
     if len(specs) == 1:
         return specs[0]
@@ -425,7 +445,7 @@ def timeline_charts(
         spec.pop("$schema", None)
         datasets.update(spec.pop("datasets"))
     return {
-        "$schema": alt.SCHEMA_URL,
+        "$schema": SCHEMA_URL,
         "vconcat": specs,
         "spacing": 36,
         "config": {"view": {"stroke": None}},

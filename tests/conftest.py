@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.runner import ROOT, Run, run_cli, run_process
-from tests.stores import BACKENDS, any_store
+from tests.stores import BACKENDS, any_store, postgres_problem, vacuum_catalogs
 
 __all__ = ["GOLDEN", "ROOT", "SEED", "Run", "run_cli", "run_process"]
 
@@ -21,12 +21,23 @@ settings.register_profile(
     "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(  # HYPOTHESIS_PROFILE=fuzz: a long run of the hostile-input tests
     "fuzz", max_examples=2_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Once per run (in the controller, not each xdist worker): the catalogs of the test
+    server vacuumed of what earlier runs left (`tests.stores.vacuum_catalogs`)."""
+    if not hasattr(session.config, "workerinput") and postgres_problem() is None:
+        vacuum_catalogs(os.environ["POSITIONS_TEST_POSTGRES"])
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import yaml
 from positions.application import PositionsApplication
 from positions.codebook import NONCOMMITTAL
 from positions.projections import Query
+from positions.scenario import parse_scenario
+from tests.strategies import codebook
 
 
 def write_scenario(path: Path, data: dict[str, Any]) -> Path:
@@ -77,6 +80,28 @@ def assert_same_tables(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFr
 
 def memory_app() -> PositionsApplication:
     return PositionsApplication.open("memory://")
+
+
+def yaml_text(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def import_parts(app: PositionsApplication, files: list[dict[str, Any]]) -> None:
+    """Import scenario documents as YAML files (``part-N.yaml``), in one import."""
+    scenarios = [parse_scenario(yaml_text(data), f"part-{n}.yaml") for n, data in enumerate(files)]
+    app.import_scenarios(scenarios)
+
+
+GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def generated_app(stmts: list[dict[str, Any]]) -> PositionsApplication:
+    """An in-memory store holding the generated codebook and ``stmts``, recorded at
+    `GENERATED_AT`."""
+    app = memory_app()
+    scenario = parse_scenario(yaml_text({**codebook(), "statements": stmts}), "g.yaml")
+    app.import_scenarios([scenario], now=GENERATED_AT)
+    return app
 
 
 def import_all(app: PositionsApplication, paths: Iterable[Path]) -> None:

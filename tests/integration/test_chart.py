@@ -13,10 +13,12 @@ import pytest
 from positions.application import PositionsApplication
 from positions.chart import (
     NO_POSITION,
+    SCHEMA_URL,
     TimelineData,
     check_picture_path,
     picture,
     timeline_chart,
+    timeline_charts,
     timeline_data,
 )
 from positions.errors import NotFoundError, QueryError
@@ -130,6 +132,30 @@ def test_the_spec_labels_the_axis_with_the_scale_and_carries_hover_text(query: Q
     tooltip = [t["field"] for t in layers[2]["encoding"]["tooltip"]]
     assert tooltip[:4] == ["quote", "speaker", "sources", "stated_on"]
     assert layers[0]["mark"]["type"] == "rule"
+
+
+def _schema_problems(spec: dict[str, Any]) -> list[str]:
+    """What Vega-Lite's JSON Schema (the one Altair ships, of the version `SCHEMA_URL` names)
+    finds wrong in a specification."""
+    import jsonschema  # type: ignore[import-untyped]
+    from altair.vegalite.v6.schema import SCHEMA_VERSION, load_schema
+
+    assert SCHEMA_URL.endswith(f"/vega-lite/{SCHEMA_VERSION}.json")
+    validator = jsonschema.Draft7Validator(load_schema())
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(spec)]
+
+
+def test_every_specification_is_valid_vega_lite(query: Query) -> None:
+    """The specifications are written as plain JSON: Vega-Lite's schema checks them, one issue's
+    and several issues' (`timeline_charts`), and a thinned one."""
+    one = timeline_chart(timeline_data(query, "ceasefire"))
+    assert _schema_problems(one) == []
+    assert _schema_problems(timeline_charts(query, list(query.negotiation.issues))) == []
+    thinned = timeline_chart(timeline_data(query, "ceasefire", None, most=2))
+    assert thinned["title"]["subtitle"][1].startswith("Points: the latest 2 statements")
+    assert _schema_problems(thinned) == []
+    broken = {**one, "spacing": "wide"}
+    assert _schema_problems(broken) != []
 
 
 def test_pictures_come_out_in_each_format(query: Query) -> None:

@@ -4,14 +4,27 @@ test), the store URL's forms, and a password that never shows."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from positions.application import PositionsApplication
 from positions.errors import StoreError
 from tests.conftest import ROOT, SEED, run_cli
-from tests.stores import count_events, execute, postgres_store, require_postgres, schema_of
+from tests.helpers import assert_same_tables, import_parts, memory_app, tables
+from tests.stores import (
+    BACKENDS,
+    any_store,
+    count_events,
+    execute,
+    postgres_store,
+    require_postgres,
+    schema_of,
+)
+from tests.strategies import codebook, statements
 
 RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
 
@@ -147,3 +160,20 @@ def test_a_save_larger_than_one_chunk_is_one_transaction_on_postgresql(
         again = run_cli("--store", url, "import", str(scenario))
         assert again.out.startswith("Nothing new")
         assert count_events(url) == len(ids)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=20, deadline=None)  # a round trip; the step-table properties cover more
+@given(stmts=statements(max_size=8))
+def test_a_store_written_to_an_sqlite_file_or_postgresql_and_reopened_gives_the_same_tables(
+    backend: str, stmts: list[dict[str, Any]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder, any_store(backend, Path(folder)) as url:
+        written = PositionsApplication.open(url, create=True)
+        import_parts(written, [{**codebook(), "statements": stmts}])
+        written.close()
+        reopened = PositionsApplication.open(url)
+        in_memory = memory_app()
+        import_parts(in_memory, [{**codebook(), "statements": stmts}])
+        assert_same_tables(tables(reopened), tables(in_memory))
+        reopened.close()

@@ -1,0 +1,97 @@
+"""Keeping the step tables: a few statements backfilled into a long record, import after
+import against a rebuild, and a read-only PostgreSQL role that answers from the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.stepcheck import RECORDS, check_against_a_rebuild, check_against_the_rules, record
+from tests.stores import BACKENDS, any_store
+from tests.strategies import statements
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
+@given(
+    stmts=statements(max_size=40),
+    order=st.randoms(use_true_random=False),
+    late=st.integers(1, 6),
+    fixes=RECORDS["fixes"],
+)
+def test_a_few_statements_backfilled_into_a_long_record_answer_as_the_rules_read_literally(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    stmts: list[dict[str, Any]],
+    order: Any,
+    late: int,
+    fixes: list[tuple[int, int, int]],
+) -> None:
+    """A long record, then a few statements of any date: the catch-up sweeps each group only
+    until the change can no longer show, and the tables still equal the rules and a rebuild."""
+    with any_store(backend, tmp_path_factory.mktemp("steps")) as url:
+        app, times = record(url, stmts, order, [len(stmts) - late], fixes)
+        check_against_the_rules(app, times, listings=False)
+        check_against_a_rebuild(app)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
+@given(**RECORDS)
+def test_keeping_the_step_tables_import_by_import_equals_folding_every_event_again(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    stmts: list[dict[str, Any]],
+    order: Any,
+    cuts: list[int],
+    fixes: list[tuple[int, int, int]],
+) -> None:
+    with any_store(backend, tmp_path_factory.mktemp("steps")) as url:
+        app, _ = record(url, stmts, order, cuts, fixes)
+        check_against_a_rebuild(app)
+
+
+def test_a_read_only_postgresql_role_answers_from_the_views_writes_nothing_and_warns_when_behind() -> (
+    None
+):
+    """Queries never write: a role that may only read answers; when the step tables are behind
+    the events it answers from them as they are and says how many events are not folded."""
+    import uuid
+
+    from tests.conftest import SEED
+    from tests.runner import run_cli
+    from tests.stores import base_of, connect, postgres_store, schema_of
+
+    role = f"reader_{uuid.uuid4().hex[:12]}"
+    with postgres_store() as url:
+        assert run_cli("--store", url, "import", str(SEED)).code == 0
+        schema, base = schema_of(url), base_of(url)
+        tracking = f'"{schema}".positions_tracking'
+        with connect(base) as conn:
+            conn.execute(f'CREATE ROLE "{role}" LOGIN')
+            conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+            conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+        reader = url.replace("postgres@", f"{role}@", 1)
+        try:
+            current = run_cli("--store", reader, "stance", "--party", "russia", "--format", "csv")
+            assert (current.code, current.err) == (0, "")
+            assert "zakharova-under-any-flag" in current.out
+            with connect(base) as conn:  # the step tables fall behind the events
+                conn.execute(f"DELETE FROM {tracking} WHERE application_name = 'positions-steps'")
+                before = conn.execute(f"SELECT * FROM {tracking} ORDER BY 1").fetchall()
+            behind = run_cli("--store", reader, "stance", "--party", "russia", "--format", "csv")
+            assert behind.code == 0
+            assert behind.out == current.out
+            assert behind.err == (
+                f"Warning: the views of store {reader} have not folded 35 event(s) and cannot "
+                "be brought up to date here (read-only); answering from the views as they are.\n"
+            )
+            with connect(base) as conn:
+                assert conn.execute(f"SELECT * FROM {tracking} ORDER BY 1").fetchall() == before
+        finally:
+            with connect(base) as conn:
+                conn.execute(f'DROP OWNED BY "{role}"')
+                conn.execute(f'DROP ROLE "{role}"')
