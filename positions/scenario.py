@@ -104,16 +104,9 @@ class _LoaderError(Exception):
         self.message = message
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """Safe loading with YAML 1.2 booleans, dates left as text, no aliases, no duplicate keys."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise _LoaderError(
-                event.start_mark.line + 1, "YAML aliases (*name) are not allowed in scenario files"
-            )
-        return super().compose_node(parent, index)
+class _Strict(yaml.constructor.SafeConstructor):
+    """The strict constructor of both loaders: mappings and lists that remember their lines;
+    no merge keys, no duplicate keys, no integer too large."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if not isinstance(node, yaml.MappingNode):
@@ -155,6 +148,18 @@ class _StrictLoader(yaml.SafeLoader):
         return items
 
 
+class _StrictLoader(_Strict, yaml.SafeLoader):
+    """Safe loading with YAML 1.2 booleans, dates left as text, no aliases, no duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _LoaderError(
+                event.start_mark.line + 1, "YAML aliases (*name) are not allowed in scenario files"
+            )
+        return super().compose_node(parent, index)
+
+
 def _strict_resolvers() -> None:
     resolvers: dict[Any, Any] = {}
     for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
@@ -181,9 +186,6 @@ def _strict_resolvers() -> None:
 
 
 _strict_resolvers()
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_mapping)
-_StrictLoader.add_constructor("tag:yaml.org,2002:seq", _StrictLoader.construct_sequence)
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 class ScenarioDumper(yaml.SafeDumper):
@@ -202,8 +204,43 @@ def dump_scenario(document: Any) -> str:
     )
 
 
-def parse_text(text: str) -> Any:
-    """Parse YAML or JSON text strictly; raise `_LoaderError` with a line on failure."""
+class _Aliased(Exception):
+    """A node was reached twice: the text uses an alias (the pure-Python loader says where)."""
+
+
+class _FastStrictLoader(_Strict, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """`_StrictLoader`'s constructor and resolvers over libyaml's parser (an order of magnitude
+    faster than PyYAML's own). libyaml composes aliases itself, so a node constructed twice
+    stops it (`_Aliased`); anything it refuses is read again by `_StrictLoader`, which
+    locates the problem. (PyYAML built without libyaml has no such parser: `parse_text` then
+    reads with `_StrictLoader` alone, and this class is never used.)"""
+
+    yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise _Aliased
+        return super().construct_object(node, deep)
+
+
+for _loader in (_StrictLoader, _FastStrictLoader):
+    for _tag, _method in (
+        ("map", "construct_mapping"),
+        ("seq", "construct_sequence"),
+        ("int", "construct_yaml_int"),
+    ):
+        _loader.add_constructor(f"tag:yaml.org,2002:{_tag}", getattr(_loader, _method))
+
+
+def parse_text(text: str, fast: bool = True) -> Any:
+    """Parse YAML or JSON text strictly; raise `_LoaderError` with a line on failure. libyaml
+    reads it when it can (`_FastStrictLoader`, unless ``fast`` is false); a text it refuses is
+    read again by the pure-Python loader, so that every problem is reported the same way."""
+    if fast and yaml.__with_libyaml__:
+        try:
+            return yaml.load(text, Loader=_FastStrictLoader)
+        except (_Aliased, _LoaderError, yaml.YAMLError, ValueError, TypeError, RecursionError):
+            pass
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except _LoaderError:

@@ -83,7 +83,8 @@ def memory_app() -> PositionsApplication:
 
 
 def yaml_text(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    """A scenario document as YAML text, written by libyaml's emitter (fast)."""
+    return yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True)
 
 
 def import_parts(app: PositionsApplication, files: list[dict[str, Any]]) -> None:

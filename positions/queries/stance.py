@@ -318,9 +318,11 @@ class StepQueries(Tables):
         """`cell` for every group of ``table`` at once (with ``claimant``, or every claimant
         when None; of ``party``, on ``subject`` where given), by the same rule: the latest
         interval that starts by ``day``, unless it ended by then. One query: each group's
-        latest start is an index seek, as in `cell`. Keyed by (party, subject, claimant);
-        with ``owners``, each cell has its statement's own party and event
-        (``Cell.party``, ``Cell.notification_id``) from its step row (kept for `step`)."""
+        latest start is an index seek, as in `cell` (``CROSS JOIN`` keeps the groups the
+        outer loop on SQLite, whose planner otherwise scans the intervals first). Keyed by
+        (party, subject, claimant); with ``owners``, each cell has its statement's own party
+        and event (``Cell.party``, ``Cell.notification_id``) from its step row (kept for
+        `step`)."""
         column = "proposal" if table == "verdicts" else "issue"
         value = "v.verdict, v.conditions" if table == "verdicts" else "v.position, v.terms"
         recorded_v, params = self._recorded("v.")
@@ -334,13 +336,13 @@ class StepQueries(Tables):
         found = self._rows(
             f"SELECT v.party, v.{column}, v.claimant, v.source_id, v.tabling, {value}, "
             f"v.stated_on, v.day FROM {{p}}positions_view_step_groups AS g "
-            f"JOIN {{p}}positions_view_{table} AS v ON v.negotiation = g.negotiation "
+            f"CROSS JOIN {{p}}positions_view_{table} AS v WHERE v.negotiation = g.negotiation "
             f"AND v.party = g.party AND v.{column} = g.subject AND v.claimant = g.claimant "
             f"AND v.valid_from = (SELECT w.valid_from FROM {{p}}positions_view_{table} AS w "
             f"WHERE w.negotiation = g.negotiation AND w.party = g.party "
             f"AND w.{column} = g.subject AND w.claimant = g.claimant AND w.valid_from <= %s "
             f"AND {recorded_w} ORDER BY w.valid_from DESC LIMIT 1) "
-            f"WHERE {' AND '.join(chosen)} AND {recorded_v} AND v.valid_to > %s",
+            f"AND {' AND '.join(chosen)} AND {recorded_v} AND v.valid_to > %s",
             [ordinal, *params, *values, *params, ordinal],
         )
         steps = self._step_rows({(row[3], bool(row[4])) for row in found}) if owners else {}

@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
 from positions.errors import ScenarioError
@@ -347,3 +349,57 @@ def yaml_plain(text: str) -> object:
     from positions.scenario import parse_text
 
     return json.loads(json.dumps(parse_text(text)))
+
+
+def _with_lines(value: object) -> object:
+    """A loaded document with the lines its mappings and lists remember, for comparing."""
+    if isinstance(value, dict):
+        items = {k: _with_lines(v) for k, v in value.items()}
+        return ("map", getattr(value, "line", None), getattr(value, "key_lines", None), items)
+    if isinstance(value, list):
+        items_ = [_with_lines(v) for v in value]
+        return ("list", getattr(value, "line", None), getattr(value, "item_lines", None), items_)
+    return (type(value).__name__, value)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["yes", "no", "on", "1e5", "0x1f", "2025-03-13", "~", "null", "12:30"]),
+)
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(
+    document=st.dictionaries(st.text(max_size=8), _DOCUMENTS, max_size=5),
+    flow=st.sampled_from([None, True, False]),
+    extra=st.sampled_from(["", "\nz: &a 1\ny: *a\n", "\n<<: {q: 1}\n", "\nk: 1\nk: 2\n"]),
+)
+def test_libyaml_and_the_pure_python_loader_read_the_same_values_and_lines(
+    document: dict[str, object], flow: bool | None, extra: str
+) -> None:
+    """`parse_text` reads with libyaml when it can; what it gives, values and lines, and every
+    refusal (aliases, merge keys, duplicate keys) are the pure-Python strict loader's."""
+    import yaml
+
+    from positions.scenario import _LoaderError, parse_text
+
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True) + extra
+    try:
+        slow: object = ("ok", _with_lines(parse_text(text, fast=False)))
+    except _LoaderError as exc:
+        slow = ("error", exc.line, exc.message)
+    try:
+        fast: object = ("ok", _with_lines(parse_text(text)))
+    except _LoaderError as exc:
+        fast = ("error", exc.line, exc.message)
+    assert fast == slow
