@@ -44,6 +44,12 @@ SAFE_INTEGER = 2**53 - 1
 TERM_TEXT_LIMIT = 1_000
 """The longest text a term takes (a term is a condition's value, not a document)."""
 
+SCALE_LIMIT = 100
+"""The most points an issue's scale has."""
+
+LIST_LIMIT = 50
+"""The most sources, conditions or terms one record has."""
+
 
 def _term_value(value: Any) -> Any:
     """A term as the store can hold it and every later command read back: an integer within
@@ -147,7 +153,7 @@ class Issue(Record):
     id: Slug
     title: Text | None = None
     question: Text
-    scale: tuple[ScalePoint, ...] = Field(min_length=2)
+    scale: tuple[ScalePoint, ...] = Field(min_length=2, max_length=SCALE_LIMIT)
     plover_mode: Literal["assist", "change", "yield", "meet"] | None = None
     """PLOVER mode of a REJECT on this issue (e.g. `yield` for a refused ceasefire)."""
 
@@ -192,7 +198,7 @@ def _one_or_many(value: Any) -> Any:
     return (value,) if isinstance(value, dict | str) else value
 
 
-Sources = Annotated[tuple[Source, ...], BeforeValidator(_one_or_many)]
+Sources = Annotated[tuple[Source, ...], BeforeValidator(_one_or_many), Field(max_length=LIST_LIMIT)]
 """One source or a list of them."""
 
 _BEFORE = re.compile(r"^before\s+(\d{4}-\d{2}-\d{2})$")
@@ -270,7 +276,7 @@ class Proposal(Record):
     by: Slug
     on: StatedOn
     position: Slug
-    terms: dict[Slug, TermValue] = Field(default_factory=dict)
+    terms: dict[Slug, TermValue] = Field(default_factory=dict, max_length=LIST_LIMIT)
     title: Text | None = None
     quote: Text | None = None
     sources: Sources = ()
@@ -290,10 +296,12 @@ class StatementCoding(Record):
     on: StatedOn
     issue: Slug | None = None
     position: Slug | None = None
-    terms: dict[Slug, TermValue] = Field(default_factory=dict)
+    terms: dict[Slug, TermValue] = Field(default_factory=dict, max_length=LIST_LIMIT)
     verdict: Verdict | None = None
     proposal: Slug | None = None
-    conditions: Annotated[tuple[Text, ...], BeforeValidator(_one_or_many)] = ()
+    conditions: Annotated[
+        tuple[Text, ...], BeforeValidator(_one_or_many), Field(max_length=LIST_LIMIT)
+    ] = ()
     clarifies: Slug | None = None
     retracts: Slug | None = None
     about: Slug | None = None

@@ -305,6 +305,19 @@ def _path(data: Any, loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _counted_after_failures(error: Any) -> bool:
+    """A list that pydantic finds too short only because some of its items failed (it counts
+    the valid items): the items' own problems say what is wrong."""
+    given = error.get("input")
+    wanted = (error.get("ctx") or {}).get("min_length")
+    return (
+        error["type"] == "too_short"
+        and isinstance(given, list | tuple | dict)
+        and isinstance(wanted, int)
+        and len(given) >= wanted
+    )
+
+
 def _message(error: Any) -> str:
     msg = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -313,6 +326,13 @@ def _message(error: Any) -> str:
         return "unknown field (see docs/format.md for the fields a record takes)"
     if error["type"] == "missing":
         return "required field is missing"
+    ctx = error.get("ctx") or {}
+    given = error.get("input")
+    held = f"{len(given):,}" if isinstance(given, list | tuple | dict) else None
+    if error["type"] == "too_long" and "max_length" in ctx:
+        return f"holds {held or 'more'} items; at most {ctx['max_length']:,} are allowed"
+    if error["type"] == "too_short" and "min_length" in ctx:
+        return f"holds {held or 'fewer'} item(s); at least {ctx['min_length']:,} are needed"
     if error["type"] == "string_pattern_mismatch" and msg.endswith("'^[a-z0-9][a-z0-9_.-]{0,99}$'"):
         return (
             "an id takes lower-case letters, digits, '_', '-' and '.', "
@@ -417,6 +437,8 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            if _counted_after_failures(error):
+                continue  # the failing items are reported, each in its place
             loc = tuple(error["loc"])
             if len(loc) >= 2 and loc[-2] == "on" and loc[-1] in ("day", "before"):
                 loc = loc[:-1]

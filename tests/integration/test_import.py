@@ -403,3 +403,54 @@ def test_libyaml_and_the_pure_python_loader_read_the_same_values_and_lines(
     except _LoaderError as exc:
         fast = ("error", exc.line, exc.message)
     assert fast == slow
+
+
+def _problems(document: dict[str, object]) -> list[str]:
+    try:
+        parse_scenario(json.dumps(document, default=str), "limits.json")
+    except ScenarioError as exc:
+        return [problem.message for problem in exc.problems]
+    return []
+
+
+def test_lists_longer_than_their_limit_are_refused_in_their_place() -> None:
+    """A scale holds at most 100 points and a record at most 50 sources, conditions and terms
+    (docs/format.md); as many as the limit are accepted."""
+    from tests.strategies import codebook
+
+    def said(n: int) -> dict[str, object]:
+        return {
+            "id": "s1",
+            "on": "2025-01-05",
+            "by": "alpha",
+            "proposal": "plan-a",
+            "verdict": "accept_with_conditions",
+            "quote": "q",
+            "sources": [{"outlet": f"Wire {k}"} for k in range(n)],
+            "conditions": [f"condition {k}" for k in range(n)],
+        }
+
+    def issue(points: int) -> dict[str, object]:
+        scale = [{"label": f"p{k}", "description": "d"} for k in range(points)]
+        return {"id": "wide", "question": "Q?", "scale": scale}
+
+    book = codebook()
+    at_the_limit = {
+        **book,
+        "issues": [*book["issues"], issue(100)],
+        "proposals": [{**book["proposals"][0], "terms": {f"t{k}": k for k in range(50)}}],
+        "statements": [said(50)],
+    }
+    assert _problems(at_the_limit) == []
+    over = {
+        **book,
+        "issues": [*book["issues"], issue(101)],
+        "proposals": [{**book["proposals"][0], "terms": {f"t{k}": k for k in range(51)}}],
+        "statements": [said(51)],
+    }
+    assert _problems(over) == [
+        "issues[2] (wide).scale: holds 101 items; at most 100 are allowed",
+        "proposals[0] (plan-a).terms: holds 51 items; at most 50 are allowed",
+        "statements[0] (s1).conditions: holds 51 items; at most 50 are allowed",
+        "statements[0] (s1).sources: holds 51 items; at most 50 are allowed",
+    ]
