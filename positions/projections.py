@@ -171,6 +171,12 @@ def _stated(on: StatedOn) -> str:
     return str(on)
 
 
+def in_window(day: date, since: date | None, until: date | None) -> bool:
+    """Whether a row dated ``day`` is listed by ``--since`` and ``--until`` (both inclusive):
+    the one rule of the date window of `history`."""
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
 @dataclass(frozen=True, slots=True)
 class Series:
     """One party's own positions on one issue over valid time: the intervals
@@ -227,10 +233,13 @@ class Tables:
         as_of: date | None = None,
         developments: bool = True,
         latest: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> Any:
         """The `history` frame: the statements by the day (by or about ``party``, on
-        ``issue``), their corrections, and the developments when nothing is filtered; with
-        ``latest``, only the last that many rows."""
+        ``issue``), their corrections, and the developments when nothing is filtered; only
+        the rows dated from ``since`` to ``until`` (`in_window`); with ``latest``, only the
+        last that many rows."""
         raise NotImplementedError
 
     def stance(
@@ -244,13 +253,19 @@ class Tables:
         the positions other parties claim for it)."""
         return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
 
-    def compare(self, as_of: date | None = None) -> pl.DataFrame:
-        """Issues × parties: each cell the effective position, with claimed positions marked."""
-        return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
+    def compare(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> pl.DataFrame:
+        """Issues × parties: each cell the effective position, with claimed positions marked
+        (of one party, on one issue, where given)."""
+        return _frame(self.compare_rows(as_of, party, issue), COMPARE_SCHEMA)
 
-    def proposals(self, as_of: date | None = None) -> pl.DataFrame:
-        """Proposals × parties with each party's verdict as of a date."""
-        return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
+    def proposals(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> pl.DataFrame:
+        """Proposals × parties with each party's verdict as of a date (one party's verdicts,
+        proposals on one issue, where given)."""
+        return _frame(self.proposal_rows(as_of, party, issue), PROPOSALS_SCHEMA)
 
     def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
         """The mean rank of the other parties' own positions on ``issue`` on ``day`` (R13)."""
@@ -538,31 +553,42 @@ class Tables:
                             found.append((p, i, claimant, chosen))
         return found
 
-    def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        """The rows of `compare`, as dicts, issue by issue and party by party."""
-        return compare_rows(
-            self.stance_rows(as_of, claims=True, brief=True),
+    def compare_rows(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of `compare`, as dicts, issue by issue and party by party (of ``party``,
+        on ``issue``, where given: an issue's spread is still that of every party)."""
+        self.check_party(party)
+        rows = compare_rows(
+            self.stance_rows(as_of, None, issue, claims=True, brief=True),
             list(self.negotiation.parties),
-            list(self.negotiation.issues),
+            [issue] if issue is not None else list(self.negotiation.issues),
         )
+        return rows if party is None else [row for row in rows if row["party"] == party]
 
     def verdicts_on(self, day: date) -> Any:
         """A function of (party, proposal) giving the verdict columns of `proposals` for the
         verdict in force at the end of ``day`` (R8), or None."""
         raise NotImplementedError
 
-    def proposal_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        """The rows of `proposals`: each proposal tabled by the day, in order, a row per party
-        with its verdict in force."""
+    def proposal_rows(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of `proposals`: each proposal tabled by the day (on ``issue``, where
+        given), in order, a row per party (or for ``party`` alone) with its verdict in force."""
+        self.check_party(party)
+        self.check_issue(issue)
         day = as_of or FOREVER
         verdict = self.verdicts_on(day)
         rows = []
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
         ):
-            if proposal.on.day > day:
+            if proposal.on.day > day or (issue is not None and proposal.issue != issue):
                 continue
             for p in self.negotiation.parties:
+                if party is not None and p != party:
+                    continue
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
                     "issue": proposal.issue,
@@ -780,6 +806,8 @@ class Query(Tables):
         as_of: date | None = None,
         developments: bool = True,
         latest: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> pl.DataFrame:
         """Every statement in order, clarifications and retractions where they happened."""
         self.check_party(party)
@@ -813,6 +841,7 @@ class Query(Tables):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))
         rows.sort(key=lambda item: item[0])
+        rows = [item for item in rows if in_window(item[1]["date"], since, until)]
         if latest is not None:
             rows = rows[len(rows) - latest :]
         return _frame([row for _, row in rows], HISTORY_SCHEMA)

@@ -127,6 +127,53 @@ def test_compare_csv_has_one_row_per_issue_and_party(seeded: str) -> None:
     assert len(lines) == 1 + 3 * 3
 
 
+def test_history_since_and_until_list_the_rows_of_those_days_both_included(seeded: str) -> None:
+    def ids(*window: str) -> list[str]:
+        found = run_cli("--store", seeded, "history", *window, "--format", "json")
+        assert (found.code, found.err) == (0, "")
+        return [row["statement_id"] for row in json.loads(found.out)]
+
+    assert ids("--since", "2025-03-12", "--until", "2025-03-12") == [
+        "moscow-no-nato-country-troops",
+        "ushakov-waltz-phone-call",
+        "rubio-deterrent-on-the-ground",
+        "trump-up-to-russia",
+        "ushakov-waltz-call-temporary-respite",
+    ]
+    every = ids()
+    assert ids("--since", "2025-03-12") + ids("--until", "2025-03-11") == (
+        every[len(ids("--until", "2025-03-11")) :] + ids("--until", "2025-03-11")
+    )
+    assert ids("--until", "2025-03-11") == every[: len(ids("--until", "2025-03-11"))]
+    table = run_cli("--store", seeded, "history", "--since", "2025-03-13", "--party", "russia")
+    assert table.out.splitlines()[0] == "History of russia, from 2025-03-13"
+    wrong = run_cli("--store", seeded, "history", "--since", "2025-03-14", "--until", "2025-03-12")
+    assert (wrong.code, wrong.out) == (2, "")
+    assert wrong.err == (
+        "Error: --since 2025-03-14 is after --until 2025-03-12: no day lies between them\n"
+    )
+
+
+def test_compare_and_proposals_of_one_party_on_one_issue(seeded: str) -> None:
+    def rows(*args: str) -> list[dict[str, object]]:
+        found = run_cli("--store", seeded, *args, "--format", "json")
+        assert (found.code, found.err) == (0, "")
+        return list(json.loads(found.out))
+
+    whole = rows("compare")
+    assert rows("compare", "--party", "russia") == [r for r in whole if r["party"] == "russia"]
+    assert rows("compare", "--issue", "nato") == [r for r in whole if r["issue"] == "nato"]
+    assert [r["party"] for r in rows("proposals", "--party", "ukraine")] == ["ukraine"]
+    assert rows("proposals", "--issue", "nato") == []
+    table = run_cli("--store", seeded, "compare", "--party", "russia", "--issue", "nato")
+    assert table.out.splitlines()[0] == "Positions of russia on nato"
+    unknown = run_cli("--store", seeded, "proposals", "--issue", "water")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "Error: unknown issue 'water' (known: ceasefire, foreign_troops, nato)\n",
+    )
+
+
 def test_compare_markdown_matches_the_golden_table(seeded: str) -> None:
     out = run_cli("--store", seeded, "compare", "--as-of", "2025-03-13", "--format", "markdown").out
     golden = (ROOT / "tests" / "golden" / "compare-2025-03-13.md").read_text(encoding="utf-8")
