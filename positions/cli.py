@@ -839,6 +839,49 @@ def explain(
 
 
 @cli.command()
+@click.argument("day", metavar="[DATE]", required=False)
+@click.option("--since", metavar="DATE", help="From this day (instead of DATE).")
+@click.option("--until", metavar="DATE", help="To this day, included (instead of DATE).")
+@known_at_option
+@negotiation_option
+@format_option
+@click.pass_context
+def digest(
+    ctx: click.Context,
+    day: str | None,
+    since: str | None,
+    until: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
+    """What was said on a day (or from --since to --until), issue by issue, with the cells
+    each statement moved (`positions diff` over the same days).
+
+    \b
+    Example:
+      positions digest 2025-03-12
+      positions digest --since 2025-03-11 --until 2025-03-13 --format markdown
+    """
+    if day is not None and (since is not None or until is not None):
+        raise QueryError("give a DATE or --since/--until, not both")
+    if day is None and (since is None or until is None):
+        raise QueryError("give a DATE, or both --since and --until")
+    first = parse_date(day, "DATE") if day is not None else parse_date(since, "--since")
+    last = parse_date(day, "DATE") if day is not None else parse_date(until, "--until")
+    assert first is not None and last is not None
+    if first > last:
+        raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
+    title = _as_of_title(_window("Digest", first, last), None, known_at)
+    with _tables(_open(ctx), negotiation, known_at) as query:
+        if fmt in HUMAN:
+            _emit_rows(query.digest_rows(first, last), fmt, "digest", title)
+            return
+        frame = query.digest(first, last)
+    _emit(frame, fmt, "digest", title)
+
+
+@cli.command()
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="TO")
 @known_at_option

@@ -10,7 +10,7 @@ import bisect
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -117,9 +117,13 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
 }
 
 
+DIGEST_SCHEMA: dict[str, Any] = {**HISTORY_SCHEMA, "moved": "String"}
+"""A row of `digest`: a row of `history`, and the cells its statement moved in the window."""
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "stance": STANCE_SCHEMA,
     "history": HISTORY_SCHEMA,
+    "digest": DIGEST_SCHEMA,
     "compare": COMPARE_SCHEMA,
     "proposals": PROPOSALS_SCHEMA,
 }
@@ -266,6 +270,33 @@ class Tables:
         """Proposals × parties with each party's verdict as of a date (one party's verdicts,
         proposals on one issue, where given)."""
         return _frame(self.proposal_rows(as_of, party, issue), PROPOSALS_SCHEMA)
+
+    def digest_rows(self, since: date, until: date) -> list[dict[str, Any]]:
+        """What was said from ``since`` to ``until`` (both included): the rows of `history`
+        in that window, issue by issue (in the codebook's order, developments first), each
+        in the timeline's order, with the cells its statement moved over the window
+        (``moved``: the cells `diff` from the day before ``since`` to ``until`` finds
+        changed, on the statements it lists)."""
+        rows = list(self.history(as_of=until, since=since, until=until).iter_rows(named=True))
+        moved: dict[str, list[str]] = {}
+        for change in self.diff(since - timedelta(days=1), until).iter_rows(named=True):
+            cell = (
+                f"{change['party']} on {change['issue']}: "
+                f"{change['from_position'] or '—'} → {change['to_position'] or '—'}"
+            )
+            for sid in (change["statements"] or "").split(", "):
+                if sid:
+                    moved.setdefault(sid, []).append(cell)
+        order = {issue: n for n, issue in enumerate(self.negotiation.issues, start=1)}
+        rows.sort(key=lambda row: order.get(row["issue"], 0))  # stable: the timeline's order
+        return [
+            {**row, "moved": "; ".join(moved.get(row["statement_id"] or "", [])) or None}
+            for row in rows
+        ]
+
+    def digest(self, since: date, until: date) -> pl.DataFrame:
+        """`digest_rows` as a frame."""
+        return _frame(self.digest_rows(since, until), DIGEST_SCHEMA)
 
     def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
         """The mean rank of the other parties' own positions on ``issue`` on ``day`` (R13)."""

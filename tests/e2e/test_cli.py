@@ -154,6 +154,31 @@ def test_history_since_and_until_list_the_rows_of_those_days_both_included(seede
     )
 
 
+def test_digest_lists_a_day_issue_by_issue_with_the_cells_each_statement_moved(
+    seeded: str,
+) -> None:
+    found = run_cli(
+        "--store", seeded, "digest", "2025-03-13", "--format", "csv",
+        "--columns", "issue,statement_id,moved",
+    )  # fmt: skip
+    assert (found.code, found.err) == (0, "")
+    assert found.out.splitlines() == [
+        "issue,statement_id,moved",
+        ",russia-says-sudzha-recaptured,",
+        ",witkoff-arrives-in-moscow,",
+        "ceasefire,ushakov-long-term-settlement,",
+        "ceasefire,peskov-not-a-rejection,",
+        "foreign_troops,zakharova-under-any-flag,"
+        "russia on foreign_troops: no_nato_country_troops → no_foreign_troops",
+        "nato,ushakov-claims-us-nato-off-the-table,",
+        "nato,ushakov-no-talk-about-nato,russia on nato: — → off_the_table",
+    ]
+    window = run_cli("--store", seeded, "digest", "--since", "2025-03-12", "--until", "2025-03-13")
+    assert window.out.splitlines()[0] == "Digest, 2025-03-12 to 2025-03-13"
+    both = run_cli("--store", seeded, "digest", "2025-03-13", "--since", "2025-03-01")
+    assert (both.code, both.err) == (2, "Error: give a DATE or --since/--until, not both\n")
+
+
 def test_compare_and_proposals_of_one_party_on_one_issue(seeded: str) -> None:
     def rows(*args: str) -> list[dict[str, object]]:
         found = run_cli("--store", seeded, *args, "--format", "json")
