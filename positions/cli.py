@@ -869,7 +869,8 @@ def digest(
         raise QueryError("give a DATE, or both --since and --until")
     first = parse_date(day, "DATE") if day is not None else parse_date(since, "--since")
     last = parse_date(day, "DATE") if day is not None else parse_date(until, "--until")
-    assert first is not None and last is not None
+    assert first is not None
+    assert last is not None
     if first > last:
         raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
     title = _as_of_title(_window("Digest", first, last), None, known_at)
