@@ -154,6 +154,17 @@ def _of(what: str, party: str | None, issue: str | None) -> str:
     return what + (f" of {party}" if party else "") + (f" on {issue}" if issue else "")
 
 
+def _window(what: str, since: date | None, until: date | None) -> str:
+    """A title naming the date window of ``--since`` and ``--until``."""
+    if since is not None and since == until:
+        return f"{what}, {since.isoformat()}"
+    if since is not None and until is not None:
+        return f"{what}, {since.isoformat()} to {until.isoformat()}"
+    if since is not None:
+        return f"{what}, from {since.isoformat()}"
+    return f"{what}, until {until.isoformat()}" if until is not None else what
+
+
 def _as_of_title(what: str, as_of: date | None, known_at: str | None = None) -> str:
     title = f"{what} as of {as_of.isoformat()}" if as_of else what
     return f"{title}, as recorded at {known_at}" if known_at else title
@@ -370,6 +381,8 @@ def stance(
 @cli.command()
 @click.option("--party", metavar="P", help="Only statements by or about this party.")
 @click.option("--issue", metavar="I", help="Only this issue.")
+@click.option("--since", metavar="DATE", help="Only rows dated on or after DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only rows dated on or before DATE (YYYY-MM-DD).")
 @as_of_option
 @known_at_option
 @negotiation_option
@@ -379,6 +392,8 @@ def history(
     ctx: click.Context,
     party: str | None,
     issue: str | None,
+    since: str | None,
+    until: str | None,
     as_of: str | None,
     known_at: str | None,
     negotiation: str | None,
@@ -386,31 +401,46 @@ def history(
 ) -> None:
     """Every statement in date order, with clarifications and retractions where they happened.
 
-    Without --party and --issue, developments are shown on the timeline too.
+    Without --party and --issue, developments are shown on the timeline too. --since and
+    --until list only the rows dated between them (both included); --as-of is the day the
+    record is read as of (what had ended by then), as for the other commands.
 
     \b
     Example:
       positions history --party russia --issue ceasefire
+      positions history --since 2025-03-11 --until 2025-03-12
     """
     day = parse_date(as_of)
-    title = _as_of_title(_of("History", party, issue), day, known_at)
+    first, last = parse_date(since, "--since"), parse_date(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
+    title = _as_of_title(_window(_of("History", party, issue), first, last), day, known_at)
+    fixed = _fixed(party=party, issue=issue)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN and hasattr(query, "history_rows"):
-            rows = query.history_rows(party, issue, day)
-            _emit_rows(rows, fmt, "history", title, _fixed(party=party, issue=issue))
+            rows = query.history_rows(party, issue, day, since=first, until=last)
+            _emit_rows(rows, fmt, "history", title, fixed)
             return
-        frame = query.history(party=party, issue=issue, as_of=day)
-    _emit(frame, fmt, "history", title, _fixed(party=party, issue=issue))
+        frame = query.history(party=party, issue=issue, as_of=day, since=first, until=last)
+    _emit(frame, fmt, "history", title, fixed)
 
 
 @cli.command()
 @as_of_option
+@click.option("--party", metavar="P", help="Only this party's column.")
+@click.option("--issue", metavar="I", help="Only this issue's row.")
 @known_at_option
 @negotiation_option
 @format_option
 @click.pass_context
 def compare(
-    ctx: click.Context, as_of: str | None, known_at: str | None, negotiation: str | None, fmt: str
+    ctx: click.Context,
+    as_of: str | None,
+    party: str | None,
+    issue: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
 ) -> None:
     """Issues × parties: each cell the position (and terms), claimed positions marked.
 
@@ -419,41 +449,50 @@ def compare(
       positions compare --as-of 2025-03-13 --format markdown
     """
     day = parse_date(as_of)
-    title = _as_of_title("Positions", day, known_at)
+    title = _as_of_title(_of("Positions", party, issue), day, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in ("table", "markdown"):  # straight from rows: no polars to import
             from positions.render import render_compare_rows
 
-            text = render_compare_rows(query.compare_rows(day), fmt, title, _layout())
-            click.echo(text, nl=False, color=True)
+            rows = query.compare_rows(day, party, issue)
+            click.echo(render_compare_rows(rows, fmt, title, _layout()), nl=False, color=True)
             return
-        frame = query.compare(day)
+        frame = query.compare(day, party, issue)
     _emit(frame, fmt, "compare", title)
 
 
 @cli.command()
 @as_of_option
+@click.option("--party", metavar="P", help="Only this party's verdicts.")
+@click.option("--issue", metavar="I", help="Only proposals on this issue.")
 @known_at_option
 @negotiation_option
 @format_option
 @click.pass_context
 def proposals(
-    ctx: click.Context, as_of: str | None, known_at: str | None, negotiation: str | None, fmt: str
+    ctx: click.Context,
+    as_of: str | None,
+    party: str | None,
+    issue: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
 ) -> None:
     """Proposals × parties with each party's verdict.
 
     \b
     Example:
-      positions proposals --as-of 2025-03-12
+      positions proposals --as-of 2025-03-12 --party russia
     """
     day = parse_date(as_of)
-    title = _as_of_title("Verdicts on proposals", day, known_at)
+    title = _as_of_title(_of("Verdicts on proposals", party, issue), day, known_at)
+    fixed = _fixed(party=party, issue=issue)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN and hasattr(query, "proposal_rows"):
-            _emit_rows(query.proposal_rows(day), fmt, "proposals", title)
+            _emit_rows(query.proposal_rows(day, party, issue), fmt, "proposals", title, fixed)
             return
-        frame = query.proposals(day)
-    _emit(frame, fmt, "proposals", title)
+        frame = query.proposals(day, party, issue)
+    _emit(frame, fmt, "proposals", title, fixed)
 
 
 @cli.command()
@@ -797,6 +836,50 @@ def explain(
         frame = tables.explain(party, issue, day)
     title = _as_of_title(f"Why {party} stands where it does on {issue}", day, known_at)
     _emit(frame, fmt, "explain", title)
+
+
+@cli.command()
+@click.argument("day", metavar="[DATE]", required=False)
+@click.option("--since", metavar="DATE", help="From this day (instead of DATE).")
+@click.option("--until", metavar="DATE", help="To this day, included (instead of DATE).")
+@known_at_option
+@negotiation_option
+@format_option
+@click.pass_context
+def digest(
+    ctx: click.Context,
+    day: str | None,
+    since: str | None,
+    until: str | None,
+    known_at: str | None,
+    negotiation: str | None,
+    fmt: str,
+) -> None:
+    """What was said on a day (or from --since to --until), issue by issue, with the cells
+    each statement moved (`positions diff` over the same days).
+
+    \b
+    Example:
+      positions digest 2025-03-12
+      positions digest --since 2025-03-11 --until 2025-03-13 --format markdown
+    """
+    if day is not None and (since is not None or until is not None):
+        raise QueryError("give a DATE or --since/--until, not both")
+    if day is None and (since is None or until is None):
+        raise QueryError("give a DATE, or both --since and --until")
+    first = parse_date(day, "DATE") if day is not None else parse_date(since, "--since")
+    last = parse_date(day, "DATE") if day is not None else parse_date(until, "--until")
+    assert first is not None
+    assert last is not None
+    if first > last:
+        raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
+    title = _as_of_title(_window("Digest", first, last), None, known_at)
+    with _tables(_open(ctx), negotiation, known_at) as query:
+        if fmt in HUMAN:
+            _emit_rows(query.digest_rows(first, last), fmt, "digest", title)
+            return
+        frame = query.digest(first, last)
+    _emit(frame, fmt, "digest", title)
 
 
 @cli.command()

@@ -10,7 +10,7 @@ import bisect
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -117,9 +117,13 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
 }
 
 
+DIGEST_SCHEMA: dict[str, Any] = {**HISTORY_SCHEMA, "moved": "String"}
+"""A row of `digest`: a row of `history`, and the cells its statement moved in the window."""
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "stance": STANCE_SCHEMA,
     "history": HISTORY_SCHEMA,
+    "digest": DIGEST_SCHEMA,
     "compare": COMPARE_SCHEMA,
     "proposals": PROPOSALS_SCHEMA,
 }
@@ -169,6 +173,12 @@ def _quote(step: Step) -> str | None:
 
 def _stated(on: StatedOn) -> str:
     return str(on)
+
+
+def in_window(day: date, since: date | None, until: date | None) -> bool:
+    """Whether a row dated ``day`` is listed by ``--since`` and ``--until`` (both inclusive):
+    the one rule of the date window of `history`."""
+    return (since is None or day >= since) and (until is None or day <= until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +237,13 @@ class Tables:
         as_of: date | None = None,
         developments: bool = True,
         latest: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> Any:
         """The `history` frame: the statements by the day (by or about ``party``, on
-        ``issue``), their corrections, and the developments when nothing is filtered; with
-        ``latest``, only the last that many rows."""
+        ``issue``), their corrections, and the developments when nothing is filtered; only
+        the rows dated from ``since`` to ``until`` (`in_window`); with ``latest``, only the
+        last that many rows."""
         raise NotImplementedError
 
     def stance(
@@ -244,13 +257,46 @@ class Tables:
         the positions other parties claim for it)."""
         return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
 
-    def compare(self, as_of: date | None = None) -> pl.DataFrame:
-        """Issues × parties: each cell the effective position, with claimed positions marked."""
-        return _frame(self.compare_rows(as_of), COMPARE_SCHEMA)
+    def compare(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> pl.DataFrame:
+        """Issues × parties: each cell the effective position, with claimed positions marked
+        (of one party, on one issue, where given)."""
+        return _frame(self.compare_rows(as_of, party, issue), COMPARE_SCHEMA)
 
-    def proposals(self, as_of: date | None = None) -> pl.DataFrame:
-        """Proposals × parties with each party's verdict as of a date."""
-        return _frame(self.proposal_rows(as_of), PROPOSALS_SCHEMA)
+    def proposals(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> pl.DataFrame:
+        """Proposals × parties with each party's verdict as of a date (one party's verdicts,
+        proposals on one issue, where given)."""
+        return _frame(self.proposal_rows(as_of, party, issue), PROPOSALS_SCHEMA)
+
+    def digest_rows(self, since: date, until: date) -> list[dict[str, Any]]:
+        """What was said from ``since`` to ``until`` (both included): the rows of `history`
+        in that window, issue by issue (in the codebook's order, developments first), each
+        in the timeline's order, with the cells its statement moved over the window
+        (``moved``: the cells `diff` from the day before ``since`` to ``until`` finds
+        changed, on the statements it lists)."""
+        rows = list(self.history(as_of=until, since=since, until=until).iter_rows(named=True))
+        moved: dict[str, list[str]] = {}
+        for change in self.diff(since - timedelta(days=1), until).iter_rows(named=True):
+            cell = (
+                f"{change['party']} on {change['issue']}: "
+                f"{change['from_position'] or '—'} → {change['to_position'] or '—'}"
+            )
+            for sid in (change["statements"] or "").split(", "):
+                if sid:
+                    moved.setdefault(sid, []).append(cell)
+        order = {issue: n for n, issue in enumerate(self.negotiation.issues, start=1)}
+        rows.sort(key=lambda row: order.get(row["issue"], 0))  # stable: the timeline's order
+        return [
+            {**row, "moved": "; ".join(moved.get(row["statement_id"] or "", [])) or None}
+            for row in rows
+        ]
+
+    def digest(self, since: date, until: date) -> pl.DataFrame:
+        """`digest_rows` as a frame."""
+        return _frame(self.digest_rows(since, until), DIGEST_SCHEMA)
 
     def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
         """The mean rank of the other parties' own positions on ``issue`` on ``day`` (R13)."""
@@ -538,31 +584,42 @@ class Tables:
                             found.append((p, i, claimant, chosen))
         return found
 
-    def compare_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        """The rows of `compare`, as dicts, issue by issue and party by party."""
-        return compare_rows(
-            self.stance_rows(as_of, claims=True, brief=True),
+    def compare_rows(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of `compare`, as dicts, issue by issue and party by party (of ``party``,
+        on ``issue``, where given: an issue's spread is still that of every party)."""
+        self.check_party(party)
+        rows = compare_rows(
+            self.stance_rows(as_of, None, issue, claims=True, brief=True),
             list(self.negotiation.parties),
-            list(self.negotiation.issues),
+            [issue] if issue is not None else list(self.negotiation.issues),
         )
+        return rows if party is None else [row for row in rows if row["party"] == party]
 
     def verdicts_on(self, day: date) -> Any:
         """A function of (party, proposal) giving the verdict columns of `proposals` for the
         verdict in force at the end of ``day`` (R8), or None."""
         raise NotImplementedError
 
-    def proposal_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        """The rows of `proposals`: each proposal tabled by the day, in order, a row per party
-        with its verdict in force."""
+    def proposal_rows(
+        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of `proposals`: each proposal tabled by the day (on ``issue``, where
+        given), in order, a row per party (or for ``party`` alone) with its verdict in force."""
+        self.check_party(party)
+        self.check_issue(issue)
         day = as_of or FOREVER
         verdict = self.verdicts_on(day)
         rows = []
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
         ):
-            if proposal.on.day > day:
+            if proposal.on.day > day or (issue is not None and proposal.issue != issue):
                 continue
             for p in self.negotiation.parties:
+                if party is not None and p != party:
+                    continue
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
                     "issue": proposal.issue,
@@ -780,6 +837,8 @@ class Query(Tables):
         as_of: date | None = None,
         developments: bool = True,
         latest: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> pl.DataFrame:
         """Every statement in order, clarifications and retractions where they happened."""
         self.check_party(party)
@@ -813,6 +872,7 @@ class Query(Tables):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))
         rows.sort(key=lambda item: item[0])
+        rows = [item for item in rows if in_window(item[1]["date"], since, until)]
         if latest is not None:
             rows = rows[len(rows) - latest :]
         return _frame([row for _, row in rows], HISTORY_SCHEMA)

@@ -52,6 +52,18 @@ HUMAN_COLUMNS: dict[str, list[str]] = {
         "ended_by",
         "quote",
     ],
+    "digest": [
+        "issue",
+        "stated_on",
+        "party",
+        "kind",
+        "speaker",
+        "position",
+        "verdict",
+        "proposal",
+        "moved",
+        "quote",
+    ],
     "explain": [
         "step",
         "stated_on",
@@ -88,6 +100,7 @@ DROPPABLE: dict[str, list[str]] = {
         "ended_how",
         "kind",
     ],
+    "digest": ["proposal", "speaker", "kind"],
     "explain": ["rule", "speaker", "statement_id"],
     "proposals": ["conditions", "speaker", "statement_id"],
 }

@@ -28,6 +28,7 @@ from positions.projections import (
     Series,
     Tables,
     _frame,
+    in_window,
 )
 from positions.steps import Coding, Step
 from positions.views.fold import stamp, unstamp
@@ -476,17 +477,25 @@ class StepQueries(Tables):
         as_of: date | None = None,
         developments: bool = True,
         latest: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> list[dict[str, Any]]:
         """The rows of `history`, as `projections.Query.history` gives them: each statement
         and tabling made by the day (by or about ``party``, on ``issue``), each correction of
-        them, and the developments when nothing is filtered; with ``latest``, the last that
-        many rows (only the last that many steps of each query are read: no other step can
-        come among them)."""
+        them, and the developments when nothing is filtered, dated from ``since`` to
+        ``until`` (`in_window`); with ``latest``, the last that many rows (only the last
+        that many steps of each query are read: no other step can come among them)."""
         self.check_party(party)
         self.check_issue(issue)
         limit = (as_of or FOREVER).toordinal()
         where = ["s.day <= %s"]
         values: list[Any] = [limit]
+        if until is not None:  # the window, read in the query (`in_window` decides below)
+            where.append("s.day <= %s")
+            values.append(until.toordinal())
+        if since is not None:
+            where.append("s.day >= %s")
+            values.append(since.toordinal())
         if issue is not None:
             where.append("s.issue = %s")
             values.append(issue)
@@ -512,6 +521,7 @@ class StepQueries(Tables):
                 key = (on.day.toordinal(), 1 if on.precise else 0, -1, dev["statement_id"])
                 rows.append((key, dev))
         rows.sort(key=lambda item: item[0])
+        rows = [item for item in rows if in_window(item[1]["date"], since, until)]
         return [row for _, row in (rows if latest is None else rows[len(rows) - latest :])]
 
     def _history_row(self, step: Step, document: Any, limit: int) -> dict[str, Any]:
@@ -954,8 +964,10 @@ class StepQueries(Tables):
         as_of: date | None = None,
         developments: bool = True,
         latest: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> Any:
-        rows = self.history_rows(party, issue, as_of, developments, latest)
+        rows = self.history_rows(party, issue, as_of, developments, latest, since, until)
         return _frame(rows, HISTORY_SCHEMA)
 
 

@@ -891,7 +891,13 @@ class _Maintenance:
                 [self.stamp, self.negotiation, party, subject, claimant, row[0]],
             )
         if closing:
-            self._drop_empty(table)
+            self.store._execute(  # rows opened and closed now were never in force
+                self.cursor,
+                f"DELETE FROM {{p}}positions_view_{table} WHERE negotiation = %s "
+                f"AND party = %s AND {column} = %s AND claimant = %s "
+                "AND recorded_from = %s AND recorded_to = %s",
+                [self.negotiation, party, subject, claimant, self.stamp, self.stamp],
+            )
         self.store._insert(
             self.cursor,
             table,
@@ -920,15 +926,6 @@ class _Maintenance:
             )
         return True
 
-    def _drop_empty(self, table: str) -> None:
-        """Rows opened and closed at the same recording time were never in force."""
-        self.store._execute(
-            self.cursor,
-            f"DELETE FROM {{p}}positions_view_{table} WHERE negotiation = %s "
-            "AND recorded_from = %s AND recorded_to = %s",
-            [self.negotiation, self.stamp, self.stamp],
-        )
-
     def _write(self, changed: list[tuple[Step | None, Step]]) -> None:
         rows = []
         closing = []
@@ -952,8 +949,13 @@ class _Maintenance:
                     f"AND tabling = %s AND {_CURRENT} AND source_id IN ({marks})",
                     [self.stamp, self.negotiation, tabling, *ids],
                 )
-        if closing:
-            self._drop_empty("steps")
+                self.store._execute(  # rows opened and closed now were never in force
+                    self.cursor,
+                    "DELETE FROM {p}positions_view_steps WHERE negotiation = %s "
+                    f"AND tabling = %s AND source_id IN ({marks}) "
+                    "AND recorded_from = %s AND recorded_to = %s",
+                    [self.negotiation, tabling, *ids, self.stamp, self.stamp],
+                )
         self.store._insert(self.cursor, "steps", STEP_COLUMNS, rows)
 
 

@@ -127,6 +127,78 @@ def test_compare_csv_has_one_row_per_issue_and_party(seeded: str) -> None:
     assert len(lines) == 1 + 3 * 3
 
 
+def test_history_since_and_until_list_the_rows_of_those_days_both_included(seeded: str) -> None:
+    def ids(*window: str) -> list[str]:
+        found = run_cli("--store", seeded, "history", *window, "--format", "json")
+        assert (found.code, found.err) == (0, "")
+        return [row["statement_id"] for row in json.loads(found.out)]
+
+    assert ids("--since", "2025-03-12", "--until", "2025-03-12") == [
+        "moscow-no-nato-country-troops",
+        "ushakov-waltz-phone-call",
+        "rubio-deterrent-on-the-ground",
+        "trump-up-to-russia",
+        "ushakov-waltz-call-temporary-respite",
+    ]
+    every = ids()
+    assert ids("--since", "2025-03-12") + ids("--until", "2025-03-11") == (
+        every[len(ids("--until", "2025-03-11")) :] + ids("--until", "2025-03-11")
+    )
+    assert ids("--until", "2025-03-11") == every[: len(ids("--until", "2025-03-11"))]
+    table = run_cli("--store", seeded, "history", "--since", "2025-03-13", "--party", "russia")
+    assert table.out.splitlines()[0] == "History of russia, from 2025-03-13"
+    wrong = run_cli("--store", seeded, "history", "--since", "2025-03-14", "--until", "2025-03-12")
+    assert (wrong.code, wrong.out) == (2, "")
+    assert wrong.err == (
+        "Error: --since 2025-03-14 is after --until 2025-03-12: no day lies between them\n"
+    )
+
+
+def test_digest_lists_a_day_issue_by_issue_with_the_cells_each_statement_moved(
+    seeded: str,
+) -> None:
+    found = run_cli(
+        "--store", seeded, "digest", "2025-03-13", "--format", "csv",
+        "--columns", "issue,statement_id,moved",
+    )  # fmt: skip
+    assert (found.code, found.err) == (0, "")
+    assert found.out.splitlines() == [
+        "issue,statement_id,moved",
+        ",russia-says-sudzha-recaptured,",
+        ",witkoff-arrives-in-moscow,",
+        "ceasefire,ushakov-long-term-settlement,",
+        "ceasefire,peskov-not-a-rejection,",
+        "foreign_troops,zakharova-under-any-flag,"
+        "russia on foreign_troops: no_nato_country_troops → no_foreign_troops",
+        "nato,ushakov-claims-us-nato-off-the-table,",
+        "nato,ushakov-no-talk-about-nato,russia on nato: — → off_the_table",
+    ]
+    window = run_cli("--store", seeded, "digest", "--since", "2025-03-12", "--until", "2025-03-13")
+    assert window.out.splitlines()[0] == "Digest, 2025-03-12 to 2025-03-13"
+    both = run_cli("--store", seeded, "digest", "2025-03-13", "--since", "2025-03-01")
+    assert (both.code, both.err) == (2, "Error: give a DATE or --since/--until, not both\n")
+
+
+def test_compare_and_proposals_of_one_party_on_one_issue(seeded: str) -> None:
+    def rows(*args: str) -> list[dict[str, object]]:
+        found = run_cli("--store", seeded, *args, "--format", "json")
+        assert (found.code, found.err) == (0, "")
+        return list(json.loads(found.out))
+
+    whole = rows("compare")
+    assert rows("compare", "--party", "russia") == [r for r in whole if r["party"] == "russia"]
+    assert rows("compare", "--issue", "nato") == [r for r in whole if r["issue"] == "nato"]
+    assert [r["party"] for r in rows("proposals", "--party", "ukraine")] == ["ukraine"]
+    assert rows("proposals", "--issue", "nato") == []
+    table = run_cli("--store", seeded, "compare", "--party", "russia", "--issue", "nato")
+    assert table.out.splitlines()[0] == "Positions of russia on nato"
+    unknown = run_cli("--store", seeded, "proposals", "--issue", "water")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "Error: unknown issue 'water' (known: ceasefire, foreign_troops, nato)\n",
+    )
+
+
 def test_compare_markdown_matches_the_golden_table(seeded: str) -> None:
     out = run_cli("--store", seeded, "compare", "--as-of", "2025-03-13", "--format", "markdown").out
     golden = (ROOT / "tests" / "golden" / "compare-2025-03-13.md").read_text(encoding="utf-8")

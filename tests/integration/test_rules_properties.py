@@ -174,3 +174,24 @@ def test_the_comparison_rendered_from_rows_equals_the_comparison_rendered_from_i
         query.compare(as_of), fmt, "compare", "t"
     )
     assert pl.DataFrame(query.compare_rows(as_of)).rows() == query.compare(as_of).rows()
+
+
+@given(
+    stmts=statements(),
+    offset=st.integers(0, 14),
+    party=st.sampled_from([None, *PARTIES]),
+    issue=st.sampled_from([None, *ISSUES]),
+)
+def test_compare_and_proposals_of_a_party_on_an_issue_are_the_rows_of_the_whole_table(
+    stmts: list[dict[str, Any]], offset: int, party: str | None, issue: str | None
+) -> None:
+    query = Analysis(generated_app(stmts).get_record("generated"))
+    as_of = START + timedelta(days=offset)
+
+    def wanted(row: dict[str, Any]) -> bool:
+        return party in (None, row["party"]) and issue in (None, row["issue"])
+
+    whole = query.compare_rows(as_of)
+    assert query.compare_rows(as_of, party, issue) == [r for r in whole if wanted(r)]
+    verdicts = query.proposal_rows(as_of)
+    assert query.proposal_rows(as_of, party, issue) == [r for r in verdicts if wanted(r)]

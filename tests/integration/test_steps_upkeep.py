@@ -6,12 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.stepcheck import RECORDS, check_against_a_rebuild, check_against_the_rules, record
+from tests.stepcheck import (
+    RECORDS,
+    T0,
+    check_against_a_rebuild,
+    check_against_the_rules,
+    record,
+    scenario_of,
+)
 from tests.stores import BACKENDS, any_store
-from tests.strategies import statements
+from tests.strategies import backfill_order, codebook, statements
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -95,3 +102,25 @@ def test_a_read_only_postgresql_role_answers_from_the_views_writes_nothing_and_w
             with connect(base) as conn:
                 conn.execute(f'DROP OWNED BY "{role}"')
                 conn.execute(f'DROP ROLE "{role}"')
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
+@given(stmts=statements(), order=st.randoms(use_true_random=False), cut=st.integers())
+def test_one_recording_time_kept_in_two_imports_leaves_no_row_that_was_never_in_force(
+    tmp_path_factory: pytest.TempPathFactory, stmts: list[dict[str, Any]], order: Any, cut: int
+) -> None:
+    """Events of one recording time folded in two catch-ups (as when a reader catches up
+    between the chunks of a large import): the rows the first opened and the second closed
+    were never in force, and are gone, as a rebuild (one fold) has none."""
+    from positions.application import PositionsApplication
+
+    ready = backfill_order(stmts, order)
+    assume(len(ready) >= 2)
+    at = 1 + cut % (len(ready) - 1)
+    url = f"sqlite:///{tmp_path_factory.mktemp('steps') / 'store.db'}"
+    app = PositionsApplication.open(url, create=True)
+    first = {**codebook(), "statements": ready[:at]}
+    second = {"negotiation": "generated", "statements": ready[at:]}
+    app.import_scenarios([scenario_of(first, "a.json")], now=T0)
+    app.import_scenarios([scenario_of(second, "b.json")], now=T0)
+    check_against_a_rebuild(app)
