@@ -32,7 +32,9 @@ demo: $(STAMP) ## import the seed scenario into demo.db and print the comparison
 # (2 GB free), they are written there, so that a commit does not wait for the disk.
 TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && \
 	[ "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -gt 2000000 ] && echo /dev/shm)
-TEST_ENV := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR))
+# The tests run `positions` as a subprocess hundreds of times: each should load the package's
+# bytecode, not compile it again (an empty PYTHONDONTWRITEBYTECODE is unset, for Python).
+TEST_ENV := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) PYTHONDONTWRITEBYTECODE=
 
 test: $(STAMP) ## run the whole test suite in four workers, a module to a worker (CONTRIBUTING.md)
 	$(TEST_ENV) $(BIN)/pytest -q -n 4 --dist loadscope

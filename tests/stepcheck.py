@@ -82,19 +82,20 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
         "compare": query.compare_rows(as_of),
         "proposals": query.proposals(as_of).to_dicts(),
         "history": query.history(as_of=as_of).to_dicts(),
-        "compare of beta": query.compare_rows(as_of, "beta"),
-        "compare on border": query.compare_rows(as_of, None, "border"),
-        "proposals of alpha on water": query.proposals(as_of, "alpha", "water").to_dicts(),
-        "history from day 3 to 8": query.history(
-            as_of=as_of, since=START + timedelta(days=3), until=START + timedelta(days=8)
-        ).to_dicts(),
-        "latest 2 of beta from day 2": query.history(
-            "beta", None, as_of, latest=2, since=START + timedelta(days=2)
-        ).to_dicts(),
-        "border until day 5": query.history(
-            None, "border", as_of, until=START + timedelta(days=5)
-        ).to_dicts(),
     }
+    if whole:  # the filters, at the recording time of now
+        frames["compare of beta"] = query.compare_rows(as_of, "beta")
+        frames["compare on border"] = query.compare_rows(as_of, None, "border")
+        frames["proposals of alpha on water"] = query.proposals(as_of, "alpha", "water").to_dicts()
+        frames["history from day 3 to 8"] = query.history(
+            as_of=as_of, since=START + timedelta(days=3), until=START + timedelta(days=8)
+        ).to_dicts()
+        frames["latest 2 of beta from day 2"] = query.history(
+            "beta", None, as_of, latest=2, since=START + timedelta(days=2)
+        ).to_dicts()
+        frames["border until day 5"] = query.history(
+            None, "border", as_of, until=START + timedelta(days=5)
+        ).to_dicts()
     for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
     for party, issue, latest in (("beta", None, 3), (None, "border", 2), (None, None, 4)):
