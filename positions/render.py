@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from positions.errors import QueryError
-from positions.terminal import PIPE, Layout, shown_columns, table
+from positions.terminal import FREE_TEXT, PIPE, Layout, shown_columns, table, text_width
 
 if TYPE_CHECKING:
     import polars as pl
@@ -176,7 +176,8 @@ def render(
             return for_terminal(json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n")
         return for_terminal((frame if raw_csv else neutralised(frame)).write_csv())
     if view == "compare":
-        human = pivot_compare(frame)
+        pivot = pivot_compare(frame)
+        return _compare_table(pivot.columns[1:], list(pivot.iter_rows()), fmt, title, layout)
     else:
         default = [c for c in HUMAN_COLUMNS.get(view, frame.columns) if c in frame.columns]
         names = default if layout.columns is None else chosen(layout.columns, frame.columns)
@@ -200,7 +201,27 @@ def render_compare_rows(
     for row in rows:
         cells.setdefault(row["issue"], {}).setdefault(row["party"], row["cell"])
     table = [(issue, *(by.get(p) for p in parties)) for issue, by in cells.items()]
-    return _human(["issue", *parties], table, fmt, "compare", title, layout)
+    return _compare_table(parties, table, fmt, title, layout)
+
+
+def _compare_table(
+    parties: list[str], table: list[tuple[Any, ...]], fmt: str, title: str | None, layout: Layout
+) -> str:
+    """Issues × parties in a human format. A cell (a position, its terms and claims) may be
+    cut with … to fit the room, but never inside the position's label: a party's column is
+    at least its longest label and the … wide."""
+    floors = {
+        p: 1 + max((_label_width(row[n]) for row in table), default=0)
+        for n, p in enumerate(parties, start=1)
+    }
+    return _human(
+        ["issue", *parties], table, fmt, "compare", title, layout, cuttable=parties, floors=floors
+    )
+
+
+def _label_width(cell: str | None) -> int:
+    """The width of the position label a cell of `compare` starts with."""
+    return 0 if not cell else text_width(cell.split(" (")[0].split(";")[0])
 
 
 def render_rows(
@@ -247,16 +268,18 @@ def _human(
     title: str | None,
     layout: Layout,
     fixed: Iterable[str] = (),
+    cuttable: Collection[str] = FREE_TEXT,
+    floors: dict[str, int] | None = None,
 ) -> str:
     texts = _texts(rows)
     if fmt == "markdown":  # a document's table keeps the view's columns, empty or not
         return _markdown(columns, texts, title)
     if layout.columns is not None:  # columns named by --columns are shown as named
-        return table(columns, texts, title, layout)
+        return table(columns, texts, title, layout, cuttable=cuttable, floors=floors)
     keep = shown_columns(columns, texts, fixed) if texts else list(range(len(columns)))
     columns = [columns[i] for i in keep]
     texts = [[row[i] for i in keep] for row in texts]
-    return table(columns, texts, title, layout, DROPPABLE.get(view, ()))
+    return table(columns, texts, title, layout, DROPPABLE.get(view, ()), cuttable, floors)
 
 
 def _terms_text(value: str | None) -> str | None:

@@ -21,7 +21,7 @@ the 20,000 rows of ``proposals`` on a large store (docs/adr/0011-table-layout.md
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -95,18 +95,26 @@ def cut(text: str, width: int) -> str:
     return "".join(kept) + ELLIPSIS
 
 
-def fit(columns: Sequence[str], natural: Sequence[int], room: int | None) -> list[int]:
-    """The width of each column: its natural width, the free-text columns cut so that the
-    table (with its borders, 3 cells per column and 1) fits ``room`` where it can."""
+def fit(
+    columns: Sequence[str],
+    natural: Sequence[int],
+    room: int | None,
+    cuttable: Collection[str] = FREE_TEXT,
+    floors: Mapping[str, int] | None = None,
+) -> list[int]:
+    """The width of each column: its natural width, the ``cuttable`` columns (the free-text
+    ones unless told) cut so that the table (with its borders, 3 cells per column and 1)
+    fits ``room`` where it can, but never narrower than `NARROWEST`, their heading or their
+    ``floors``."""
     widths = list(natural)
     if room is None:
         return widths
-    free = [i for i, name in enumerate(columns) if name in FREE_TEXT]
+    free = [i for i, name in enumerate(columns) if name in cuttable]
     left = room - _outer([w for i, w in enumerate(widths) if i not in free]) - 3 * len(free)
     # share what is left among the free columns, the narrowest first (water-filling)
     for n, i in enumerate(sorted(free, key=lambda i: natural[i])):
         share = left // (len(free) - n)
-        floor = max(NARROWEST, text_width(columns[i]))
+        floor = max(NARROWEST, text_width(columns[i]), (floors or {}).get(columns[i], 0))
         widths[i] = min(natural[i], max(share, floor))
         left -= widths[i]
     return widths
@@ -118,12 +126,16 @@ def table(
     title: str | None = None,
     layout: Layout = PIPE,
     droppable: Sequence[str] = (),
+    cuttable: Collection[str] = FREE_TEXT,
+    floors: Mapping[str, int] | None = None,
 ) -> str:
     """The rows (each a sequence of cell texts, one line each) as a boxed table or, with
     ``layout.records``, as one field per line.
 
-    When the table does not fit the room even with its free text cut, the ``droppable``
-    columns are left out, in that order, until it fits, and a last line names them."""
+    The ``cuttable`` columns (the free-text ones unless told) are cut with … to fit the
+    room, no narrower than their ``floors``. When the table does not fit even so, the
+    ``droppable`` columns are left out, in that order, until it fits, and a last line names
+    them."""
     names = list(columns)
     if layout.records:
         return _records(names, rows, title, layout)
@@ -131,7 +143,7 @@ def table(
     texts = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in names]
     sizes = [_widths(column) for column in texts]
     natural = [max([text_width(name), *size]) for name, size in zip(names, sizes, strict=True)]
-    widths = fit(names, natural, layout.width)
+    widths = fit(names, natural, layout.width, cuttable, floors)
     left_out = []
     for name in droppable:
         if layout.width is None or _outer(widths) <= layout.width:
@@ -141,7 +153,7 @@ def table(
             left_out.append(name)
             for kept in (names, natural, texts, sizes):
                 del kept[j]
-            widths = fit(names, natural, layout.width)
+            widths = fit(names, natural, layout.width, cuttable, floors)
     lines = [title] if title else []
     lines.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
     lines.append("┃" + "┃".join(_pad(name, w) for name, w in zip(names, widths, strict=True)) + "┃")

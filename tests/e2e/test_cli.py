@@ -617,6 +617,28 @@ def test_a_stance_table_fits_80_and_120_columns_without_breaking_a_token(
     assert shown.out == expected
 
 
+COMPARE_80 = """\
+Positions
+┏━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┓
+┃ issue          ┃ russia            ┃ ukraine              ┃ us                   ┃
+┡━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━┩
+│ ceasefire      │ settlement_first  │ temporary_ceasefire… │ temporary_ceasefire… │
+│ foreign_troops │ no_foreign_troops │ —                    │ noncommittal         │
+│ nato           │ off_the_table     │ —                    │ —; off_the_table (c… │
+└────────────────┴───────────────────┴──────────────────────┴──────────────────────┘
+"""
+
+
+def test_a_comparison_at_80_columns_cuts_terms_and_claims_never_a_label(seeded: str) -> None:
+    """The cells hold a position with its terms and claims (60 and more characters): they
+    are cut with … to the room, a column never narrower than its longest label and the …."""
+    shown = run_cli("--store", seeded, "compare", env={"COLUMNS": "80"})
+    assert (shown.code, shown.err) == (0, "")
+    assert shown.out == COMPARE_80
+    wide = run_cli("--store", seeded, "compare", "--wide", env={"COLUMNS": "80"})
+    assert "temporary_ceasefire (duration_days: 30, scope: entire front line)" in wide.out
+
+
 def test_wide_records_and_columns_choose_what_a_table_shows(seeded: str) -> None:
     wide = run_cli(
         "--store", seeded, "stance", "--party", "russia", "--wide", env={"COLUMNS": "80"}

@@ -165,6 +165,7 @@ def test_the_comparison_rendered_from_rows_equals_the_comparison_rendered_from_i
     """``positions compare`` renders the terminal table from rows, without polars; it must be
     the text the frame gives."""
     from positions.render import render, render_compare_rows
+    from positions.terminal import Layout
 
     app = memory_app()
     import_parts(app, [{**codebook(), "statements": stmts}])
@@ -172,6 +173,10 @@ def test_the_comparison_rendered_from_rows_equals_the_comparison_rendered_from_i
     as_of = START + timedelta(days=offset)
     assert render_compare_rows(query.compare_rows(as_of), fmt, "t") == render(
         query.compare(as_of), fmt, "compare", "t"
+    )
+    narrow = Layout(width=50, color=False, records=False, columns=None)
+    assert render_compare_rows(query.compare_rows(as_of), fmt, "t", narrow) == render(
+        query.compare(as_of), fmt, "compare", "t", layout=narrow
     )
     assert pl.DataFrame(query.compare_rows(as_of)).rows() == query.compare(as_of).rows()
 
