@@ -381,6 +381,7 @@ def stance(
 @cli.command()
 @click.option("--party", metavar="P", help="Only statements by or about this party.")
 @click.option("--issue", metavar="I", help="Only this issue.")
+@click.option("--speaker", metavar="S", help="Only statements this speaker made (a speaker id).")
 @click.option("--since", metavar="DATE", help="Only rows dated on or after DATE (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only rows dated on or before DATE (YYYY-MM-DD).")
 @as_of_option
@@ -392,6 +393,7 @@ def history(
     ctx: click.Context,
     party: str | None,
     issue: str | None,
+    speaker: str | None,
     since: str | None,
     until: str | None,
     as_of: str | None,
@@ -401,27 +403,30 @@ def history(
 ) -> None:
     """Every statement in date order, with clarifications and retractions where they happened.
 
-    Without --party and --issue, developments are shown on the timeline too. --since and
-    --until list only the rows dated between them (both included); --as-of is the day the
-    record is read as of (what had ended by then), as for the other commands.
+    Without --party, --issue and --speaker, developments are shown on the timeline too.
+    --since and --until list only the rows dated between them (both included); --as-of is
+    the day the record is read as of (what had ended by then), as for the other commands.
 
     \b
     Example:
       positions history --party russia --issue ceasefire
       positions history --since 2025-03-11 --until 2025-03-12
+      positions history --speaker peskov
     """
     day = parse_date(as_of)
     first, last = parse_date(since, "--since"), parse_date(until, "--until")
     if first is not None and last is not None and first > last:
         raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
-    title = _as_of_title(_window(_of("History", party, issue), first, last), day, known_at)
+    what = _of("History", party, issue) + (f" by {speaker}" if speaker else "")
+    title = _as_of_title(_window(what, first, last), day, known_at)
     fixed = _fixed(party=party, issue=issue)
+    window = {"since": first, "until": last, "speaker": speaker}
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN and hasattr(query, "history_rows"):
-            rows = query.history_rows(party, issue, day, since=first, until=last)
+            rows = query.history_rows(party, issue, day, **window)
             _emit_rows(rows, fmt, "history", title, fixed)
             return
-        frame = query.history(party=party, issue=issue, as_of=day, since=first, until=last)
+        frame = query.history(party=party, issue=issue, as_of=day, **window)
     _emit(frame, fmt, "history", title, fixed)
 
 

@@ -217,6 +217,11 @@ class Tables:
             known = ", ".join(sorted(self.negotiation.parties))
             raise NotFoundError(f"unknown party '{party}' (known: {known})")
 
+    def check_speaker(self, speaker: str | None) -> None:
+        if speaker is not None and speaker not in self.negotiation.speakers:
+            known = ", ".join(sorted(self.negotiation.speakers)) or "none"
+            raise NotFoundError(f"unknown speaker '{speaker}' (known: {known})")
+
     def check_issue(self, issue: str | None) -> None:
         if issue is not None and issue not in self.negotiation.issues:
             known = ", ".join(sorted(self.negotiation.issues))
@@ -239,11 +244,12 @@ class Tables:
         latest: int | None = None,
         since: date | None = None,
         until: date | None = None,
+        speaker: str | None = None,
     ) -> Any:
         """The `history` frame: the statements by the day (by or about ``party``, on
-        ``issue``), their corrections, and the developments when nothing is filtered; only
-        the rows dated from ``since`` to ``until`` (`in_window`); with ``latest``, only the
-        last that many rows."""
+        ``issue``, said by ``speaker``), their corrections, and the developments when nothing
+        is filtered; only the rows dated from ``since`` to ``until`` (`in_window`); with
+        ``latest``, only the last that many rows."""
         raise NotImplementedError
 
     def stance(
@@ -839,10 +845,12 @@ class Query(Tables):
         latest: int | None = None,
         since: date | None = None,
         until: date | None = None,
+        speaker: str | None = None,
     ) -> pl.DataFrame:
         """Every statement in order, clarifications and retractions where they happened."""
         self.check_party(party)
         self.check_issue(issue)
+        self.check_speaker(speaker)
         limit = as_of or FOREVER
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         for step in self.timeline.steps:
@@ -854,11 +862,15 @@ class Query(Tables):
                 continue
             if issue is not None and step.issue != issue:
                 continue
+            if speaker is not None and (statement is None or statement.speaker != speaker):
+                continue
             rows.append((step.key, self._history_row(step, own_party, limit)))
         keys = {step.source_id: step.key for step in self.timeline.steps}
         for fix in self.record.corrections:
             after = fix.after
             if after.id not in keys or after.on.day > limit:
+                continue
+            if speaker is not None and after.speaker != speaker:
                 continue
             if party is not None and party not in (after.party, fix.before.party):
                 continue
@@ -867,7 +879,7 @@ class Query(Tables):
             rows.append(
                 (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
             )
-        if developments and party is None and issue is None:
+        if developments and party is None and issue is None and speaker is None:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))

@@ -96,6 +96,10 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
         frames["border until day 5"] = query.history(
             None, "border", as_of, until=START + timedelta(days=5)
         ).to_dicts()
+        frames["by beta's envoy"] = query.history(as_of=as_of, speaker="beta-envoy").to_dicts()
+        frames["latest 2 of alpha by alpha's envoy on water"] = query.history(
+            "alpha", "water", as_of, latest=2, speaker="alpha-envoy"
+        ).to_dicts()
     for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
     for party, issue, latest in (("beta", None, 3), (None, "border", 2), (None, None, 4)):

@@ -479,17 +479,27 @@ class StepQueries(Tables):
         latest: int | None = None,
         since: date | None = None,
         until: date | None = None,
+        speaker: str | None = None,
     ) -> list[dict[str, Any]]:
         """The rows of `history`, as `projections.Query.history` gives them: each statement
-        and tabling made by the day (by or about ``party``, on ``issue``), each correction of
-        them, and the developments when nothing is filtered, dated from ``since`` to
-        ``until`` (`in_window`); with ``latest``, the last that many rows (only the last
-        that many steps of each query are read: no other step can come among them)."""
+        and tabling made by the day (by or about ``party``, on ``issue``, said by
+        ``speaker``), each correction of them, and the developments when nothing is
+        filtered, dated from ``since`` to ``until`` (`in_window`); with ``latest``, the last
+        that many rows (only the last that many steps of each query are read: no other step
+        can come among them)."""
         self.check_party(party)
         self.check_issue(issue)
+        self.check_speaker(speaker)
         limit = (as_of or FOREVER).toordinal()
         where = ["s.day <= %s"]
         values: list[Any] = [limit]
+        if speaker is not None:  # a statement row's speaker, by its key (one seek a step)
+            where.append(
+                "NOT s.tabling AND EXISTS (SELECT 1 FROM {p}positions_view_statements v "
+                "WHERE v.negotiation = s.negotiation AND v.statement_id = s.source_id "
+                "AND v.speaker = %s)"
+            )
+            values.append(speaker)
         if until is not None:  # the window, read in the query (`in_window` decides below)
             where.append("s.day <= %s")
             values.append(until.toordinal())
@@ -514,8 +524,10 @@ class StepQueries(Tables):
             key = step.key
             keys[step.source_id] = key
             rows.append((key, self._history_row(step, document, limit)))
-        rows.extend(self._correction_rows(keys, party, issue, limit))
-        if developments and party is None and issue is None:
+        shown_only = party is not None or issue is not None or speaker is not None
+        said = None if speaker is None else self._said_by(speaker)
+        rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
+        if developments and not shown_only:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 key = (on.day.toordinal(), 1 if on.precise else 0, -1, dev["statement_id"])
@@ -523,6 +535,15 @@ class StepQueries(Tables):
         rows.sort(key=lambda item: item[0])
         rows = [item for item in rows if in_window(item[1]["date"], since, until)]
         return [row for _, row in (rows if latest is None else rows[len(rows) - latest :])]
+
+    def _said_by(self, speaker: str) -> set[str]:
+        """The ids of the statements ``speaker`` made."""
+        found = self._rows(
+            "SELECT statement_id FROM {p}positions_view_statements "
+            "WHERE negotiation = %s AND speaker = %s",
+            [self.slug, speaker],
+        )
+        return {row[0] for row in found}
 
     def _history_row(self, step: Step, document: Any, limit: int) -> dict[str, Any]:
         c = step.coding
@@ -631,10 +652,15 @@ class StepQueries(Tables):
         party: str | None,
         issue: str | None,
         limit: int,
+        shown_only: bool,
+        said: set[str] | None = None,
     ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-        """A row per correction recorded by the time asked for, of a statement shown, with
-        the coding it replaced (R12)."""
-        fixes = self._corrections(None if party is None and issue is None else set(keys))
+        """A row per correction recorded by the time asked for, of a statement shown (with
+        ``shown_only``, of the statements in ``keys`` or moved by a correction; with
+        ``said``, of those statements alone), with the coding it replaced (R12)."""
+        fixes = self._corrections(set(keys) if shown_only else None)
+        if said is not None:
+            fixes = [fix for fix in fixes if fix[2].source_id in said]
         if not fixes:
             return []
         ids = sorted({after.source_id for _, _, after, _, _, _ in fixes})
@@ -966,8 +992,9 @@ class StepQueries(Tables):
         latest: int | None = None,
         since: date | None = None,
         until: date | None = None,
+        speaker: str | None = None,
     ) -> Any:
-        rows = self.history_rows(party, issue, as_of, developments, latest, since, until)
+        rows = self.history_rows(party, issue, as_of, developments, latest, since, until, speaker)
         return _frame(rows, HISTORY_SCHEMA)
 
 

@@ -177,6 +177,8 @@ class StatementRow:
     corrections: int
     coding: str | None
     """The coding in force as JSON; None while it is the original (no correction)."""
+    speaker: str | None
+    """The speaker's id, when a person spoke (``--speaker``)."""
     original: str | bytes | None = field(default=None, compare=False, repr=False)
     """The statement's document as first recorded, where it is at hand (the fold has it; a
     row read back from the views has it only where the reader asked for it)."""
@@ -208,6 +210,7 @@ class StatementRow:
             notification_id=notification_id,
             corrections=corrections,
             coding=None if coding is original else coding.model_dump_json(),
+            speaker=coding.speaker,
             original=original_json or original.model_dump_json(),
         )
 
@@ -235,6 +238,7 @@ class StatementRow:
             notification_id,
             0,
             None,
+            statement.get("speaker"),
             statement_document(payload),
         )
 

@@ -80,7 +80,7 @@ _DDL = (
     "kind TEXT NOT NULL, issue TEXT, position TEXT, verdict TEXT, proposal TEXT, "
     "stated_on TEXT NOT NULL, day TEXT NOT NULL, hypothetical BOOLEAN NOT NULL, "
     "recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, corrections INTEGER NOT NULL, "
-    "coding TEXT, PRIMARY KEY (negotiation, statement_id))",
+    "coding TEXT, speaker TEXT, PRIMARY KEY (negotiation, statement_id))",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
     "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
     "number INTEGER NOT NULL, recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",
@@ -180,14 +180,14 @@ class ViewStore:
 
     def _upgrade(self) -> None:
         """Views made by an earlier version, whose statement rows copied each statement's
-        document (an ``original`` column), are emptied and their statement table made anew:
-        the next catch-up folds every event again (the views are derived data; the events are
-        untouched)."""
+        document (an ``original`` column) or had no ``speaker`` column, are emptied and their
+        statement table made anew: the next catch-up folds every event again (the views are
+        derived data; the events are untouched)."""
         with self.recorder.datastore.transaction(commit=False) as cursor:
-            if "original" not in self._statement_columns(cursor):
+            if not _outdated(self._statement_columns(cursor)):
                 return
         with self._transaction() as cursor:
-            if "original" not in self._statement_columns(cursor):
+            if not _outdated(self._statement_columns(cursor)):
                 return  # another process upgraded them first
             cursor.execute(self._sql("DROP TABLE {p}positions_view_statements"))
             table = next(s for s in _DDL if "TABLE IF NOT EXISTS {p}positions_view_statements" in s)
@@ -813,6 +813,7 @@ _FIELDS = {
     "day": "statement.on.day",
     "before": "statement.on.before",
     "hypothetical": "statement.hypothetical",
+    "speaker": "statement.speaker",
 }
 """The fields the SQL fold reads from a statement event's stored JSON, by column alias."""
 
@@ -831,7 +832,7 @@ SELECT s.negotiation, j.id, j.party,
     j.day, j.hypothetical,
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts ELSE positions_stamp(j.ts) END,
-    j.notification_id, 0, NULL
+    j.notification_id, 0, NULL, j.speaker
 FROM (
     SELECT e.rowid AS notification_id, e.originator_id AS stream,
         {_EXTRACTS}
@@ -866,7 +867,7 @@ SELECT s.negotiation, j.d ->> 'id', j.d ->> 'party',
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts
         ELSE to_char(j.ts::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,
-    j.notification_id, 0, NULL
+    j.notification_id, 0, NULL, j.d ->> 'speaker'
 FROM (
     SELECT e.notification_id, replace(e.originator_id::text, '-', '') AS stream,
         x.event -> 'statement' AS d, x.event ->> 'timestamp' AS ts
@@ -880,6 +881,11 @@ ON CONFLICT (negotiation, statement_id) DO UPDATE SET
     {", ".join(f"{n} = excluded.{n}" for n in STATEMENT_COLUMNS[2:])}
 """
 """`_FOLD_STATEMENTS` for PostgreSQL, over ``jsonb`` (``{events}``: the events table)."""
+
+
+def _outdated(columns: set[str]) -> bool:
+    """Whether a statement table with these columns was made by an earlier version."""
+    return "original" in columns or "speaker" not in columns
 
 
 def _runs(
