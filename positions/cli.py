@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from positions.application import PositionsApplication
     from positions.projections import Analysis
 
-FORMATS = ("table", "markdown", "csv", "json")
+FORMATS = ("table", "markdown", "csv", "json", "jsonl")
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> date | None:
@@ -966,7 +966,7 @@ def export(
     else:
         written = write_export(_query(app, negotiation, known_at), what, fmt, out, day, _raw_csv())
     unit = "statement(s)" if what in ("statements", "scenario") else f"{what} row(s)"
-    click.echo(f"Wrote {written} {unit} to {out}.")
+    _wrote(out, f"Wrote {written} {unit} to {{out}}.")
 
 
 out_option = click.option(
@@ -981,11 +981,29 @@ out_option = click.option(
 
 def _out_folder(path: Path) -> Path:
     """The folder ``--out`` writes into; checked before any work, so that a mistyped path is
-    refused at once rather than after the picture or report is drawn."""
+    refused at once rather than after the picture or report is drawn (``-``: the standard
+    output, no folder)."""
+    from positions.files import is_stdout
+
+    if is_stdout(path):
+        return Path(".")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise QueryError(f"--out: cannot write {path}: no directory {folder}")
     return folder
+
+
+def _wrote(path: Path, message: str) -> None:
+    """Say what was written (``message`` names it ``{out}``): on the standard output, unless
+    that is where it went (``-``), then on the standard error, so that the output is the
+    file alone."""
+    from positions.files import is_stdout
+
+    if is_stdout(path):
+        text = message.replace("Wrote {out}", "Wrote to {out}")
+        click.echo(text.format(out="the standard output"), err=True)
+    else:
+        click.echo(message.format(out=path))
 
 
 def _write_out(path: Path, content: bytes) -> None:
@@ -1025,7 +1043,7 @@ def timeline(
     """
     from positions.chart import check_picture_path, picture, timeline_charts
 
-    fmt = check_picture_path(out.name)
+    fmt = "svg" if str(out) == "-" else check_picture_path(out.name)
     _out_folder(out)
     day = parse_date(as_of)
     with _tables(_open(ctx), negotiation, known_at) as tables:
@@ -1033,7 +1051,7 @@ def timeline(
         issues = [issue] if issue is not None else list(tables.negotiation.issues)
         charts = timeline_charts(tables, issues, day)
     _write_out(out, picture(charts, fmt))
-    click.echo(f"Wrote {out}.")
+    _wrote(out, "Wrote {out}.")
 
 
 @cli.command()
@@ -1070,8 +1088,8 @@ def report(
     """
     from positions.report import build_report
 
-    if not out.name.lower().endswith((".html", ".htm")):
-        raise QueryError(f"--out: '{out.name}' must end in .html")
+    if not out.name.lower().endswith((".html", ".htm")) and str(out) != "-":
+        raise QueryError(f"--out: '{out.name}' must end in .html (or be -, the standard output)")
     _out_folder(out)
     day = parse_date(as_of)
     if recent != "all" and not (recent.isdigit() and int(recent) > 0):
@@ -1079,7 +1097,7 @@ def report(
     with _tables(_open(ctx), negotiation, known_at) as tables:
         html = build_report(tables, day, None if recent == "all" else int(recent))
     _write_out(out, html.encode("utf-8"))
-    click.echo(f"Wrote {out}.")
+    _wrote(out, "Wrote {out}.")
 
 
 def _discard_stdout() -> None:

@@ -3,14 +3,16 @@
 A regular file (or a new one) is written to a temporary file with a random name created
 exclusively in the same folder (``O_EXCL``: a link planted at a fixed name is never followed),
 flushed to the disk and renamed into place; nothing is left behind on failure. A device or a
-FIFO (``/dev/stdout``, a pipe) is written directly, and a directory is refused. Every write error
-(a full disk, an I/O error, a closed pipe) is one `QueryError` line.
+FIFO (``/dev/stdout``, a pipe) is written directly, and a directory is refused; ``-`` is the
+standard output (`STDOUT`). Every write error (a full disk, an I/O error, a closed pipe) is one
+`QueryError` line.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,13 @@ from typing import BinaryIO
 from positions.errors import QueryError
 
 Writer = Callable[[BinaryIO], object]
+
+STDOUT = "-"
+"""The path that names the standard output, for every ``--out`` and export path."""
+
+
+def is_stdout(path: Path | str) -> bool:
+    return str(path) == STDOUT
 
 
 def write_file(path: Path, write: Writer | bytes, label: str = "") -> None:
@@ -37,6 +46,15 @@ def write_file(path: Path, write: Writer | bytes, label: str = "") -> None:
 
     def failed(reason: str) -> QueryError:
         return QueryError(f"{label}cannot write {path}: {reason}")
+
+    if is_stdout(path):
+        try:
+            writer(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise QueryError(f"{label}cannot write to the standard output: {reason}") from None
+        return
 
     try:
         found = path.stat()  # follows a link: a link to a device is written through

@@ -19,7 +19,7 @@ from positions.terminal import FREE_TEXT, PIPE, Layout, shown_columns, table, te
 if TYPE_CHECKING:
     import polars as pl
 
-FORMATS = ("table", "markdown", "csv", "json")
+FORMATS = ("table", "markdown", "csv", "json", "jsonl")
 
 # Columns shown by the human formats (table, markdown); csv and json carry every column.
 HUMAN_COLUMNS: dict[str, list[str]] = {
@@ -169,11 +169,14 @@ def render(
     unless ``layout.columns`` names the columns)."""
     import polars as pl
 
-    if fmt in ("csv", "json"):
+    if fmt in ("csv", "json", "jsonl"):
         if layout.columns is not None:
             frame = frame.select(chosen(layout.columns, frame.columns))
         if fmt == "json":
             return for_terminal(json.dumps(to_records(frame), ensure_ascii=False, indent=2) + "\n")
+        if fmt == "jsonl":  # one object a line
+            lines = (json.dumps(record, ensure_ascii=False) + "\n" for record in to_records(frame))
+            return for_terminal("".join(lines))
         return for_terminal((frame if raw_csv else neutralised(frame)).write_csv())
     if view == "compare":
         pivot = pivot_compare(frame)

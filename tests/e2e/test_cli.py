@@ -322,7 +322,7 @@ def test_several_negotiations_need_negotiation(seeded: str) -> None:
         (
             ["stance", "--format", "xml"],
             "Error: Invalid value for '--format': 'xml' is not one of 'table', 'markdown', 'csv', "
-            "'json'. (see 'positions stance --help')\n",
+            "'json', 'jsonl'. (see 'positions stance --help')\n",
         ),
     ],
 )
@@ -674,3 +674,33 @@ def test_verdicts_are_coloured_on_a_terminal_unless_no_color_is_asked(tmp_path: 
     assert "undecided" in plain and "\x1b[" not in plain
     piped = run_cli("--store", store, "proposals", env={"NO_COLOR": None})
     assert "undecided" in piped.out and "\x1b[" not in piped.out
+
+
+def test_jsonl_is_one_object_a_line_the_items_of_the_json_array(seeded: str) -> None:
+    for command in (["stance", "--claims"], ["compare"], ["proposals"], ["history"]):
+        array = json.loads(run_cli("--store", seeded, *command, "--format", "json").out)
+        lines = run_cli("--store", seeded, *command, "--format", "jsonl").out
+        assert lines.endswith("\n")
+        assert [json.loads(line) for line in lines.splitlines()] == array, command
+
+
+def test_a_dash_writes_a_picture_a_report_or_an_export_to_the_standard_output(
+    seeded: str, tmp_path: Path
+) -> None:
+    """``-`` is the standard output for every --out and export path: the output is the file
+    alone, and what was written is said on the standard error."""
+    svg = run_cli("--store", seeded, "timeline", "--issue", "nato", "--out", "-")
+    assert (svg.code, svg.err) == (0, "Wrote to the standard output.\n")
+    assert svg.out.startswith("<svg")
+    page = run_cli("--store", seeded, "report", "--out", "-")
+    assert page.code == 0 and page.out.startswith("<!DOCTYPE html>")
+    rows = run_cli("--store", seeded, "export", "--what", "stance", "--format", "csv", "-")
+    assert (rows.code, rows.err) == (0, "Wrote 10 stance row(s) to the standard output.\n")
+    to_file = tmp_path / "stance.csv"
+    written = run_cli("--store", seeded, "export", "--what", "stance", str(to_file))
+    assert written.out == f"Wrote 10 stance row(s) to {to_file}.\n"
+    assert rows.out == to_file.read_text(encoding="utf-8")
+    unknown = run_cli("--store", seeded, "export", "--what", "stance", "-")
+    assert unknown.code == 2
+    assert unknown.err.startswith("Error: cannot tell the format of - from its extension")
+    assert not (ROOT / "-").exists()  # never a file named -

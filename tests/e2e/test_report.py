@@ -152,7 +152,7 @@ def test_every_user_string_is_escaped(tmp_path: Path) -> None:
         ),
         (
             ["report", "--out", "{tmp}/report.pdf"],
-            "Error: --out: 'report.pdf' must end in .html\n",
+            "Error: --out: 'report.pdf' must end in .html (or be -, the standard output)\n",
         ),
         (
             ["report", "--out", "{tmp}/missing/report.html"],
