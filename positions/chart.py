@@ -49,6 +49,7 @@ STEPS_SCHEMA: dict[str, Any] = {
 
 POINTS_SCHEMA: dict[str, Any] = {
     "party": pl.String,
+    "party_name": pl.String,
     "at": pl.Datetime("us"),
     "y": pl.Float64,
     "mark": pl.String,
@@ -93,7 +94,11 @@ class TimelineData:
     start: datetime
     end: datetime
     note: str | None = None
-    """What the chart leaves out, when it draws only the latest statements as points."""
+    """What the chart leaves out, when it draws only the latest statements as points (or
+    that there is no statement on the issue yet)."""
+    names: tuple[str, ...] = ()
+    """Each party's name, in the order of ``parties`` (the legend shows names, not ids)."""
+    as_of: date | None = None
 
 
 def check_picture_path(name: str) -> str:
@@ -138,6 +143,8 @@ def timeline_data(
             }
         days = sorted(set(days).union(*changes.values()))
         note = f"Points: the latest {most} statements; the lines: every change of position."
+    if on_issue.is_empty():
+        note = "No statement on this issue yet."
     all_days = days + [row["date"] for row in developments]
     first = min(all_days) if all_days else (as_of or date.today())
     last = max(all_days) if all_days else first
@@ -215,9 +222,11 @@ def timeline_data(
             status = f"{row['ended_how']} by {row['ended_by']}"
         elif kind == "claim":
             status = f"claimed by {row['party']}"
+        found = query.negotiation.parties.get(party)
         points.append(
             {
                 "party": party,
+                "party_name": found.name if found is not None else party,
                 "at": at,
                 "y": y + offsets.get(party, 0.0),
                 "mark": mark,
@@ -256,6 +265,8 @@ def timeline_data(
         start=_midnight(first),
         end=_midnight(end_day),
         note=note,
+        names=tuple(query.negotiation.parties[p].name for p in parties),
+        as_of=as_of,
     )
 
 
@@ -330,8 +341,12 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
         "title": None,
         "type": "quantitative",
     }
+    party_names = dict(zip(data.parties, data.names, strict=False))
+    drawn = set(data.points["mark"].to_list())  # the legend lists the shapes drawn alone
+    shapes = {mark: shape for mark, shape in SHAPES.items() if mark in drawn} or SHAPES
     color = {
         "field": "party",
+        "legend": {"labelExpr": f"{_js_object(party_names)}[datum.label] || datum.label"},
         "scale": {"domain": list(data.parties)},
         "title": "party",
         "type": "nominal",
@@ -363,7 +378,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
             "opacity": {"condition": {"test": "datum.ended", "value": 0.4}, "value": 1.0},
             "shape": {
                 "field": "mark",
-                "scale": {"domain": list(SHAPES), "range": list(SHAPES.values())},
+                "scale": {"domain": list(shapes), "range": list(shapes.values())},
                 "title": "statement",
                 "type": "nominal",
             },
@@ -372,7 +387,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
                 _field("speaker", "nominal"),
                 _field("sources", "nominal", "source"),
                 _field("stated_on", "nominal", "date"),
-                _field("party", "nominal"),
+                _field("party_name", "nominal", "party"),
                 _field("mark", "nominal", "kind"),
                 _field("position", "nominal"),
                 _field("verdict", "nominal"),
@@ -419,7 +434,8 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
         "resolve": {"scale": {"x": "shared"}},
         "spacing": 2,
         "title": {
-            "text": f"{data.title}: each party's position over time",
+            "text": f"{data.title}: each party's position over time"
+            + (f", as of {_long_date(data.as_of)}" if data.as_of is not None else ""),
             "anchor": "start",
             "subtitle": [data.question, data.note] if data.note else data.question,
         },
@@ -524,6 +540,17 @@ def picture(chart: dict[str, Any], fmt: str) -> bytes:
             page = PAGE.format(svg=svg_element(str(vlc.vegalite_to_svg(spec))))
         return page.encode("utf-8")
     raise QueryError(f"unknown picture format '{fmt}' (choose from: svg, png, html)")
+
+
+def _long_date(day: date) -> str:
+    """A date as a reader writes it: ``13 March 2025``."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _js_object(values: dict[str, str]) -> str:
+    import json
+
+    return json.dumps(values, ensure_ascii=True)
 
 
 def _js_array(values: Sequence[str]) -> str:

@@ -23,6 +23,7 @@ from positions.chart import (
 )
 from positions.errors import NotFoundError, QueryError
 from positions.projections import Query
+from positions.scenario import parse_scenario
 from tests.conftest import SEED, run_cli
 from tests.helpers import import_all, memory_app
 
@@ -247,3 +248,33 @@ def test_a_thinned_timeline_draws_the_same_lines_and_only_the_latest_points(
         for at, position in line(full):
             before = [p for when, p in thinned if when <= at]
             assert (before[-1] if before else None) == position, (party, at)
+
+
+def test_a_picture_names_the_parties_says_its_date_and_lists_only_the_shapes_drawn(
+    query: Query,
+) -> None:
+    """The legend shows the parties' names (their ids stay in the data), the title the as-of
+    date as a reader writes it, and the shape legend only the kinds of statement drawn."""
+    spec = timeline_chart(timeline_data(query, "ceasefire", date(2025, 3, 12)))
+    assert spec["title"]["text"] == (
+        "Ceasefire: each party's position over time, as of 12 March 2025"
+    )
+    svg = picture(spec, "svg").decode("utf-8")
+    for name in ("Russia", "Ukraine", "United States"):
+        assert f">{name}</text>" in svg
+    assert ">russia</text>" not in svg
+    points = spec["vconcat"][1]["layer"][2]["encoding"]
+    assert points["shape"]["scale"]["domain"] == ["statement", "proposal", "noncommittal"]
+    assert {"field": "party_name", "title": "party", "type": "nominal"} in points["tooltip"]
+    undated = timeline_chart(timeline_data(query, "ceasefire"))
+    assert undated["title"]["text"] == "Ceasefire: each party's position over time"
+
+
+def test_an_issue_nobody_has_spoken_on_says_so() -> None:
+    from tests.strategies import codebook
+
+    app = memory_app()
+    app.import_scenarios([parse_scenario(json.dumps(codebook(), default=str), "book.json")])
+    empty = Query(app.get_record("generated"))
+    spec = timeline_chart(timeline_data(empty, "border"))
+    assert spec["title"]["subtitle"][1] == "No statement on this issue yet."
