@@ -7,11 +7,14 @@ Every user-supplied string goes through Jinja2's autoescaping. Nothing here writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
     from positions.codebook import Source
@@ -30,10 +33,62 @@ class Link:
 
 @dataclass(frozen=True)
 class Table:
-    """A table as the template draws it: a caption, column names and rows of cells."""
+    """A table as the template draws it: column names, rows of cells, and the headings
+    shown (the column names where none are given)."""
 
     columns: list[str]
     rows: list[list[Any]]
+    headings: list[str] = field(default_factory=list)
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def long_date(text: str | None) -> str | None:
+    """Dates in a text as a reader writes them: ``2025-03-13`` is ``13 March 2025`` (and
+    ``before 2025-03-13`` is ``before 13 March 2025``)."""
+    if text is None:
+        return None
+
+    def written(found: re.Match[str]) -> str:
+        day = date(int(found[1]), int(found[2]), int(found[3]))
+        return f"{day.day} {day:%B %Y}"
+
+    return _ISO_DAY.sub(written, text)
+
+
+def long_time(moment: datetime) -> str:
+    """A recording time as a reader writes it: ``2 December 2026, 13:36 UTC``."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the report shows for an id: a party's name, an issue's or a proposal's title
+    (the id itself where it has none)."""
+
+    parties: dict[str, str]
+    issues: dict[str, str]
+    proposals: dict[str, str]
+
+    def party(self, value: str | None) -> str | None:
+        return self.parties.get(value, value) if value else value
+
+    def issue(self, value: str | None) -> str | None:
+        return self.issues.get(value, value) if value else value
+
+    def proposal(self, value: str | None) -> str | None:
+        return self.proposals.get(value, value) if value else value
+
+
+def _names(query: Tables) -> Names:
+    n = query.negotiation
+    return Names(
+        {p: record.name for p, record in n.parties.items()},
+        {i: record.title or i for i, record in n.issues.items()},
+        {p: record.title or p for p, record in n.proposals.items()},
+    )
 
 
 def _links(sources: tuple[Source, ...]) -> list[Link]:
@@ -43,7 +98,7 @@ def _links(sources: tuple[Source, ...]) -> list[Link]:
         if source.title:
             text += f": {source.title}"
         if source.published:
-            text += f" ({source.published.isoformat()})"
+            text += f" ({long_date(source.published.isoformat())})"
         links.append(Link(text, source.url))
     return links
 
@@ -53,11 +108,11 @@ def _table(frame: pl.DataFrame, columns: list[str]) -> Table:
     return Table(chosen, [list(row) for row in frame.select(chosen).iter_rows()])
 
 
-def _status(row: dict[str, Any]) -> str | None:
+def _status(row: dict[str, Any], names: Names) -> str | None:
     if row.get("ended_how"):
         return f"{row['ended_how']} by {row['ended_by']}"
     if row.get("about"):
-        return f"claim about {row['about']}"
+        return f"claim about {names.party(row['about'])}"
     if row.get("target"):
         return f"on {row['target']}"
     return None
@@ -118,40 +173,80 @@ def report_context(
     def linked(row: dict[str, Any]) -> dict[str, Any]:
         return {**row, "links": links.get(row["statement_id"] or "", [])}
 
+    names = _names(query)
+
+    def shown_row(row: dict[str, Any]) -> dict[str, Any]:
+        """A row of a history, the claims or the developments, as the report shows it."""
+        return {
+            **linked(row),
+            "stated_on": long_date(row.get("stated_on")),
+            "issue": names.issue(row.get("issue")),
+            "party": names.party(row.get("party")),
+            "claimed_by": names.party(row.get("claimed_by")),
+            "proposal": names.proposal(row.get("proposal")),
+        }
+
     parties = [
         {
             "id": party,
             "name": record.name,
-            "rows": [{**linked(row), "status": _status(row)} for row in histories[party]],
+            "rows": [{**shown_row(row), "status": _status(row, names)} for row in histories[party]],
             "earlier": earlier[party],
         }
         for party, record in negotiation.parties.items()
     ]
+    compared = _table(compare, compare.columns)
+    proposal_columns = [
+        "proposal",
+        "issue",
+        "tabled_by",
+        "party",
+        "verdict",
+        "conditions",
+        "stated_on",
+        "speaker",
+        "quote",
+    ]
+    shown_proposals = _table(proposals, proposal_columns)
+    naming: dict[str, Callable[[Any], Any]] = {
+        "proposal": names.proposal,
+        "issue": names.issue,
+        "tabled_by": names.party,
+        "party": names.party,
+        "stated_on": long_date,
+    }
+    known_at = query.recorded_until()
     return {
         "title": negotiation.title or negotiation.slug,
         "negotiation": negotiation.slug,
         "as_of": as_of.isoformat() if as_of else None,
-        "known_at": query.recorded_until().isoformat(timespec="seconds"),
-        "compare": _table(compare, compare.columns),
-        "proposals": _table(
-            proposals,
+        "as_of_text": long_date(as_of.isoformat()) if as_of else None,
+        "known_at": known_at.isoformat(timespec="seconds"),
+        "known_at_text": long_time(known_at),
+        "compare": Table(
+            compared.columns,
+            [[names.issue(row[0]), *row[1:]] for row in compared.rows],
+            [compared.columns[0], *(names.party(c) or c for c in compared.columns[1:])],
+        ),
+        "proposals": Table(
+            shown_proposals.columns,
             [
-                "proposal",
-                "issue",
-                "tabled_by",
-                "party",
-                "verdict",
-                "conditions",
-                "stated_on",
-                "speaker",
-                "quote",
+                [
+                    naming.get(c, _same)(cell)
+                    for c, cell in zip(shown_proposals.columns, row, strict=True)
+                ]
+                for row in shown_proposals.rows
             ],
         ),
         "timelines": timelines,
         "parties": parties,
-        "claims": [linked(row) for row in claimed],
-        "developments": [linked(row) for row in developments],
+        "claims": [shown_row(row) for row in claimed],
+        "developments": [shown_row(row) for row in developments],
     }
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def environment() -> Any:

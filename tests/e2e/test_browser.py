@@ -200,22 +200,23 @@ def test_the_seed_tables_are_in_the_rendered_page(report_page: Page) -> None:
     compare = [row for row in cells.tables["compare"] if row]
     assert compare == [
         [
-            "ceasefire",
+            "Ceasefire",
             "settlement_first",
             "temporary_ceasefire (duration_days: 30, scope: entire front line)",
             "temporary_ceasefire (duration_days: 30, scope: entire front line)",
         ],
-        ["foreign_troops", "no_foreign_troops", "—", "noncommittal"],
-        ["nato", "off_the_table", "—", "—; off_the_table (claimed by russia)"],
+        ["Foreign troops", "no_foreign_troops", "—", "noncommittal"],
+        ["NATO membership", "off_the_table", "—", "—; off_the_table (claimed by russia)"],
     ]
+    plan = "30-day ceasefire covering the entire front line"
     verdicts = {(row[0], row[3]): row[4] for row in cells.tables["proposals"] if row}
     assert verdicts == {
-        ("us-30-day-ceasefire", "russia"): "undecided",
-        ("us-30-day-ceasefire", "ukraine"): "accept",
-        ("us-30-day-ceasefire", "us"): "accept",
+        (plan, "Russia"): "undecided",
+        (plan, "Ukraine"): "accept",
+        (plan, "United States"): "accept",
     }
     claims = [row[:4] for row in cells.tables["claims"] if row]
-    assert claims == [["us", "nato", "off_the_table", "russia"]]
+    assert claims == [["United States", "NATO membership", "off_the_table", "Russia"]]
     developments = [row[1] for row in cells.tables["developments"] if row]
     assert developments == [
         "us-ukraine-talks-saudi-arabia",

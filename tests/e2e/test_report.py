@@ -57,9 +57,11 @@ def test_report_heading_names_the_as_of_date_and_the_recording_time(
     result = run_cli("--store", seeded, "report", "--as-of", "2025-03-12", "--out", str(out))
     assert (result.code, result.out, result.err) == (0, f"Wrote {out}.\n", "")
     html = out.read_text(encoding="utf-8")
-    assert '<strong id="as-of">2025-03-12</strong>' in html
-    stamp = re.search(r'<strong id="known-at">([^<]+)</strong>', html)
+    assert '<strong id="as-of"><time datetime="2025-03-12">12 March 2025</time></strong>' in html
+    stamp = re.search(r'<strong id="known-at"><time datetime="([^"]+)">([^<]+)</time>', html)
     assert stamp and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp.group(1))
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC", stamp.group(2))
+    assert "<title>Russia–Ukraine–US ceasefire talks, March 2025: positions as of 12 March 2025"
     # as of Wednesday: the earlier foreign-troops position and the rejection
     assert "<td>no_nato_country_troops</td>" in html
     assert "<td>reject</td>" in html and "<td>undecided</td>" not in html
@@ -72,7 +74,12 @@ def test_the_report_holds_every_section_with_sources(query: Query) -> None:
         assert f'<section id="{section}">' in html
     assert '<strong id="as-of">the latest statement</strong>' in html
     assert "<td>witkoff-arrives-in-moscow</td>" in html
-    assert "<li>CNN, citing a source familiar with the situation (2025-03-13)</li>" in html
+    assert "<li>CNN, citing a source familiar with the situation (13 March 2025)</li>" in html
+    # names for ids: parties, issues, proposals; dates as a reader writes them
+    assert "<th>Russia</th><th>Ukraine</th><th>United States</th>" in html
+    assert "<td>NATO membership</td>" in html and "<td>nato</td>" not in html
+    assert "<td>30-day ceasefire covering the entire front line</td>" in html
+    assert "<td>before 11 March 2025</td>" in html
     assert "<td>clarified by peskov-not-a-rejection</td>" in html
     assert "http" not in html.replace("http-equiv", "").replace("http://www.w3.org", "")
 
@@ -198,7 +205,10 @@ def test_report_known_at_shows_the_record_as_it_stood_then(seeded: str, tmp_path
     )
     assert (result.code, result.err) == (0, "")
     html = out.read_text(encoding="utf-8")
-    assert '<strong id="known-at">2030-01-01T00:00:00+00:00</strong>' in html
+    assert (
+        '<strong id="known-at"><time datetime="2030-01-01T00:00:00+00:00">'
+        "1 January 2030, 00:00 UTC</time></strong>"
+    ) in html
     early = run_cli("--store", seeded, "report", "--known-at", "2000-01-01", "--out", str(out))
     assert (early.code, early.err) == (
         2,
