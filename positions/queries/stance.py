@@ -11,6 +11,7 @@ property test holds them equal.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from positions.views.store import ViewStore
 
 FOREVER = date.max
+SERIES_ROWS = 64
+"""Rows of `history` on one issue past which R13's mean reads the parties' whole intervals on
+the issue once rather than their cells of each row's day."""
 SALIENCE_PAGE = 64
 """Statements read per query while looking for the latest salience (R14)."""
 
@@ -520,14 +524,20 @@ class StepQueries(Tables):
             )
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         keys: dict[str, tuple[Any, ...]] = {}
+        # R13's mean: each party's intervals on an issue read once where the issue has many
+        # rows, the others' cells of the day where it has few (the same ranks either way)
+        many = Counter(step.issue for step, _ in found)
         for step, document in found:
             key = step.key
             keys[step.source_id] = key
-            rows.append((key, self._history_row(step, document, limit)))
-        shown_only = party is not None or issue is not None or speaker is not None
+            whole = many[step.issue] > SERIES_ROWS
+            rows.append((key, self._history_row(step, document, limit, whole)))
+        filtered = party is not None or issue is not None or speaker is not None
+        # the corrections of the statements listed (and of those a correction moved) alone
+        shown_only = filtered or since is not None or until is not None
         said = None if speaker is None else self._said_by(speaker)
         rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
-        if developments and not shown_only:
+        if developments and not filtered:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 key = (on.day.toordinal(), 1 if on.precise else 0, -1, dev["statement_id"])
@@ -545,7 +555,11 @@ class StepQueries(Tables):
         )
         return {row[0] for row in found}
 
-    def _history_row(self, step: Step, document: Any, limit: int) -> dict[str, Any]:
+    def _history_row(
+        self, step: Step, document: Any, limit: int, whole: bool = True
+    ) -> dict[str, Any]:
+        """A row of `history`; ``whole``: R13's mean reads each party's intervals on the
+        issue once (for a long list of rows), else the others' cells of the day."""
         c = step.coding
         n = self.negotiation
         definition = n.issues.get(step.issue or "")
@@ -559,7 +573,7 @@ class StepQueries(Tables):
                 definition.rank(step.before),
                 definition.rank(step.after),
                 step.after is not None,
-                lambda: self.others_mean(step.party, issue, c.day, whole=True),
+                lambda: self.others_mean(step.party, issue, c.day, whole=whole),
             )
         if document is None:  # a tabling
             proposal = n.proposals.get(c.source_id)

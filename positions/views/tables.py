@@ -177,6 +177,8 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict_ended ON {p}positions_view_steps "
     f"(negotiation, party, proposal, claimant, ended_key) WHERE {_CURRENT} "
     "AND verdict IS NOT NULL AND ended_key IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_day ON {p}positions_view_steps "
+    f"(negotiation, day) WHERE {_CURRENT}",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_claims ON {p}positions_view_steps "
     f"(negotiation, own_party, issue) WHERE {_CURRENT} AND about IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_clarifies ON {p}positions_view_steps "
