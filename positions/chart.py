@@ -9,6 +9,7 @@ the bytes or text of an SVG, PNG or HTML document, and the caller writes them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -448,11 +449,23 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
     }
 
 
+def shared_axis(charts: Sequence[TimelineData]) -> list[TimelineData]:
+    """The charts of several issues over one time axis: each from the earliest start of
+    them all to the latest end, so that a day sits at the same place in every chart."""
+    if not charts:
+        return []
+    start = min(data.start for data in charts)
+    end = max(data.end for data in charts)
+    return [dataclasses.replace(data, start=start, end=end) for data in charts]
+
+
 def timeline_charts(
     query: Tables, issues: Sequence[str], as_of: date | None = None
 ) -> dict[str, Any]:
-    """The timelines of several issues, one under the other (one issue: its chart alone)."""
-    specs = [timeline_chart(timeline_data(query, issue, as_of)) for issue in issues]
+    """The timelines of several issues, one under the other over one time axis (one issue:
+    its chart alone)."""
+    charts = shared_axis([timeline_data(query, issue, as_of) for issue in issues])
+    specs = [timeline_chart(data) for data in charts]
     if len(specs) == 1:
         return specs[0]
     datasets: dict[str, Any] = {}

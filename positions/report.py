@@ -133,23 +133,22 @@ def report_context(
     the in-memory projections of a ``memory://`` store or a replay). ``recent``: the
     statements listed per party, the latest (None: every one); the timelines draw the latest
     `POINTS` statements of an issue as points, or every one when ``recent`` is None."""
-    from positions.chart import picture, timeline_chart, timeline_data
+    from positions.chart import picture, shared_axis, timeline_chart, timeline_data
     from positions.render import pivot_compare
 
     negotiation = query.negotiation
     compare = pivot_compare(query.compare(as_of))
     proposals = query.proposals(as_of)
-    timelines = []
-    for issue, definition in negotiation.issues.items():
-        most = None if recent is None else POINTS
-        chart = timeline_chart(timeline_data(query, issue, as_of, most))
-        timelines.append(
-            {
-                "issue": issue,
-                "title": definition.title or issue,
-                "svg": picture(chart, "svg").decode("utf-8"),
-            }
-        )
+    most = None if recent is None else POINTS
+    charts = shared_axis([timeline_data(query, issue, as_of, most) for issue in negotiation.issues])
+    timelines = [
+        {
+            "issue": data.issue,
+            "title": data.title,
+            "svg": picture(timeline_chart(data), "svg").decode("utf-8"),
+        }
+        for data in charts
+    ]
     # one more than is listed: whether there are earlier statements to point to
     wanted = None if recent is None else recent + 1
     histories = {

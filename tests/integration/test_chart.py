@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +278,32 @@ def test_an_issue_nobody_has_spoken_on_says_so() -> None:
     empty = Query(app.get_record("generated"))
     spec = timeline_chart(timeline_data(empty, "border"))
     assert spec["title"]["subtitle"][1] == "No statement on this issue yet."
+
+
+def test_several_issues_share_one_time_axis() -> None:
+    """Issues whose statements lie on different days are drawn over the same days, in one
+    picture (`timeline_charts`) as in the report, so that a day sits at the same place."""
+    from positions.chart import shared_axis
+    from tests.strategies import START, codebook
+
+    said = {"by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}]}
+    statements = [
+        {**said, "id": "w", "on": START, "issue": "water", "position": "share_all"},
+        {**said, "id": "b", "on": START + timedelta(days=9), "issue": "border", "position": "open"},
+    ]
+    app = memory_app()
+    document = {**codebook(), "proposals": [], "statements": statements}
+    app.import_scenarios([parse_scenario(json.dumps(document, default=str), "g.json")])
+    record = Query(app.get_record("generated"))
+    alone = [timeline_data(record, issue) for issue in ("water", "border")]
+    assert alone[0].start != alone[1].start
+    shared = shared_axis(alone)
+    assert {(data.start, data.end) for data in shared} == {
+        (min(d.start for d in alone), max(d.end for d in alone))
+    }
+    both = timeline_charts(record, ["water", "border"])
+    domains = {
+        json.dumps(chart["vconcat"][1]["layer"][1]["encoding"]["x"]["scale"]["domain"])
+        for chart in both["vconcat"]
+    }
+    assert len(domains) == 1
