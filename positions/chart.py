@@ -222,7 +222,8 @@ def timeline_data(
         if row["ended_how"]:
             status = f"{row['ended_how']} by {row['ended_by']}"
         elif kind == "claim":
-            status = f"claimed by {row['party']}"
+            claimant = query.negotiation.parties.get(row["party"])
+            status = f"claimed by {claimant.name if claimant else row['party']}"
         found = query.negotiation.parties.get(party)
         points.append(
             {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -264,11 +264,15 @@ class Tables:
         return _frame(self.stance_rows(as_of, party, issue, claims), STANCE_SCHEMA)
 
     def compare(
-        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claimant: Callable[[str], str] | None = None,
     ) -> pl.DataFrame:
         """Issues × parties: each cell the effective position, with claimed positions marked
-        (of one party, on one issue, where given)."""
-        return _frame(self.compare_rows(as_of, party, issue), COMPARE_SCHEMA)
+        (of one party, on one issue, where given; each claimant as ``claimant`` writes it)."""
+        return _frame(self.compare_rows(as_of, party, issue, claimant), COMPARE_SCHEMA)
 
     def proposals(
         self, as_of: date | None = None, party: str | None = None, issue: str | None = None
@@ -591,7 +595,11 @@ class Tables:
         return found
 
     def compare_rows(
-        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claimant: Callable[[str], str] | None = None,
     ) -> list[dict[str, Any]]:
         """The rows of `compare`, as dicts, issue by issue and party by party (of ``party``,
         on ``issue``, where given: an issue's spread is still that of every party)."""
@@ -600,6 +608,7 @@ class Tables:
             self.stance_rows(as_of, None, issue, claims=True, brief=True),
             list(self.negotiation.parties),
             [issue] if issue is not None else list(self.negotiation.issues),
+            claimant,
         )
         return rows if party is None else [row for row in rows if row["party"] == party]
 
@@ -956,10 +965,14 @@ class Query(Tables):
 
 
 def compare_rows(
-    stance: list[dict[str, Any]], parties: list[str], issues: list[str]
+    stance: list[dict[str, Any]],
+    parties: list[str],
+    issues: list[str],
+    claimant: Callable[[str], str] | None = None,
 ) -> list[dict[str, Any]]:
     """The rows of `compare` from the rows of `stance` with claims: issue by issue, party by
-    party, each cell the position (and terms) with the claimed positions marked."""
+    party, each cell the position (and terms) with the claimed positions marked, each
+    claimant by its id (or as ``claimant`` writes it: the report writes its name)."""
     own: dict[tuple[str, str], dict[str, Any]] = {}
 
     claimed: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -976,7 +989,9 @@ def compare_rows(
         for p in parties:
             cell = own[(p, i)]
             claims = "; ".join(
-                f"{r['position']} (claimed by {r['claimed_by']})" for r in claimed.get((p, i), [])
+                f"{r['position']} (claimed by "
+                f"{claimant(r['claimed_by']) if claimant else r['claimed_by']})"
+                for r in claimed.get((p, i), [])
             )
             text = cell.get("position") or "—"
             if cell.get("terms"):

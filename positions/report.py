@@ -137,7 +137,10 @@ def report_context(
     from positions.render import pivot_compare
 
     negotiation = query.negotiation
-    compare = pivot_compare(query.compare(as_of))
+    names = _names(query)
+    compare = pivot_compare(
+        query.compare(as_of, claimant=lambda party: names.party(party) or party)
+    )
     proposals = query.proposals(as_of)
     most = None if recent is None else POINTS
     charts = shared_axis([timeline_data(query, issue, as_of, most) for issue in negotiation.issues])
@@ -171,8 +174,6 @@ def report_context(
 
     def linked(row: dict[str, Any]) -> dict[str, Any]:
         return {**row, "links": links.get(row["statement_id"] or "", [])}
-
-    names = _names(query)
 
     def shown_row(row: dict[str, Any]) -> dict[str, Any]:
         """A row of a history, the claims or the developments, as the report shows it."""

@@ -206,7 +206,7 @@ def test_the_seed_tables_are_in_the_rendered_page(report_page: Page) -> None:
             "temporary_ceasefire (duration_days: 30, scope: entire front line)",
         ],
         ["Foreign troops", "no_foreign_troops", "—", "noncommittal"],
-        ["NATO membership", "off_the_table", "—", "—; off_the_table (claimed by russia)"],
+        ["NATO membership", "off_the_table", "—", "—; off_the_table (claimed by Russia)"],
     ]
     plan = "30-day ceasefire covering the entire front line"
     verdicts = {(row[0], row[3]): row[4] for row in cells.tables["proposals"] if row}

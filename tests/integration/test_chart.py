@@ -105,7 +105,7 @@ def test_a_claim_is_plotted_for_the_party_it_is_about(query: Query) -> None:
     assert (claim["party"], claim["position"], claim["status"]) == (
         "us",
         "off_the_table",
-        "claimed by russia",
+        "claimed by Russia",
     )
     assert round(claim["y"]) == 3
 
