@@ -1067,6 +1067,11 @@ def timeline(
     help="Statements listed per party, the latest (all: every one, and every statement "
     "drawn in the timelines, not only the latest 300 of an issue).",
 )
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Count the lede's changes from this day (default: the day before the report's day).",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -1075,10 +1080,12 @@ def report(
     negotiation: str | None,
     out: Path,
     recent: str,
+    since: str | None,
 ) -> None:
     """Write one self-contained HTML report that opens with no network.
 
-    It holds the comparison and proposals tables, a timeline per issue, each party's latest
+    It opens with what changed since the day before (or --since), then holds the comparison
+    and proposals tables, a timeline per issue, each party's latest
     statements with quotes and source links, the claims and the developments, headed by the
     as-of date and the time the record was known at.
 
@@ -1095,7 +1102,9 @@ def report(
     if recent != "all" and not (recent.isdigit() and int(recent) > 0):
         raise QueryError(f"--recent: {recent!r} is not a positive whole number or 'all'")
     with _tables(_open(ctx), negotiation, known_at) as tables:
-        html = build_report(tables, day, None if recent == "all" else int(recent))
+        html = build_report(
+            tables, day, None if recent == "all" else int(recent), parse_date(since, "--since")
+        )
     _write_out(out, html.encode("utf-8"))
     _wrote(out, "Wrote {out}.")
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from positions.errors import QueryError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -127,12 +129,17 @@ still show every change of position (`chart.timeline_data`)."""
 
 
 def report_context(
-    query: Tables, as_of: date | None = None, recent: int | None = RECENT
+    query: Tables,
+    as_of: date | None = None,
+    recent: int | None = RECENT,
+    since: date | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, from the tables (the step tables of a store with views,
     the in-memory projections of a ``memory://`` store or a replay). ``recent``: the
     statements listed per party, the latest (None: every one); the timelines draw the latest
-    `POINTS` statements of an issue as points, or every one when ``recent`` is None."""
+    `POINTS` statements of an issue as points, or every one when ``recent`` is None.
+    ``since``: the day the lede's changes are counted from (the day before the report's
+    day, unless given)."""
     from positions.chart import picture, shared_axis, timeline_chart, timeline_data
     from positions.render import pivot_compare
 
@@ -217,6 +224,7 @@ def report_context(
     }
     known_at = query.recorded_until()
     return {
+        **_lede(query, as_of, since, names),
         "title": negotiation.title or negotiation.slug,
         "negotiation": negotiation.slug,
         "as_of": as_of.isoformat() if as_of else None,
@@ -245,6 +253,36 @@ def report_context(
     }
 
 
+def _lede(query: Tables, as_of: date | None, since: date | None, names: Names) -> dict[str, Any]:
+    """What changed: each party's position that moved from ``since`` (the day before the
+    report's day unless given) to the report's day (``as_of``, else the day of the latest
+    statement), as `diff` finds it."""
+    end = as_of
+    if end is None:
+        latest = query.history(latest=1)
+        end = latest["date"][0] if latest.height else None
+    if end is None:
+        return {"changes": [], "changes_from": None, "changes_to": None}
+    start = since or end - timedelta(days=1)
+    if start > end:
+        raise QueryError(f"--since {start} is after the report's day {end}")
+    changes = [
+        {
+            "party": names.party(row["party"]),
+            "issue": names.issue(row["issue"]),
+            "before": row["from_position"] or "no position",
+            "after": row["to_position"] or "no position",
+            "shift": row["shift"],
+        }
+        for row in query.diff(start, end).iter_rows(named=True)
+    ]
+    return {
+        "changes": changes,
+        "changes_from": long_date(start.isoformat()),
+        "changes_to": long_date(end.isoformat()),
+    }
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -262,13 +300,18 @@ def environment() -> Any:
     )
 
 
-def build_report(query: Tables, as_of: date | None = None, recent: int | None = RECENT) -> str:
+def build_report(
+    query: Tables,
+    as_of: date | None = None,
+    recent: int | None = RECENT,
+    since: date | None = None,
+) -> str:
     """The report as one HTML document."""
     from markupsafe import Markup
 
     from positions.chart import svg_element
 
-    context = report_context(query, as_of, recent)
+    context = report_context(query, as_of, recent, since)
     for timeline in context["timelines"]:
         # drawn by Vega, which escapes every text it puts in the SVG
         timeline["svg"] = Markup(svg_element(timeline["svg"]))

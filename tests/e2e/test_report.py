@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from positions.application import PositionsApplication
-from positions.projections import Query
+from positions.projections import Analysis, Query
 from positions.report import build_report, report_context
 from tests.conftest import SEED, run_cli
 from tests.helpers import import_all, memory_app
@@ -26,7 +26,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
 def query() -> Query:
     app = memory_app()
     import_all(app, [SEED])
-    return Query(app.get_record(app.resolve_negotiation(None)))
+    return Analysis(app.get_record(app.resolve_negotiation(None)))
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_the_report_from_the_step_tables_is_the_report_from_the_record(
         negotiation = app.resolve_negotiation(None)
         with app.get_tables(negotiation, None) as tables:
             from_steps = report_context(tables, as_of)
-        from_record = report_context(Query(app.get_record(negotiation)), as_of)
+        from_record = report_context(Analysis(app.get_record(negotiation)), as_of)
     finally:
         app.close()
     assert from_steps["parties"] and from_steps["developments"]
@@ -129,7 +129,7 @@ def test_every_user_string_is_escaped(tmp_path: Path) -> None:
     path.write_text(hostile, encoding="utf-8")
     app = memory_app()
     import_all(app, [path])
-    html = build_report(Query(app.get_record(app.resolve_negotiation(None))))
+    html = build_report(Analysis(app.get_record(app.resolve_negotiation(None))))
     assert (
         "<b>Talks</b>" not in html
         and "&lt;b&gt;Talks&lt;/b&gt; &amp; &lt;i&gt;more&lt;/i&gt;" in html
@@ -259,3 +259,34 @@ def test_recent_takes_a_positive_number_or_all(seeded: str, tmp_path: Path) -> N
         ).code
         == 0
     )
+
+
+def test_the_report_opens_with_what_changed_since_the_day_before(
+    seeded: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    result = run_cli("--store", seeded, "report", "--as-of", "2025-03-13", "--out", str(out))
+    assert (result.code, result.err) == (0, "")
+    html = out.read_text(encoding="utf-8")
+    lede = html[html.index('<section id="changes">') : html.index('<section id="compare">')]
+    assert "<p>From 12 March 2025 to 13 March 2025:</p>" in lede
+    assert re.findall(r"<li>(.*?)</li>", lede) == [
+        "<strong>Russia</strong> on Foreign troops: no_nato_country_troops → no_foreign_troops"
+        " (up)",
+        "<strong>Russia</strong> on NATO membership: no position → off_the_table (new)",
+    ]
+    longer = run_cli(
+        "--store", seeded, "report", "--as-of", "2025-03-13", "--since", "2025-03-01",
+        "--out", str(out),
+    )  # fmt: skip
+    assert longer.code == 0
+    html = out.read_text(encoding="utf-8")
+    lede = html[html.index('<section id="changes">') : html.index('<section id="compare">')]
+    assert "<p>From 1 March 2025 to 13 March 2025:</p>" in lede
+    assert len(re.findall(r"<li>", lede)) > 2
+    wrong = run_cli(
+        "--store", seeded, "report", "--as-of", "2025-03-12", "--since", "2025-03-13",
+        "--out", str(out),
+    )  # fmt: skip
+    assert (wrong.code, wrong.out) == (2, "")
+    assert wrong.err == "Error: --since 2025-03-13 is after the report's day 2025-03-12\n"
