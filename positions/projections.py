@@ -322,7 +322,8 @@ class Tables:
         if start > end:
             raise QueryError(f"FROM ({start}) is after TO ({end})")
         rows = []
-        for old, new in zip(self.stance_rows(start), self.stance_rows(end), strict=True):
+        before, after = self.stance_rows(start, brief=True), self.stance_rows(end, brief=True)
+        for old, new in zip(before, after, strict=True):
             if (old.get("position"), old.get("terms")) == (new.get("position"), new.get("terms")):
                 continue
             party, issue = new["party"], new["issue"]
