@@ -290,3 +290,15 @@ def test_the_report_opens_with_what_changed_since_the_day_before(
     )  # fmt: skip
     assert (wrong.code, wrong.out) == (2, "")
     assert wrong.err == "Error: --since 2025-03-13 is after the report's day 2025-03-12\n"
+
+
+def test_a_printed_report_keeps_headings_with_what_follows(query: Query) -> None:
+    """The print rules: no heading alone at the foot of a page, no table row or chart cut
+    across two, the table headings repeated on each page, no navigation links on paper.
+    (Checked as rules in the page; a printed PDF is not laid out and measured here.)"""
+    html = build_report(query)
+    rules = html[html.index("@media print") : html.index("</style>")]
+    assert "h2, h3 { break-after: avoid-page; page-break-after: avoid; }" in rules
+    assert "tr, figure.chart, ul.changes li { break-inside: avoid-page;" in rules
+    assert "thead { display: table-header-group; }" in rules
+    assert "nav { display: none; }" in rules
