@@ -334,7 +334,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
     y = {
         "axis": {
             "grid": True,
-            "labelExpr": f"{_js_array(axis_labels)}[datum.value]",
+            "labelExpr": f"{_js(axis_labels)}[datum.value]",
             "labelLimit": 220,
             "values": list(range(1, rows + 1)),
         },
@@ -348,7 +348,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
     shapes = {mark: shape for mark, shape in SHAPES.items() if mark in drawn} or SHAPES
     color = {
         "field": "party",
-        "legend": {"labelExpr": f"{_js_object(party_names)}[datum.label] || datum.label"},
+        "legend": {"labelExpr": f"{_js(party_names)}[datum.label] || datum.label"},
         "scale": {"domain": list(data.parties)},
         "title": "party",
         "type": "nominal",
@@ -437,7 +437,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
         "spacing": 2,
         "title": {
             "text": f"{data.title}: each party's position over time"
-            + (f", as of {_long_date(data.as_of)}" if data.as_of is not None else ""),
+            + (f", as of {written_date(data.as_of)}" if data.as_of is not None else ""),
             "anchor": "start",
             "subtitle": [data.question, data.note] if data.note else data.question,
         },
@@ -556,18 +556,13 @@ def picture(chart: dict[str, Any], fmt: str) -> bytes:
     raise QueryError(f"unknown picture format '{fmt}' (choose from: svg, png, html)")
 
 
-def _long_date(day: date) -> str:
-    """A date as a reader writes it: ``13 March 2025``."""
+def written_date(day: date) -> str:
+    """A date as a reader writes it, in a chart's title and in the report: ``13 March 2025``."""
     return f"{day.day} {day:%B %Y}"
 
 
-def _js_object(values: dict[str, str]) -> str:
+def _js(value: dict[str, str] | list[str]) -> str:
+    """A JSON literal for a Vega expression (ASCII only)."""
     import json
 
-    return json.dumps(values, ensure_ascii=True)
-
-
-def _js_array(values: Sequence[str]) -> str:
-    import json
-
-    return json.dumps(list(values), ensure_ascii=True)
+    return json.dumps(value, ensure_ascii=True)

@@ -154,6 +154,14 @@ def _of(what: str, party: str | None, issue: str | None) -> str:
     return what + (f" of {party}" if party else "") + (f" on {issue}" if issue else "")
 
 
+def _window_dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """The days of ``--since`` and ``--until``; a QueryError when no day lies between them."""
+    first, last = parse_date(since, "--since"), parse_date(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
+    return first, last
+
+
 def _window(what: str, since: date | None, until: date | None) -> str:
     """A title naming the date window of ``--since`` and ``--until``."""
     if since is not None and since == until:
@@ -414,9 +422,7 @@ def history(
       positions history --speaker peskov
     """
     day = parse_date(as_of)
-    first, last = parse_date(since, "--since"), parse_date(until, "--until")
-    if first is not None and last is not None and first > last:
-        raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
+    first, last = _window_dates(since, until)
     what = _of("History", party, issue) + (f" by {speaker}" if speaker else "")
     title = _as_of_title(_window(what, first, last), day, known_at)
     fixed = _fixed(party=party, issue=issue)
@@ -872,12 +878,12 @@ def digest(
         raise QueryError("give a DATE or --since/--until, not both")
     if day is None and (since is None or until is None):
         raise QueryError("give a DATE, or both --since and --until")
-    first = parse_date(day, "DATE") if day is not None else parse_date(since, "--since")
-    last = parse_date(day, "DATE") if day is not None else parse_date(until, "--until")
+    if day is not None:
+        first = last = parse_date(day, "DATE")
+    else:
+        first, last = _window_dates(since, until)
     assert first is not None
     assert last is not None
-    if first > last:
-        raise QueryError(f"--since {since} is after --until {until}: no day lies between them")
     title = _as_of_title(_window("Digest", first, last), None, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN:

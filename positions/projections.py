@@ -581,19 +581,25 @@ class Tables:
         None): party by party and issue by issue, each party's own cell, then (with
         ``claims``) each claimant's in force, in the claimants' order."""
         found: list[tuple[str, str, str | None, Any]] = []
-        for p in self.negotiation.parties:
-            if party is not None and p != party:
-                continue
-            for i in self.negotiation.issues:
-                if issue is not None and i != issue:
-                    continue
-                found.append((p, i, None, self.in_force(p, i, None, day)))
-                if claims:
-                    for claimant in self.claimants(p, i):
-                        chosen = self.in_force(p, i, claimant, day)
-                        if chosen is not None:
-                            found.append((p, i, claimant, chosen))
+        for p, i in self.pairs(party, issue):
+            found.append((p, i, None, self.in_force(p, i, None, day)))
+            if claims:
+                for claimant in self.claimants(p, i):
+                    chosen = self.in_force(p, i, claimant, day)
+                    if chosen is not None:
+                        found.append((p, i, claimant, chosen))
         return found
+
+    def pairs(self, party: str | None, issue: str | None) -> list[tuple[str, str]]:
+        """Each (party, issue) a table lists, party by party and issue by issue (of
+        ``party``, on ``issue``, where given)."""
+        return [
+            (p, i)
+            for p in self.negotiation.parties
+            if party is None or p == party
+            for i in self.negotiation.issues
+            if issue is None or i == issue
+        ]
 
     def compare_rows(
         self,

@@ -52,17 +52,20 @@ def long_date(text: str | None) -> str | None:
     if text is None:
         return None
 
+    from positions.chart import written_date
+
     def written(found: re.Match[str]) -> str:
-        day = date(int(found[1]), int(found[2]), int(found[3]))
-        return f"{day.day} {day:%B %Y}"
+        return written_date(date(int(found[1]), int(found[2]), int(found[3])))
 
     return _ISO_DAY.sub(written, text)
 
 
 def long_time(moment: datetime) -> str:
     """A recording time as a reader writes it: ``2 December 2026, 13:36 UTC``."""
+    from positions.chart import written_date
+
     moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+    return f"{written_date(moment.date())}, {moment:%H:%M} UTC"
 
 
 @dataclass(frozen=True)

@@ -376,15 +376,10 @@ class StepQueries(Tables):
             if c != OWN:
                 claimed.setdefault((p, i), []).append(c)
         rows: list[tuple[str, str, str | None, Any]] = []
-        for p in self.negotiation.parties:
-            if party is not None and p != party:
-                continue
-            for i in self.negotiation.issues:
-                if issue is not None and i != issue:
-                    continue
-                rows.append((p, i, None, found.get((p, i, OWN))))
-                for c in sorted(claimed.get((p, i), ())):
-                    rows.append((p, i, c, found[(p, i, c)]))
+        for p, i in self.pairs(party, issue):
+            rows.append((p, i, None, found.get((p, i, OWN))))
+            for c in sorted(claimed.get((p, i), ())):
+                rows.append((p, i, c, found[(p, i, c)]))
         return rows
 
     def _read_ahead(self, cells: Sequence[Any]) -> None:
