@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from positions.codebook import NONCOMMITTAL
+from positions.drawing import DrawingError, Workers, svg
 from positions.errors import QueryError
 from positions.projections import NO_SERIES, Series
 from positions.render import visible
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from positions.projections import Tables
 
 PICTURE_FORMATS = ("svg", "png", "html")
@@ -450,14 +453,108 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
     }
 
 
-def shared_axis(charts: Sequence[TimelineData]) -> list[TimelineData]:
-    """The charts of several issues over one time axis: each from the earliest start of
-    them all to the latest end, so that a day sits at the same place in every chart."""
+def shared_axis(
+    charts: Sequence[TimelineData], span: tuple[datetime, datetime] | None = None
+) -> list[TimelineData]:
+    """The charts of several issues over one time axis, so that a day sits at the same place
+    in every chart: from the earliest start of the charts that draw something (or of all,
+    when none does) to the latest end, widened to ``span`` (`axis_span`) when given."""
     if not charts:
         return []
-    start = min(data.start for data in charts)
-    end = max(data.end for data in charts)
+    drawn = [data for data in charts if data.steps.height or data.points.height] or charts
+    start = min(data.start for data in drawn)
+    end = max(data.end for data in drawn)
+    if span is not None:
+        start, end = min(start, span[0]), max(end, span[1])
     return [dataclasses.replace(data, start=start, end=end) for data in charts]
+
+
+def axis_span(
+    query: Tables, issues: Sequence[str], as_of: date | None = None
+) -> tuple[datetime, datetime] | None:
+    """The time axis of several issues' charts as the store gives it before any chart is
+    read: from the first day of a statement, tabling or development on them by ``as_of`` to
+    the day after the last (`Tables.span`). Every chart's own start and end lie within it,
+    but for a correction that moved a statement off an issue (`shared_axis` then widens it)."""
+    days = [row["date"] for row in query.development_rows(as_of)]
+    found = query.span(issues, as_of)
+    if found is not None:
+        days.extend(found)
+    if not days:
+        return None
+    return _midnight(min(days)), _midnight(max(days) + timedelta(days=1))
+
+
+POOL_ROWS = 2000
+"""The rows (steps and points) of a report's first timeline from which its timelines are
+drawn by worker processes while the rest is read (fewer: one after the other, here)."""
+
+
+class TimelineDrawing:
+    """The SVG pictures of several issues' timelines over one axis. A report of many rows has
+    them drawn by two worker processes while this one goes on reading (vl-convert holds
+    Python's lock for part of each drawing, so a thread would slow the reading down): each
+    chart is sent as soon as it is read, over the axis the store gives (`axis_span`); if a
+    chart turns out to reach past that axis, every chart is drawn again over the wider one.
+    A small report is drawn here, chart by chart. `pictures` gives them, the same either way
+    (a worker that fails: a `QueryError`)."""
+
+    def __init__(
+        self,
+        query: Tables,
+        issues: Sequence[str],
+        as_of: date | None,
+        most: int | None,
+        pool_rows: int = POOL_ROWS,
+        axis: tuple[datetime, datetime] | None = None,
+    ) -> None:
+        """``axis``: the axis to draw over first, for several issues (`axis_span` when
+        None)."""
+        span = None
+        if len(issues) > 1:
+            span = axis if axis is not None else axis_span(query, issues, as_of)
+        self._pool: Workers | None = None
+        charts: list[TimelineData] = []
+        drawing: list[Future[bytes]] = []
+        for issue in issues:  # read here: the store's cursor stays in this process
+            data = timeline_data(query, issue, as_of, most)
+            charts.append(data)
+            if span is None:
+                continue
+            if not charts[1:] and data.steps.height + data.points.height >= pool_rows:
+                self._pool = _pool()
+            if self._pool is not None:
+                shown = dataclasses.replace(data, start=span[0], end=span[1])
+                drawing.append(self._pool.submit(_visible(timeline_chart(shown))))
+        self.charts = shared_axis(charts, span)
+        first = self.charts[0] if self.charts else None
+        if self._pool is not None and first is not None and (first.start, first.end) != span:
+            for future in drawing:
+                future.cancel()
+            drawing = [self._pool.submit(_visible(timeline_chart(data))) for data in self.charts]
+        self._drawing = drawing
+
+    def pictures(self) -> list[tuple[TimelineData, str]]:
+        """Each chart with its SVG, in the order of the issues."""
+        if self._pool is None:
+            drawn = [picture(timeline_chart(data), "svg") for data in self.charts]
+        else:
+            try:
+                drawn = [future.result() for future in self._drawing]
+            except DrawingError as exc:
+                raise QueryError(f"cannot draw the timelines: {exc}") from None
+            finally:
+                self._pool.close()
+        return [(data, svg.decode("utf-8")) for data, svg in zip(self.charts, drawn, strict=True)]
+
+
+def _pool() -> Workers | None:
+    """Two worker processes that draw, or None where this machine has one processor."""
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        return None
+    return Workers(2)
 
 
 def timeline_charts(
@@ -465,7 +562,8 @@ def timeline_charts(
 ) -> dict[str, Any]:
     """The timelines of several issues, one under the other over one time axis (one issue:
     its chart alone)."""
-    charts = shared_axis([timeline_data(query, issue, as_of) for issue in issues])
+    span = axis_span(query, issues, as_of) if len(issues) > 1 else None
+    charts = shared_axis([timeline_data(query, issue, as_of) for issue in issues], span)
     specs = [timeline_chart(data) for data in charts]
     if len(specs) == 1:
         return specs[0]
@@ -545,7 +643,7 @@ def picture(chart: dict[str, Any], fmt: str) -> bytes:
 
     spec = _visible(chart)
     if fmt == "svg":
-        return str(vlc.vegalite_to_svg(spec)).encode("utf-8")
+        return svg(spec)
     if fmt == "png":
         return bytes(vlc.vegalite_to_png(spec, scale=2))
     if fmt == "html":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -233,6 +233,11 @@ class Tables:
     def series(self, issue: str) -> dict[str, Series]:
         """Each party's own positions on ``issue`` over valid time (what a timeline draws):
         at every day, ``series[party].at(day)`` is the position of ``stance`` on that day."""
+        raise NotImplementedError
+
+    def span(self, issues: Sequence[str], as_of: date | None = None) -> tuple[date, date] | None:
+        """The first and the last day of the statements and tablings on ``issues`` made by
+        ``as_of`` (None if there are none): the days several issues' timelines share."""
         raise NotImplementedError
 
     def history(
@@ -717,6 +722,15 @@ class Query(Tables):
                 positions.append(step.position)
             found[party] = Series(starts, ends, positions)
         return found
+
+    def span(self, issues: Sequence[str], as_of: date | None = None) -> tuple[date, date] | None:
+        wanted, limit = set(issues), as_of or FOREVER
+        days = [
+            step.on.day
+            for step in self.timeline.steps
+            if step.issue in wanted and step.on.day <= limit
+        ]
+        return (min(days), max(days)) if days else None
 
     def sources_of(self, ids: Iterable[str]) -> dict[str, tuple[Source, ...]]:
         wanted = set(ids)

@@ -143,25 +143,18 @@ def report_context(
     `POINTS` statements of an issue as points, or every one when ``recent`` is None.
     ``since``: the day the lede's changes are counted from (the day before the report's
     day, unless given)."""
-    from positions.chart import picture, shared_axis, timeline_chart, timeline_data
+    from positions.chart import TimelineDrawing
     from positions.render import pivot_compare
 
     negotiation = query.negotiation
+    most = None if recent is None else POINTS
+    # the timelines are drawn in a thread while the rest is read
+    drawing = TimelineDrawing(query, list(negotiation.issues), as_of, most)
     names = _names(query)
     compare = pivot_compare(
         query.compare(as_of, claimant=lambda party: names.party(party) or party)
     )
     proposals = query.proposals(as_of)
-    most = None if recent is None else POINTS
-    charts = shared_axis([timeline_data(query, issue, as_of, most) for issue in negotiation.issues])
-    timelines = [
-        {
-            "issue": data.issue,
-            "title": data.title,
-            "svg": picture(timeline_chart(data), "svg").decode("utf-8"),
-        }
-        for data in charts
-    ]
     # one more than is listed: whether there are earlier statements to point to
     wanted = None if recent is None else recent + 1
     histories = {
@@ -226,6 +219,9 @@ def report_context(
         "stated_on": long_date,
     }
     known_at = query.recorded_until()
+    timelines = [
+        {"issue": data.issue, "title": data.title, "svg": svg} for data, svg in drawing.pictures()
+    ]
     return {
         **_lede(query, as_of, since, names),
         "title": negotiation.title or negotiation.slug,

@@ -59,6 +59,12 @@ def key_text(key: Key) -> str:
     return f"{day:07d}{precise}{depth + 1:04d}{ident}"
 
 
+def day_key(day: int) -> str:
+    """The text below every `key_text` of day ``day`` (a date's ordinal) and above every key
+    of the days before it: ``sort_key < day_key(d + 1)`` is ``day <= d``, in a key's index."""
+    return f"{day:07d}"
+
+
 @dataclass(frozen=True, slots=True)
 class Coding:
     """A statement or a tabling as recorded, with its coding in force: the fields the rules

@@ -82,6 +82,7 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
         "compare": query.compare_rows(as_of),
         "proposals": query.proposals(as_of).to_dicts(),
         "history": query.history(as_of=as_of).to_dicts(),
+        "span": [query.span(sorted(ISSUES), as_of), query.span(["water"], as_of)],
     }
     if whole:  # the filters, at the recording time of now
         frames["compare of beta"] = query.compare_rows(as_of, "beta")

@@ -31,7 +31,7 @@ from positions.projections import (
     _frame,
     in_window,
 )
-from positions.steps import Coding, Step
+from positions.steps import Coding, Step, day_key
 from positions.views.fold import stamp, unstamp
 from positions.views.tables import (
     OPEN,
@@ -439,6 +439,25 @@ class StepQueries(Tables):
             self._cache[issue] = found
         return found
 
+    def span(self, issues: Sequence[str], as_of: date | None = None) -> tuple[date, date] | None:
+        """`Tables.span` read from the ends of the step rows' day index (two seeks)."""
+        if not issues:
+            return None
+        recorded, params = self._recorded()
+        limit = (as_of or FOREVER).toordinal()
+        marks = ", ".join("%s" for _ in issues)
+        ends = []
+        for order in ("", " DESC"):
+            found = self._rows(
+                "SELECT day FROM {p}positions_view_steps WHERE negotiation = %s AND "
+                f"{recorded} AND day <= %s AND issue IN ({marks}) ORDER BY day{order} LIMIT 1",
+                [self.slug, *params, limit, *issues],
+            )
+            if not found:
+                return None
+            ends.append(date.fromordinal(int(found[0][0])))
+        return ends[0], ends[1]
+
     def _steps_with_documents(
         self, conditions: Sequence[str], values: Sequence[Any], latest: int | None = None
     ) -> list[tuple[Step, Any]]:
@@ -490,8 +509,10 @@ class StepQueries(Tables):
         self.check_issue(issue)
         self.check_speaker(speaker)
         limit = (as_of or FOREVER).toordinal()
-        where = ["s.day <= %s"]
-        values: list[Any] = [limit]
+        # the day twice: as the day, and as a bound on the order key, so that the latest rows
+        # of a party are read backwards from the bound by its key's index
+        where = ["s.day <= %s", "s.sort_key < %s"]
+        values: list[Any] = [limit, day_key(limit + 1)]
         if speaker is not None:  # a statement row's speaker, by its key (one seek a step)
             where.append(
                 "NOT s.tabling AND EXISTS (SELECT 1 FROM {p}positions_view_statements v "
@@ -777,7 +798,7 @@ class StepQueries(Tables):
         recorded, params = self._recorded()
         views = self.views
         limit = (as_of or FOREVER).toordinal()
-        ended_after = f"{limit + 1:07d}"
+        ended_after = day_key(limit + 1)
         sql = (
             "SELECT s.source_id, s.notification_id, e.state FROM {p}positions_view_steps s "
             f"JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "

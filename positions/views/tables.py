@@ -179,6 +179,12 @@ DDL = (
     "AND verdict IS NOT NULL AND ended_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_day ON {p}positions_view_steps "
     f"(negotiation, day) WHERE {_CURRENT}",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_party ON {p}positions_view_steps "
+    f"(negotiation, party, sort_key) WHERE {_CURRENT}",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_issue ON {p}positions_view_steps "
+    f"(negotiation, issue, sort_key) WHERE {_CURRENT}",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_claimant ON {p}positions_view_steps "
+    f"(negotiation, own_party, sort_key) WHERE {_CURRENT} AND about IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_claims ON {p}positions_view_steps "
     f"(negotiation, own_party, issue) WHERE {_CURRENT} AND about IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_clarifies ON {p}positions_view_steps "

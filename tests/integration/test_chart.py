@@ -307,3 +307,76 @@ def test_several_issues_share_one_time_axis() -> None:
         for chart in both["vconcat"]
     }
     assert len(domains) == 1
+
+
+def test_a_report_s_timelines_drawn_by_worker_processes_are_those_drawn_here(
+    tmp_path: Path,
+) -> None:
+    """Drawn by two worker processes while the store is read (`TimelineDrawing`), over the
+    store's axis or over one too narrow (then drawn again over the charts' own), the
+    pictures are byte for byte those drawn here one after the other."""
+    from positions.chart import TimelineDrawing
+    from tests.strategies import START, codebook
+
+    said = {"by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}]}
+    statements = [
+        {**said, "id": "w", "on": START, "issue": "water", "position": "share_all"},
+        {**said, "id": "b", "on": START + timedelta(days=9), "issue": "border", "position": "open"},
+        {
+            **said,
+            "id": "c",
+            "on": START + timedelta(days=4),
+            "issue": "water",
+            "position": "share_none",
+        },
+    ]
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    document = {**codebook(), "proposals": [], "statements": statements}
+    app.import_scenarios([parse_scenario(json.dumps(document, default=str), "g.json")])
+    issues = ["water", "border"]
+    with app.get_tables("generated") as tables:
+        here = [svg for _, svg in TimelineDrawing(tables, issues, None, None).pictures()]
+        assert "<svg" in here[0] and here[0] != here[1]
+        in_workers = TimelineDrawing(tables, issues, None, None, pool_rows=0)
+        assert in_workers._pool is not None
+        assert [svg for _, svg in in_workers.pictures()] == here
+        day = datetime.combine(START + timedelta(days=5), datetime.min.time())
+        narrow = TimelineDrawing(tables, issues, None, None, pool_rows=0, axis=(day, day))
+        assert [svg for _, svg in narrow.pictures()] == here
+
+
+def test_a_drawing_process_that_cannot_draw_says_why() -> None:
+    from positions.drawing import DrawingError, Workers, svg
+
+    good = {
+        "mark": "point",
+        "data": {"values": [{"a": 1}]},
+        "encoding": {"x": {"field": "a", "type": "quantitative"}},
+    }
+    workers = Workers(1)
+    try:
+        assert workers.submit(good).result() == svg(good)
+        with pytest.raises(DrawingError, match=r"^Vega-Lite to SVG conversion failed: \S[^\n]*$"):
+            workers.submit({"mark": {"type": 5}, "data": {"values": []}}).result()
+        assert workers.submit(good).result() == svg(good)  # the worker goes on
+    finally:
+        workers.close()
+
+
+def test_an_issue_with_no_statement_does_not_stretch_the_shared_axis() -> None:
+    """An issue nobody spoke on yet draws nothing: the axis of several issues' charts still
+    ends the day after the last statement, not on the day the picture is drawn."""
+    from tests.strategies import START, codebook
+
+    said = {"by": "alpha", "quote": "q", "sources": [{"outlet": "Wire"}]}
+    statements = [{**said, "id": "w", "on": START, "issue": "water", "position": "share_all"}]
+    app = memory_app()
+    document = {**codebook(), "proposals": [], "statements": statements}
+    app.import_scenarios([parse_scenario(json.dumps(document, default=str), "g.json")])
+    both = timeline_charts(Query(app.get_record("generated")), ["water", "border"])
+    domains = {
+        tuple(chart["vconcat"][1]["layer"][1]["encoding"]["x"]["scale"]["domain"])
+        for chart in both["vconcat"]
+    }
+    end = datetime.combine(START + timedelta(days=1), datetime.min.time()).isoformat()
+    assert {domain[1] for domain in domains} == {end}
