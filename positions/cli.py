@@ -7,46 +7,20 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from positions.errors import PositionsError, QueryError
+from positions.moments import parse_date, parse_known_at
 
 if TYPE_CHECKING:
     from positions.application import PositionsApplication
     from positions.projections import Analysis
 
 FORMATS = ("table", "markdown", "csv", "json", "jsonl")
-
-
-def parse_date(value: str | None, option: str = "--as-of") -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(f"{option}: {value!r} is not a date (expected YYYY-MM-DD)") from None
-
-
-def parse_known_at(value: str | None) -> datetime | None:
-    """A recording time: an ISO 8601 timestamp (UTC unless it says otherwise), or a date,
-    meaning the end of that day in UTC."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day, time.max, tzinfo=UTC)
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        raise QueryError(
-            f"--known-at: {value!r} is not a timestamp (expected YYYY-MM-DD or "
-            "YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
-        ) from None
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
 def _open(ctx: click.Context, create: bool = False) -> PositionsApplication:
@@ -1113,6 +1087,71 @@ def report(
         )
     _write_out(out, html.encode("utf-8"))
     _wrote(out, "Wrote {out}.")
+
+
+@cli.command()
+@negotiation_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port to listen on (0: any free port, printed).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on. Anything but a loopback address lets other machines "
+    "read the record.",
+)
+@click.pass_context
+def serve(ctx: click.Context, negotiation: str | None, port: int, host: str) -> None:
+    """Browse the record in a local, read-only web app until Ctrl-C.
+
+    Pages: /compare (the matrix, each cell linking to its explanation), /explain,
+    /history (filters: party, issue, speaker, since, until), /proposals and /timeline,
+    each at any as_of date and known_at recording time given in its address, e.g.
+    /compare?as_of=2025-03-12, so that a link shows the same answer again.
+
+    \b
+    Example:
+      positions serve --port 8000
+    """
+    import socket
+
+    from positions.web import create_app
+
+    app = _open(ctx)
+    site = create_app(app, negotiation)  # checks the negotiation before listening
+    try:
+        listener = socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        raise QueryError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    bound = listener.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    if not host.startswith("127.") and host not in ("localhost", "::1"):
+        click.echo(
+            f"Warning: {host} is not a loopback address: other machines can read the record.",
+            err=True,
+        )
+    click.echo(f"Serving on http://{shown}:{bound}/ (Ctrl-C to stop)", err=True)
+    _serve(site, listener)
+
+
+def _serve(site: Any, listener: Any) -> None:
+    """Run the app on a listening socket until interrupted (uvicorn, its own logs off)."""
+    import uvicorn
+
+    config = uvicorn.Config(site, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again: the normal end
+        pass
+    finally:
+        listener.close()
+    click.echo("Stopped.", err=True)
 
 
 def _discard_stdout() -> None:

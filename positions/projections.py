@@ -240,6 +240,10 @@ class Tables:
         ``as_of`` (None if there are none): the days several issues' timelines share."""
         raise NotImplementedError
 
+    def explain(self, party: str, issue: str, as_of: date | None = None) -> pl.DataFrame:
+        """The steps behind one cell of the stance table, each with its effect and rule."""
+        raise NotImplementedError
+
     def history(
         self,
         party: str | None = None,

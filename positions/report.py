@@ -87,7 +87,7 @@ class Names:
         return self.proposals.get(value, value) if value else value
 
 
-def _names(query: Tables) -> Names:
+def names_of(query: Tables) -> Names:
     n = query.negotiation
     return Names(
         {p: record.name for p, record in n.parties.items()},
@@ -96,7 +96,7 @@ def _names(query: Tables) -> Names:
     )
 
 
-def _links(sources: tuple[Source, ...]) -> list[Link]:
+def source_links(sources: tuple[Source, ...]) -> list[Link]:
     links = []
     for source in sources:
         text = source.outlet
@@ -150,7 +150,7 @@ def report_context(
     most = None if recent is None else POINTS
     # the timelines are drawn in a thread while the rest is read
     drawing = TimelineDrawing(query, list(negotiation.issues), as_of, most)
-    names = _names(query)
+    names = names_of(query)
     compare = pivot_compare(
         query.compare(as_of, claimant=lambda party: names.party(party) or party)
     )
@@ -169,7 +169,7 @@ def report_context(
     claimed = list(query.claims(as_of).iter_rows(named=True))
     shown = [row for rows in histories.values() for row in rows] + developments + claimed
     links = {
-        sid: _links(found)
+        sid: source_links(found)
         for sid, found in query.sources_of(
             row["statement_id"] for row in shown if row["statement_id"]
         ).items()

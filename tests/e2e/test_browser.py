@@ -255,3 +255,24 @@ def test_the_checks_see_console_errors_and_blank_pages(chromium: str, tmp_path: 
     page = open_page(chromium, noisy, tmp_path, height=600)
     assert page.console and all('"boom"' in line for line in page.console)
     assert non_blank_share(page.screenshot) == 0.0
+
+
+def test_the_web_app_s_matrix_opens_in_a_browser_and_links_each_cell(
+    chromium: str, tmp_path: Path
+) -> None:
+    """`positions serve` in a real process, its matrix page opened by Chromium over HTTP:
+    the cells are laid out with their positions and links, and the page logs nothing (a
+    Content-Security-Policy violation would)."""
+    from tests.e2e.test_serve import parsed, serving
+
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    with serving(store) as (_, address):
+        dom = _run(
+            chromium, tmp_path / "profile", ["--dump-dom", f"{address}compare?as_of=2025-03-12"]
+        )
+    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    page = parsed(dom.stdout)
+    assert page.cells[("russia", "foreign_troops")] == "no_nato_country_troops"
+    assert sum(link.startswith("/explain?as_of=2025-03-12&") for link in page.links) == 9
