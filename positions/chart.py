@@ -507,9 +507,10 @@ class TimelineDrawing:
         most: int | None,
         pool_rows: int = POOL_ROWS,
         axis: tuple[datetime, datetime] | None = None,
+        workers: int = 2,
     ) -> None:
         """``axis``: the axis to draw over first, for several issues (`axis_span` when
-        None)."""
+        None); ``workers``: how many processes draw."""
         span = None
         if len(issues) > 1:
             span = axis if axis is not None else axis_span(query, issues, as_of)
@@ -522,7 +523,7 @@ class TimelineDrawing:
             if span is None:
                 continue
             if not charts[1:] and data.steps.height + data.points.height >= pool_rows:
-                self._pool = _pool()
+                self._pool = _pool(workers)
             if self._pool is not None:
                 shown = dataclasses.replace(data, start=span[0], end=span[1])
                 drawing.append(self._pool.submit(_visible(timeline_chart(shown))))
@@ -548,13 +549,13 @@ class TimelineDrawing:
         return [(data, svg.decode("utf-8")) for data, svg in zip(self.charts, drawn, strict=True)]
 
 
-def _pool() -> Workers | None:
-    """Two worker processes that draw, or None where this machine has one processor."""
+def _pool(workers: int) -> Workers | None:
+    """Worker processes that draw, or None where this machine has one processor."""
     import os
 
     if (os.cpu_count() or 1) < 2:
         return None
-    return Workers(2)
+    return Workers(workers)
 
 
 def timeline_charts(

@@ -337,11 +337,13 @@ def test_a_report_s_timelines_drawn_by_worker_processes_are_those_drawn_here(
     with app.get_tables("generated") as tables:
         here = [svg for _, svg in TimelineDrawing(tables, issues, None, None).pictures()]
         assert "<svg" in here[0] and here[0] != here[1]
-        in_workers = TimelineDrawing(tables, issues, None, None, pool_rows=0)
+        in_workers = TimelineDrawing(tables, issues, None, None, pool_rows=0, workers=1)
         assert in_workers._pool is not None
         assert [svg for _, svg in in_workers.pictures()] == here
         day = datetime.combine(START + timedelta(days=5), datetime.min.time())
-        narrow = TimelineDrawing(tables, issues, None, None, pool_rows=0, axis=(day, day))
+        narrow = TimelineDrawing(
+            tables, issues, None, None, pool_rows=0, axis=(day, day), workers=1
+        )
         assert [svg for _, svg in narrow.pictures()] == here
 
 

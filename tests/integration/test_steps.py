@@ -8,7 +8,6 @@ import random
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -94,30 +93,22 @@ RETRACTED_ELSEWHERE = [  # a retraction carries its target's issue: corrected, i
 ]
 
 
-@pytest.mark.parametrize(
-    ("backend", "part"), [(backend, part) for backend in BACKENDS for part in (0, 1)]
-)
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=6)
 @given(**RECORDS)
 def test_the_step_tables_answer_as_the_rules_read_literally_at_any_date_and_recording_time(
     backend: str,
-    part: int,
     tmp_path_factory: pytest.TempPathFactory,
     stmts: list[dict[str, Any]],
     order: Any,
     cuts: list[int],
     fixes: list[tuple[int, int, int]],
 ) -> None:
-    """Twelve random records per backend, in two parts of six (the records that once broke it
-    run apart, below). The second part reads R13's mean in `history` from the parties' whole
-    intervals on an issue however few its rows (`SERIES_ROWS` 0), the first from the others'
-    cells of each row's day, as short histories do."""
-    from positions.queries import stance
-
-    with (
-        any_store(backend, tmp_path_factory.mktemp("steps")) as url,
-        mock.patch.object(stance, "SERIES_ROWS", 0 if part else stance.SERIES_ROWS),
-    ):
+    """Six random records per backend (six more in ``test_steps_long_histories.py``, with
+    R13's mean read the other way; the records that once broke it run apart, below):
+    R13's mean in `history` read from the others' cells of each row's day, as short
+    histories do."""
+    with any_store(backend, tmp_path_factory.mktemp("steps")) as url:
         app, times = record(url, stmts, order, cuts, fixes)
         check_against_the_rules(app, times)
 
