@@ -54,6 +54,7 @@ STEPS_SCHEMA: dict[str, Any] = {
 POINTS_SCHEMA: dict[str, Any] = {
     "party": pl.String,
     "party_name": pl.String,
+    "colour": pl.String,
     "at": pl.Datetime("us"),
     "y": pl.Float64,
     "mark": pl.String,
@@ -221,17 +222,20 @@ def timeline_data(
             y = y if y is not None else own
         if y is None:
             y = float(none_row)
+        found = query.negotiation.parties.get(party)
+        party_name = found.name if found is not None else party
         status = None
         if row["ended_how"]:
             status = f"{row['ended_how']} by {row['ended_by']}"
         elif kind == "claim":
             claimant = query.negotiation.parties.get(row["party"])
-            status = f"claimed by {claimant.name if claimant else row['party']}"
-        found = query.negotiation.parties.get(party)
+            status = f"claimed by {claimant.name if claimant else row['party']} about {party_name}"
         points.append(
             {
                 "party": party,
-                "party_name": found.name if found is not None else party,
+                "party_name": party_name,
+                # a claim at the row of the party it is about, in its claimant's colour
+                "colour": row["party"] if kind == "claim" else party,
                 "at": at,
                 "y": y + offsets.get(party, 0.0),
                 "mark": mark,
@@ -379,7 +383,7 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
         "data": {"name": names["points"]},
         "mark": {"type": "point", "filled": True, "size": 90, "strokeWidth": 1.5},
         "encoding": {
-            "color": color,
+            "color": {**color, "field": "colour"},
             "opacity": {"condition": {"test": "datum.ended", "value": 0.4}, "value": 1.0},
             "shape": {
                 "field": "mark",

@@ -99,15 +99,26 @@ def test_statements_are_points_marked_by_kind_and_ended_ones_flagged(query: Quer
     assert on_13 == sorted(on_13) and len(set(on_13)) == 2
 
 
-def test_a_claim_is_plotted_for_the_party_it_is_about(query: Query) -> None:
+def test_a_claim_is_plotted_for_the_party_it_is_about_in_its_claimant_s_colour(
+    query: Query,
+) -> None:
     data = timeline_data(query, "nato")
     claim = data.points.filter(data.points["mark"] == "claim").row(0, named=True)
-    assert (claim["party"], claim["position"], claim["status"]) == (
+    assert (claim["party"], claim["colour"], claim["position"], claim["status"]) == (
         "us",
+        "russia",
         "off_the_table",
-        "claimed by Russia",
+        "claimed by Russia about United States",
     )
     assert round(claim["y"]) == 3
+    own = data.points.filter(data.points["mark"] != "claim")
+    assert own["colour"].to_list() == own["party"].to_list()
+    layers = timeline_chart(data)["vconcat"][1]["layer"]
+    drawn = next(layer for layer in layers if layer["mark"]["type"] == "point")
+    line = next(layer for layer in layers if layer["mark"]["type"] == "line")
+    assert drawn["encoding"]["color"]["field"] == "colour"
+    # one colour scale: a party's points and line share its colour
+    assert drawn["encoding"]["color"]["scale"] == line["encoding"]["color"]["scale"]
 
 
 def test_developments_are_rules_at_their_day(query: Query) -> None:
