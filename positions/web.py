@@ -157,12 +157,26 @@ HISTORY_COLUMNS = (
 )
 
 
+HISTORY_ROWS = 200
+"""The rows a history page shows: the latest, in order (a page of a long record stays short;
+the filters and dates reach the earlier ones)."""
+
+
 def history_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
-    """What was said, in order: by or about a party, on an issue, by a speaker, in a window."""
+    """What was said, in order: by or about a party, on an issue, by a speaker, in a window
+    (the latest `HISTORY_ROWS` rows)."""
     frame = tables.history(
-        ask.party, ask.issue, ask.as_of, since=ask.since, until=ask.until, speaker=ask.speaker
+        ask.party,
+        ask.issue,
+        ask.as_of,
+        since=ask.since,
+        until=ask.until,
+        speaker=ask.speaker,
+        latest=HISTORY_ROWS + 1,
     )
     rows = list(frame.iter_rows(named=True))
+    earlier = len(rows) > HISTORY_ROWS
+    rows = rows[1:] if earlier else rows
     links = tables.sources_of(r["statement_id"] for r in rows if r["statement_id"])
     shown = []
     for row in rows:
@@ -181,6 +195,7 @@ def history_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
     return {
         "heading": "History",
         "rows": shown,
+        "earlier": earlier,
         "choices": {
             "party": [(p, names.party(p)) for p in negotiation.parties],
             "issue": [(i, names.issue(i)) for i in negotiation.issues],

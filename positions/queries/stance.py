@@ -450,8 +450,9 @@ class StepQueries(Tables):
         for order in ("", " DESC"):
             found = self._rows(
                 "SELECT day FROM {p}positions_view_steps WHERE negotiation = %s AND "
-                f"{recorded} AND day <= %s AND issue IN ({marks}) ORDER BY day{order} LIMIT 1",
-                [self.slug, *params, limit, *issues],
+                f"{recorded} AND day <= %s AND sort_key < %s AND issue IN ({marks}) "
+                f"ORDER BY sort_key{order} LIMIT 1",
+                [self.slug, *params, limit, day_key(limit + 1), *issues],
             )
             if not found:
                 return None
@@ -521,11 +522,11 @@ class StepQueries(Tables):
             )
             values.append(speaker)
         if until is not None:  # the window, read in the query (`in_window` decides below)
-            where.append("s.day <= %s")
-            values.append(until.toordinal())
+            where.append("s.day <= %s AND s.sort_key < %s")
+            values.extend([until.toordinal(), day_key(until.toordinal() + 1)])
         if since is not None:
-            where.append("s.day >= %s")
-            values.append(since.toordinal())
+            where.append("s.day >= %s AND s.sort_key >= %s")
+            values.extend([since.toordinal(), day_key(since.toordinal())])
         if issue is not None:
             where.append("s.issue = %s")
             values.append(issue)
@@ -549,8 +550,9 @@ class StepQueries(Tables):
             whole = many[step.issue] > SERIES_ROWS
             rows.append((key, self._history_row(step, document, limit, whole)))
         filtered = party is not None or issue is not None or speaker is not None
-        # the corrections of the statements listed (and of those a correction moved) alone
-        shown_only = filtered or since is not None or until is not None
+        # the corrections of the statements listed (and of those a correction moved) alone:
+        # a correction's row sits next to its statement's, so the latest rows hold no other
+        shown_only = filtered or since is not None or until is not None or latest is not None
         said = None if speaker is None else self._said_by(speaker)
         rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
         if developments and not filtered:

@@ -177,8 +177,8 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict_ended ON {p}positions_view_steps "
     f"(negotiation, party, proposal, claimant, ended_key) WHERE {_CURRENT} "
     "AND verdict IS NOT NULL AND ended_key IS NOT NULL",
-    "CREATE INDEX IF NOT EXISTS positions_view_steps_day ON {p}positions_view_steps "
-    f"(negotiation, day) WHERE {_CURRENT}",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_order ON {p}positions_view_steps "
+    f"(negotiation, sort_key) WHERE {_CURRENT}",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_party ON {p}positions_view_steps "
     f"(negotiation, party, sort_key) WHERE {_CURRENT}",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_issue ON {p}positions_view_steps "

@@ -221,3 +221,18 @@ def test_serve_on_a_busy_port_says_so_in_one_line(store: str) -> None:
         result = run_cli("--store", store, "serve", "--port", str(port))
     assert result.code == 2
     assert re.fullmatch(rf"Error: cannot listen on 127\.0\.0\.1:{port} \([^\n]+\)\n", result.err)
+
+
+def test_a_long_history_shows_its_latest_rows_and_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from positions import web
+
+    whole = client.get("/history").text
+    total = int(re.search(r"(\d+) rows\.", whole).group(1))  # type: ignore[union-attr]
+    monkeypatch.setattr(web, "HISTORY_ROWS", 3)
+    short = client.get("/history").text
+    assert "The latest 3 rows; narrow the filters or the dates to see earlier ones." in short
+    assert short.count("<tr") == 4 < total  # a heading and the three latest rows
+    last = re.findall(r"<tr[^>]*><td>([^<]*)</td>", whole)[-3:]
+    assert re.findall(r"<tr[^>]*><td>([^<]*)</td>", short) == last
