@@ -276,3 +276,54 @@ def test_the_web_app_s_matrix_opens_in_a_browser_and_links_each_cell(
     page = parsed(dom.stdout)
     assert page.cells[("russia", "foreign_troops")] == "no_nato_country_troops"
     assert sum(link.startswith("/explain?as_of=2025-03-12&") for link in page.links) == 9
+
+
+def test_the_web_app_answers_its_controls_in_a_browser(chromium: str, tmp_path: Path) -> None:
+    """Driven in Chromium by Playwright: the date control changes the matrix, a cell leads to
+    the statements behind it, the history's speaker filter narrows it, and a quote holding a
+    script stays text (no dialog opens, the page logs nothing)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_serve import serving
+    from tests.helpers import one_statement
+
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(SEED)).code == 0
+    hostile = one_statement(tmp_path / "s.yaml", quote=SCRIPT_QUOTE)
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert run_cli("--store", other, "import", str(hostile)).code == 0
+    cell = 'td[data-party="russia"][data-issue="foreign_troops"]'
+    with (
+        serving(store) as (_, address),
+        serving(other) as (_, hostile_address),
+        sync_playwright() as driver,
+    ):
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        logged: list[str] = []
+        dialogs: list[str] = []
+        page.on("console", lambda message: logged.append(message.text))
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{address}compare?as_of=2025-03-12")
+        assert page.inner_text(cell) == "no_nato_country_troops"
+        page.fill('input[name="as_of"]', "2025-03-13")
+        page.click("form.moment button")
+        page.wait_for_url("**/compare?as_of=2025-03-13*")
+        assert page.inner_text(cell) == "no_foreign_troops"
+        page.click(f"{cell} a")
+        page.wait_for_url("**/explain?*")
+        assert "absolutely unacceptable to deploy units" in page.inner_text("table.explain")
+        page.goto(f"{address}history")
+        everything = page.locator("table.history tbody tr").count()
+        page.select_option('select[name="speaker"]', "zakharova")
+        page.click("form.filters button")
+        page.wait_for_url("**/history?*speaker=zakharova*")
+        speakers = page.locator("table.history tbody td:nth-child(4)").all_inner_texts()
+        assert 0 < len(speakers) < everything
+        assert set(speakers) == {"Maria Zakharova"}
+        page.goto(f"{hostile_address}history")
+        assert SCRIPT_QUOTE in page.inner_text("table.history")
+        assert page.title() != "pwned"
+        browser.close()
+    assert logged == []
+    assert dialogs == []
