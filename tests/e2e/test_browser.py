@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -303,7 +304,12 @@ def test_the_web_app_answers_its_controls_in_a_browser(chromium: str, tmp_path: 
         logged: list[str] = []
         dialogs: list[str] = []
         page.on("console", lambda message: logged.append(message.text))
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        def dismissed(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismissed)
         page.goto(f"{address}compare?as_of=2025-03-12")
         assert page.inner_text(cell) == "no_nato_country_troops"
         page.fill('input[name="as_of"]', "2025-03-13")
