@@ -5,6 +5,7 @@ The PLOVER mapping and its fallbacks are documented in docs/interchange.md.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -261,7 +262,11 @@ def write_export(
     else:
         frame = query.history(as_of=as_of)
     if fmt == "parquet":
-        write_file(out, frame.write_parquet)
+        # encoded in memory, then written: polars reports a failed write to a device as a
+        # malformed file, not as the write error it is
+        encoded = io.BytesIO()
+        frame.write_parquet(encoded)
+        write_file(out, encoded.getvalue())
     elif fmt == "csv":
         chosen = frame if raw_csv else neutralised(frame)
         write_file(out, lambda handle: chosen.write_csv(handle))

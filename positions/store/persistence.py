@@ -114,6 +114,24 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         return cls.model_validate(fields)
 
 
+def sqlite_name(path: Path) -> str:
+    """The name SQLite opens a store file by: its path, or, where this process may not write
+    the file or its folder (a store on read-only media, or another user's), a read-only URI
+    that takes no lock (``immutable``: SQLite would otherwise need to write its shared-memory
+    file beside it). A file with a write-ahead log still holding changes is opened read-only
+    without ``immutable``, so that none is missed."""
+    import os
+    from urllib.parse import quote
+
+    if not path.is_file() or (
+        os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else ".", os.W_OK)
+    ):
+        return str(path)
+    log = path.with_name(path.name + "-wal")
+    pending = log.exists() and log.stat().st_size > 0
+    return f"file:{quote(str(path.resolve()))}?mode=ro" + ("" if pending else "&immutable=1")
+
+
 @dataclass(frozen=True)
 class StoreLocation:
     """A parsed store URL: what to tell eventsourcing, and how to name it to a user."""
@@ -129,6 +147,11 @@ class StoreLocation:
     @property
     def is_memory(self) -> bool:
         return "mode=memory" in self.env.get("SQLITE_DBNAME", "")
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store is a file opened read-only (`sqlite_name`)."""
+        return "mode=ro" in self.env.get("SQLITE_DBNAME", "")
 
     @property
     def is_postgres(self) -> bool:
@@ -214,7 +237,7 @@ def parse_store_url(url: str) -> StoreLocation:
             url,
             {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(path),
+                "SQLITE_DBNAME": sqlite_name(path),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": (
                     "positions.store.sqlite:BulkSQLiteApplicationRecorder"

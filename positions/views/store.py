@@ -143,6 +143,8 @@ class ViewStore:
         """Whether the views' tables could not be created or changed here (a read-only role
         or file): queries then answer from the views as they are."""
         try:
+            if app.location.read_only:  # opened read-only: nothing may be created here
+                raise PersistenceError("the store is opened read-only")
             self.recorder.create_table()
         except IntegrityError:
             # another process created the tracking table at the same moment (on SQLite, where

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from positions import PositionsApplication
-from tests.conftest import run_cli
+from tests.conftest import SEED, run_cli
 from tests.helpers import store_with_one_statement, write_scenario
 from tests.strategies import codebook
 
@@ -271,6 +271,13 @@ def test_an_export_never_follows_a_planted_link_and_says_when_the_disk_is_full(
     full = run_cli("--store", seeded, "export", "--what", "stance", "--format", "csv", "/dev/full")
     assert full.code == 2 and full.err.startswith("Error: cannot write /dev/full: ")
     assert "Wrote" not in full.out
+    parquet = run_cli(
+        "--store", seeded, "export", "--what", "statements", "--format", "parquet", "/dev/full"
+    )
+    assert (parquet.code, parquet.err) == (
+        2,
+        "Error: cannot write /dev/full: No space left on device\n",
+    )
     link = tmp_path / "null.csv"
     link.symlink_to("/dev/null")
     assert run_cli("--store", seeded, "export", "--what", "stance", str(link)).code == 0
@@ -292,3 +299,105 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised_unless_raw_csv_is_giv
     assert "'=HYPERLINK" in shown
     raw = run_cli("--store", store, "--raw-csv", "stance", "--format", "csv").out
     assert "'=HYPERLINK" not in raw and '"=HYPERLINK(' in raw
+
+
+def _as_another_user() -> list[str] | None:
+    """A command prefix that runs as ``nobody`` (root ignores file modes), [] where this is
+    not root already, None where root cannot drop its rights here."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return None
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def test_a_store_in_a_read_only_folder_answers_queries_and_verify_and_writes_nothing() -> None:
+    """A store on read-only media or another user's: SQLite would need to write a lock file
+    beside it; the store is opened read-only with no lock, queries and verify answer, and
+    neither the file nor its folder changes."""
+    import hashlib
+    import os
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+
+    prefix = _as_another_user()
+    if prefix is None:
+        pytest.skip("running as root, and setpriv is missing to run as another user")
+    folder = Path(tempfile.mkdtemp())
+    store = folder / "store.db"
+    try:
+        url = f"sqlite:///{store}"
+        env = {k: v for k, v in os.environ.items() if k != "POSITIONS_STORE"}
+        made = subprocess.run(  # a process that ends: SQLite folds its log into the file
+            [sys.executable, "-m", "positions", "--store", url, "import", str(SEED)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
+        store.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        folder.chmod(0o555)
+        before = hashlib.sha256(store.read_bytes()).hexdigest(), sorted(os.listdir(folder))
+        for args, expected in (
+            (["compare", "--format", "csv"], "nato,russia,off_the_table,3"),
+            (
+                ["history", "--party", "us", "--format", "csv"],
+                "ushakov-claims-us-nato-off-the-table",
+            ),
+            (["verify"], "Verified the views"),
+        ):
+            done = subprocess.run(
+                [*prefix, sys.executable, "-m", "positions", "--store", url, *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd="/",
+                check=False,
+                timeout=120,
+            )
+            assert done.returncode == 0, (args, done.stderr)
+            assert expected in done.stdout, (args, done.stdout)
+            assert "unexpected" not in done.stderr
+        assert (
+            hashlib.sha256(store.read_bytes()).hexdigest(),
+            sorted(os.listdir(folder)),
+        ) == before
+    finally:
+        folder.chmod(0o755)
+        if store.exists():
+            store.chmod(0o644)
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+
+
+@pytest.mark.parametrize("args", [["compare"], ["history", "--format", "json"]])
+def test_a_table_printed_to_a_full_disk_is_one_line_and_exit_2(
+    seeded: str, args: list[str]
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "POSITIONS_STORE"}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "positions", "--store", seeded, *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "Error: cannot write to the standard output: No space left on device\n",
+    )
