@@ -582,8 +582,8 @@ def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
     so that a refused or interrupted first import leaves no store behind, in one planning
     pass."""
     location = parse_store_url(url)
-    if location.sqlite_path is not None and not location.exists():
-        return _new_file(location, scenarios)
+    if location.sqlite_path is not None and not location.sqlite_path.exists():
+        return _new_file(location, scenarios)  # (an empty file is made a store in place)
     app = PositionsApplication.open(url, create=True)
     try:
         return app.import_scenarios(scenarios)

@@ -164,8 +164,10 @@ class StoreLocation:
         return text.replace(password, "***") if password else text
 
     def exists(self) -> bool:
-        """Whether the store exists (a file store that was never written does not)."""
-        return self.sqlite_path is None or self.sqlite_path.exists()
+        """Whether the store exists (a file store that was never written does not, nor an
+        empty file: SQLite would make one a database on opening it)."""
+        path = self.sqlite_path
+        return path is None or (path.exists() and (not path.is_file() or path.stat().st_size > 0))
 
 
 def redact(url: str) -> str:

@@ -401,3 +401,21 @@ def test_a_table_printed_to_a_full_disk_is_one_line_and_exit_2(
         2,
         "Error: cannot write to the standard output: No space left on device\n",
     )
+
+
+def test_a_query_on_an_empty_file_leaves_it_empty_and_an_import_makes_it_a_store(
+    tmp_path: Path,
+) -> None:
+    """SQLite makes any file it opens a database: a query on an empty file once wrote the
+    views' tables into it. An empty file is no store to a query; an import makes it one."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    url = f"sqlite:///{empty}"
+    result = run_cli("--store", url, "compare")
+    assert (result.code, result.err) == (
+        2,
+        f"Error: store {url} does not exist (import a scenario first)\n",
+    )
+    assert empty.stat().st_size == 0
+    assert run_cli("--store", url, "import", str(SEED)).code == 0
+    assert "off_the_table" in run_cli("--store", url, "compare").out
