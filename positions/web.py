@@ -142,21 +142,6 @@ def explain_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
     }
 
 
-HISTORY_COLUMNS = (
-    "stated_on",
-    "party",
-    "kind",
-    "speaker",
-    "issue",
-    "position",
-    "verdict",
-    "proposal",
-    "about",
-    "ended_how",
-    "quote",
-)
-
-
 HISTORY_ROWS = 200
 """The rows a history page shows: the latest, in order (a page of a long record stays short;
 the filters and dates reach the earlier ones)."""
