@@ -184,10 +184,17 @@ class ViewStore:
         """Views made by an earlier version, whose statement rows copied each statement's
         document (an ``original`` column) or had no ``speaker`` column, are emptied and their
         statement table made anew: the next catch-up folds every event again (the views are
-        derived data; the events are untouched)."""
+        derived data; the events are untouched). An index an earlier version made and no
+        query uses any more is dropped (every write kept it)."""
         with self.recorder.datastore.transaction(commit=False) as cursor:
-            if not _outdated(self._statement_columns(cursor)):
-                return
+            retired = self._indexes(cursor) & set(RETIRED_INDEXES)
+            outdated = _outdated(self._statement_columns(cursor))
+        if retired:
+            with self._transaction() as cursor:
+                for name in sorted(retired):
+                    cursor.execute(self._sql(f"DROP INDEX IF EXISTS {{p}}{name}"))
+        if not outdated:
+            return
         with self._transaction() as cursor:
             if not _outdated(self._statement_columns(cursor)):
                 return  # another process upgraded them first
@@ -195,6 +202,20 @@ class ViewStore:
             table = next(s for s in _DDL if "TABLE IF NOT EXISTS {p}positions_view_statements" in s)
             cursor.execute(self._sql(table))
             self._empty(cursor)
+
+    def _indexes(self, cursor: Any) -> set[str]:
+        """The names of the indexes of the views' step table."""
+        if self.postgres:
+            cursor.execute(
+                self._sql(
+                    "SELECT indexname FROM pg_indexes "
+                    "WHERE schemaname = %s AND tablename = 'positions_view_steps'"
+                ),
+                [self.app.factory.datastore.schema],
+            )
+            return {row["indexname"] for row in cursor.fetchall()}
+        cursor.execute("PRAGMA index_list(positions_view_steps)")
+        return {row["name"] for row in cursor.fetchall()}
 
     def _statement_columns(self, cursor: Any) -> set[str]:
         if self.postgres:
@@ -802,6 +823,10 @@ def _compare(table: str, wanted: list[Any], stored: list[Any]) -> list[Differenc
             found.append(Difference(table, k, f"differs from the events in {', '.join(columns)}"))
     return found
 
+
+RETIRED_INDEXES = ("positions_view_steps_day",)
+"""Indexes of the step table that earlier versions made and no query uses any more (the order
+key's index, ``positions_view_steps_order``, answers by day)."""
 
 BULK_RUN = 8
 """The fewest consecutive statement events folded in SQL rather than in Python (one SQL

@@ -624,3 +624,35 @@ def test_verify_reports_a_statement_recorded_twice_in_the_events(seeded_url: str
         f"twice, by events {first_id} and {last}\n"
     ) in result.out
     assert "1 statement(s) recorded more than once" in result.out
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_index_no_query_uses_any_more_is_dropped_on_opening(
+    backend: str, tmp_path: Path
+) -> None:
+    """The step rows' day index, which the order key's index replaced, is dropped from a
+    store an earlier version made (every write kept it); the answers stay the same."""
+    from tests.stores import any_store
+
+    with any_store(backend, tmp_path) as url:
+        app = PositionsApplication.open(url, create=True)
+        app.import_files([SEED])
+        views = app.views
+        assert views is not None
+        with views._transaction() as cursor:  # the index as an earlier version made it
+            cursor.execute(
+                views._sql(
+                    "CREATE INDEX positions_view_steps_day ON {p}positions_view_steps "
+                    "(negotiation, day)"
+                )
+            )
+        with views.recorder.datastore.transaction(commit=False) as cursor:
+            assert "positions_view_steps_day" in views._indexes(cursor)
+        before = run_cli("--store", url, "compare", "--format", "csv")
+        reopened = PositionsApplication.open(url)
+        assert reopened.views is not None
+        with reopened.views.recorder.datastore.transaction(commit=False) as cursor:
+            found = reopened.views._indexes(cursor)
+        assert "positions_view_steps_day" not in found
+        assert "positions_view_steps_order" in found
+        assert run_cli("--store", url, "compare", "--format", "csv") == before
