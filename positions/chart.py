@@ -521,16 +521,21 @@ class TimelineDrawing:
         self._pool: Workers | None = None
         charts: list[TimelineData] = []
         drawing: list[Future[bytes]] = []
-        for issue in issues:  # read here: the store's cursor stays in this process
-            data = timeline_data(query, issue, as_of, most)
-            charts.append(data)
-            if span is None:
-                continue
-            if not charts[1:] and data.steps.height + data.points.height >= pool_rows:
-                self._pool = _pool(workers)
+        try:
+            for issue in issues:  # read here: the store's cursor stays in this process
+                data = timeline_data(query, issue, as_of, most)
+                charts.append(data)
+                if span is None:
+                    continue
+                if not charts[1:] and data.steps.height + data.points.height >= pool_rows:
+                    self._pool = _pool(workers)
+                if self._pool is not None:
+                    shown = dataclasses.replace(data, start=span[0], end=span[1])
+                    drawing.append(self._pool.submit(_visible(timeline_chart(shown))))
+        except BaseException:  # a chart that cannot be read: stop the workers started
             if self._pool is not None:
-                shown = dataclasses.replace(data, start=span[0], end=span[1])
-                drawing.append(self._pool.submit(_visible(timeline_chart(shown))))
+                self._pool.close()
+            raise
         self.charts = shared_axis(charts, span)
         first = self.charts[0] if self.charts else None
         if self._pool is not None and first is not None and (first.start, first.end) != span:

@@ -16,7 +16,15 @@ from urllib.parse import urlencode
 
 from positions.errors import NotFoundError, PositionsError, QueryError
 from positions.moments import parse_date, parse_known_at
-from positions.report import Names, environment, long_date, long_time, names_of, source_links
+from positions.report import (
+    POINTS,
+    Names,
+    environment,
+    long_date,
+    long_time,
+    names_of,
+    source_links,
+)
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -58,9 +66,11 @@ class Asked:
         kept = {k: v for k, v in {**self.raw, **changes}.items() if v}
         return path + ("?" + urlencode(kept) if kept else "")
 
-    def moment(self, path: str) -> str:
-        """The address of ``path`` at the same as-of date and recording time."""
-        return self.link(path, party=None, issue=None, speaker=None, since=None, until=None)
+    def moment(self, path: str, **changes: str | None) -> str:
+        """The address of ``path`` at the same as-of date and recording time, with none of
+        the filters but ``changes``."""
+        filters = dict.fromkeys(("party", "issue", "speaker", "since", "until"))
+        return self.link(path, **{**filters, **changes})
 
 
 def asked(params: dict[str, str]) -> Asked:
@@ -210,7 +220,7 @@ def timeline_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
     issue = ask.issue or next(iter(tables.negotiation.issues), None)
     if issue is None:
         raise NotFoundError("this negotiation has no issue to draw")
-    data = timeline_data(tables, issue, ask.as_of, 300)
+    data = timeline_data(tables, issue, ask.as_of, POINTS)
     drawn = picture(timeline_chart(data), "svg").decode("utf-8")
     return {
         "heading": f"{names.issue(issue)} over time",
@@ -270,9 +280,7 @@ class Site:
                 *(
                     (
                         f"Timeline: {names.issue(i)}",
-                        ask.link(
-                            "/timeline", party=None, issue=i, speaker=None, since=None, until=None
-                        ),
+                        ask.moment("/timeline", issue=i),
                     )
                     for i in negotiation.issues
                 ),

@@ -123,9 +123,7 @@ def sqlite_name(path: Path) -> str:
     import os
     from urllib.parse import quote
 
-    if not path.is_file() or (
-        os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else ".", os.W_OK)
-    ):
+    if not path.is_file() or (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         return str(path)
     log = path.with_name(path.name + "-wal")
     pending = log.exists() and log.stat().st_size > 0

@@ -205,29 +205,28 @@ class ViewStore:
 
     def _indexes(self, cursor: Any) -> set[str]:
         """The names of the indexes of the views' step table."""
-        if self.postgres:
-            cursor.execute(
-                self._sql(
-                    "SELECT indexname FROM pg_indexes "
-                    "WHERE schemaname = %s AND tablename = 'positions_view_steps'"
-                ),
-                [self.app.factory.datastore.schema],
-            )
-            return {row["indexname"] for row in cursor.fetchall()}
-        cursor.execute("PRAGMA index_list(positions_view_steps)")
-        return {row["name"] for row in cursor.fetchall()}
+        return self._catalog(
+            cursor,
+            "SELECT indexname AS name FROM pg_indexes "
+            "WHERE schemaname = %s AND tablename = 'positions_view_steps'",
+            "PRAGMA index_list(positions_view_steps)",
+        )
 
     def _statement_columns(self, cursor: Any) -> set[str]:
+        return self._catalog(
+            cursor,
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'positions_view_statements'",
+            "PRAGMA table_info(positions_view_statements)",
+        )
+
+    def _catalog(self, cursor: Any, postgres: str, sqlite: str) -> set[str]:
+        """The ``name`` column of a catalog query: ``postgres`` (given the store's schema)
+        on PostgreSQL, the ``sqlite`` pragma on SQLite."""
         if self.postgres:
-            cursor.execute(
-                self._sql(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = %s AND table_name = 'positions_view_statements'"
-                ),
-                [self.app.factory.datastore.schema],
-            )
-            return {row["column_name"] for row in cursor.fetchall()}
-        cursor.execute("PRAGMA table_info(positions_view_statements)")
+            cursor.execute(self._sql(postgres), [self.app.factory.datastore.schema])
+        else:
+            cursor.execute(sqlite)
         return {row["name"] for row in cursor.fetchall()}
 
     # -- SQL

@@ -707,7 +707,7 @@ class _Maintenance:
             known = above.get(link, ()) if link is not None else ()
             for name in reversed(chain):
                 top = parent.get(name)
-                if top is None or top == name or (top in seen and top not in above):
+                if top is None or (top in seen and top not in above):
                     known = ()
                     above[name] = ()
                     continue

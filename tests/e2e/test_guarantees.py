@@ -325,9 +325,14 @@ def test_a_store_in_a_read_only_folder_answers_queries_and_verify_and_writes_not
     import sys
     import tempfile
 
+    from tests.stores import in_ci
+
     prefix = _as_another_user()
     if prefix is None:
-        pytest.skip("running as root, and setpriv is missing to run as another user")
+        reason = "running as root, and setpriv is missing to run as another user"
+        if in_ci():
+            pytest.fail(f"{reason} (in CI this test must run)")
+        pytest.skip(reason)
     folder = Path(tempfile.mkdtemp())
     store = folder / "store.db"
     try:
