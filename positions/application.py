@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import sqlite3
@@ -24,18 +25,17 @@ from positions.domain import (
     Index,
     Negotiation,
     PartyRecord,
-    index_id,
-    negotiation_id,
     plan_correction,
     plan_import,
     project_index,
     project_negotiation,
     project_party_record,
-    record_id,
 )
 from positions.errors import ConflictError, NotFoundError, ScenarioError, StoreError
 from positions.events import DomainEvent
 from positions.files import new_file_mode
+from positions.ids import correction_key, index_id, negotiation_id, record_id, registry_id
+from positions.registry import Registration, backfill, registry_events
 from positions.store.integrity import unseal
 from positions.store.persistence import (
     PydanticMapper,
@@ -60,6 +60,9 @@ class ImportResult:
     corrections: int = 0
     views_rebuilt: bool = False
     """Whether the views were found short of the events and rebuilt before planning."""
+    registered: int = 0
+    """How many statements and corrections recorded by an earlier version were registered
+    before planning (`positions.registry.backfill`)."""
 
 
 Written = TypeVar("Written")
@@ -216,6 +219,8 @@ class PositionsApplication(Application[Any]):
         self.views_rebuilt = False
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
+        registered = self._open_registries(existing)
+        at = now or datetime.now(UTC)
         wanted: dict[str, list[str]] = {slug: [] for slug in slugs}
         for scenario in scenarios:
             ids = wanted[scenario.negotiation]
@@ -225,6 +230,9 @@ class PositionsApplication(Application[Any]):
                 ids.extend(t for t in (value.clarifies, value.retracts) if t is not None)
             ids.extend(located.value.statement for located in scenario.corrections)
         records = self._planning_records(existing, wanted)
+        known = self._registered_corrections(
+            [(s.negotiation, c.value) for s in scenarios for c in s.corrections]
+        )
         index = self._index()
         with self._views_work("read the views of store {store}"):  # records read as asked
             plan = plan_located(
@@ -232,40 +240,93 @@ class PositionsApplication(Application[Any]):
                 existing,
                 records,
                 scenarios,
-                now or datetime.now(UTC),
+                at,
                 allow_hypothetical=self.allow_hypothetical,
                 consume=consume,
+                known_corrections=known,
             )
         del scenarios  # the records of the files: the plan's events hold what is kept of them
         result = ImportResult(
             plan.negotiations,
             plan.statements,
             plan.definitions,
-            len(plan.events),
+            len(plan.events) + len(plan.opened) + len(plan.registrations),
             plan.corrections,
             self.views_rebuilt,
+            registered,
         )
         if plan.events:
-            self._save(plan.events)
+            self._save(plan.events, plan.opened, plan.registrations, at)
             self.catch_up()
         return result
 
-    def _save(self, events: list[DomainEvent]) -> None:
-        """Save in one transaction, consuming ``events`` (the list is emptied as its events
+    def _open_registries(self, existing: dict[str, Negotiation | None]) -> int:
+        """Register what the recorded negotiations among ``existing`` hold, for those a
+        version before the registry recorded (ADR 0017): once, in a transaction of its own,
+        read from the events. How many statements and corrections were registered."""
+        if self.views is None:
+            return 0  # an in-memory store: made by this version, its registries are open
+        recorded = [slug for slug, state in existing.items() if state is not None]
+        opened = self._registered_streams([registry_id(slug) for slug in recorded])
+        count = 0
+        for slug in recorded:
+            if registry_id(slug) in opened:
+                continue
+            state = existing[slug]
+            assert state is not None
+            with self._views_work("read store {store}"):
+                held = self.views.held_events(slug, list(state.parties))
+            entries, _ = backfill(slug, held)  # an id held twice: `positions verify` says so
+            try:
+                self._save([], [slug], entries, datetime.now(UTC))
+            except RecordConflictError:
+                continue  # another writer registered it first
+            count += len(entries)
+        return count
+
+    def _registered_streams(self, streams: list[UUID]) -> set[UUID]:
+        """Those of ``streams`` that hold an event (read from the events table)."""
+        if self.views is None:
+            return {s for s in streams if self._events(s)}
+        with self._views_work("read store {store}"):
+            return set(self.views.stream_versions(streams))
+
+    def _registered_corrections(
+        self, corrections: list[tuple[str, Correction]]
+    ) -> set[UUID] | None:
+        """The keys of those of ``corrections`` that are recorded, from the registry; None
+        for an in-memory store, whose records (folded from its events) answer."""
+        if self.views is None:
+            return None
+        return self._registered_streams([correction_key(slug, c) for slug, c in corrections])
+
+    def _save(
+        self,
+        events: list[DomainEvent],
+        opened: Sequence[str] = (),
+        registrations: Sequence[Registration] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """Save in one transaction ``events``, then the registry events of ``opened`` and
+        ``registrations`` (`positions.registry`; after the others, so that a run of statement
+        events stays a run), consuming ``events`` (the list is emptied as its events
         are stored, a chunk at a time, so that a large import never holds every stored event
         at once). A version conflict (`RecordConflictError`) passes through for the caller to
         re-plan, any other failure is a `StoreError`."""
+        at = now or datetime.now(UTC)
         try:
             insert_chunks = getattr(self.recorder, "insert_chunks", None)
             if insert_chunks is None:  # the in-memory store: one call
-                self.save(*events)
+                self.save(*events, *registry_events(opened, registrations, at))
                 events.clear()
             else:
                 mapper = self._mapper()
                 mapper.heads.clear()
                 try:
                     self._prime_heads(events)
-                    insert_chunks(_stored_chunks(mapper, events))
+                    insert_chunks(
+                        _stored_chunks(mapper, events, registry_events(opened, registrations, at))
+                    )
                 finally:
                     mapper.heads.clear()
         except RecordConflictError:
@@ -423,9 +484,24 @@ class PositionsApplication(Application[Any]):
             raise NotFoundError(f"unknown negotiation '{negotiation}'")
         found = self._planning_records({negotiation: state}, {negotiation: [correction.statement]})
         records = {party: record for (_, party), record in found.items()}
+        self._open_registries({negotiation: state})
+        known = self._registered_corrections([(negotiation, correction)])
+        at = now or datetime.now(UTC)
         with self._views_work("read the views of store {store}"):  # records read as asked
-            event = plan_correction(state, records, correction, now or datetime.now(UTC))
-        self._save([event])
+            event = plan_correction(state, records, correction, at, known)
+        self._save(
+            [event],
+            registrations=[
+                Registration(
+                    negotiation,
+                    _party_of(records, event.originator_id),
+                    event.originator_version,
+                    correction.statement,
+                    correction,
+                )
+            ],
+            now=at,
+        )
         self.catch_up()
         return event
 
@@ -532,14 +608,24 @@ SAVE_CHUNK = 10_000
 """Events mapped to stored events and inserted at a time, inside a save's one transaction."""
 
 
-def _stored_chunks(mapper: PydanticMapper, events: list[DomainEvent]) -> Iterator[list[Any]]:
-    """``events`` as stored events, a chunk at a time, in order; the list is emptied as it
-    goes, so each event can be freed once it is stored."""
+def _stored_chunks(
+    mapper: PydanticMapper, events: list[DomainEvent], then: Iterable[DomainEvent] = ()
+) -> Iterator[list[Any]]:
+    """``events``, then ``then``, as stored events, a chunk at a time, in order; the list is
+    emptied as it goes, so each event can be freed once it is stored."""
     events.reverse()
     to_stored = mapper.to_stored_event
     pop = events.pop
     while events:
         yield [to_stored(pop()) for _ in range(min(SAVE_CHUNK, len(events)))]
+    rest = iter(then)
+    while chunk := [to_stored(event) for event in itertools.islice(rest, SAVE_CHUNK)]:
+        yield chunk
+
+
+def _party_of(records: dict[str, PartyRecord], stream: UUID) -> str:
+    """The party whose record stream is ``stream``."""
+    return next(r.party for r in records.values() if record_id(r.negotiation, r.party) == stream)
 
 
 def plan_located(
@@ -551,6 +637,7 @@ def plan_located(
     *,
     allow_hypothetical: bool = False,
     consume: bool = False,
+    known_corrections: set[UUID] | None = None,
 ) -> ImportPlan:
     """`plan_import`, with every problem located: records read by the fast JSON path carry no
     lines, so when there are problems the plan is made again on the files read with lines
@@ -564,6 +651,7 @@ def plan_located(
             now,
             allow_hypothetical=allow_hypothetical,
             consume=consume,
+            known_corrections=known_corrections,
         )
     except ScenarioError:
         if not any(s.unlocated for s in scenarios):
@@ -572,7 +660,13 @@ def plan_located(
 
     relocated = [located(s) for s in scenarios]
     return plan_import(
-        index, existing, records, relocated, now, allow_hypothetical=allow_hypothetical
+        index,
+        existing,
+        records,
+        relocated,
+        now,
+        allow_hypothetical=allow_hypothetical,
+        known_corrections=known_corrections,
     )
 
 

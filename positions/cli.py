@@ -314,6 +314,12 @@ def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
             "tool's back); they were rebuilt from the events before the import was planned.",
             err=True,
         )
+    if result.registered:
+        click.echo(
+            f"Registered {result.registered} statement(s) and correction(s) an earlier version "
+            "recorded, once (see docs/adr/0017-a-registry-of-statement-ids.md).",
+            err=True,
+        )
     names = ", ".join(result.negotiations)
     if result.events == 0:
         click.echo(f"Nothing new: {len(files)} file(s) already recorded in {names}.")
@@ -618,6 +624,14 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
         f"Verified {result.events} events in {result.streams} streams: every hash chain is "
         f"intact (head {result.head})."
     )
+    for problem in result.registry:
+        click.echo(f"Registry: {problem}")
+    if result.registry:
+        click.echo(
+            f"Verification failed: {len(result.registry)} problem(s) in the registry of "
+            "statement ids (see docs/adr/0017-a-registry-of-statement-ids.md)."
+        )
+        ctx.exit(1)
     if app.views is None:
         return
     if app.views.read_only:  # a read-only file or role: the views are compared as they are

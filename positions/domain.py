@@ -11,13 +11,12 @@ events they imply, or into every problem found: it never writes, so an import is
 
 from __future__ import annotations
 
-import functools
 from collections import ChainMap
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Container, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from positions.codebook import (
     NONCOMMITTAL,
@@ -51,29 +50,15 @@ from positions.events import (
     StatementRecorded,
     StatementRetracted,
 )
+from positions.ids import correction_key, index_id, negotiation_id, record_id
+from positions.registry import Registration
 
 if TYPE_CHECKING:
     from positions.drafts import Located, Scenario, StatementDraft
 
-NAMESPACE = uuid5(NAMESPACE_URL, "urn:positions")
-
 _STATEMENT_FIELDS = set(Statement.model_fields)
 """The fields a statement built by the planner was given: all of them (pydantic's
 ``model_construct`` takes the set; its copies take a copy of it)."""
-
-
-def index_id() -> UUID:
-    return uuid5(NAMESPACE, "index")
-
-
-def negotiation_id(negotiation: str) -> UUID:
-    return uuid5(NAMESPACE, f"negotiation:{negotiation}")
-
-
-@functools.lru_cache(maxsize=1024)
-def record_id(negotiation: str, party: str) -> UUID:
-    return uuid5(NAMESPACE, f"negotiation:{negotiation}/party:{party}")
-
 
 # ---------------------------------------------------------------------------------------------
 # State
@@ -185,6 +170,11 @@ class ImportPlan:
     definitions: int
     negotiations: list[str]
     corrections: int = 0
+    registrations: list[Registration] = field(default_factory=list)
+    """The registry entries of the plan's statements and corrections (`positions.registry`):
+    saved after ``events``, in the same transaction."""
+    opened: list[str] = field(default_factory=list)
+    """The negotiations whose registry the plan opens (those it lists)."""
 
 
 def plan_import(
@@ -196,11 +186,15 @@ def plan_import(
     *,
     allow_hypothetical: bool = False,
     consume: bool = False,
+    known_corrections: Container[UUID] | None = None,
 ) -> ImportPlan:
     """The events that record ``scenarios`` on top of the current state, or a `ScenarioError`.
 
     ``existing`` and ``records`` hold the current state of every negotiation the scenarios name.
-    Re-importing what is already recorded yields no events.
+    Re-importing what is already recorded yields no events: a statement id is recorded when
+    ``records`` hold it, a correction when its key (`ids.correction_key`) is in
+    ``known_corrections`` (by default, the keys of the corrections ``records`` hold). An
+    application reads both from its registry (`positions.registry`).
 
     With ``consume`` (``scenarios`` is then a list the caller gives up), each scenario that can
     be read again from its file (`Scenario.digest`) is replaced in the list by one without
@@ -209,6 +203,8 @@ def plan_import(
     """
     problems: list[Problem] = []
     events: list[DomainEvent] = []
+    registrations: list[Registration] = []
+    opened: list[str] = []
     statements = definitions = corrections = 0
     index_version = index.version
     slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
@@ -224,7 +220,13 @@ def plan_import(
         party_records = {party: r for (neg, party), r in records.items() if neg == slug}
         planner = _Planner(slug, existing.get(slug), party_records, now)
         planner.allow_hypothetical = allow_hypothetical
+        planner.known_corrections = (
+            known_corrections
+            if known_corrections is not None
+            else _correction_keys(slug, party_records.values())
+        )
         if existing.get(slug) is None:
+            opened.append(slug)
             index_version += 1
             events.append(
                 NegotiationListed(
@@ -238,12 +240,17 @@ def plan_import(
         del batch
         problems.extend(planner.problems)
         events.extend(planner.events)
+        registrations.extend(planner.registrations)
         statements += planner.statements_added
         definitions += planner.definitions_added
         corrections += planner.corrections_added
     if problems:
         raise ScenarioError(problems)
-    return ImportPlan(events, statements, definitions, slugs, corrections)
+    return ImportPlan(events, statements, definitions, slugs, corrections, registrations, opened)
+
+
+def _correction_keys(slug: str, records: Iterable[PartyRecord]) -> set[UUID]:
+    return {correction_key(slug, c) for record in records for c in record.corrections}
 
 
 class _Recorded:
@@ -288,6 +295,8 @@ class _Planner:
         self.recorded = _Recorded(records)
         self.now = now
         self.events: list[DomainEvent] = []
+        self.registrations: list[Registration] = []
+        self.known_corrections: Container[UUID] = set()
         self.problems: list[Problem] = []
         self.statements_added = 0
         self.definitions_added = 0
@@ -324,6 +333,9 @@ class _Planner:
             )
         version += 1
         self._record_versions[party] = version
+        if cls in STATEMENT_EVENTS:
+            sid = payload["statement"].id
+            self.registrations.append(Registration(self.slug, party, version, sid))
         if cls in STATEMENT_EVENTS and self.now.tzinfo is not None:
             # a statement event of a statement just built and validated: nothing is left to
             # validate (pydantic's model_construct), and a large import makes one per statement
@@ -370,6 +382,7 @@ class _Planner:
         if not located or any(p for p in self.problems):
             return
         records: dict[str, PartyRecord] = {}
+        planned: set[UUID] = set()
         for party, record in self.records.items():
             records[party] = PartyRecord(
                 self.slug,
@@ -388,10 +401,11 @@ class _Planner:
             for record in records.values():
                 record.version = self._record_versions.get(record.party, record.version)
             home = next((r for r in records.values() if correction.statement in r.statements), None)
-            if home is not None and correction in home.corrections:
-                continue
+            key = correction_key(self.slug, correction)
+            if key in self.known_corrections or key in planned:
+                continue  # recorded already, or earlier in this import
             try:
-                event = plan_correction(self.state, records, correction, self.now)
+                event = plan_correction(self.state, records, correction, self.now, planned)
             except (QueryError, NotFoundError) as exc:
                 self.problems.append(
                     item.origin.problem(f"correction of '{correction.statement}': {exc}")
@@ -399,8 +413,18 @@ class _Planner:
                 continue
             assert home is not None
             home.corrections.append(correction)
+            planned.add(key)
             self._record_versions[home.party] = event.originator_version
             self.events.append(event)
+            self.registrations.append(
+                Registration(
+                    self.slug,
+                    home.party,
+                    event.originator_version,
+                    correction.statement,
+                    correction,
+                )
+            )
             self.corrections_added += 1
 
     def _title(self, scenarios: list[Scenario]) -> None:
@@ -846,12 +870,26 @@ def plan_correction(
     records: dict[str, PartyRecord],
     correction: Correction,
     now: datetime,
+    known_corrections: Container[UUID] | None = None,
 ) -> DomainEvent:
-    """The event recording ``correction``, or a `QueryError`/`NotFoundError` saying why not."""
+    """The event recording ``correction``, or a `QueryError`/`NotFoundError` saying why not.
+
+    A correction is recorded once: one with the same fields and reason as one recorded
+    already (its key in ``known_corrections``, by default those of ``records``) is refused."""
     home = next((r for r in records.values() if correction.statement in r.statements), None)
     if home is None:
         raise NotFoundError(
             f"unknown statement '{correction.statement}' in negotiation '{state.slug}'"
+        )
+    known = (
+        known_corrections
+        if known_corrections is not None
+        else _correction_keys(state.slug, records.values())
+    )
+    if correction_key(state.slug, correction) in known:
+        raise QueryError(
+            f"this correction of statement '{correction.statement}' is recorded already "
+            "(the same changes and reason); give another reason to record it again"
         )
     changes = correction.changes()
     if not changes:

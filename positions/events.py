@@ -8,7 +8,11 @@ Two kinds of stream:
 - the negotiations index (one stream per store) lists the negotiations it holds;
 - a negotiation's codebook stream holds its definition: title, parties, speakers, issues,
   proposals and developments;
-- one record stream per party holds that party's statements, clarifications and retractions.
+- one record stream per party holds that party's statements, clarifications and retractions;
+- a negotiation's registry: one stream per recorded statement id and per recorded correction,
+  each holding one event that names the party record and version holding it, and one stream
+  that says the registry is complete from then on (ADR 0017). The events table's uniqueness of
+  (stream, version) is what makes recording one statement id twice impossible.
 """
 
 from __future__ import annotations
@@ -131,6 +135,36 @@ class CodingCorrected(DomainEvent):
     correction: Correction
 
 
+class RegistryOpened(DomainEvent):
+    """A negotiation's registry was started: every statement and correction recorded before
+    this event was registered in the same transaction, and every later one is registered with
+    it."""
+
+    negotiation: str
+
+
+class StatementRegistered(DomainEvent):
+    """A statement id of a negotiation was taken: the statement is held at ``version`` of
+    ``party``'s record stream (the only event of a stream named by the statement id)."""
+
+    negotiation: str
+    statement_id: str
+    party: str
+    version: int
+
+
+class CorrectionRegistered(DomainEvent):
+    """A correction was recorded: held at ``version`` of ``party``'s record stream (the only
+    event of a stream named by the correction's content)."""
+
+    negotiation: str
+    statement_id: str
+    party: str
+    version: int
+
+
+REGISTRY_EVENTS = (RegistryOpened, StatementRegistered, CorrectionRegistered)
+
 STATEMENT_EVENTS = (StatementRecorded, StatementClarified, StatementRetracted)
 
 EVENTS: dict[str, type[DomainEvent]] = {
@@ -148,6 +182,7 @@ EVENTS: dict[str, type[DomainEvent]] = {
         *STATEMENT_EVENTS,
         SalienceDeclared,
         CodingCorrected,
+        *REGISTRY_EVENTS,
     )
 }
 """Every event class by its stored topic."""
@@ -166,8 +201,10 @@ def event_class(topic: str) -> type[DomainEvent]:
 
 __all__ = [
     "EVENTS",
+    "REGISTRY_EVENTS",
     "STATEMENT_EVENTS",
     "CodingCorrected",
+    "CorrectionRegistered",
     "DevelopmentNoted",
     "DomainEvent",
     "IssueDefined",
@@ -177,10 +214,12 @@ __all__ = [
     "PartyDefined",
     "PartyRecordOpened",
     "ProposalTabled",
+    "RegistryOpened",
     "SalienceDeclared",
     "SpeakerDefined",
     "StatementClarified",
     "StatementRecorded",
+    "StatementRegistered",
     "StatementRetracted",
     "event_class",
 ]

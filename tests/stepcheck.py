@@ -68,7 +68,9 @@ def record(
         now = T0 + timedelta(hours=len(times))
         try:
             app.correct(
-                "generated", Correction(statement=target["id"], reason="r", **change), now=now
+                "generated",
+                Correction(statement=target["id"], reason=f"r{len(times)}", **change),
+                now=now,
             )
         except PositionsError:
             continue  # a correction the planner refuses (a date before its target's, say)

@@ -99,6 +99,9 @@ class Verification:
     head: str = GENESIS
     rows: list[StoredRow] = field(default_factory=list)
     """Every row of the log, in log order (filled when the record is intact)."""
+    registry: list[str] = field(default_factory=list)
+    """What is wrong with the negotiations' registries (`positions.registry.check`; checked
+    when every chain is intact)."""
 
     @property
     def intact(self) -> bool:
@@ -203,13 +206,51 @@ def verify_store(app: Any) -> Verification:
     result = verify_rows(rows, stream_names(rows, decode), decode)
     if result.intact:  # every event was read back; keep the rows for the views' check
         result.rows = rows
+        result.registry = registry_problems(decode(row) for row in rows)
     return result
+
+
+def registry_problems(events: Iterable[Any]) -> list[str]:
+    """`positions.registry.check` of a log's events, in log order, as lines."""
+    from positions.events import (
+        STATEMENT_EVENTS,
+        CodingCorrected,
+        CorrectionRegistered,
+        PartyRecordOpened,
+        RegistryOpened,
+        StatementRegistered,
+    )
+    from positions.registry import HeldEvent, check
+
+    homes: dict[UUID, tuple[str, str]] = {}
+    held: dict[str, list[HeldEvent]] = defaultdict(list)
+    registered: list[StatementRegistered | CorrectionRegistered] = []
+    opened: set[str] = set()
+    for event in events:
+        if isinstance(event, PartyRecordOpened):
+            homes[event.originator_id] = (event.negotiation, event.party)
+        elif isinstance(event, StatementRegistered | CorrectionRegistered):
+            registered.append(event)
+        elif isinstance(event, RegistryOpened):
+            opened.add(event.negotiation)
+        elif isinstance(event, (*STATEMENT_EVENTS, CodingCorrected)):
+            home = homes.get(event.originator_id)
+            if home is None:
+                continue  # an event of a stream that was never opened counts for nothing
+            negotiation, party = home
+            version = event.originator_version
+            if isinstance(event, CodingCorrected):
+                item = HeldEvent(party, version, event.correction.statement, event.correction)
+            else:
+                item = HeldEvent(party, version, event.statement.id)
+            held[negotiation].append(item)
+    return [f"{p.stream}: {p.problem}" for p in check(held, registered, opened)]
 
 
 def stream_names(rows: Iterable[StoredRow], decode: Callable[[StoredRow], Any]) -> dict[UUID, str]:
     """Readable names for the streams: the index, ``negotiation 'x'``, ``negotiation 'x' / party
     'y'`` (from whatever events can still be read)."""
-    from positions.domain import index_id, negotiation_id, record_id
+    from positions.ids import index_id, negotiation_id, record_id
 
     slugs: set[str] = set()
     parties: set[str] = set()

@@ -40,6 +40,7 @@ from positions.codebook import (
 )
 from positions.domain import corrected
 from positions.events import (
+    REGISTRY_EVENTS,
     STATEMENT_EVENTS,
     CodingCorrected,
     DomainEvent,
@@ -90,6 +91,8 @@ Decode = Callable[[LogRow], DomainEvent]
 """Turns a log row into its pydantic event (for the events the fold does not read raw)."""
 
 STATEMENT_TOPICS = frozenset(get_topic(cls) for cls in STATEMENT_EVENTS)
+REGISTRY_TOPICS = frozenset(get_topic(cls) for cls in REGISTRY_EVENTS)
+"""The registry's events (`positions.registry`): nothing in the views comes from them."""
 
 
 _STATEMENT_KEY = b',"statement":'
@@ -295,7 +298,10 @@ class ViewChanges:
 
     def apply_row(self, row: LogRow, decode: Decode) -> None:
         """Fold one row of the log: a statement event of a party's record straight from its
-        JSON, any other event through its pydantic event."""
+        JSON, any other event through its pydantic event; the registry's events (streams of
+        their own) count for nothing."""
+        if row.topic in REGISTRY_TOPICS:
+            return
         if row.topic in STATEMENT_TOPICS:
             home = self.streams.get(row.stream)
             if home is None:

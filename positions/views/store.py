@@ -22,12 +22,16 @@ from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import get_topic
 
 from positions.codebook import Correction, Statement
 from positions.errors import StoreError
-from positions.events import DomainEvent
+from positions.events import CodingCorrected, DomainEvent
+from positions.ids import record_id, statement_key
+from positions.registry import HeldEvent
 from positions.store.integrity import StoredRow, unseal
 from positions.timeline import Entry, NegotiationRecord
 from positions.views.fold import (
@@ -557,23 +561,17 @@ class ViewStore:
         ordered.sort(key=itemgetter(0))
         return NegotiationRecord.from_entries(codebook, (e for _, e in ordered), known_at)
 
-    def _statement_entries(
-        self, cursor: Any, negotiation: str, ids: Sequence[str] | None = None
-    ) -> list[tuple[int, Entry]]:
-        """Every statement of a negotiation (or those of ``ids``) as first recorded, with its
+    def _statement_entries(self, cursor: Any, negotiation: str) -> list[tuple[int, Entry]]:
+        """Every statement of a negotiation as first recorded, with its
         recording time and notification id: each view row with the stored state of the event
         it names, read a page at a time (`views.fold.read_statement`: the documents are the tool's
         own, checked by `positions verify`); `StoreError` for a row that names no statement
         event or a document the tool did not write."""
-        chosen = ""
         params: list[Any] = [negotiation]
-        if ids is not None:
-            chosen = f" AND v.statement_id IN ({', '.join('%s' for _ in ids)})"
-            params.extend(ids)
         query = self._sql(
             "SELECT v.notification_id, v.recorded_at, e.state, v.statement_id "
             f"FROM {{p}}positions_view_statements v LEFT JOIN {self.events_table} e "
-            f"ON e.{self.event_key} = v.notification_id WHERE v.negotiation = %s{chosen}"
+            f"ON e.{self.event_key} = v.notification_id WHERE v.negotiation = %s"
         )
         found: list[tuple[int, Entry]] = []
         append = found.append
@@ -591,23 +589,104 @@ class ViewStore:
                 append((int(notification_id), (unstamp(recorded_at), statement)))
         return found
 
-    def recorded_statements(
-        self, negotiation: str, ids: Sequence[str] | None = None
-    ) -> dict[str, Statement]:
-        """The statements of a negotiation as first recorded, by id: those of ``ids`` that
-        are recorded (looked up ``LOOKUP`` at a time), or every one."""
+    def recorded_statements(self, negotiation: str) -> dict[str, Statement]:
+        """Every statement of a negotiation as first recorded, by id (read through the
+        views; `registered_statements` finds given ids through the registry)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            entries = self._statement_entries(cursor, negotiation)
+        return {s.id: s for _, (_, s) in entries if isinstance(s, Statement)}
+
+    def registered_statements(self, negotiation: str, ids: Sequence[str]) -> dict[str, Statement]:
+        """The statements of ``ids`` that a negotiation holds, by id, as first recorded: found
+        through the registry (`positions.registry`) and read from the events table, never
+        from the views, so that views which are missing, stale or edited cannot make an
+        import record a statement again."""
         found: dict[str, Statement] = {}
         with self.recorder.datastore.transaction(commit=False) as cursor:
-            chunks = (
-                [None]
-                if ids is None
-                else [ids[start : start + LOOKUP] for start in range(0, len(ids), LOOKUP)]
-            )
-            for chunk in chunks:
-                for _, (_, statement) in self._statement_entries(cursor, negotiation, chunk):
-                    if isinstance(statement, Statement):
-                        found[statement.id] = statement
+            for start in range(0, len(ids), LOOKUP):
+                chunk = ids[start : start + LOOKUP]
+                held: dict[str, list[tuple[int, str]]] = {}
+                keys = [self._key(statement_key(negotiation, sid)) for sid in chunk]
+                query = self._sql(
+                    f"SELECT state FROM {self.events_table} WHERE originator_version = 1 "
+                    f"AND originator_id IN ({', '.join('%s' for _ in keys)})"
+                )
+                for (state,) in self._tuples(cursor, query, keys):
+                    entry = self._registration(state)
+                    held.setdefault(entry["party"], []).append(
+                        (entry["version"], entry["statement_id"])
+                    )
+                for party, versions in held.items():
+                    wanted = dict(versions)
+                    query = self._sql(
+                        f"SELECT originator_version, state FROM {self.events_table} "
+                        f"WHERE originator_id = %s AND originator_version IN "
+                        f"({', '.join('%s' for _ in wanted)})"
+                    )
+                    params = [self._key(record_id(negotiation, party)), *wanted]
+                    for version, state in self._tuples(cursor, query, params):
+                        sid = wanted[int(version)]
+                        statement = read_statement(self._document(sid, int(version), state))
+                        if statement.id == sid:
+                            found[sid] = statement
         return found
+
+    def held_events(self, negotiation: str, parties: Sequence[str]) -> list[HeldEvent]:
+        """What a negotiation's party records hold, read from the events table in the order
+        it was stored: each statement event's statement id and each correction (to register
+        a store an earlier version made, `positions.registry.backfill`)."""
+        topics = sorted(STATEMENT_TOPICS | {get_topic(CodingCorrected)})
+        streams = {self._key(record_id(negotiation, party)): party for party in parties}
+        if not streams:
+            return []
+        query = self._sql(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table} "
+            f"WHERE originator_id IN ({', '.join('%s' for _ in streams)}) "
+            f"AND topic IN ({', '.join('%s' for _ in topics)}) ORDER BY {self.event_key}"
+        )
+        held: list[HeldEvent] = []
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            for page in self._pages(cursor, query, [*streams, *topics]):
+                for stream, version, topic, state in page:
+                    party = streams[stream]
+                    payload = self._payload(state)
+                    try:
+                        if topic in STATEMENT_TOPICS:
+                            sid = orjson.loads(statement_document(payload))["id"]
+                            held.append(HeldEvent(party, int(version), sid))
+                        else:
+                            correction = Correction.model_validate(
+                                orjson.loads(payload)["correction"]
+                            )
+                            held.append(
+                                HeldEvent(party, int(version), correction.statement, correction)
+                            )
+                    except (ValueError, KeyError, TypeError) as exc:
+                        raise StoreError(
+                            f"cannot read version {version} of party '{party}' of negotiation "
+                            f"'{negotiation}' in store {self.app.location.display} "
+                            f"({_first_line(exc)}); run 'positions verify'"
+                        ) from None
+        return held
+
+    def _key(self, stream: UUID) -> Any:
+        """A stream id as the events table holds it."""
+        return stream if self.postgres else stream.hex
+
+    def _registration(self, state: Any) -> dict[str, Any]:
+        try:
+            entry = orjson.loads(self._payload(state))
+            if (
+                not isinstance(entry, dict)
+                or not {"party", "version", "statement_id"} <= entry.keys()
+            ):
+                raise ValueError("not a registration")
+            return entry
+        except ValueError as exc:
+            raise StoreError(
+                f"cannot read the registry of store {self.app.location.display} "
+                f"({_first_line(exc)}); run 'positions verify'"
+            ) from None
 
     def corrections_of(self, negotiation: str) -> list[Correction]:
         """Every correction of a negotiation, in the order they were recorded."""
@@ -730,8 +809,9 @@ class ViewStore:
 
 
 class StatementSource:
-    """A negotiation's recorded statements as first recorded, read from the views by id when
-    asked for and kept once read (`prefetch` reads many in a few queries)."""
+    """A negotiation's recorded statements as first recorded, found by id through the registry
+    when asked for and kept once read (`prefetch` reads many in a few queries); `every` reads
+    them all from the views."""
 
     def __init__(self, views: ViewStore, negotiation: str) -> None:
         self.views = views
@@ -743,7 +823,7 @@ class StatementSource:
         wanted = [sid for sid in dict.fromkeys(ids) if sid not in self.known]
         if not wanted or self.complete:
             return
-        found = self.views.recorded_statements(self.negotiation, wanted)
+        found = self.views.registered_statements(self.negotiation, wanted)
         for sid in wanted:
             self.known[sid] = found.get(sid)
 

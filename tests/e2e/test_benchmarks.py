@@ -105,7 +105,7 @@ def test_appending_records_the_new_statements_and_the_codebook_only_into_an_empt
     assert added["statements"] == fresh["statements"] == SIZE // 10
     assert added["definitions"] == 0
     assert fresh["definitions"] == entry["import_sqlite"]["definitions"]
-    assert added["events"] == SIZE // 10
+    assert added["events"] == 2 * (SIZE // 10)  # each statement and its registration
     assert f"| append {SIZE // 10} statements to the 200 store (s; peak MB) |" in results["_doc"]
 
 

@@ -24,7 +24,7 @@ def test_import_reports_what_it_recorded_and_a_second_import_adds_nothing(store:
     first = run_cli("--store", store, "import", str(SEED))
     assert (first.code, first.err) == (0, "")
     assert (
-        first.out == "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (35 events).\n"
+        first.out == "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (47 events).\n"
     )
     second = run_cli("--store", store, "import", str(SEED))
     assert second.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"

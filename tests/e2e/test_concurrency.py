@@ -142,7 +142,7 @@ class _Interrupted(PositionsApplication):
     other_files: list[Path]
     times = 1
 
-    def _save(self, events: list[Any]) -> None:
+    def _save(self, events: list[Any], *args: Any, **kwargs: Any) -> None:
         if self.times > 0:
             self.times -= 1
             other = PositionsApplication.open(self.other_url, create=True)
@@ -150,7 +150,7 @@ class _Interrupted(PositionsApplication):
                 other.import_files(self.other_files)
             finally:
                 other.close()
-        super()._save(events)
+        super()._save(events, *args, **kwargs)
 
 
 def _interrupted_by_another_writer(

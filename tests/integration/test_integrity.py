@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from positions.domain import negotiation_id, record_id
+from positions.ids import negotiation_id, record_id
 from positions.store.integrity import GENESIS, chain_digest, seal, unseal
 from tests.conftest import run_cli
 from tests.stores import delete_row, execute, rows, update_row
@@ -16,7 +16,7 @@ from tests.stores import delete_row, execute, rows, update_row
 RUSSIA = record_id("ukraine-2025", "russia").hex
 CODEBOOK = negotiation_id("ukraine-2025").hex
 SUMMARY = re.compile(
-    r"^Verified 35 events in 5 streams: every hash chain is intact \(head ([0-9a-f]{64})\)\.\n"
+    r"^Verified 47 events in 17 streams: every hash chain is intact \(head ([0-9a-f]{64})\)\.\n"
     r"Verified the views: 11 statement row\(s\), every row equal to a fresh fold of the events\.\n$"
 )
 
@@ -47,7 +47,7 @@ def test_a_changed_event_is_named_by_stream_and_version(seeded_url: str) -> None
         1,
         "Tampered: negotiation 'ukraine-2025' / party 'russia', version 3: was changed or moved "
         "(its hash does not chain to the version before it)\n"
-        "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
+        "Verification failed: 1 of 17 stream(s) broken (47 events read).\n",
         "",
     )
 
@@ -59,7 +59,7 @@ def test_a_deleted_event_is_named_by_stream_and_version(seeded_url: str) -> None
         1,
         "Tampered: negotiation 'ukraine-2025', version 4: is missing (an event was deleted or "
         "renumbered)\n"
-        "Verification failed: 1 of 5 stream(s) broken (34 events read).\n",
+        "Verification failed: 1 of 17 stream(s) broken (46 events read).\n",
         "",
     )
 
@@ -74,7 +74,7 @@ def test_reordered_events_are_named_by_stream_and_version(seeded_url: str) -> No
         1,
         "Tampered: negotiation 'ukraine-2025' / party 'russia', version 2: was changed or moved "
         "(its hash does not chain to the version before it)\n"
-        "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
+        "Verification failed: 1 of 17 stream(s) broken (47 events read).\n",
         "",
     )
 
@@ -93,7 +93,7 @@ def test_events_moved_to_each_others_places_in_the_log_are_reported_as_reordered
         1,
         "Tampered: negotiation 'ukraine-2025' / party 'russia', version 3: was stored after a "
         "later version (reordered)\n"
-        "Verification failed: 1 of 5 stream(s) broken (35 events read).\n",
+        "Verification failed: 1 of 17 stream(s) broken (47 events read).\n",
         "",
     )
 
@@ -147,13 +147,16 @@ def test_deleting_the_newest_event_shows_only_against_a_recorded_head(seeded_url
     last = max(v for _, o, v, _ in rows(seeded_url) if o == RUSSIA)
     key, _ = _row(seeded_url, RUSSIA, last)
     delete_row(seeded_url, key)
-    # the chains alone cannot show it, but the views still hold the deleted statement
+    # the chains alone cannot show it, but the registry still names the deleted statement
     code, out, _ = _verify(seeded_url)
     lines = out.splitlines()
     assert code == 1
-    assert lines[0].startswith("Verified 34 events in 5 streams")
-    assert "Stale: view tracking, row (positions-views): processed up to notification" in out
-    assert lines[-1].startswith("Verification failed: ")
+    assert lines[0].startswith("Verified 46 events in 17 streams")
+    assert lines[1].startswith("Registry: negotiation 'ukraine-2025' / registry: statement '")
+    assert lines[1].endswith(
+        f"is registered at party 'russia' version {last}, which holds no such statement"
+    )
+    assert lines[-1].startswith("Verification failed: 1 problem(s) in the registry")
     code, out, err = _verify(seeded_url, "--expect-head", head)
     assert (code, err) == (1, "")
     lines = out.splitlines()
@@ -161,7 +164,7 @@ def test_deleting_the_newest_event_shows_only_against_a_recorded_head(seeded_url
     assert lines[0].endswith(
         f", not {head} (events were added since, or the newest ones were deleted)"
     )
-    assert lines[1] == "Verification failed: 0 of 5 stream(s) broken (34 events read)."
+    assert lines[1] == "Verification failed: 0 of 17 stream(s) broken (46 events read)."
 
 
 def test_verifying_a_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
@@ -180,7 +183,7 @@ def test_later_imports_chain_to_the_events_already_stored(seeded_url: str, tmp_p
     result = run_cli("--store", seeded_url, "import", str(more))
     assert result.code == 0, result.err
     code, out, _ = _verify(seeded_url)
-    assert code == 0 and out.startswith("Verified 36 events in 5 streams")
+    assert code == 0 and out.startswith("Verified 49 events in 18 streams")
 
 
 def test_seal_and_unseal_round_trip() -> None:

@@ -93,7 +93,7 @@ def test_a_read_only_postgresql_role_answers_from_the_views_writes_nothing_and_w
             assert behind.code == 0
             assert behind.out == current.out
             assert behind.err == (
-                f"Warning: the views of store {reader} have not folded 35 event(s) and cannot "
+                f"Warning: the views of store {reader} have not folded 47 event(s) and cannot "
                 "be brought up to date here (read-only); answering from the views as they are.\n"
             )
             with connect(base) as conn:

@@ -33,11 +33,11 @@ def test_import_then_query_works_on_both_stores(store_url: str) -> None:
     first = run_cli("--store", store_url, "import", str(SEED))
     assert (first.code, first.err) == (0, "")
     assert first.out == (
-        "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (35 events).\n"
+        "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (47 events).\n"
     )
     again = run_cli("--store", store_url, "import", str(SEED))
     assert again.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
-    assert count_events(store_url) == 35
+    assert count_events(store_url) == 47
     rows = json.loads(run_cli("--store", store_url, "proposals", "--format", "json").out)
     assert {r["party"]: r["verdict"] for r in rows}["russia"] == "undecided"
 
@@ -63,7 +63,7 @@ def test_a_bad_file_writes_nothing_on_both_stores(store_url: str, tmp_path: Path
     )
     result = run_cli("--store", store_url, "import", str(bad))
     assert result.code == 2 and result.err.startswith(f"Error: {bad}:3: statement 'x': ")
-    assert count_events(store_url) == 35
+    assert count_events(store_url) == 47
 
 
 def test_querying_a_postgresql_store_that_was_never_written_says_so() -> None:
