@@ -589,9 +589,11 @@ def replay(
 )
 @click.pass_context
 def verify(ctx: click.Context, expect_head: str | None) -> None:
-    """Check every stream's hash chain, then the materialized views; exit 1 naming each stream
-    and version that was changed, deleted or reordered behind the tool's back, or each view row
-    that differs from a fresh fold of the events.
+    """Check every stream's hash chain, then the registry of statement ids, then the
+    materialized views; exit 1 naming each stream and version that was changed, deleted or
+    reordered behind the tool's back, each statement or correction whose registration is
+    missing or names another event, or each view row that differs from a fresh fold of the
+    events.
 
     When the record is intact, one line tells how many events and streams were read and the
     store's head digest; keep it, and --expect-head later shows whether the newest events of a
