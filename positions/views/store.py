@@ -626,9 +626,20 @@ class ViewStore:
                     params = [self._key(record_id(negotiation, party)), *wanted]
                     for version, state in self._tuples(cursor, query, params):
                         sid = wanted[int(version)]
-                        statement = read_statement(self._document(sid, int(version), state))
+                        try:
+                            statement = read_statement(self._document(sid, int(version), state))
+                        except ValueError:
+                            continue  # not the statement it should be: said below
                         if statement.id == sid:
                             found[sid] = statement
+                    for version, sid in versions:
+                        if sid not in found:
+                            raise StoreError(
+                                f"statement '{sid}' of negotiation '{negotiation}' is registered "
+                                f"at party '{party}' version {version}, which does not hold it "
+                                f"(store {self.app.location.display} was changed behind the "
+                                "tool's back); run 'positions verify'"
+                            )
         return found
 
     def held_events(self, negotiation: str, parties: Sequence[str]) -> list[HeldEvent]:

@@ -178,3 +178,33 @@ def test_verify_reports_a_registration_naming_an_event_that_holds_nothing_of_it(
         "Registry: negotiation 'ukraine-2025' / registry: statement 'never-said' is registered "
         "at party 'russia' version 2, which holds no such statement"
     ) in result.out.splitlines()
+
+
+def test_an_import_over_a_registration_naming_the_wrong_event_is_one_line(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    """A registration that names an event which does not hold its statement (stored beside
+    the tool) made every import of that id conflict and retry until it gave up, blaming other
+    writers: it is one line naming the statement and `verify`, and nothing is written."""
+    app = PositionsApplication.open(seeded_url)
+    try:
+        app._save([], registrations=[Registration("ukraine-2025", "russia", 2, "late-one")])
+    finally:
+        app.close()
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        "negotiation: ukraine-2025\nstatements:\n"
+        "  - id: late-one\n    on: 2025-03-20\n    by: russia\n    issue: ceasefire\n"
+        "    position: settlement_first\n    quote: Later.\n"
+        "    sources: [{outlet: Wire, published: 2025-03-20}]\n",
+        encoding="utf-8",
+    )
+    before = count_events(seeded_url)
+    result = run_cli("--store", seeded_url, "import", str(path))
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"Error: statement 'late-one' of negotiation 'ukraine-2025' is registered at party "
+        f"'russia' version 2, which does not hold it (store {seeded_url} was changed "
+        "behind the tool's back); run 'positions verify'"
+    ]
+    assert count_events(seeded_url) == before
