@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -104,6 +104,8 @@ class TimelineData:
     names: tuple[str, ...] = ()
     """Each party's name, in the order of ``parties`` (the legend shows names, not ids)."""
     as_of: date | None = None
+    known_at: datetime | None = None
+    """The recording time the chart was asked for (``--known-at``), shown in its title."""
 
 
 def check_picture_path(name: str) -> str:
@@ -276,6 +278,7 @@ def timeline_data(
         note=note,
         names=tuple(query.negotiation.parties[p].name for p in parties),
         as_of=as_of,
+        known_at=query.known_at(),
     )
 
 
@@ -444,7 +447,12 @@ def timeline_chart(data: TimelineData) -> dict[str, Any]:
         "spacing": 2,
         "title": {
             "text": f"{data.title}: each party's position over time"
-            + (f", as of {written_date(data.as_of)}" if data.as_of is not None else ""),
+            + (f", as of {written_date(data.as_of)}" if data.as_of is not None else "")
+            + (
+                f", as recorded at {written_time(data.known_at)}"
+                if data.known_at is not None
+                else ""
+            ),
             "anchor": "start",
             "subtitle": [data.question, data.note] if data.note else data.question,
         },
@@ -667,6 +675,15 @@ def picture(chart: dict[str, Any], fmt: str) -> bytes:
 def written_date(day: date) -> str:
     """A date as a reader writes it, in a chart's title and in the report: ``13 March 2025``."""
     return f"{day.day} {day:%B %Y}"
+
+
+def written_time(moment: datetime) -> str:
+    """A recording time as a reader writes it, in UTC: ``25 November 2026, 05:43 UTC`` (with
+    seconds when it has them)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    clock = f"{moment:%H:%M:%S}" if moment.second or moment.microsecond else f"{moment:%H:%M}"
+    return f"{written_date(moment.date())}, {clock} UTC"
 
 
 def _js(value: dict[str, str] | list[str]) -> str:

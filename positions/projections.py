@@ -516,6 +516,10 @@ class Tables:
         of its statements and corrections, else now."""
         raise NotImplementedError
 
+    def known_at(self) -> datetime | None:
+        """The recording time asked for (``--known-at``), or None for the record as it is."""
+        raise NotImplementedError
+
     def _codebook_sources(self, ids: Iterable[str]) -> dict[str, tuple[Source, ...]]:
         n = self.negotiation
         found: dict[str, tuple[Source, ...]] = {}
@@ -800,6 +804,10 @@ class Query(Tables):
                 }
             )
         return rows
+
+    def known_at(self) -> datetime | None:
+        asked: datetime | None = getattr(self.record, "known_at", None)
+        return asked
 
     def recorded_until(self) -> datetime:
         asked: datetime | None = getattr(self.record, "known_at", None)

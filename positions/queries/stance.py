@@ -75,6 +75,7 @@ class StepQueries(Tables):
     def __init__(self, views: ViewStore, negotiation: str, known_at: datetime | None) -> None:
         self.views = views
         self.slug = negotiation
+        self.asked_known_at = known_at
         self.known = stamp(known_at) if known_at is not None else None
         self._cursor_context = views.recorder.datastore.transaction(commit=False)
         self.cursor = self._cursor_context.__enter__()
@@ -998,6 +999,9 @@ class StepQueries(Tables):
                     Source.model_validate(source) for source in document["sources"]
                 )
         return found
+
+    def known_at(self) -> datetime | None:
+        return self.asked_known_at
 
     def recorded_until(self) -> datetime:
         if self.known is not None:

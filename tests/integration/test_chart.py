@@ -393,3 +393,40 @@ def test_an_issue_with_no_statement_does_not_stretch_the_shared_axis() -> None:
     }
     end = datetime.combine(START + timedelta(days=1), datetime.min.time()).isoformat()
     assert {domain[1] for domain in domains} == {end}
+
+
+def test_a_picture_of_the_record_as_it_stood_says_when_in_its_title(seeded: str) -> None:
+    """Asked with a recording time (``--known-at``), the title says it, in UTC as a reader
+    writes it; asked of the record as it is, it says nothing of it."""
+    app = PositionsApplication.open(seeded)
+    try:
+        imported = max(e.timestamp for e in app.get_all_events())
+        later = (imported + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        tables = app.get_tables("ukraine-2025", later)
+        try:
+            spec = timeline_chart(timeline_data(tables, "ceasefire", date(2025, 3, 12)))
+        finally:
+            tables.close()
+        now = app.get_tables("ukraine-2025")
+        try:
+            current = timeline_chart(timeline_data(now, "ceasefire"))
+        finally:
+            now.close()
+    finally:
+        app.close()
+    assert spec["title"]["text"] == (
+        "Ceasefire: each party's position over time, as of 12 March 2025, as recorded at "
+        f"{later.day} {later:%B %Y}, {later:%H:%M} UTC"
+    )
+    assert current["title"]["text"] == "Ceasefire: each party's position over time"
+
+
+def test_a_recording_time_is_written_in_utc_with_seconds_only_when_it_has_them() -> None:
+    from datetime import UTC, timezone
+
+    from positions.chart import written_time
+
+    kyiv = timezone(timedelta(hours=2))
+    assert written_time(datetime(2025, 3, 13, 7, 43, tzinfo=kyiv)) == "13 March 2025, 05:43 UTC"
+    assert written_time(datetime(2025, 3, 13, 0, 5, 9, tzinfo=UTC)) == "13 March 2025, 00:05:09 UTC"
+    assert written_time(datetime(2025, 3, 13, 1, 0, tzinfo=kyiv)) == "12 March 2025, 23:00 UTC"
