@@ -124,3 +124,31 @@ def test_one_recording_time_kept_in_two_imports_leaves_no_row_that_was_never_in_
     app.import_scenarios([scenario_of(first, "a.json")], now=T0)
     app.import_scenarios([scenario_of(second, "b.json")], now=T0)
     check_against_a_rebuild(app)
+
+
+def test_a_statement_retracted_in_the_next_import_of_its_recording_time_leaves_no_group(
+    tmp_path: Any,
+) -> None:
+    """Found by the property above: alpha's statement and its retraction on the same day, in
+    two imports of one recording time. Nothing of alpha was ever in force, and a rebuild has
+    no group for it; the kept tables deleted the group's rows but kept the group."""
+    from positions.application import PositionsApplication
+
+    source = {"outlet": "Wire", "published": "2025-01-02"}
+    said = {"on": "2025-01-01", "sources": [source], "issue": "border", "position": "open"}
+    first = [
+        {"id": "s000", "by": "beta", "quote": "Statement 0.", **said},
+        {"id": "s001", "by": "alpha", "quote": "Statement 1.", **said},
+    ]
+    retraction = {
+        "id": "s002", "on": "2025-01-01", "by": "alpha", "quote": "Statement 2.",
+        "sources": [source], "retracts": "s001",
+    }  # fmt: skip
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    try:
+        app.import_scenarios([scenario_of({**codebook(), "statements": first}, "a.json")], now=T0)
+        second = {"negotiation": "generated", "statements": [retraction]}
+        app.import_scenarios([scenario_of(second, "b.json")], now=T0)
+        check_against_a_rebuild(app)
+    finally:
+        app.close()
