@@ -687,7 +687,11 @@ def written_time(moment: datetime) -> str:
 
 
 def _js(value: dict[str, str] | list[str]) -> str:
-    """A JSON literal for a Vega expression (ASCII only)."""
+    """A JSON literal for a Vega expression (ASCII only), its texts' control characters
+    escaped (`render.visible`): the expression's result is drawn as text, which no escaping
+    of the specification reaches."""
     import json
 
-    return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, dict):
+        return json.dumps({key: visible(text) for key, text in value.items()}, ensure_ascii=True)
+    return json.dumps([visible(text) for text in value], ensure_ascii=True)

@@ -302,3 +302,30 @@ def test_a_printed_report_keeps_headings_with_what_follows(query: Query) -> None
     assert "tr, figure.chart, ul.changes li { break-inside: avoid-page;" in rules
     assert "thead { display: table-header-group; }" in rules
     assert "nav { display: none; }" in rules
+
+
+@pytest.mark.parametrize(
+    "control", ["\x1b", "\x0b", "\x7f", "\x85"], ids=["esc", "vt", "del", "nel"]
+)
+def test_a_control_character_in_a_party_name_is_drawn_escaped(tmp_path: Path, control: str) -> None:
+    """A party's name goes into the legend through a Vega expression, which the escaping of
+    the specification never reached: ESC or VT there made the renderer panic (exit 134), DEL
+    or NEL reached the SVG raw."""
+    import xml.dom.minidom
+
+    text = SEED.read_text(encoding="utf-8").replace(
+        "{id: russia, name: Russia}", f'{{id: russia, name: "Rus\\u{ord(control):04x}sia"}}'
+    )
+    assert text != SEED.read_text(encoding="utf-8")
+    scenario = tmp_path / "named.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", store, "import", str(scenario)).code == 0
+    for name in ("t.svg", "t.png", "r.html"):
+        command = "report" if name.endswith(".html") else "timeline"
+        result = run_cli("--store", store, command, "--out", str(tmp_path / name))
+        assert (result.code, result.err) == (0, ""), result.err
+    drawn = (tmp_path / "t.svg").read_text(encoding="utf-8")
+    xml.dom.minidom.parseString(drawn)  # well formed
+    assert control not in drawn
+    assert f"Rus\\u{ord(control):04x}sia" in drawn
