@@ -90,9 +90,13 @@ class PositionsApplication(Application[Any]):
                 super().__init__(env=env)
                 self.views = self._open_views()
         except (PersistenceError, OSError, sqlite3.Error) as exc:  # sqlite3: a file not a database
-            raise StoreError(
-                f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
-            ) from None
+            reason = location.scrub(_first_line(exc))
+            if reason in DAMAGED:
+                raise StoreError(
+                    f"store {location.display} is not a positions store or is damaged "
+                    f"({reason}): run 'positions verify'"
+                ) from None
+            raise StoreError(f"cannot open store {location.display}: {reason}") from None
         self._mapper().lookup = self._stored_digest
 
     def _open_views(self) -> ViewStore:
@@ -603,6 +607,9 @@ class PositionsApplication(Application[Any]):
     def _party_record(self, slug: str, party: str) -> PartyRecord | None:
         return project_party_record(self._events(record_id(slug, party)))
 
+
+DAMAGED = frozenset({"file is not a database", "database disk image is malformed"})
+"""SQLite's words for a file that is not a database, or one whose pages were damaged."""
 
 SAVE_CHUNK = 10_000
 """Events mapped to stored events and inserted at a time, inside a save's one transaction."""

@@ -1267,10 +1267,13 @@ _WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT}
 
 
 def _failed(exc: Exception) -> int:
-    """The exit status of a command that raised ``exc``, its one-line message printed."""
+    """The exit status of a command that raised ``exc``, its one-line message printed (its
+    control characters escaped: a message can quote a file name or an argument)."""
+    from positions.render import visible
+
     if isinstance(exc, PositionsError):
         for line in exc.lines():
-            click.echo(f"Error: {line}", err=True)
+            click.echo(f"Error: {visible(line)}", err=True)
         return 2
     if isinstance(exc, click.exceptions.Exit):
         return int(exc.exit_code)
@@ -1280,7 +1283,7 @@ def _failed(exc: Exception) -> int:
             if exc.ctx and " " in exc.ctx.command_path
             else " (see 'positions --help')"
         )
-        click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+        click.echo(f"Error: {visible(exc.format_message())}{hint}", err=True)
         return 2
     if isinstance(exc, click.Abort):
         click.echo("Error: aborted", err=True)
@@ -1294,8 +1297,37 @@ def _failed(exc: Exception) -> int:
         _discard_stdout()
         click.echo(f"Error: cannot write to the standard output: {exc.strerror}", err=True)
         return 2
-    click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (please report this)", err=True)
+    if _damaged(exc):
+        reason = _first_line(exc)
+        click.echo(
+            f"Error: the store is not a positions store or is damaged ({visible(reason)}): "
+            "run 'positions verify'",
+            err=True,
+        )
+        return 2
+    first = visible(_first_line(exc))
+    click.echo(f"Error: unexpected {type(exc).__name__}: {first} (please report this)", err=True)
     return 2
+
+
+def _damaged(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's (or the library's wrapping of it) for a damaged file."""
+    import sqlite3
+
+    from eventsourcing.persistence import PersistenceError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.DatabaseError | PersistenceError) and any(
+            words in str(seen) for words in ("malformed", "not a database")
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,6 +73,12 @@ class StoreError(PositionsError):
     """A store URL is malformed, or the store it names does not exist."""
 
 
+class TamperedError(StoreError, ValueError):
+    """A stored event or view row that the tool did not write (an unknown topic, say): read
+    from a store, so changed behind the tool's back. A ValueError too, for the readers that
+    report any unreadable row as theirs."""
+
+
 class ConflictError(PositionsError):
     """Other writers kept changing the same streams; the write gave up and wrote nothing."""
 

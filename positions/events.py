@@ -33,6 +33,7 @@ from positions.codebook import (
     Speaker,
     Statement,
 )
+from positions.errors import TamperedError
 
 
 class DomainEvent(BaseModel):
@@ -195,7 +196,10 @@ def event_class(topic: str) -> type[DomainEvent]:
     found = EVENTS.get(topic)
     if found is None:
         shown = topic if len(topic) <= 80 else topic[:77] + "..."
-        raise ValueError(f"unknown event topic {shown!r}")
+        raise TamperedError(
+            f"unknown event topic {shown!r} (the store was changed behind the tool's back); "
+            "run 'positions verify'"
+        )
     return found
 
 

@@ -196,6 +196,19 @@ class ScenarioDumper(yaml.SafeDumper):
 
 ScenarioDumper.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
 
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+"""Characters YAML reads as line breaks: in a plain or single-quoted scalar a reader folds
+them into spaces, so a string holding one is written double-quoted, where they are escaped."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    if any(c in text for c in _YAML_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+    return dumper.represent_str(text)
+
+
+ScenarioDumper.add_representer(str, _represent_text)
+
 
 def dump_scenario(document: Any) -> str:
     """A scenario document (JSON-ready values: dates as text) as YAML that reads back as it."""

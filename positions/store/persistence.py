@@ -168,11 +168,23 @@ class StoreLocation:
         return path is None or (path.exists() and (not path.is_file() or path.stat().st_size > 0))
 
 
+_USER_INFO = re.compile(r"([^\s:/@?#]*):([^\s/@?#]+)@")
+"""Anything shaped like ``user:password@``, wherever it stands in a URL, however malformed."""
+
+
 def redact(url: str) -> str:
     """The URL as it may be shown: a password in its user info, the value of every query
     parameter but ``schema``, and any fragment replaced by ``***``; in an authority without
     ``@`` that is not ``host:port`` (a mistyped ``user:password@host``), everything after the
-    first ``:``."""
+    first ``:``; and anything else shaped like ``user:password@`` (a URL missing a slash or
+    its scheme, a user info in an SQLite or memory URL)."""
+    shown = _redact(url)
+    return _USER_INFO.sub(
+        lambda m: f"{m.group(1)}:***@" if m.group(2) != "***" else m.group(), shown
+    )
+
+
+def _redact(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -934,14 +934,14 @@ class _Maintenance:
                 "AND recorded_from = %s AND recorded_to = %s",
                 [self.negotiation, party, subject, claimant, self.stamp, self.stamp],
             )
+            keys = [self.negotiation, party, subject, claimant]
             self.store._execute(  # a group whose every row was never in force: none at all
                 self.cursor,
                 "DELETE FROM {p}positions_view_step_groups WHERE negotiation = %s AND kind = %s "
                 "AND party = %s AND subject = %s AND claimant = %s AND NOT EXISTS (SELECT 1 "
                 f"FROM {{p}}positions_view_{table} WHERE negotiation = %s AND party = %s "
                 f"AND {column} = %s AND claimant = %s)",
-                [self.negotiation, table, party, subject, claimant]
-                + [self.negotiation, party, subject, claimant],
+                [self.negotiation, table, party, subject, claimant, *keys],
             )
         self.store._insert(
             self.cursor,

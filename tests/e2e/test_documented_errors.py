@@ -530,9 +530,26 @@ def test_a_file_that_is_not_a_database_is_a_store_that_cannot_be_opened(
     assert (result.code, result.out, result.err) == (
         2,
         "",
-        "Error: cannot open store sqlite:///junk.db: file is not a database\n",
+        "Error: store sqlite:///junk.db is not a positions store or is damaged (file is not "
+        "a database): run 'positions verify'\n",
     )
     assert junk.read_bytes() == before
+
+
+def test_a_store_whose_pages_were_damaged_is_one_line(seeded: str) -> None:
+    """Pages overwritten in the middle of the file: SQLite opens it, and a query then fails
+    with ``database disk image is malformed``, which was an unexpected DatabaseError."""
+    path = Path(seeded.removeprefix("sqlite:///"))
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[4 * page : 7 * page] = bytes(range(256)) * (3 * page // 256)
+    path.write_bytes(bytes(data))
+    for command in (("compare",), ("verify",)):
+        result = run_cli("--store", seeded, *command)
+        assert result.code == 2
+        assert len(result.err.splitlines()) == 1, result.err
+        assert "is not a positions store or is damaged" in result.err
+        assert "please report" not in result.err
 
 
 def test_views_that_cannot_be_written_leave_the_events_safe_and_a_later_command_catches_up(

@@ -424,3 +424,54 @@ def test_a_query_on_an_empty_file_leaves_it_empty_and_an_import_makes_it_a_store
     assert empty.stat().st_size == 0
     assert run_cli("--store", url, "import", str(SEED)).code == 0
     assert "off_the_table" in run_cli("--store", url, "compare").out
+
+
+def test_an_error_quoting_an_argument_or_a_file_name_escapes_its_control_characters(
+    seeded: str, tmp_path: Path
+) -> None:
+    """An argument or a file name with ESC reached the terminal raw inside the error line."""
+    result = run_cli("--store", seeded, "stance", "--party", "ru\x1b[2Jssia")
+    assert result.err == ("Error: unknown party 'ru\\u001b[2Jssia' (known: russia, ukraine, us)\n")
+    name = tmp_path / "f\x1b[2Jname.yaml"
+    name.write_text("negotiation: [\n", encoding="utf-8")
+    result = run_cli("--store", seeded, "import", str(name))
+    assert result.code == 2
+    assert "\x1b" not in result.err and "f\\u001b[2Jname.yaml" in result.err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql:/u:S3cr3tPW@127.0.0.1/db",
+        "postgresql//u:S3cr3tPW@127.0.0.1/db",
+        "postgresql:u:S3cr3tPW@127.0.0.1/db",
+        "u:S3cr3tPW@127.0.0.1/db",
+        "memory://u:S3cr3tPW@x",
+        "sqlite://u:S3cr3tPW@/tmp/x.db",
+        "sqlite://:S3cr3tPW@/x.db",
+    ],
+)
+def test_a_password_in_a_url_missing_its_slashes_or_scheme_is_never_shown(url: str) -> None:
+    result = run_cli("--store", url, "compare")
+    assert result.code == 2
+    assert "S3cr3tPW" not in result.out + result.err
+    assert "***" in result.err, result.err
+
+
+def test_a_view_row_naming_another_module_is_one_line_and_imports_nothing(seeded: str) -> None:
+    import sqlite3
+
+    path = seeded.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("UPDATE positions_view_definitions SET topic = 'this:x'")
+        conn.commit()
+    finally:
+        conn.close()
+    for command in (("compare",), ("history",), ("report", "--out", "-")):
+        result = run_cli("--store", seeded, *command)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == (
+            "Error: unknown event topic 'this:x' (the store was changed behind the tool's "
+            "back); run 'positions verify'\n"
+        )
