@@ -10,13 +10,14 @@ standard output (`STDOUT`). Every write error (a full disk, an I/O error, a clos
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from positions.errors import QueryError
 
@@ -49,7 +50,7 @@ def write_file(path: Path, write: Writer | bytes, label: str = "") -> None:
 
     if is_stdout(path):
         try:
-            writer(sys.stdout.buffer)
+            writer(cast(BinaryIO, _Whole(sys.stdout.buffer)))
             sys.stdout.buffer.flush()
         except OSError as exc:
             reason = exc.strerror or str(exc)
@@ -101,3 +102,24 @@ def new_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+class _Whole:
+    """A binary stream whose ``write`` writes every byte or raises: the standard output's
+    buffer writes a large block to a pipe with one call, which may write part of it and
+    return the count (a reader that closed the pipe then goes unnoticed)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            written = self.stream.write(view)
+            if not written:
+                raise OSError(errno.EPIPE, os.strerror(errno.EPIPE))
+            view = view[written:]
+        return len(data)
+
+    def flush(self) -> None:
+        self.stream.flush()

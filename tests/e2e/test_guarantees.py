@@ -475,3 +475,35 @@ def test_a_view_row_naming_another_module_is_one_line_and_imports_nothing(seeded
             "Error: unknown event topic 'this:x' (the store was changed behind the tool's "
             "back); run 'positions verify'\n"
         )
+
+
+def test_a_reader_that_closes_the_pipe_of_out_dash_is_an_error_not_wrote(
+    seeded: str, tmp_path: Path
+) -> None:
+    """The standard output's buffer wrote a large block to a pipe with one call that wrote
+    part of it: `head -c 10` closed the pipe, and the command said `Wrote …` with status 0."""
+    import subprocess
+    import sys
+
+    said = {
+        "on": "2025-03-13", "by": "russia", "issue": "nato", "position": "off_the_table",
+        "sources": [{"outlet": "Wire", "published": "2025-03-13"}],
+    }  # fmt: skip
+    long = [
+        {"id": f"long-{n}", "quote": f"{n} " + "x" * 19_000, **json.loads(json.dumps(said))}
+        for n in range(10)
+    ]  # each its own copy: a shared one is written as a YAML alias
+    more = write_scenario(
+        tmp_path / "long.yaml", {"negotiation": "ukraine-2025", "statements": long}
+    )
+    assert run_cli("--store", seeded, "import", str(more)).code == 0
+    command = [sys.executable, "-m", "positions", "--store", seeded, "export", "--what",
+               "scenario", "--format", "yaml", "-"]  # fmt: skip
+    writer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.read(10)
+    writer.stdout.close()
+    err = writer.stderr.read().decode()
+    writer.stderr.close()
+    assert writer.wait(timeout=60) == 2, err
+    assert err == "Error: cannot write to the standard output: Broken pipe\n"
