@@ -39,6 +39,7 @@ from positions.codebook import (
     Statement,
 )
 from positions.domain import corrected
+from positions.errors import TamperedError
 from positions.events import (
     REGISTRY_EVENTS,
     STATEMENT_EVENTS,
@@ -154,7 +155,10 @@ class DefinitionRow:
 
     def event(self) -> DomainEvent:
         cls = event_class(self.topic)
-        return cls.model_validate_json(self.payload)
+        try:
+            return cls.model_validate_json(self.payload)
+        except ValueError as exc:  # pydantic's ValidationError: a row the tool did not write
+            raise _unreadable_row("definition", self.notification_id, exc) from None
 
 
 @dataclass(slots=True)
@@ -272,7 +276,19 @@ class CorrectionRow:
     payload: str
 
     def correction(self) -> Correction:
-        return Correction.model_validate_json(self.payload)
+        try:
+            return Correction.model_validate_json(self.payload)
+        except ValueError as exc:  # pydantic's ValidationError: a row the tool did not write
+            raise _unreadable_row("correction", self.notification_id, exc) from None
+
+
+def _unreadable_row(kind: str, notification_id: int, exc: ValueError) -> TamperedError:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return TamperedError(
+        f"the views' {kind} row of event {notification_id} does not read back ({first}): "
+        "they were changed behind the tool's back; 'positions rebuild' makes them again "
+        "from the events"
+    )
 
 
 @dataclass

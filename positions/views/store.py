@@ -555,8 +555,7 @@ class ViewStore:
             ordered = self._statement_entries(cursor, negotiation)
             corrections = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
         ordered.extend(
-            (c.notification_id, (unstamp(c.recorded_at), Correction.model_validate_json(c.payload)))
-            for c in corrections
+            (c.notification_id, (unstamp(c.recorded_at), c.correction())) for c in corrections
         )
         ordered.sort(key=itemgetter(0))
         return NegotiationRecord.from_entries(codebook, (e for _, e in ordered), known_at)

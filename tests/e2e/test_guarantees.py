@@ -507,3 +507,40 @@ def test_a_reader_that_closes_the_pipe_of_out_dash_is_an_error_not_wrote(
     writer.stderr.close()
     assert writer.wait(timeout=60) == 2, err
     assert err == "Error: cannot write to the standard output: Broken pipe\n"
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "command", "kind"),
+    [
+        ("corrections", "payload = '{}'", ("import", "CORRECTION"), "correction"),
+        ("definitions", "topic = 'positions.events:PartyRecordOpened'", ("history",), "definition"),
+    ],
+)
+def test_a_view_row_the_tool_did_not_write_is_one_line_naming_rebuild(
+    seeded: str, tmp_path: Path, table: str, change: str, command: tuple[str, ...], kind: str
+) -> None:
+    """A view row changed to JSON its class does not read (or to another event class) was a
+    multi-line unexpected ValidationError."""
+    import sqlite3
+
+    correction = tmp_path / "fix.yaml"
+    correction.write_text(
+        "negotiation: ukraine-2025\ncorrections:\n  - statement: zakharova-under-any-flag\n"
+        "    reason: again\n    position: no_foreign_troops\n",
+        encoding="utf-8",
+    )
+    assert run_cli("--store", seeded, "import", str(correction)).code == 0
+    conn = sqlite3.connect(seeded.removeprefix("sqlite:///"))
+    try:
+        conn.execute(f"UPDATE positions_view_{table} SET {change}")
+        conn.commit()
+    finally:
+        conn.close()
+    args = [str(correction) if part == "CORRECTION" else part for part in command]
+    result = run_cli("--store", seeded, *args)
+    assert result.code == 2
+    assert len(result.err.splitlines()) == 1, result.err
+    assert result.err.startswith(f"Error: the views' {kind} row of event ")
+    assert result.err.endswith("'positions rebuild' makes them again from the events\n")
+    assert run_cli("--store", seeded, "rebuild").code == 0
+    assert run_cli("--store", seeded, *args).code == 0
