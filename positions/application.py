@@ -31,7 +31,12 @@ from positions.domain import (
     project_negotiation,
     project_party_record,
 )
-from positions.errors import ConflictError, NotFoundError, ScenarioError, StoreError
+from positions.errors import (
+    ConflictError,
+    NotFoundError,
+    ScenarioError,
+    StoreError,
+)
 from positions.events import DomainEvent
 from positions.files import new_file_mode
 from positions.ids import correction_key, index_id, negotiation_id, record_id, registry_id
@@ -318,6 +323,7 @@ class PositionsApplication(Application[Any]):
         at once). A version conflict (`RecordConflictError`) passes through for the caller to
         re-plan, any other failure is a `StoreError`."""
         at = now or datetime.now(UTC)
+        count = len(events) + len(opened) + len(registrations)
         try:
             insert_chunks = getattr(self.recorder, "insert_chunks", None)
             if insert_chunks is None:  # the in-memory store: one call
@@ -340,6 +346,8 @@ class PositionsApplication(Application[Any]):
                 f"could not write to store {self.location.display}: "
                 f"{self.location.scrub(_first_line(exc))}"
             ) from None
+        global _committed
+        _committed += count
 
     # -- queries
 
@@ -744,6 +752,17 @@ def _checkpoint(path: Path) -> None:
 
 
 WRITE_ATTEMPTS_ENV = "POSITIONS_WRITE_ATTEMPTS"
+
+
+_committed = 0
+"""How many events this process's saves have committed (`committed_events`)."""
+
+
+def committed_events() -> int:
+    """How many events this process has committed to a store: a command interrupted after
+    its write committed (while the views catch up, say) says so rather than `nothing
+    written`."""
+    return _committed
 
 
 def write_attempts() -> int:

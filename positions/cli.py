@@ -1211,6 +1211,7 @@ class _Interrupt:
 
     def __init__(self) -> None:
         self.seen = False
+        self.committed_before = _committed()
 
     def __call__(self, signum: int, frame: Any) -> None:
         self.seen = True
@@ -1238,7 +1239,7 @@ def main(argv: list[str] | None = None) -> int:
         with interrupt.watching():
             return _main(argv, interrupt)
     except KeyboardInterrupt:  # between the commands' own handlers
-        return _interrupted()
+        return _interrupted(interrupt)
 
 
 def _main(argv: list[str] | None, interrupt: _Interrupt) -> int:
@@ -1247,19 +1248,34 @@ def _main(argv: list[str] | None, interrupt: _Interrupt) -> int:
         if isinstance(status, int) and status:  # a command's ctx.exit(status)
             return status
     except KeyboardInterrupt:
-        return _interrupted()
+        return _interrupted(interrupt)
     except Exception as exc:
         # click turns a KeyboardInterrupt into Abort; a library may wrap it in its own error
         by_keyboard = isinstance(exc, click.Abort) and isinstance(exc.__cause__, KeyboardInterrupt)
-        return _interrupted() if interrupt.seen or by_keyboard else _failed(exc)
+        return _interrupted(interrupt) if interrupt.seen or by_keyboard else _failed(exc)
     return 0
 
 
-def _interrupted() -> int:
+def _interrupted(interrupt: _Interrupt) -> int:
     # a write is one transaction and a file is written under a temporary name: an
-    # interrupted command leaves what was there before it
-    click.echo("Error: interrupted, nothing written", err=True)
+    # interrupted command leaves what was there before it, unless its write had committed
+    written = _committed() - interrupt.committed_before
+    if written:
+        click.echo(
+            f"Error: interrupted after {written} event(s) were recorded; the views catch up "
+            "with the next command",
+            err=True,
+        )
+    else:
+        click.echo("Error: interrupted, nothing written", err=True)
     return INTERRUPTED
+
+
+def _committed() -> int:
+    """How many events this process has committed (`application.committed_events`; none if
+    no command has opened a store)."""
+    module = sys.modules.get("positions.application")
+    return int(module.committed_events()) if module is not None else 0
 
 
 _WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT}

@@ -144,3 +144,44 @@ def test_ctrl_c_during_an_import_is_one_line_exit_130_and_records_nothing(
         "",
     )
     assert _ids(seeded) == before
+
+
+def test_ctrl_c_once_an_import_has_committed_says_what_was_recorded(
+    tmp_path: Path, seeded: str
+) -> None:
+    """SIGINT while the views catch up, after the import's transaction committed, said
+    `nothing written` although every event was stored: it says what was recorded, exit 130,
+    and the next command catches the views up."""
+    from tests.runner import process_env
+    from tests.stores import count_events
+
+    big = tmp_path / "big.json"
+    big.write_text(
+        json.dumps({**codebook(), "statements": _statements("big", 10_000)}, default=str),
+        encoding="utf-8",
+    )
+    before = count_events(seeded)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "positions", "--store", seeded, "import", str(big)],
+        cwd=ROOT,
+        env=process_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while count_events(seeded) == before and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.3)  # committed, and the command is on to the views' catch-up (seconds long)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    stored = count_events(seeded)
+    assert (process.returncode, out) == (130, ""), err
+    assert err.strip() == (
+        f"Error: interrupted after {stored - before} event(s) were recorded; the views catch "
+        "up with the next command"
+    )
+    assert len(_ids(seeded)) > 10_000
+    caught_up = run_cli("--store", seeded, "compare", "--negotiation", "generated")
+    assert (caught_up.code, caught_up.err) == (0, "")
