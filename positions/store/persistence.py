@@ -31,7 +31,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
-from positions.errors import StoreError
+from positions.errors import StoreError, TamperedError
 from positions.events import event_class
 from positions.store.integrity import GENESIS, chain_digest, seal, unseal
 
@@ -92,13 +92,26 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         return state
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        _, payload = unseal(self.open_state(stored_event.state))
-        return self.decode(
-            stored_event.topic,
-            stored_event.originator_id,
-            stored_event.originator_version,
-            payload,
-        )
+        """The pydantic event of a stored event; `TamperedError` (one line) for a row that
+        does not read back: a state that is not the tool's JSON, a NULL, a version or id
+        that is not one."""
+        try:
+            _, payload = unseal(self.open_state(stored_event.state))
+            return self.decode(
+                stored_event.topic,
+                stored_event.originator_id,
+                stored_event.originator_version,
+                payload,
+            )
+        except TamperedError:
+            raise
+        except Exception as exc:  # any failure to read a row back: it was changed
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TamperedError(
+                f"version {stored_event.originator_version} of stream "
+                f"{stored_event.originator_id} does not read back ({first}); "
+                "run 'positions verify'"
+            ) from None
 
     @staticmethod
     def decode(topic: str, originator_id: UUID | str, version: int, payload: bytes) -> Any:

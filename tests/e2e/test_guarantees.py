@@ -544,3 +544,29 @@ def test_a_view_row_the_tool_did_not_write_is_one_line_naming_rebuild(
     assert result.err.endswith("'positions rebuild' makes them again from the events\n")
     assert run_cli("--store", seeded, "rebuild").code == 0
     assert run_cli("--store", seeded, *args).code == 0
+
+
+@pytest.mark.parametrize(
+    "change", ["state = x'deadbeef'", "state = NULL", "originator_version = 'abc'"]
+)
+def test_an_events_row_changed_to_what_no_event_is_one_line_and_a_verify_finding(
+    seeded: str, change: str
+) -> None:
+    """A state that is not the tool's JSON, a NULL state, a version that is no number: they
+    were unexpected UnicodeDecodeError, TypeError or ValidationError for import and verify."""
+    import sqlite3
+
+    conn = sqlite3.connect(seeded.removeprefix("sqlite:///"))
+    try:
+        conn.execute(f"UPDATE stored_events SET {change} WHERE rowid = 5")
+        conn.commit()
+    finally:
+        conn.close()
+    result = run_cli("--store", seeded, "import", str(SEED))
+    assert result.code == 2
+    assert len(result.err.splitlines()) == 1, result.err
+    assert "please report" not in result.err
+    assert result.err.endswith("run 'positions verify'\n")
+    verified = run_cli("--store", seeded, "verify")
+    assert verified.code == 1, verified.err
+    assert verified.out.startswith("Tampered: negotiation 'ukraine-2025', version ")
