@@ -381,3 +381,18 @@ def postgres_prepared(location: StoreLocation, *, create: bool) -> Iterator[None
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def tracked_position(recorder: Any, name: str, cursor: Any) -> int:
+    """The last notification id a tracking recorder holds for ``name`` (0 before the first),
+    through the library's private reader; a tracking row changed to what is not a number
+    is one line naming rebuild."""
+    found = recorder._max_tracking_id(name, cursor)
+    try:
+        return int(found or 0)
+    except (TypeError, ValueError):
+        raise TamperedError(
+            f"the views' tracking row of {name} does not read back ({found!r} is not a "
+            "notification id): they were changed behind the tool's back; 'positions rebuild' "
+            "makes them again from the events"
+        ) from None

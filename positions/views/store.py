@@ -33,6 +33,7 @@ from positions.events import CodingCorrected, DomainEvent
 from positions.ids import record_id, statement_key
 from positions.registry import HeldEvent
 from positions.store.integrity import StoredRow, unseal
+from positions.store.persistence import tracked_position
 from positions.timeline import Entry, NegotiationRecord
 from positions.views.fold import (
     STATEMENT_COLUMNS,
@@ -310,7 +311,7 @@ class ViewStore:
 
     def _position(self, cursor: Any) -> int:
         """The last notification the views processed (0 before the first)."""
-        return int(self.recorder._max_tracking_id(VIEWS_NAME, cursor) or 0)
+        return tracked_position(self.recorder, VIEWS_NAME, cursor)
 
     def catch_up(self, page: int = PAGE) -> int:
         """Fold and write the events after the views' position, a page per transaction; the

@@ -54,6 +54,7 @@ from positions.steps import (
     sweep_group,
     terms_text,
 )
+from positions.store.persistence import tracked_position
 from positions.views.fold import STATEMENT_TOPICS, LogRow, stamp_text
 
 if TYPE_CHECKING:
@@ -347,7 +348,7 @@ class StepStore:
         )
 
     def position(self, cursor: Any) -> int:
-        return int(self.views.recorder._max_tracking_id(STEPS_NAME, cursor) or 0)
+        return tracked_position(self.views.recorder, STEPS_NAME, cursor)
 
     # -- catching up
 

@@ -570,3 +570,25 @@ def test_an_events_row_changed_to_what_no_event_is_one_line_and_a_verify_finding
     verified = run_cli("--store", seeded, "verify")
     assert verified.code == 1, verified.err
     assert verified.out.startswith("Tampered: negotiation 'ukraine-2025', version ")
+
+
+def test_a_tracking_row_changed_to_what_is_no_notification_id_is_one_line_naming_rebuild(
+    seeded: str,
+) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(seeded.removeprefix("sqlite:///"))
+    try:
+        conn.execute("UPDATE tracking SET notification_id = 'x'")
+        conn.commit()
+    finally:
+        conn.close()
+    result = run_cli("--store", seeded, "compare")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "Error: the views' tracking row of positions-views does not read back ('x' is not a "
+        "notification id): they were changed behind the tool's back; 'positions rebuild' makes "
+        "them again from the events\n"
+    )
+    assert run_cli("--store", seeded, "rebuild").code == 0
+    assert run_cli("--store", seeded, "compare").code == 0
