@@ -173,9 +173,13 @@ def verify_store(app: Any) -> Verification:
 
     rows: list[StoredRow] = []
     raw: dict[tuple[UUID, int], StoredEvent] = {}
+    unreadable: list[Finding] = []
     start = 1
     while True:
-        batch = app.recorder.select_notifications(start, 1000)
+        batch = _notifications(app, start, unreadable)
+        if batch is None:
+            start += 1  # a row the library cannot read: reported, and passed over
+            continue
         if not batch:
             break
         for n in batch:
@@ -202,6 +206,10 @@ def verify_store(app: Any) -> Verification:
         return event
 
     result = verify_rows(rows, stream_names(rows, decode), decode)
+    if unreadable:
+        result.findings = sorted(
+            [*unreadable, *result.findings], key=lambda f: (f.stream, f.version)
+        )
     if result.intact:  # every event was read back; keep the rows for the views' check
         result.rows = rows
         result.registry = registry_problems(decode(row) for row in rows)
@@ -272,3 +280,32 @@ def stream_names(rows: Iterable[StoredRow], decode: Callable[[StoredRow], Any]) 
         for party_id in parties:
             names[record_id(slug, party_id)] = f"negotiation '{slug}' / party '{party_id}'"
     return names
+
+
+def _notifications(app: Any, start: int, unreadable: list[Finding]) -> list[Any] | None:
+    """The next page of the log from ``start``; when the library cannot read a row of it (a
+    stream id changed to what is not a UUID, say), the rows before it, or None when it is the
+    row at ``start`` (a finding is added for it)."""
+    try:
+        return list(app.recorder.select_notifications(start, 1000))
+    except ValueError:
+        pass
+    found: list[Any] = []
+    position = start
+    while True:
+        try:
+            one = app.recorder.select_notifications(position, 1)
+        except ValueError as exc:
+            if found:
+                return found
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            unreadable.append(
+                Finding(
+                    f"the row after notification {position - 1}", 0, f"cannot be read ({first})"
+                )
+            )
+            return None
+        if not one:
+            return found
+        found.extend(one)
+        position = one[-1].id + 1

@@ -592,3 +592,23 @@ def test_a_tracking_row_changed_to_what_is_no_notification_id_is_one_line_naming
     )
     assert run_cli("--store", seeded, "rebuild").code == 0
     assert run_cli("--store", seeded, "compare").code == 0
+
+
+def test_a_stream_id_changed_to_what_is_no_uuid_is_a_verify_finding(seeded: str) -> None:
+    """The library's notification reader raised `badly formed hexadecimal UUID string`, an
+    unexpected ValueError for verify."""
+    import sqlite3
+
+    conn = sqlite3.connect(seeded.removeprefix("sqlite:///"))
+    try:
+        conn.execute("UPDATE stored_events SET originator_id = 'not-a-uuid' WHERE rowid = 5")
+        conn.commit()
+    finally:
+        conn.close()
+    result = run_cli("--store", seeded, "verify")
+    assert result.code == 1, result.err
+    assert result.err == ""
+    assert (
+        "Tampered: the row after notification 4, version 0: cannot be read (badly formed "
+        "hexadecimal UUID string)"
+    ) in result.out.splitlines()
