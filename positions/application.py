@@ -36,6 +36,7 @@ from positions.errors import (
     NotFoundError,
     ScenarioError,
     StoreError,
+    first_line,
 )
 from positions.events import DomainEvent
 from positions.files import new_file_mode
@@ -95,7 +96,7 @@ class PositionsApplication(Application[Any]):
                 super().__init__(env=env)
                 self.views = self._open_views()
         except (PersistenceError, OSError, sqlite3.Error) as exc:  # sqlite3: a file not a database
-            reason = location.scrub(_first_line(exc))
+            reason = location.scrub(first_line(exc))
             if reason in DAMAGED:
                 raise StoreError(
                     f"store {location.display} is not a positions store or is damaged "
@@ -167,7 +168,7 @@ class PositionsApplication(Application[Any]):
         try:
             found = self.recorder.select_events(originator_id, gt=version - 1, lte=version, limit=1)
         except PersistenceError as exc:
-            message = self.location.scrub(_first_line(exc))
+            message = self.location.scrub(first_line(exc))
             raise StoreError(f"cannot read store {self.location.display}: {message}") from None
         if not found:
             return None
@@ -344,7 +345,7 @@ class PositionsApplication(Application[Any]):
         except PersistenceError as exc:
             raise StoreError(
                 f"could not write to store {self.location.display}: "
-                f"{self.location.scrub(_first_line(exc))}"
+                f"{self.location.scrub(first_line(exc))}"
             ) from None
         global _committed
         _committed += count
@@ -469,13 +470,13 @@ class PositionsApplication(Application[Any]):
         try:
             yield
         except PersistenceError as exc:
-            message = self.location.scrub(_first_line(exc))
+            message = self.location.scrub(first_line(exc))
             raise StoreError(
                 f"cannot {what.format(store=self.location.display)}: {message}{after}"
             ) from None
 
     def _read_error(self, exc: BaseException) -> StoreError:
-        message = self.location.scrub(_first_line(exc))
+        message = self.location.scrub(first_line(exc))
         return StoreError(f"cannot read store {self.location.display}: {message}")
 
     def correct(
@@ -541,7 +542,7 @@ class PositionsApplication(Application[Any]):
         try:
             return [cast(DomainEvent, e) for e in self.events.get(originator_id)]
         except PersistenceError as exc:
-            message = self.location.scrub(_first_line(exc))
+            message = self.location.scrub(first_line(exc))
             raise StoreError(f"cannot read store {self.location.display}: {message}") from None
 
     def _index(self) -> Index:
@@ -780,8 +781,3 @@ def _cannot_write(message: str) -> bool:
         words in lowered
         for words in ("readonly database", "read-only", "permission denied", "read only")
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from positions.errors import PositionsError, QueryError
+from positions.errors import PositionsError, QueryError, first_line
 from positions.moments import parse_date, parse_known_at
 
 if TYPE_CHECKING:
@@ -1314,14 +1314,14 @@ def _failed(exc: Exception) -> int:
         click.echo(f"Error: cannot write to the standard output: {exc.strerror}", err=True)
         return 2
     if _damaged(exc):
-        reason = _first_line(exc)
+        reason = first_line(exc)
         click.echo(
             f"Error: the store is not a positions store or is damaged ({visible(reason)}): "
             "run 'positions verify'",
             err=True,
         )
         return 2
-    first = visible(_first_line(exc))
+    first = visible(first_line(exc))
     click.echo(f"Error: unexpected {type(exc).__name__}: {first} (please report this)", err=True)
     return 2
 
@@ -1340,10 +1340,6 @@ def _damaged(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message, or its type's name when it has none: what a
+    one-line error quotes of an error from a library."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 class PositionsError(Exception):
     """Base of every error `positions` raises on purpose."""
 

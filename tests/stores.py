@@ -128,6 +128,18 @@ def execute(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any,
         return cur.fetchall() if cur.description else []
 
 
+def views_sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """SQL on the views' tables (``V_name`` in ``sql``, ``TRACKING`` for the tracking table),
+    behind the tool's back."""
+    if url.startswith("sqlite:"):
+        sql = sql.replace("V_", "positions_view_").replace("TRACKING", "tracking")
+    else:
+        schema = schema_of(url)
+        sql = sql.replace("V_", f'"{schema}".positions_view_')
+        sql = sql.replace("TRACKING", f'"{schema}".positions_tracking')
+    return execute(url, sql, params)
+
+
 def count_events(url: str) -> int:
     return int(execute(url, "SELECT count(*) FROM EVENTS")[0][0])
 

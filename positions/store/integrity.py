@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from positions.errors import first_line
+
 GENESIS = "0" * 64
 _PREFIX = b'{"chain":"'
 _MIDDLE = b'","event":'
@@ -161,7 +163,7 @@ def _check_stream(
             try:
                 decode(row)
             except Exception as exc:  # any failure to read it back is a finding
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                first = first_line(exc)
                 return Finding(name, row.version, f"cannot be read back: {first}")
         previous = digest
     return None
@@ -298,7 +300,7 @@ def _notifications(app: Any, start: int, unreadable: list[Finding]) -> list[Any]
         except ValueError as exc:
             if found:
                 return found
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             unreadable.append(
                 Finding(
                     f"the row after notification {position - 1}", 0, f"cannot be read ({first})"

@@ -31,7 +31,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
-from positions.errors import StoreError, TamperedError
+from positions.errors import StoreError, TamperedError, first_line
 from positions.events import event_class
 from positions.store.integrity import GENESIS, chain_digest, seal, unseal
 
@@ -106,7 +106,7 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         except TamperedError:
             raise
         except Exception as exc:  # any failure to read a row back: it was changed
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             raise TamperedError(
                 f"version {stored_event.originator_version} of stream "
                 f"{stored_event.originator_id} does not read back ({first}); "
@@ -339,7 +339,7 @@ def postgres_connect(location: StoreLocation) -> psycopg.Connection[Any]:
         )
     except psycopg.Error as exc:
         raise StoreError(
-            f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
+            f"cannot open store {location.display}: {location.scrub(first_line(exc))}"
         ) from None
 
 
@@ -372,15 +372,10 @@ def postgres_prepared(location: StoreLocation, *, create: bool) -> Iterator[None
         yield
     except psycopg.Error as exc:
         raise StoreError(
-            f"cannot open store {location.display}: {location.scrub(_first_line(exc))}"
+            f"cannot open store {location.display}: {location.scrub(first_line(exc))}"
         ) from None
     finally:
         conn.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def tracked_position(recorder: Any, name: str, cursor: Any) -> int:

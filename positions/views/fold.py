@@ -39,7 +39,7 @@ from positions.codebook import (
     Statement,
 )
 from positions.domain import corrected
-from positions.errors import TamperedError
+from positions.errors import TamperedError, first_line
 from positions.events import (
     REGISTRY_EVENTS,
     STATEMENT_EVENTS,
@@ -283,7 +283,7 @@ class CorrectionRow:
 
 
 def _unreadable_row(kind: str, notification_id: int, exc: ValueError) -> TamperedError:
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = first_line(exc)
     return TamperedError(
         f"the views' {kind} row of event {notification_id} does not read back ({first}): "
         "they were changed behind the tool's back; 'positions rebuild' makes them again "

@@ -28,7 +28,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import get_topic
 
 from positions.codebook import Correction, Statement
-from positions.errors import StoreError
+from positions.errors import StoreError, first_line
 from positions.events import CodingCorrected, DomainEvent
 from positions.ids import record_id, statement_key
 from positions.registry import HeldEvent
@@ -1056,4 +1056,4 @@ def _first_line(exc: BaseException) -> str:
     """What a row that cannot be read says: the missing key, or the first line of the error."""
     if isinstance(exc, KeyError):
         return f"its JSON has no {exc.args[0]!r}"
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first_line(exc)

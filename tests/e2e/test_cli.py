@@ -358,13 +358,22 @@ def test_an_unknown_store_url_is_an_error() -> None:
         "postgresql://analyst@127.0.0.1:1/nowhere?schema=x&password=s3cret",
         "postgresql://analyst@127.0.0.1:1/nowhere#s3cret",
         "postgresql://analyst:s3cret127.0.0.1:5432/nowhere",
+        # a URL missing its slashes or its scheme, and user info in SQLite or memory URLs
+        "postgresql:/u:s3cret@127.0.0.1/db",
+        "postgresql//u:s3cret@127.0.0.1/db",
+        "postgresql:u:s3cret@127.0.0.1/db",
+        "u:s3cret@127.0.0.1/db",
+        "memory://u:s3cret@x",
+        "sqlite://u:s3cret@/tmp/x.db",
+        "sqlite://:s3cret@/x.db",
     ],
 )
 def test_a_store_password_never_appears_in_errors(url: str) -> None:
     result = run_cli("--store", url, "compare")
     assert result.code == 2
     assert result.err.startswith("Error: ") and result.err.count("\n") == 1, result.err
-    assert "s3cret" not in result.err and "Traceback" not in result.err
+    assert "s3cret" not in result.out + result.err and "Traceback" not in result.err
+    assert "***" in result.err, result.err
 
 
 def test_a_bad_scenario_names_file_and_line_exits_2_and_writes_nothing(tmp_path: Path) -> None:

@@ -112,28 +112,40 @@ def test_an_import_killed_at_random_moments_leaves_whole_files_and_completes_on_
     assert outcomes["none"] > 0, (seed, outcomes)  # some kills did land mid-import
 
 
-def test_ctrl_c_during_an_import_is_one_line_exit_130_and_records_nothing(
-    tmp_path: Path, seeded: str
-) -> None:
-    """SIGINT (what Ctrl-C sends) lands wherever the import is, inside a library's code too
-    (pydantic's serializer turned it into an error of its own): it is always ``Error:
-    interrupted, nothing written``, exit 130, and the store holds what it held before."""
-    from tests.runner import process_env
-
-    big = tmp_path / "big.json"  # JSON: quick to write, and read at the import's full speed
+def _big_file(folder: Path, statements: int) -> Path:
+    """A scenario of ``statements`` generated statements, in JSON: quick to write, and read
+    at the import's full speed."""
+    big = folder / "big.json"
     big.write_text(
-        json.dumps({**codebook(), "statements": _statements("big", 20_000)}, default=str),
+        json.dumps({**codebook(), "statements": _statements("big", statements)}, default=str),
         encoding="utf-8",
     )
-    before = _ids(seeded)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "positions", "--store", seeded, "import", str(big)],
+    return big
+
+
+def _importing(url: str, scenario: Path) -> subprocess.Popen[str]:
+    """``positions import`` of ``scenario`` into ``url``, started as its own process."""
+    from tests.runner import process_env
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "positions", "--store", url, "import", str(scenario)],
         cwd=ROOT,
         env=process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_ctrl_c_during_an_import_is_one_line_exit_130_and_records_nothing(
+    tmp_path: Path, seeded: str
+) -> None:
+    """SIGINT (what Ctrl-C sends) lands wherever the import is, inside a library's code too
+    (pydantic's serializer turned it into an error of its own): it is always ``Error:
+    interrupted, nothing written``, exit 130, and the store holds what it held before."""
+    big = _big_file(tmp_path, 20_000)
+    before = _ids(seeded)
+    process = _importing(seeded, big)
     time.sleep(1.5)  # the import of 20,000 statements takes several seconds
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
@@ -152,23 +164,11 @@ def test_ctrl_c_once_an_import_has_committed_says_what_was_recorded(
     """SIGINT while the views catch up, after the import's transaction committed, said
     `nothing written` although every event was stored: it says what was recorded, exit 130,
     and the next command catches the views up."""
-    from tests.runner import process_env
     from tests.stores import count_events
 
-    big = tmp_path / "big.json"
-    big.write_text(
-        json.dumps({**codebook(), "statements": _statements("big", 10_000)}, default=str),
-        encoding="utf-8",
-    )
+    big = _big_file(tmp_path, 10_000)
     before = count_events(seeded)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "positions", "--store", seeded, "import", str(big)],
-        cwd=ROOT,
-        env=process_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _importing(seeded, big)
     deadline = time.monotonic() + 60
     while count_events(seeded) == before and process.poll() is None:
         assert time.monotonic() < deadline

@@ -5,7 +5,6 @@ record a second event, and a store made before the registry is registered once."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eventsourcing.persistence import RecordConflictError
@@ -14,7 +13,7 @@ from positions.application import PositionsApplication
 from positions.events import REGISTRY_EVENTS, StatementRegistered
 from positions.registry import Registration
 from tests.conftest import SEED, run_cli
-from tests.stores import count_events, execute
+from tests.stores import count_events, execute, views_sql
 
 REGISTRY_TOPICS = tuple(f"positions.events:{cls.__name__}" for cls in REGISTRY_EVENTS)
 
@@ -26,14 +25,6 @@ corrections:
     position: no_foreign_troops
     on: 2025-03-13
 """
-
-
-def _views_sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if url.startswith("sqlite:"):
-        sql = sql.replace("V_", "positions_view_")
-    else:
-        sql = sql.replace("V_", f'"{url.rsplit("?schema=", 1)[1]}".positions_view_')
-    return execute(url, sql, params)
 
 
 def _registry_rows(url: str) -> int:
@@ -72,7 +63,7 @@ def test_an_edited_statement_row_never_lets_a_reimport_record_it_again(seeded_ur
     (the count check cannot see it): asked of the views, the import recorded the statement a
     second time; the registry says it is recorded."""
     before = count_events(seeded_url)
-    _views_sql(
+    views_sql(
         seeded_url,
         "UPDATE V_statements SET statement_id = 'renamed' "
         "WHERE statement_id = 'zakharova-under-any-flag'",
@@ -88,7 +79,7 @@ def test_an_edited_correction_row_never_lets_a_reimport_record_it_again(
 ) -> None:
     url, path = corrected
     before = count_events(url)
-    _views_sql(url, "UPDATE V_corrections SET payload = replace(payload, 'deployment', 'placing')")
+    views_sql(url, "UPDATE V_corrections SET payload = replace(payload, 'deployment', 'placing')")
     result = run_cli("--store", url, "import", str(path))
     assert result.code == 0, result.err
     assert result.out.startswith("Nothing new"), result.out
@@ -116,7 +107,7 @@ def test_a_store_made_before_the_registry_is_registered_once_then_decides_by_it(
 ) -> None:
     url, path = corrected
     _forget_the_registry(url)
-    _views_sql(
+    views_sql(
         url,
         "UPDATE V_statements SET statement_id = 'renamed' "
         "WHERE statement_id = 'zakharova-under-any-flag'",

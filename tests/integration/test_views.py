@@ -25,21 +25,10 @@ from positions.views.fold import StatementRow, read_statement, stamp
 from positions.views.store import BULK_RUN, VIEWS_NAME, _runs, log_rows
 from tests.conftest import SEED, run_cli
 from tests.helpers import write_scenario
-from tests.stores import BACKENDS, any_store, execute
+from tests.stores import BACKENDS, any_store, execute, views_sql
 from tests.strategies import ISSUES, codebook, statements
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _views_sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """SQL on the views' tables (``V_name`` in ``sql``), behind the tool's back."""
-    if url.startswith("sqlite:"):
-        sql = sql.replace("V_", "positions_view_").replace("TRACKING", "tracking")
-    else:
-        schema = url.rsplit("?schema=", 1)[1]
-        sql = sql.replace("V_", f'"{schema}".positions_view_')
-        sql = sql.replace("TRACKING", f'"{schema}".positions_tracking')
-    return execute(url, sql, params)
 
 
 @pytest.fixture
@@ -50,12 +39,12 @@ def seeded(seeded_url: str) -> str:
 def test_an_import_leaves_one_statement_row_per_statement_and_the_views_at_the_last_event(
     seeded: str,
 ) -> None:
-    found = _views_sql(seeded, "SELECT statement_id, party, issue, position FROM V_statements")
+    found = views_sql(seeded, "SELECT statement_id, party, issue, position FROM V_statements")
     assert len(found) == 11
     assert ("zakharova-under-any-flag", "russia", "foreign_troops", "no_foreign_troops") in {
         tuple(r) for r in found
     }
-    tracked = _views_sql(
+    tracked = views_sql(
         seeded, "SELECT notification_id FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,)
     )
     last = execute(
@@ -75,7 +64,7 @@ def test_queries_read_the_views_not_the_events(seeded: str) -> None:
         return {row["issue"]: row["quote"] or "" for row in json.loads(shown.out)}
 
     assert "under any flag" in quotes()["foreign_troops"]
-    _views_sql(seeded, "DELETE FROM V_stances WHERE source_id = %s", ("zakharova-under-any-flag",))
+    views_sql(seeded, "DELETE FROM V_stances WHERE source_id = %s", ("zakharova-under-any-flag",))
     assert "under any flag" not in quotes().get("foreign_troops", "")
     # verify notices the row no longer equals the events, and rebuild restores it
     checked = run_cli("--store", seeded, "verify")
@@ -101,12 +90,12 @@ def test_queries_read_the_views_not_the_events(seeded: str) -> None:
 def test_a_view_row_naming_another_event_is_reported_by_verify(seeded: str) -> None:
     """A statement row whose notification id was changed behind the tool's back names an event
     that is not its statement's: verify reports the row, and the query fails in one line."""
-    _views_sql(
+    views_sql(
         seeded,
         "UPDATE V_statements SET notification_id = 1 WHERE statement_id = %s",
         ("zakharova-under-any-flag",),
     )
-    _views_sql(  # the step row that queries read the statement's quote through
+    views_sql(  # the step row that queries read the statement's quote through
         seeded,
         "UPDATE V_steps SET notification_id = 1 WHERE source_id = %s",
         ("zakharova-under-any-flag",),
@@ -131,22 +120,20 @@ def test_views_made_with_a_copy_of_each_document_are_made_anew(seeded: str) -> N
     """Views of an earlier version kept each statement's document in an ``original`` column:
     opening such a store empties them, and the next query folds every event again."""
     expected = run_cli("--store", seeded, "compare", "--format", "json").out
-    _views_sql(seeded, "ALTER TABLE V_statements ADD COLUMN original TEXT")
-    _views_sql(seeded, "UPDATE V_statements SET position = 'stale'")
+    views_sql(seeded, "ALTER TABLE V_statements ADD COLUMN original TEXT")
+    views_sql(seeded, "UPDATE V_statements SET position = 'stale'")
     again = run_cli("--store", seeded, "compare", "--format", "json")
     assert (again.code, again.out, again.err) == (0, expected, "")
-    assert _views_sql(seeded, "SELECT count(*) FROM V_statements WHERE position = 'stale'") == [
-        (0,)
-    ]
+    assert views_sql(seeded, "SELECT count(*) FROM V_statements WHERE position = 'stale'") == [(0,)]
     assert run_cli("--store", seeded, "verify").code == 0
-    columns = _views_sql(seeded, "SELECT * FROM V_statements LIMIT 1")
+    columns = views_sql(seeded, "SELECT * FROM V_statements LIMIT 1")
     assert len(columns[0]) == 16
 
 
 def test_views_made_without_the_speaker_column_are_made_anew(seeded: str) -> None:
     """Views of an earlier version had no ``speaker`` column (what ``--speaker`` reads):
     opening such a store empties them, and the next query folds every event again."""
-    _views_sql(seeded, "ALTER TABLE V_statements DROP COLUMN speaker")
+    views_sql(seeded, "ALTER TABLE V_statements DROP COLUMN speaker")
     found = run_cli("--store", seeded, "history", "--speaker", "ushakov", "--format", "csv",
                     "--columns", "statement_id")  # fmt: skip
     assert (found.code, found.err) == (0, "")
@@ -165,12 +152,12 @@ def test_views_left_behind_by_a_crash_catch_up_on_the_next_query(seeded: str) ->
     were: every view row gone and the tracking row back at the start."""
     expected = run_cli("--store", seeded, "compare", "--format", "json").out
     for table in ("streams", "definitions", "statements", "corrections"):
-        _views_sql(seeded, f"DELETE FROM V_{table}")
-    _views_sql(seeded, "DELETE FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,))
-    assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == [(0,)]
+        views_sql(seeded, f"DELETE FROM V_{table}")
+    views_sql(seeded, "DELETE FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,))
+    assert views_sql(seeded, "SELECT count(*) FROM V_statements") == [(0,)]
     again = run_cli("--store", seeded, "compare", "--format", "json")
     assert (again.code, again.out) == (0, expected)
-    assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == [(11,)]
+    assert views_sql(seeded, "SELECT count(*) FROM V_statements") == [(11,)]
     assert run_cli("--store", seeded, "verify").code == 0
 
 
@@ -216,7 +203,7 @@ def test_a_correction_updates_the_coding_in_force_and_keeps_the_original(seeded:
         "misread",
     )
     assert result.code == 0, result.err
-    ((position, corrections, coding),) = _views_sql(
+    ((position, corrections, coding),) = views_sql(
         seeded,
         "SELECT position, corrections, coding FROM V_statements WHERE statement_id = %s",
         ("zakharova-under-any-flag",),
@@ -235,15 +222,15 @@ def test_a_correction_updates_the_coding_in_force_and_keeps_the_original(seeded:
     assert {s.id: s for s in now.statements}["zakharova-under-any-flag"].position == (
         "neutral_peacekeepers"
     )
-    ((number, payload),) = _views_sql(seeded, "SELECT number, payload FROM V_corrections")
+    ((number, payload),) = views_sql(seeded, "SELECT number, payload FROM V_corrections")
     assert number == 1 and json.loads(payload)["reason"] == "misread"
     assert run_cli("--store", seeded, "verify").code == 0
 
 
 def test_rebuilding_a_store_whose_views_are_intact_changes_no_row(seeded: str) -> None:
-    before = _views_sql(seeded, "SELECT * FROM V_statements ORDER BY statement_id")
+    before = views_sql(seeded, "SELECT * FROM V_statements ORDER BY statement_id")
     assert run_cli("--store", seeded, "rebuild").code == 0
-    assert _views_sql(seeded, "SELECT * FROM V_statements ORDER BY statement_id") == before
+    assert views_sql(seeded, "SELECT * FROM V_statements ORDER BY statement_id") == before
 
 
 def test_rebuild_of_a_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
@@ -537,15 +524,15 @@ def test_a_statement_event_whose_json_was_changed_is_an_error_naming_it_not_a_ro
     changed = bytes(state).replace(b'"party":', b'"parti":')
     assert changed != bytes(state)
     execute(seeded, f"UPDATE EVENTS SET state = %s WHERE {key} = %s", (changed, position))
-    _views_sql(seeded, "DELETE FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,))
-    before = _views_sql(seeded, "SELECT count(*) FROM V_statements")
+    views_sql(seeded, "DELETE FROM TRACKING WHERE application_name = %s", (VIEWS_NAME,))
+    before = views_sql(seeded, "SELECT count(*) FROM V_statements")
     result = run_cli("--store", seeded, "compare")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
         f"Error: cannot read event {position} of store {seeded} (its JSON has no 'party'); "
         "run 'positions verify'\n"
     )
-    assert _views_sql(seeded, "SELECT count(*) FROM V_statements") == before
+    assert views_sql(seeded, "SELECT count(*) FROM V_statements") == before
     assert run_cli("--store", seeded, "verify").code == 1
 
 
@@ -595,7 +582,7 @@ def test_views_short_of_the_events_never_let_a_reimport_record_again(
     from tests.stores import count_events
 
     before = count_events(seeded_url)
-    _views_sql(seeded_url, damage)
+    views_sql(seeded_url, damage)
     result = run_cli("--store", seeded_url, "import", str(SEED))
     assert result.code == 0, result.err
     assert result.out.startswith("Nothing new"), result.out
