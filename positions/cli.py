@@ -16,6 +16,7 @@ import click
 
 from positions.errors import PositionsError, QueryError, first_line
 from positions.moments import parse_date, parse_known_at
+from positions.search import Search
 
 if TYPE_CHECKING:
     from positions.application import PositionsApplication
@@ -129,6 +130,11 @@ def _of(what: str, party: str | None, issue: str | None) -> str:
     return what + (f" of {party}" if party else "") + (f" on {issue}" if issue else "")
 
 
+def _matching(search: str | None) -> str:
+    """A title's words for ``--search``."""
+    return "" if search is None else f" matching {search!r}"
+
+
 def _window_dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:
     """The days of ``--since`` and ``--until``; a QueryError when no day lies between them."""
     first, last = parse_date(since, "--since"), parse_date(until, "--until")
@@ -211,6 +217,12 @@ known_at_option = click.option(
     metavar="TIMESTAMP",
     help="Answer from the record as it stood at this recording time (ISO 8601; a date means "
     "the end of that day, UTC).",
+)
+search_option = click.option(
+    "--search",
+    metavar="TEXT",
+    help="Only statements whose quote, original quote or notes hold every word of TEXT "
+    "(without case or accents; a word ending in * matches its prefix).",
 )
 negotiation_option = click.option(
     "--negotiation",
@@ -373,6 +385,7 @@ def stance(
 @click.option("--speaker", metavar="S", help="Only statements this speaker made (a speaker id).")
 @click.option("--since", metavar="DATE", help="Only rows dated on or after DATE (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only rows dated on or before DATE (YYYY-MM-DD).")
+@search_option
 @as_of_option
 @known_at_option
 @negotiation_option
@@ -385,6 +398,7 @@ def history(
     speaker: str | None,
     since: str | None,
     until: str | None,
+    search: str | None,
     as_of: str | None,
     known_at: str | None,
     negotiation: str | None,
@@ -392,7 +406,10 @@ def history(
 ) -> None:
     """Every statement in date order, with clarifications and retractions where they happened.
 
-    Without --party, --issue and --speaker, developments are shown on the timeline too.
+    Without --party, --issue, --speaker and --search, developments are shown on the timeline
+    too. --search finds the statements holding every word given, in their quote, original
+    quote or notes, whatever the case or accents ("tal*" finds "talks" and "Tallinn"); their
+    corrections are listed with them.
     --since and --until list only the rows dated between them (both included); --as-of is
     the day the record is read as of (what had ended by then), as for the other commands.
 
@@ -401,13 +418,16 @@ def history(
       positions history --party russia --issue ceasefire
       positions history --since 2025-03-11 --until 2025-03-12
       positions history --speaker peskov
+      positions history --search "ceasefire trump"
     """
     day = parse_date(as_of)
     first, last = _window_dates(since, until)
+    found = None if search is None else Search.parse(search)
     what = _of("History", party, issue) + (f" by {speaker}" if speaker else "")
+    what += _matching(search)
     title = _as_of_title(_window(what, first, last), day, known_at)
     fixed = _fixed(party=party, issue=issue)
-    window = {"since": first, "until": last, "speaker": speaker}
+    window = {"since": first, "until": last, "speaker": speaker, "search": found}
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN and hasattr(query, "history_rows"):
             rows = query.history_rows(party, issue, day, **window)
@@ -860,6 +880,7 @@ def explain(
 @click.argument("day", metavar="[DATE]", required=False)
 @click.option("--since", metavar="DATE", help="From this day (instead of DATE).")
 @click.option("--until", metavar="DATE", help="To this day, included (instead of DATE).")
+@search_option
 @known_at_option
 @negotiation_option
 @format_option
@@ -869,6 +890,7 @@ def digest(
     day: str | None,
     since: str | None,
     until: str | None,
+    search: str | None,
     known_at: str | None,
     negotiation: str | None,
     fmt: str,
@@ -891,12 +913,13 @@ def digest(
         first, last = _window_dates(since, until)
     assert first is not None
     assert last is not None
-    title = _as_of_title(_window("Digest", first, last), None, known_at)
+    found = None if search is None else Search.parse(search)
+    title = _as_of_title(_window("Digest" + _matching(search), first, last), None, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN:
-            _emit_rows(query.digest_rows(first, last), fmt, "digest", title)
+            _emit_rows(query.digest_rows(first, last, found), fmt, "digest", title)
             return
-        frame = query.digest(first, last)
+        frame = query.digest(first, last, found)
     _emit(frame, fmt, "digest", title)
 
 

@@ -27,6 +27,7 @@ from positions.analysis import (
 from positions.codebook import NONCOMMITTAL, Source, StatedOn
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
+from positions.search import Search, words
 from positions.steps import OPEN_DAY
 from positions.timeline import (
     CorrectionRecord,
@@ -254,11 +255,12 @@ class Tables:
         since: date | None = None,
         until: date | None = None,
         speaker: str | None = None,
+        search: Search | None = None,
     ) -> Any:
         """The `history` frame: the statements by the day (by or about ``party``, on
-        ``issue``, said by ``speaker``), their corrections, and the developments when nothing
-        is filtered; only the rows dated from ``since`` to ``until`` (`in_window`); with
-        ``latest``, only the last that many rows."""
+        ``issue``, said by ``speaker``, holding the words of ``search``), their corrections,
+        and the developments when nothing is filtered; only the rows dated from ``since`` to
+        ``until`` (`in_window`); with ``latest``, only the last that many rows."""
         raise NotImplementedError
 
     def stance(
@@ -290,13 +292,17 @@ class Tables:
         proposals on one issue, where given)."""
         return _frame(self.proposal_rows(as_of, party, issue), PROPOSALS_SCHEMA)
 
-    def digest_rows(self, since: date, until: date) -> list[dict[str, Any]]:
+    def digest_rows(
+        self, since: date, until: date, search: Search | None = None
+    ) -> list[dict[str, Any]]:
         """What was said from ``since`` to ``until`` (both included): the rows of `history`
-        in that window, issue by issue (in the codebook's order, developments first), each
-        in the timeline's order, with the cells its statement moved over the window
+        in that window (of the statements holding the words of ``search``), issue by issue
+        (in the codebook's order, developments first), each in the timeline's order, with
+        the cells its statement moved over the window
         (``moved``: the cells `diff` from the day before ``since`` to ``until`` finds
         changed, on the statements it lists)."""
-        rows = list(self.history(as_of=until, since=since, until=until).iter_rows(named=True))
+        window = self.history(as_of=until, since=since, until=until, search=search)
+        rows = list(window.iter_rows(named=True))
         moved: dict[str, list[str]] = {}
         for change in self.diff(since - timedelta(days=1), until).iter_rows(named=True):
             cell = (
@@ -313,9 +319,9 @@ class Tables:
             for row in rows
         ]
 
-    def digest(self, since: date, until: date) -> pl.DataFrame:
+    def digest(self, since: date, until: date, search: Search | None = None) -> pl.DataFrame:
         """`digest_rows` as a frame."""
-        return _frame(self.digest_rows(since, until), DIGEST_SCHEMA)
+        return _frame(self.digest_rows(since, until, search), DIGEST_SCHEMA)
 
     def mean_of_others(self, party: str, issue: str, day: date) -> float | None:
         """The mean rank of the other parties' own positions on ``issue`` on ``day`` (R13)."""
@@ -888,6 +894,7 @@ class Query(Tables):
         since: date | None = None,
         until: date | None = None,
         speaker: str | None = None,
+        search: Search | None = None,
     ) -> pl.DataFrame:
         """Every statement in order, clarifications and retractions where they happened."""
         self.check_party(party)
@@ -895,6 +902,7 @@ class Query(Tables):
         self.check_speaker(speaker)
         limit = as_of or FOREVER
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        found = None if search is None else self._found_by(search)
         for step in self.timeline.steps:
             if step.on.day > limit:
                 continue
@@ -906,6 +914,8 @@ class Query(Tables):
                 continue
             if speaker is not None and (statement is None or statement.speaker != speaker):
                 continue
+            if found is not None and (statement is None or statement.id not in found):
+                continue
             rows.append((step.key, self._history_row(step, own_party, limit)))
         keys = {step.source_id: step.key for step in self.timeline.steps}
         for fix in self.record.corrections:
@@ -914,6 +924,8 @@ class Query(Tables):
                 continue
             if speaker is not None and after.speaker != speaker:
                 continue
+            if found is not None and after.id not in found:
+                continue
             if party is not None and party not in (after.party, fix.before.party):
                 continue
             if issue is not None and issue not in (after.issue, fix.before.issue):
@@ -921,7 +933,8 @@ class Query(Tables):
             rows.append(
                 (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
             )
-        if developments and party is None and issue is None and speaker is None:
+        filtered = party is not None or issue is not None or speaker is not None
+        if developments and not filtered and search is None:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))
@@ -930,6 +943,16 @@ class Query(Tables):
         if latest is not None:
             rows = rows[len(rows) - latest :]
         return _frame([row for _, row in rows], HISTORY_SCHEMA)
+
+    def _found_by(self, search: Search) -> set[str]:
+        """The ids of the statements whose texts (as the record now holds them) hold the
+        words of ``search``."""
+        return {
+            statement.id
+            for step in self.timeline.steps
+            if (statement := step.statement) is not None
+            and search.matches(words(statement.quote, statement.quote_original, statement.notes))
+        }
 
     @staticmethod
     def _correction_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:

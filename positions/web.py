@@ -25,6 +25,7 @@ from positions.report import (
     names_of,
     source_links,
 )
+from positions.search import Search
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -43,9 +44,11 @@ HEADERS = {
 }
 """Sent with every page: no script, no frame, nothing loaded from elsewhere."""
 
-PARAMETERS = ("as_of", "known_at", "party", "issue", "speaker", "since", "until")
+PARAMETERS = ("as_of", "known_at", "party", "issue", "speaker", "since", "until", "search")
 """The query-string parameters the pages read (any other is refused, so a mistyped one is
 not silently ignored)."""
+FILTERS = ("party", "issue", "speaker", "since", "until", "search")
+"""The parameters that narrow what a page lists (the others set the moment it is read at)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Asked:
     speaker: str | None
     since: date | None
     until: date | None
+    search: Search | None
     raw: dict[str, str]
 
     def link(self, path: str, **changes: str | None) -> str:
@@ -69,7 +73,7 @@ class Asked:
     def moment(self, path: str, **changes: str | None) -> str:
         """The address of ``path`` at the same as-of date and recording time, with none of
         the filters but ``changes``."""
-        filters = dict.fromkeys(("party", "issue", "speaker", "since", "until"))
+        filters = dict.fromkeys(FILTERS)
         return self.link(path, **{**filters, **changes})
 
 
@@ -87,6 +91,7 @@ def asked(params: dict[str, str]) -> Asked:
         speaker=raw.get("speaker"),
         since=parse_date(raw.get("since"), "since"),
         until=parse_date(raw.get("until"), "until"),
+        search=Search.parse(raw["search"]) if "search" in raw else None,
         raw=raw,
     )
 
@@ -148,7 +153,7 @@ def explain_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
         "heading": f"{names.party(ask.party)} on {names.issue(ask.issue)}",
         "question": tables.negotiation.issues[ask.issue].question,
         "rows": rows,
-        "history": ask.link("/history", speaker=None, since=None, until=None),
+        "history": ask.link("/history", speaker=None, since=None, until=None, search=None),
     }
 
 
@@ -158,8 +163,8 @@ the filters and dates reach the earlier ones)."""
 
 
 def history_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
-    """What was said, in order: by or about a party, on an issue, by a speaker, in a window
-    (the latest `HISTORY_ROWS` rows)."""
+    """What was said, in order: by or about a party, on an issue, by a speaker, holding some
+    words, in a window (the latest `HISTORY_ROWS` rows)."""
     frame = tables.history(
         ask.party,
         ask.issue,
@@ -167,6 +172,7 @@ def history_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
         since=ask.since,
         until=ask.until,
         speaker=ask.speaker,
+        search=ask.search,
         latest=HISTORY_ROWS + 1,
     )
     rows = list(frame.iter_rows(named=True))
@@ -270,6 +276,7 @@ class Site:
             "title": negotiation.title or negotiation.slug,
             "path": path,
             "ask": ask,
+            "filters": FILTERS,
             "as_of_text": long_date(ask.as_of.isoformat()) if ask.as_of else None,
             "known_at_text": long_time(known),
             "known_at_value": ask.raw.get("known_at", ""),

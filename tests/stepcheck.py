@@ -19,6 +19,7 @@ from positions.errors import PositionsError
 from positions.projections import Analysis
 from positions.queries.stance import StepQueries
 from positions.scenario import parse_scenario
+from positions.search import Search
 from positions.steps import OWN
 from positions.views.tables import TABLES
 from tests.strategies import ISSUES, START, backfill_order, codebook, statements
@@ -100,6 +101,19 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
             None, "border", as_of, until=START + timedelta(days=5)
         ).to_dicts()
         frames["by beta's envoy"] = query.history(as_of=as_of, speaker="beta-envoy").to_dicts()
+        for text in ("water", "TAL*", "strasse talks", "fire"):
+            frames[f"search {text}"] = query.history(
+                as_of=as_of, search=Search.parse(text)
+            ).to_dicts()
+        frames["search of beta on water, ceasefire"] = query.history(
+            "beta", "water", as_of, search=Search.parse("Ceasefire")
+        ).to_dicts()
+        frames["search by alpha's envoy, latest 2"] = query.history(
+            as_of=as_of, latest=2, speaker="alpha-envoy", search=Search.parse("tallinn")
+        ).to_dicts()
+        frames["digest searched"] = query.digest_rows(
+            START + timedelta(days=2), START + timedelta(days=9), Search.parse("water")
+        )
         frames["latest 2 of alpha by alpha's envoy on water"] = query.history(
             "alpha", "water", as_of, latest=2, speaker="alpha-envoy"
         ).to_dicts()

@@ -52,6 +52,11 @@ def codebook() -> dict[str, Any]:
     }
 
 
+QUOTED = ("Water", "wáter talks", "TALLINN", "cease-fire", "Straße", "talks", "Ceasefire")
+"""Words of the statements' quotes and notes, for ``--search``: one word in two cases and
+with an accent, words that share a prefix, a hyphenated word, one that case-folds longer."""
+
+
 @st.composite
 def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
     """A list of valid statements: positions, claims, clarifications and retractions."""
@@ -67,7 +72,7 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
             "id": f"s{n:03d}",
             "on": on,
             "by": by,
-            "quote": f"Statement {n}.",
+            "quote": f"Statement {n}: {QUOTED[n % 5]} {QUOTED[n * 3 % 7]}.",
             "sources": [{"outlet": "Wire", "published": day + timedelta(days=1)}],
         }
         kind = draw(st.sampled_from(["position", "position", "claim", "clarify", "retract"]))
@@ -104,6 +109,8 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
                 record["about"] = draw(st.sampled_from([p for p in PARTIES if p != party]))
         if "retracts" not in record and draw(st.integers(0, 3)) == 0:
             record["salience"] = draw(st.sampled_from([20, 70]))
+        if n % 4 == 1:
+            record["notes"] = f"Noted: {QUOTED[n % 7]}"
         record["_party"] = party
         record["_day"] = day
         record["_imprecise"] = imprecise

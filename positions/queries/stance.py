@@ -31,8 +31,10 @@ from positions.projections import (
     _frame,
     in_window,
 )
+from positions.search import Search
 from positions.steps import Coding, Step, day_key
 from positions.views.fold import stamp, unstamp
+from positions.views.store import SEARCH_EXPRESSION, SEARCH_TABLE
 from positions.views.tables import (
     OPEN,
     OWN,
@@ -500,13 +502,14 @@ class StepQueries(Tables):
         since: date | None = None,
         until: date | None = None,
         speaker: str | None = None,
+        search: Search | None = None,
     ) -> list[dict[str, Any]]:
         """The rows of `history`, as `projections.Query.history` gives them: each statement
         and tabling made by the day (by or about ``party``, on ``issue``, said by
-        ``speaker``), each correction of them, and the developments when nothing is
-        filtered, dated from ``since`` to ``until`` (`in_window`); with ``latest``, the last
-        that many rows (only the last that many steps of each query are read: no other step
-        can come among them)."""
+        ``speaker``, holding the words of ``search``), each correction of them, and the
+        developments when nothing is filtered, dated from ``since`` to ``until``
+        (`in_window`); with ``latest``, the last that many rows (only the last that many
+        steps of each query are read: no other step can come among them)."""
         self.check_party(party)
         self.check_issue(issue)
         self.check_speaker(speaker)
@@ -522,6 +525,9 @@ class StepQueries(Tables):
                 "AND v.speaker = %s)"
             )
             values.append(speaker)
+        if search is not None:  # the statements the words' index finds
+            where.append(self._searched())
+            values.extend(self._search_values(search))
         if until is not None:  # the window, read in the query (`in_window` decides below)
             where.append("s.day <= %s AND s.sort_key < %s")
             values.extend([until.toordinal(), day_key(until.toordinal() + 1)])
@@ -550,11 +556,16 @@ class StepQueries(Tables):
             keys[step.source_id] = key
             whole = many[step.issue] > SERIES_ROWS
             rows.append((key, self._history_row(step, document, limit, whole)))
-        filtered = party is not None or issue is not None or speaker is not None
+        filtered = (
+            party is not None or issue is not None or speaker is not None or search is not None
+        )
         # the corrections of the statements listed (and of those a correction moved) alone:
         # a correction's row sits next to its statement's, so the latest rows hold no other
         shown_only = filtered or since is not None or until is not None or latest is not None
         said = None if speaker is None else self._said_by(speaker)
+        if search is not None:
+            found_ids = self._found_by(search)
+            said = found_ids if said is None else said & found_ids
         rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
         if developments and not filtered:
             for dev in self.development_rows(as_of):
@@ -564,6 +575,31 @@ class StepQueries(Tables):
         rows.sort(key=lambda item: item[0])
         rows = [item for item in rows if in_window(item[1]["date"], since, until)]
         return [row for _, row in (rows if latest is None else rows[len(rows) - latest :])]
+
+    def _searched(self) -> str:
+        """The condition on a step (``s.``) that its statement holds a search's words."""
+        return f"NOT s.tabling AND s.source_id IN ({self._found_sql()})"
+
+    def _found_sql(self) -> str:
+        """The ids of the statements that hold a search's words (values: `_search_values`)."""
+        if self.views.postgres:
+            return (
+                "SELECT v.statement_id FROM {p}positions_view_statements v "
+                "WHERE v.negotiation = %s "
+                f"AND {SEARCH_EXPRESSION.format(alias='v.')} @@ %s::tsquery"
+            )
+        return (
+            "SELECT v.statement_id FROM positions_view_statements v "
+            f"JOIN {SEARCH_TABLE} f ON f.rowid = v.notification_id "
+            f"WHERE v.negotiation = %s AND {SEARCH_TABLE} MATCH %s"
+        )
+
+    def _search_values(self, search: Search) -> list[Any]:
+        return [self.slug, search.tsquery() if self.views.postgres else search.fts5()]
+
+    def _found_by(self, search: Search) -> set[str]:
+        """The ids of the statements that hold a search's words."""
+        return {row[0] for row in self._rows(self._found_sql(), self._search_values(search))}
 
     def _said_by(self, speaker: str) -> set[str]:
         """The ids of the statements ``speaker`` made."""
@@ -1029,8 +1065,11 @@ class StepQueries(Tables):
         since: date | None = None,
         until: date | None = None,
         speaker: str | None = None,
+        search: Search | None = None,
     ) -> Any:
-        rows = self.history_rows(party, issue, as_of, developments, latest, since, until, speaker)
+        rows = self.history_rows(
+            party, issue, as_of, developments, latest, since, until, speaker, search
+        )
         return _frame(rows, HISTORY_SCHEMA)
 
 

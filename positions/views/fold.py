@@ -50,6 +50,7 @@ from positions.events import (
     PartyRecordOpened,
     event_class,
 )
+from positions.search import words
 
 StatementKey = tuple[str, str]
 """(negotiation, statement id)"""
@@ -186,6 +187,11 @@ class StatementRow:
     """The coding in force as JSON; None while it is the original (no correction)."""
     speaker: str | None
     """The speaker's id, when a person spoke (``--speaker``)."""
+    quote: str | None
+    """The quote as recorded (what the tables show beside a cell or a history row)."""
+    words: str
+    """The words of the quote, the original quote and the notes (`positions.search.words`):
+    what ``--search`` looks in, indexed by the database."""
     original: str | bytes | None = field(default=None, compare=False, repr=False)
     """The statement's document as first recorded, where it is at hand (the fold has it; a
     row read back from the views has it only where the reader asked for it)."""
@@ -218,6 +224,8 @@ class StatementRow:
             corrections=corrections,
             coding=None if coding is original else coding.model_dump_json(),
             speaker=coding.speaker,
+            quote=original.quote,
+            words=words(original.quote, original.quote_original, original.notes),
             original=original_json or original.model_dump_json(),
         )
 
@@ -246,6 +254,8 @@ class StatementRow:
             0,
             None,
             statement.get("speaker"),
+            statement["quote"],
+            words(statement["quote"], statement.get("quote_original"), statement.get("notes")),
             statement_document(payload),
         )
 

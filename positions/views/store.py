@@ -32,6 +32,7 @@ from positions.errors import StoreError, first_line
 from positions.events import CodingCorrected, DomainEvent
 from positions.ids import record_id, statement_key
 from positions.registry import HeldEvent
+from positions.search import words
 from positions.store.integrity import StoredRow, unseal
 from positions.store.persistence import tracked_position
 from positions.timeline import Entry, NegotiationRecord
@@ -85,12 +86,47 @@ _DDL = (
     "kind TEXT NOT NULL, issue TEXT, position TEXT, verdict TEXT, proposal TEXT, "
     "stated_on TEXT NOT NULL, day TEXT NOT NULL, hypothetical BOOLEAN NOT NULL, "
     "recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, corrections INTEGER NOT NULL, "
-    "coding TEXT, speaker TEXT, PRIMARY KEY (negotiation, statement_id))",
+    "coding TEXT, speaker TEXT, quote TEXT, words TEXT NOT NULL, "
+    "PRIMARY KEY (negotiation, statement_id))",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
     "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
     "number INTEGER NOT NULL, recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_lock (id INTEGER PRIMARY KEY)",
 )
+
+SEARCH_TABLE = "positions_view_search"
+"""SQLite's full-text index of the statements' words (`positions.search`): an FTS5 table over
+the statement rows' ``words`` (external content, keyed by the statement's notification id),
+kept by triggers on the statement table, so that every write of a row (the Python fold's and
+the SQL fold's) keeps it."""
+
+_SQLITE_SEARCH_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TABLE} USING fts5(words, "
+    "content='positions_view_statements', content_rowid='notification_id', tokenize='ascii')",
+    "CREATE TRIGGER IF NOT EXISTS positions_view_statements_searched "
+    "AFTER INSERT ON positions_view_statements BEGIN "
+    f"INSERT INTO {SEARCH_TABLE} (rowid, words) VALUES (new.notification_id, new.words); END",
+    "CREATE TRIGGER IF NOT EXISTS positions_view_statements_unsearched "
+    "AFTER DELETE ON positions_view_statements BEGIN "
+    f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, words) "
+    "VALUES ('delete', old.notification_id, old.words); END",
+    "CREATE TRIGGER IF NOT EXISTS positions_view_statements_researched "
+    "AFTER UPDATE OF notification_id, words ON positions_view_statements BEGIN "
+    f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, words) "
+    "VALUES ('delete', old.notification_id, old.words); "
+    f"INSERT INTO {SEARCH_TABLE} (rowid, words) VALUES (new.notification_id, new.words); END",
+)
+"""The FTS5 table and the triggers that keep it (SQLite only)."""
+
+_POSTGRES_SEARCH_DDL = (
+    "CREATE INDEX IF NOT EXISTS positions_view_statements_words ON "
+    "{p}positions_view_statements USING GIN (array_to_tsvector(string_to_array(words, ' ')))",
+)
+"""PostgreSQL's index of the statements' words: the words as lexemes, no parser (only
+PostgreSQL; `Search.tsquery` reads it)."""
+
+SEARCH_EXPRESSION = "array_to_tsvector(string_to_array({alias}words, ' '))"
+"""The indexed expression of `_POSTGRES_SEARCH_DDL`, for the queries."""
 
 
 class SQLiteViewRecorder(SQLiteTrackingRecorder):
@@ -99,7 +135,7 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
-            *(s.format(p="") for s in (*_DDL, *STEP_DDL)),
+            *(s.format(p="") for s in (*_DDL, *STEP_DDL, *_SQLITE_SEARCH_DDL)),
         ]
 
 
@@ -113,7 +149,9 @@ def postgres_view_recorder(datastore: Any, tracking_table_name: str) -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             prefix = f'"{self.datastore.schema}".'
-            statements: list[Any] = [SQL(s.format(p=prefix)) for s in (*_DDL, *STEP_DDL)]
+            statements: list[Any] = [
+                SQL(s.format(p=prefix)) for s in (*_DDL, *STEP_DDL, *_POSTGRES_SEARCH_DDL)
+            ]
             self.sql_create_statements.extend(statements)
 
     return PostgresViewRecorder(datastore=datastore, tracking_table_name=tracking_table_name)
@@ -374,8 +412,19 @@ class ViewStore:
             cursor.execute("SAVEPOINT positions_fold")
             try:
                 cursor.execute(
-                    self._sql(_FOLD_STATEMENTS_PG.format(events=self.events_table)),
+                    self._sql(_TEXTS_PG.format(events=self.events_table)),
                     [after, upto, *topics],
+                )
+                texts = cursor.fetchall()
+                cursor.execute(
+                    self._sql(_FOLD_STATEMENTS_PG.format(events=self.events_table)),
+                    [
+                        after,
+                        upto,
+                        *topics,
+                        [row["notification_id"] for row in texts],
+                        [words(r["quote"], r["quote_original"], r["notes"]) for r in texts],
+                    ],
                 )
             except Exception:  # psycopg's error for a refused statement: the run goes to Python
                 cursor.execute("ROLLBACK TO SAVEPOINT positions_fold")
@@ -385,6 +434,7 @@ class ViewStore:
             return folded
         raw = cursor.sqlite_cursor
         raw.connection.create_function("positions_stamp", 1, stamp_text, deterministic=True)
+        raw.connection.create_function("positions_words", 3, words, deterministic=True)
         try:
             raw.execute(_FOLD_STATEMENTS, [after, upto, *topics])
         except sqlite3.Error:
@@ -402,8 +452,15 @@ class ViewStore:
             self._empty(cursor)
 
     def _empty(self, cursor: Any) -> None:
+        if not self.postgres:  # the search index is made anew, not emptied row by row
+            for name in ("searched", "unsearched", "researched"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS positions_view_statements_{name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
         for table in _TABLES:
             cursor.execute(self._sql(f"DELETE FROM {{p}}positions_view_{table}"))
+        if not self.postgres:
+            for statement in _SQLITE_SEARCH_DDL:
+                cursor.execute(statement)
         self.steps.clear(cursor)
         tracking = f"{self.prefix}{self._tracking_table()}"
         cursor.execute(
@@ -931,6 +988,9 @@ _FIELDS = {
     "before": "statement.on.before",
     "hypothetical": "statement.hypothetical",
     "speaker": "statement.speaker",
+    "quote": "statement.quote",
+    "quote_original": "statement.quote_original",
+    "notes": "statement.notes",
 }
 """The fields the SQL fold reads from a statement event's stored JSON, by column alias."""
 
@@ -949,7 +1009,8 @@ SELECT s.negotiation, j.id, j.party,
     j.day, j.hypothetical,
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts ELSE positions_stamp(j.ts) END,
-    j.notification_id, 0, NULL, j.speaker
+    j.notification_id, 0, NULL, j.speaker, j.quote,
+    positions_words(j.quote, j.quote_original, j.notes)
 FROM (
     SELECT e.rowid AS notification_id, e.originator_id AS stream,
         {_EXTRACTS}
@@ -968,7 +1029,8 @@ event), a later event of the same statement replacing the earlier one as the fol
 does. A statement event of a stream that is not a party's gives no row here (the run is then
 folded again in Python, which decides what it counts for). ``positions_stamp``
 (`views.fold.stamp_text`) writes a recording time that the JSON does not already give as the
-stamp. `positions verify` compares the rows with the Python fold."""
+stamp, and ``positions_words`` (`positions.search.words`) the words ``--search`` looks in.
+`positions verify` compares the rows with the Python fold."""
 
 
 _FOLD_STATEMENTS_PG = f"""
@@ -984,7 +1046,7 @@ SELECT s.negotiation, j.d ->> 'id', j.d ->> 'party',
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts
         ELSE to_char(j.ts::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,
-    j.notification_id, 0, NULL, j.d ->> 'speaker'
+    j.notification_id, 0, NULL, j.d ->> 'speaker', j.d ->> 'quote', w.words
 FROM (
     SELECT e.notification_id, replace(e.originator_id::text, '-', '') AS stream,
         x.event -> 'statement' AS d, x.event ->> 'timestamp' AS ts
@@ -994,15 +1056,31 @@ FROM (
     ORDER BY e.notification_id
 ) j
 JOIN {{{{p}}}}positions_view_streams s ON s.stream = j.stream AND s.party IS NOT NULL
+JOIN unnest(%s::bigint[], %s::text[]) AS w (notification_id, words)
+    ON w.notification_id = j.notification_id
 ON CONFLICT (negotiation, statement_id) DO UPDATE SET
     {", ".join(f"{n} = excluded.{n}" for n in STATEMENT_COLUMNS[2:])}
 """
-"""`_FOLD_STATEMENTS` for PostgreSQL, over ``jsonb`` (``{events}``: the events table)."""
+"""`_FOLD_STATEMENTS` for PostgreSQL, over ``jsonb`` (``{events}``: the events table). The
+words ``--search`` looks in come from Python (`positions.search.words`, which PostgreSQL cannot
+call), as two arrays joined by notification id (`_TEXTS_PG` reads the texts they are made of)."""
+
+_TEXTS_PG = """
+SELECT e.notification_id, x.d ->> 'quote' AS quote, x.d ->> 'quote_original' AS quote_original,
+    x.d ->> 'notes' AS notes
+FROM {events} e
+CROSS JOIN LATERAL (
+    SELECT convert_from(e.state, 'UTF8')::jsonb -> 'event' -> 'statement' AS d
+) x
+WHERE e.notification_id > %s AND e.notification_id <= %s AND e.topic IN (%s, %s, %s)
+"""
+"""The texts of a run of statement events, for the words of `_FOLD_STATEMENTS_PG`."""
 
 
 def _outdated(columns: set[str]) -> bool:
-    """Whether a statement table with these columns was made by an earlier version."""
-    return "original" in columns or "speaker" not in columns
+    """Whether a statement table with these columns was made by an earlier version (one
+    with a column this one does not write, or without one it does)."""
+    return columns != set(STATEMENT_COLUMNS)
 
 
 def _runs(

@@ -309,6 +309,12 @@ def test_the_web_app_answers_its_controls_in_a_browser(chromium: str, tmp_path: 
         speakers = page.locator("table.history tbody td:nth-child(4)").all_inner_texts()
         assert 0 < len(speakers) < everything
         assert set(speakers) == {"Maria Zakharova"}
+        page.fill('input[name="search"]', "Absolutely unacceptable")
+        page.click("form.filters button")
+        page.wait_for_url("**/history?*search=Absolutely*")
+        quotes = page.locator("table.history tbody td.quote").all_inner_texts()
+        assert len(quotes) == 1
+        assert "absolutely unacceptable to deploy units" in quotes[0]
         page.goto(f"{hostile_address}history")
         assert SCRIPT_QUOTE in page.inner_text("table.history")
         assert page.title() != "pwned"

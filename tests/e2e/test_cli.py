@@ -154,6 +154,39 @@ def test_history_since_and_until_list_the_rows_of_those_days_both_included(seede
     )
 
 
+def test_history_search_finds_the_statements_holding_every_word_whatever_case_or_accent(
+    seeded: str,
+) -> None:
+    def ids(*args: str) -> list[str]:
+        found = run_cli("--store", seeded, "history", *args, "--format", "json")
+        assert (found.code, found.err) == (0, "")
+        return [row["statement_id"] for row in json.loads(found.out)]
+
+    assert ids("--search", "NATO AMÉRICANS") == [
+        "ushakov-claims-us-nato-off-the-table",
+        "ushakov-no-talk-about-nato",
+    ]
+    assert ids("--search", "ceasefire") == [
+        "kremlin-ruled-out-temporary-ceasefire",
+        "ukraine-accepts-30-day-ceasefire",
+        "ushakov-long-term-settlement",
+    ]
+    assert ids("--search", "ceasefire", "--party", "russia", "--since", "2025-03-12") == [
+        "ushakov-long-term-settlement"
+    ]
+    assert ids("--search", "americ*") == ids("--search", "americans")
+    assert ids("--search", "americ") == []
+    table = run_cli("--store", seeded, "history", "--search", "ceasefire", "--party", "russia")
+    assert table.out.splitlines()[0] == "History of russia matching 'ceasefire'"
+    digest = run_cli(
+        "--store", seeded, "digest", "2025-03-12", "--search", "troops", "--format", "json"
+    )
+    assert [row["statement_id"] for row in json.loads(digest.out)] == [
+        "moscow-no-nato-country-troops",
+        "rubio-deterrent-on-the-ground",
+    ]
+
+
 def test_digest_lists_a_day_issue_by_issue_with_the_cells_each_statement_moved(
     seeded: str,
 ) -> None:
@@ -314,6 +347,10 @@ def test_several_negotiations_need_negotiation(seeded: str) -> None:
         (
             ["history", "--issue", "grain"],
             "Error: unknown issue 'grain' (known: ceasefire, foreign_troops, nato)\n",
+        ),
+        (
+            ["history", "--search", "-- '*'"],
+            "Error: --search \"-- '*'\" holds no word to look for (words are letters and digits)\n",
         ),
         (
             ["compare", "--negotiation", "gaza"],
