@@ -218,7 +218,7 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-QUERY_COMMANDS = ("stance", "compare", "proposals", "history")
+QUERY_COMMANDS = ("stance", "compare", "proposals", "history", "search")
 """The commands that answer a query: each within 1.5× of the seed and < 500 ms at 1M. The
 others (`report`, `timeline`) write a file from the whole `Analysis`: each < 5 s at 100k."""
 
@@ -379,7 +379,9 @@ def render(results: dict[str, Any]) -> str:
         f"is not run again once its runs have taken {_num(CLI_BUDGET_S)} s in all (the number "
         "of timed runs is in the results). `stance`, "
         "`compare` and `proposals` ask about the "
-        "same `as_of`, `history` about the generated negotiation's first party and issue; "
+        "same `as_of`, `history` about the generated negotiation's first party and issue, "
+        "`search` is `history --search` of a quote's word and that issue's number (of "
+        "`ceasefire` on the seed); "
         "`report` and `timeline` of one issue (which read every statement of the record or "
         "of an issue) run on "
         f"stores up to {_size(FILE_COMMANDS_UP_TO)}. Every command also runs on the seed store "

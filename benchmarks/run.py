@@ -544,6 +544,11 @@ def _seed_store(work: Path, timeout: float) -> str | dict[str, Any]:
     return url
 
 
+SEARCHED = {SEED_ISSUE: "ceasefire"}
+"""The words `search` looks for: on the seed, a word of three quotes; on a generated store,
+one quote's word and an issue's number (one statement in about a hundred)."""
+
+
 def cli_commands(as_of: str, party: str, issue: str, files: bool) -> dict[str, list[str]]:
     """The commands measured on a store, as a user types them after ``positions --store URL``;
     ``files``: also the ones that build the whole `Analysis` and write a file (``{out}`` is
@@ -553,6 +558,7 @@ def cli_commands(as_of: str, party: str, issue: str, files: bool) -> dict[str, l
         "compare": ["compare", "--as-of", as_of],
         "proposals": ["proposals", "--as-of", as_of],
         "history": ["history", "--party", party, "--issue", issue],
+        "search": ["history", "--search", SEARCHED.get(issue, "premature " + issue[-2:])],
     }
     if files:
         commands["report"] = ["report", "--out", "{out}/report.html"]

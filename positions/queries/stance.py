@@ -588,14 +588,15 @@ class StepQueries(Tables):
                 "WHERE v.negotiation = %s "
                 f"AND {SEARCH_EXPRESSION.format(alias='v.')} @@ %s::tsquery"
             )
-        return (
-            "SELECT v.statement_id FROM positions_view_statements v "
-            f"JOIN {SEARCH_TABLE} f ON f.rowid = v.notification_id "
-            f"WHERE v.negotiation = %s AND {SEARCH_TABLE} MATCH %s"
+        return (  # the index first, then each row found (CROSS JOIN keeps that order)
+            f"SELECT v.statement_id FROM {SEARCH_TABLE} f CROSS JOIN positions_view_statements v "
+            f"ON v.notification_id = f.rowid WHERE f.{SEARCH_TABLE} MATCH %s AND v.negotiation = %s"
         )
 
     def _search_values(self, search: Search) -> list[Any]:
-        return [self.slug, search.tsquery() if self.views.postgres else search.fts5()]
+        if self.views.postgres:
+            return [self.slug, search.tsquery()]
+        return [search.fts5(), self.slug]
 
     def _found_by(self, search: Search) -> set[str]:
         """The ids of the statements that hold a search's words."""

@@ -101,6 +101,8 @@ kept by triggers on the statement table, so that every write of a row (the Pytho
 the SQL fold's) keeps it."""
 
 _SQLITE_SEARCH_DDL = (
+    "CREATE INDEX IF NOT EXISTS positions_view_statements_notification "
+    "ON positions_view_statements (notification_id)",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TABLE} USING fts5(words, "
     "content='positions_view_statements', content_rowid='notification_id', tokenize='ascii')",
     "CREATE TRIGGER IF NOT EXISTS positions_view_statements_searched "
@@ -116,7 +118,8 @@ _SQLITE_SEARCH_DDL = (
     "VALUES ('delete', old.notification_id, old.words); "
     f"INSERT INTO {SEARCH_TABLE} (rowid, words) VALUES (new.notification_id, new.words); END",
 )
-"""The FTS5 table and the triggers that keep it (SQLite only)."""
+"""The FTS5 table and the triggers that keep it (SQLite only), and the index that leads from
+a found row id to its statement row."""
 
 _POSTGRES_SEARCH_DDL = (
     "CREATE INDEX IF NOT EXISTS positions_view_statements_words ON "
