@@ -35,8 +35,11 @@ _WORD = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     """A text compared without case or accents (see the module's rule)."""
+    if text.isascii():  # the same, for ASCII: nothing decomposes, no mark, casefold is lower
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).casefold()
+    marks = [c for c in set(decomposed) if unicodedata.category(c).startswith("M")]
+    return decomposed.translate(dict.fromkeys(map(ord, marks))).casefold()
 
 
 def word_list(text: str) -> list[str]:

@@ -86,6 +86,7 @@ class StepQueries(Tables):
         self._steps: dict[tuple[str, bool], dict[str, Any]] = {}
         """Step rows read already (by `cells`), by (source id, tabling)."""
         self._documents: dict[str, Any] = {}
+        self._spoken: dict[str, dict[str, Any]] = {}
         """Statement documents read already (for a whole table of rows), by statement id."""
         self._ranks: dict[tuple[str, int], dict[str, int | None]] = {}
         """Each party's own rank on an issue on a day, as read for R13's mean."""
@@ -216,7 +217,7 @@ class StepQueries(Tables):
             proposal = n.proposals.get(cell.source_id)
             quote = (proposal.quote or proposal.title) if proposal is not None else None
             return (party.name if party else step["party"]), quote
-        return self._named(step["party"], self.document(cell.source_id, step["notification_id"]))
+        return self._named(step["party"], self.spoken([cell.source_id])[cell.source_id])
 
     def others_mean(self, party: str, issue: str, day: int, whole: bool = False) -> float | None:
         """R13's mean of the others' ranks on ``day``: from each party's intervals on the
@@ -292,13 +293,13 @@ class StepQueries(Tables):
         once: the intervals in force (`cells`), their step rows and their statements' events
         (a few queries, not three per cell)."""
         cells = self.cells("verdicts", day)
-        documents = self.documents([c for c in cells.values() if not c.tabling])
+        said = self.spoken([c.source_id for c in cells.values() if not c.tabling])
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for (party, proposal, _), cell in cells.items():
             if cell.tabling:
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
-                speaker, quote = self._named(cell.party or "", documents[cell.source_id])
+                speaker, quote = self._named(cell.party or "", said[cell.source_id])
             rows[(party, proposal)] = {
                 "verdict": cell.value,
                 "conditions": "; ".join(orjson.loads(cell.extra)) or None,
@@ -386,31 +387,27 @@ class StepQueries(Tables):
         return rows
 
     def _read_ahead(self, cells: Sequence[Any]) -> None:
-        """The statements' documents of a whole table of full rows, read together."""
-        chosen = [c for c in cells if c is not None and not c.tabling]
-        self._documents.update(self.documents(chosen))
+        """The speakers and quotes of a whole table of full rows, read together."""
+        self.spoken([c.source_id for c in cells if c is not None and not c.tabling])
 
-    def documents(self, cells: Sequence[Cell]) -> dict[str, Any]:
-        """The statement document of each cell's statement, read 500 events at a time."""
-        wanted = {cell.notification_id: cell.source_id for cell in cells}
-        numbers = sorted(n for n in wanted if n is not None)
-        states: dict[int, Any] = {}
-        for start in range(0, len(numbers), 500):
-            chunk = numbers[start : start + 500]
-            for number, state in self._rows(
-                f"SELECT {self.views.event_key}, state FROM {self.views.events_table} "
-                f"WHERE {self.views.event_key} IN ({', '.join('%s' for _ in chunk)})",
-                chunk,
+    def spoken(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Who made each statement (a speaker id or None) and its quote, from the statement
+        rows of the views (neither can be corrected, so the rows hold them as first
+        recorded), 500 rows a query; kept once read."""
+        wanted = [i for i in dict.fromkeys(ids) if i not in self._spoken]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for statement_id, speaker, quote in self._rows(
+                "SELECT statement_id, speaker, quote FROM {p}positions_view_statements "
+                f"WHERE negotiation = %s AND statement_id IN ({', '.join('%s' for _ in chunk)})",
+                [self.slug, *chunk],
             ):
-                states[int(number)] = state
-        return {
-            source_id: self.views._fields(source_id, number, states.get(number))
-            for number, source_id in wanted.items()
-            if number is not None
-        }
+                self._spoken[statement_id] = {"speaker": speaker, "quote": quote}
+        return {i: self._spoken[i] for i in ids}
 
     def _named(self, own_party: str, document: Any) -> tuple[str | None, str | None]:
-        """The speaker's name (or the party's) and the quote of a statement document."""
+        """The speaker's name (or the party's) and the quote of a statement (its document,
+        or its `spoken` row)."""
         n = self.negotiation
         speaker = document["speaker"]
         if speaker is not None:

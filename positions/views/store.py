@@ -437,9 +437,18 @@ class ViewStore:
             return folded
         raw = cursor.sqlite_cursor
         raw.connection.create_function("positions_stamp", 1, stamp_text, deterministic=True)
-        raw.connection.create_function("positions_words", 3, words, deterministic=True)
         try:
-            raw.execute(_FOLD_STATEMENTS, [after, upto, *topics])
+            raw.execute(_RUN_DDL)
+            raw.execute(f"DELETE FROM temp.{_RUN}")
+            raw.execute(_READ_RUN, [after, upto, *topics])
+            texts = raw.execute(
+                f"SELECT notification_id, quote, quote_original, notes FROM temp.{_RUN}"
+            ).fetchall()
+            raw.executemany(
+                f"UPDATE temp.{_RUN} SET words = ? WHERE notification_id = ?",
+                [(words(quote, original, notes), key) for key, quote, original, notes in texts],
+            )
+            raw.execute(_FOLD_STATEMENTS)
         except sqlite3.Error:
             return -1
         return int(raw.rowcount)
@@ -992,14 +1001,32 @@ _FIELDS = {
     "hypothetical": "statement.hypothetical",
     "speaker": "statement.speaker",
     "quote": "statement.quote",
-    "quote_original": "statement.quote_original",
-    "notes": "statement.notes",
 }
 """The fields the SQL fold reads from a statement event's stored JSON, by column alias."""
 
 _EXTRACTS = ",\n        ".join(
     f"json_extract(e.state, '$.event.{path}') AS {alias}" for alias, path in _FIELDS.items()
 )
+
+_RUN = "positions_fold_run"
+_RUN_DDL = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_RUN} (notification_id INTEGER PRIMARY KEY, stream, "
+    f"{', '.join(_FIELDS)}, quote_original, notes, words)"
+)
+"""The run `_FOLD_STATEMENTS` folds, as read from the stored JSON (`_READ_RUN`: one parse per
+event), with the words ``--search`` looks in made in Python (`positions.search.words`) and
+written back; a table of the connection alone, emptied before each run. The words are not
+made by a Python function called from SQL: an interrupt (Ctrl-C) raised in such a function
+is swallowed by the database driver, and the fold would go on."""
+
+_READ_RUN = f"""
+INSERT INTO temp.{_RUN} (notification_id, stream, {", ".join(_FIELDS)}, quote_original, notes)
+SELECT e.rowid, e.originator_id, {_EXTRACTS},
+    json_extract(e.state, '$.event.statement.quote_original'),
+    json_extract(e.state, '$.event.statement.notes')
+FROM stored_events e
+WHERE e.rowid > ? AND e.rowid <= ? AND e.topic IN (?, ?, ?)
+"""
 
 _FOLD_STATEMENTS = f"""
 INSERT INTO positions_view_statements ({", ".join(STATEMENT_COLUMNS)})
@@ -1012,28 +1039,20 @@ SELECT s.negotiation, j.id, j.party,
     j.day, j.hypothetical,
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts ELSE positions_stamp(j.ts) END,
-    j.notification_id, 0, NULL, j.speaker, j.quote,
-    positions_words(j.quote, j.quote_original, j.notes)
-FROM (
-    SELECT e.rowid AS notification_id, e.originator_id AS stream,
-        {_EXTRACTS}
-    FROM stored_events e
-    WHERE e.rowid > ? AND e.rowid <= ? AND e.topic IN (?, ?, ?)
-    ORDER BY e.rowid
-) j
+    j.notification_id, 0, NULL, j.speaker, j.quote, j.words
+FROM (SELECT * FROM temp.{_RUN} ORDER BY notification_id) j
 JOIN positions_view_streams s ON s.stream = j.stream AND s.party IS NOT NULL
 WHERE true
 ON CONFLICT (negotiation, statement_id) DO UPDATE SET
     {", ".join(f"{n} = excluded.{n}" for n in STATEMENT_COLUMNS[2:])}
 """
 """`StatementRow.of_document` as SQL: the statement rows of a run of statement events of
-the parties' streams, read from the stored JSON by SQLite's JSON functions (one parse per
-event), a later event of the same statement replacing the earlier one as the fold's dictionary
+the parties' streams, read from the stored JSON by SQLite's JSON functions (`_READ_RUN`),
+a later event of the same statement replacing the earlier one as the fold's dictionary
 does. A statement event of a stream that is not a party's gives no row here (the run is then
 folded again in Python, which decides what it counts for). ``positions_stamp``
 (`views.fold.stamp_text`) writes a recording time that the JSON does not already give as the
-stamp, and ``positions_words`` (`positions.search.words`) the words ``--search`` looks in.
-`positions verify` compares the rows with the Python fold."""
+stamp. `positions verify` compares the rows with the Python fold."""
 
 
 _FOLD_STATEMENTS_PG = f"""

@@ -173,7 +173,7 @@ def test_ctrl_c_once_an_import_has_committed_says_what_was_recorded(
     while count_events(seeded) == before and process.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    time.sleep(0.05)  # committed, and the command is on to the views' catch-up (seconds long)
+    time.sleep(0.3)  # committed, and the command is on to the views' catch-up (seconds long)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     stored = count_events(seeded)

@@ -76,7 +76,7 @@ def searches(draw: st.DrawFn, texts: list[str]) -> str:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=25)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
 @given(data=st.data(), texts=st.lists(st.tuples(TEXT, TEXT, TEXT), min_size=1, max_size=6))
 def test_the_index_finds_what_the_rule_says_for_any_text(
     backend: str,

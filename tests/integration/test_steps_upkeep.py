@@ -22,7 +22,7 @@ from tests.strategies import backfill_order, codebook, statements
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=6)
 @given(
     stmts=statements(max_size=40),
     order=st.randoms(use_true_random=False),

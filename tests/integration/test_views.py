@@ -95,7 +95,7 @@ def test_a_view_row_naming_another_event_is_reported_by_verify(seeded: str) -> N
         "UPDATE V_statements SET notification_id = 1 WHERE statement_id = %s",
         ("zakharova-under-any-flag",),
     )
-    views_sql(  # the step row that queries read the statement's quote through
+    views_sql(  # the step row that queries read the statement's sources through
         seeded,
         "UPDATE V_steps SET notification_id = 1 WHERE source_id = %s",
         ("zakharova-under-any-flag",),
@@ -106,7 +106,7 @@ def test_a_view_row_naming_another_event_is_reported_by_verify(seeded: str) -> N
         "Stale: view statements, row (ukraine-2025, zakharova-under-any-flag): differs from the "
         "events in notification_id\n"
     ) in checked.out
-    shown = run_cli("--store", seeded, "stance")  # it reads the quote from the event
+    shown = run_cli("--store", seeded, "history")  # it reads the sources from the event
     assert shown.code != 0 and shown.out == ""
     assert shown.err == (
         f"Error: cannot read statement 'zakharova-under-any-flag' from the views of store "
@@ -481,7 +481,7 @@ def test_a_view_row_that_names_no_statement_event_is_a_one_line_error(
     assert run_cli("--store", url, "import", str(SEED)).code == 0
     execute(url, f"UPDATE positions_view_statements SET notification_id = {named}")
     execute(url, f"UPDATE positions_view_steps SET notification_id = {named}")
-    result = run_cli("--store", url, "stance")  # it reads the quotes from the events
+    result = run_cli("--store", url, "history")  # it reads the sources from the events
     assert result.code != 0 and result.out == ""
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert "cannot read statement '" in result.err and "positions verify" in result.err

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from positions.errors import QueryError
-from positions.search import LONGEST, Search, Term, word_list, words
+from positions.search import LONGEST, Search, Term, fold, word_list, words
 
 
 @pytest.mark.parametrize(
@@ -66,3 +68,12 @@ def test_a_search_written_as_an_operator_is_only_words_in_both_query_languages()
 def test_a_search_with_no_word_is_a_query_error(text: str) -> None:
     with pytest.raises(QueryError, match="holds no word to look for"):
         Search.parse(text)
+
+
+@given(st.text() | st.text("aAéÉßİΣς\u0301ﬁ'’ -"))
+def test_folding_is_the_rule_read_literally(text: str) -> None:
+    """Case-folded, decomposed, every mark dropped, case-folded again (`fold` takes shorter
+    ways for ASCII and for texts with few marks)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    unmarked = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+    assert fold(text) == unmarked.casefold()
