@@ -46,6 +46,7 @@ from positions.store.integrity import unseal
 from positions.store.persistence import (
     PydanticMapper,
     StoreLocation,
+    foreign_tables,
     parse_store_url,
     postgres_prepared,
 )
@@ -119,6 +120,14 @@ class PositionsApplication(Application[Any]):
             parent = location.sqlite_path.parent
             if not parent.exists():
                 raise StoreError(f"cannot create store {location.display}: no directory {parent}")
+        others = foreign_tables(location.sqlite_path) if location.exists() else []
+        if others:
+            shown = ", ".join(others[:5]) + (", …" if len(others) > 5 else "")
+            raise StoreError(
+                f"{location.display} is not a positions store: it is an SQLite database of "
+                f"something else (its tables: {shown}); give --store a new file or a store "
+                "the tool made"
+            )
         return cls(location, create=create)
 
     def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]

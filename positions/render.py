@@ -313,10 +313,12 @@ def _cell(value: Any) -> str:
     return visible(str(value)).replace("\n", " ")
 
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """The control characters (C0 but the line feed, DEL, C1) that text from the record must not
 carry to a terminal or into an SVG: ESC (``\x1b``) starts the sequences that clear a screen,
-colour text or make links."""
+colour text or make links. With them the bidirectional embeddings, overrides and isolates
+(U+202A-U+202E, U+2066-U+2069), which make a terminal or a picture show a cell's text, and
+the cells after it, in another order than the record holds it."""
 
 
 def visible(text: str) -> str:

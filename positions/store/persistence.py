@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -179,6 +180,25 @@ class StoreLocation:
         empty file: SQLite would make one a database on opening it)."""
         path = self.sqlite_path
         return path is None or (path.exists() and (not path.is_file() or path.stat().st_size > 0))
+
+
+def foreign_tables(path: Path | None) -> list[str]:
+    """The tables of an SQLite file that holds tables but no events table: a database of
+    something else, which the tool must not add its tables to (empty for a store, a new
+    file, a PostgreSQL store, or a file SQLite cannot read, which opening then reports)."""
+    if path is None or not path.is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            names = [
+                str(name)
+                for (name,) in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
+    except sqlite3.Error:
+        return []
+    return [] if not names or "stored_events" in names else names
 
 
 _USER_INFO = re.compile(r"([^\s:/@?#]*):([^\s/@?#]+)@")

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.conftest import run_cli
+from tests.conftest import SEED, run_cli
 from tests.helpers import one_statement, store_with_one_statement
 from tests.strategies import BREAKAGES, broken_statements, codebook, statements
 
@@ -425,6 +425,17 @@ def test_control_characters_in_the_data_never_reach_a_terminal_or_an_svg(tmp_pat
     ET.parse(svg)  # well-formed XML
 
 
+def test_bidirectional_overrides_in_the_data_are_shown_as_escapes(tmp_path: Path) -> None:
+    """A right-to-left override (U+202E) in a quote reversed the rest of the table's line on
+    a terminal, so that the text shown was not the text recorded: it is written as an escape,
+    as the control characters are; right-to-left letters themselves are left alone."""
+    store = store_with_one_statement(tmp_path, quote="We \u202eaccept\u202c \u2067שלום\u2069.")
+    for fmt in ("table", "markdown"):
+        out = run_cli("--store", store, "stance", "--format", fmt).out
+        assert not any(c in out for c in "\u202e\u202c\u2067\u2069"), fmt
+        assert "שלום" in out
+
+
 @given(
     value=st.one_of(
         st.integers(),
@@ -494,3 +505,24 @@ def test_chains_and_circles_of_any_length_are_planned_without_recursion(tmp_path
         2,
         f"Error: {path}:1: statement 'k0' is part of a circle of clarifications or retractions\n",
     )
+
+
+def test_an_sqlite_database_of_something_else_is_refused_and_left_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """An import into an SQLite file of another application's tables once added the tool's
+    tables beside them and said it recorded the statements."""
+    path = tmp_path / "crm.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    before = path.read_bytes()
+    url = f"sqlite:///{path}"
+    for args in (["import", str(SEED)], ["compare"], ["verify"]):
+        result = run_cli("--store", url, *args)
+        assert (result.code, result.out, result.err) == (
+            2,
+            "",
+            f"Error: {url} is not a positions store: it is an SQLite database of something "
+            "else (its tables: customers); give --store a new file or a store the tool made\n",
+        ), args
+    assert path.read_bytes() == before
