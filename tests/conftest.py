@@ -18,11 +18,11 @@ SEED = ROOT / "fixtures" / "ukraine-2025-03-13.yaml"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 settings.register_profile(
-    "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "dev", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "ci",
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
