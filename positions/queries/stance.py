@@ -51,8 +51,6 @@ FOREVER = date.max
 SERIES_ROWS = 64
 """Rows of `history` on one issue past which R13's mean reads the parties' whole intervals on
 the issue once rather than their cells of each row's day."""
-SALIENCE_PAGE = 64
-"""Statements read per query while looking for the latest salience (R14)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -829,34 +827,23 @@ class StepQueries(Tables):
     # -- outlook
 
     def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
-        """R14 read from the step table: the party's own statements on the issue that count on
-        the day (made by then, not ended by then), newest first, a page at a time until one
-        gives a salience; else the declared one."""
+        """R14 read from the step table: the latest of the party's own statements on the
+        issue that count on the day (made by then, not ended by then) and give a salience
+        (the statement rows keep it), in one query; else the declared one."""
         recorded, params = self._recorded()
-        views = self.views
         limit = (as_of or FOREVER).toordinal()
-        ended_after = day_key(limit + 1)
-        sql = (
-            "SELECT s.source_id, s.notification_id, e.state FROM {p}positions_view_steps s "
-            f"JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
+        found = self._rows(
+            "SELECT v.salience FROM {p}positions_view_steps s "
+            "JOIN {p}positions_view_statements v ON v.negotiation = s.negotiation "
+            "AND v.statement_id = s.source_id "
             f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
             "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND NOT s.tabling "
             "AND s.day <= %s AND (s.ended_key IS NULL OR s.ended_key >= %s) "
-            "ORDER BY s.sort_key DESC LIMIT %s OFFSET %s"
+            "AND v.salience IS NOT NULL ORDER BY s.sort_key DESC LIMIT 1",
+            [self.slug, *params, party, issue, OWN, limit, day_key(limit + 1)],
         )
-        offset = 0
-        while True:
-            page = self._rows(
-                sql,
-                [self.slug, *params, party, issue, OWN, limit, ended_after, SALIENCE_PAGE, offset],
-            )
-            for source_id, notification_id, state in page:
-                document = views._fields(source_id, int(notification_id), state)
-                if document.get("salience") is not None:
-                    return float(document["salience"])
-            if len(page) < SALIENCE_PAGE:
-                break
-            offset += SALIENCE_PAGE
+        if found:
+            return float(found[0][0])
         declared = self.negotiation.salience.get((party, issue))
         return declared.value if declared is not None else None
 

@@ -192,6 +192,8 @@ class StatementRow:
     words: str
     """The words of the quote, the original quote and the notes (`positions.search.words`):
     what ``--search`` looks in, indexed by the database."""
+    salience: float | None
+    """The salience the statement gives its issue (R14), which no correction changes."""
     original: str | bytes | None = field(default=None, compare=False, repr=False)
     """The statement's document as first recorded, where it is at hand (the fold has it; a
     row read back from the views has it only where the reader asked for it)."""
@@ -226,6 +228,7 @@ class StatementRow:
             speaker=coding.speaker,
             quote=original.quote,
             words=words(original.quote, original.quote_original, original.notes),
+            salience=None if original.salience is None else float(original.salience),
             original=original_json or original.model_dump_json(),
         )
 
@@ -256,6 +259,7 @@ class StatementRow:
             statement.get("speaker"),
             statement["quote"],
             words(statement["quote"], statement.get("quote_original"), statement.get("notes")),
+            None if statement.get("salience") is None else float(statement["salience"]),
             statement_document(payload),
         )
 

@@ -86,7 +86,7 @@ _DDL = (
     "kind TEXT NOT NULL, issue TEXT, position TEXT, verdict TEXT, proposal TEXT, "
     "stated_on TEXT NOT NULL, day TEXT NOT NULL, hypothetical BOOLEAN NOT NULL, "
     "recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, corrections INTEGER NOT NULL, "
-    "coding TEXT, speaker TEXT, quote TEXT, words TEXT NOT NULL, "
+    "coding TEXT, speaker TEXT, quote TEXT, words TEXT NOT NULL, salience DOUBLE PRECISION, "
     "PRIMARY KEY (negotiation, statement_id))",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
     "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
@@ -1001,6 +1001,7 @@ _FIELDS = {
     "hypothetical": "statement.hypothetical",
     "speaker": "statement.speaker",
     "quote": "statement.quote",
+    "salience": "statement.salience",
 }
 """The fields the SQL fold reads from a statement event's stored JSON, by column alias."""
 
@@ -1039,7 +1040,7 @@ SELECT s.negotiation, j.id, j.party,
     j.day, j.hypothetical,
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts ELSE positions_stamp(j.ts) END,
-    j.notification_id, 0, NULL, j.speaker, j.quote, j.words
+    j.notification_id, 0, NULL, j.speaker, j.quote, j.words, j.salience
 FROM (SELECT * FROM temp.{_RUN} ORDER BY notification_id) j
 JOIN positions_view_streams s ON s.stream = j.stream AND s.party IS NOT NULL
 WHERE true
@@ -1068,7 +1069,8 @@ SELECT s.negotiation, j.d ->> 'id', j.d ->> 'party',
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts
         ELSE to_char(j.ts::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,
-    j.notification_id, 0, NULL, j.d ->> 'speaker', j.d ->> 'quote', w.words
+    j.notification_id, 0, NULL, j.d ->> 'speaker', j.d ->> 'quote', w.words,
+    (j.d ->> 'salience')::double precision
 FROM (
     SELECT e.notification_id, replace(e.originator_id::text, '-', '') AS stream,
         x.event -> 'statement' AS d, x.event ->> 'timestamp' AS ts

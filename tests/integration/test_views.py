@@ -127,7 +127,7 @@ def test_views_made_with_a_copy_of_each_document_are_made_anew(seeded: str) -> N
     assert views_sql(seeded, "SELECT count(*) FROM V_statements WHERE position = 'stale'") == [(0,)]
     assert run_cli("--store", seeded, "verify").code == 0
     columns = views_sql(seeded, "SELECT * FROM V_statements LIMIT 1")
-    assert len(columns[0]) == 18
+    assert len(columns[0]) == 19
 
 
 def test_views_made_without_the_speaker_column_are_made_anew(seeded: str) -> None:
