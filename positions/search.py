@@ -67,8 +67,9 @@ class Search:
     terms: tuple[Term, ...]
 
     @classmethod
-    def parse(cls, text: str) -> Search:
-        """The terms of a search; `QueryError` when it holds no word to look for."""
+    def parse(cls, text: str, name: str = "--search") -> Search:
+        """The terms of a search; `QueryError` (naming the search as ``name``) when it holds
+        no word to look for."""
         terms: list[Term] = []
         for chunk in text.split():
             found = word_list(chunk)
@@ -79,7 +80,7 @@ class Search:
             terms.append(Term(found[-1], prefix))
         if not terms:
             raise QueryError(
-                f"--search {text!r} holds no word to look for (words are letters and digits)"
+                f"{name} {text!r} holds no word to look for (words are letters and digits)"
             )
         return cls(text, tuple(dict.fromkeys(terms)))
 

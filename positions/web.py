@@ -8,7 +8,7 @@ from elsewhere (a Content-Security-Policy says so to the browser)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -44,11 +44,14 @@ HEADERS = {
 }
 """Sent with every page: no script, no frame, nothing loaded from elsewhere."""
 
-PARAMETERS = ("as_of", "known_at", "party", "issue", "speaker", "since", "until", "search")
+PARAMETERS = (
+    *("as_of", "known_at", "party", "issue", "speaker", "since", "until", "search", "sort"),
+)
 """The query-string parameters the pages read (any other is refused, so a mistyped one is
 not silently ignored)."""
-FILTERS = ("party", "issue", "speaker", "since", "until", "search")
-"""The parameters that narrow what a page lists (the others set the moment it is read at)."""
+FILTERS = ("party", "issue", "speaker", "since", "until", "search", "sort")
+"""The parameters that narrow or order what a page lists (the others set the moment it is
+read at)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Asked:
     since: date | None
     until: date | None
     search: Search | None
+    sort: str | None
     raw: dict[str, str]
 
     def link(self, path: str, **changes: str | None) -> str:
@@ -91,7 +95,8 @@ def asked(params: dict[str, str]) -> Asked:
         speaker=raw.get("speaker"),
         since=parse_date(raw.get("since"), "since"),
         until=parse_date(raw.get("until"), "until"),
-        search=Search.parse(raw["search"]) if "search" in raw else None,
+        search=Search.parse(raw["search"], "search") if "search" in raw else None,
+        sort=raw.get("sort"),
         raw=raw,
     )
 
@@ -157,6 +162,73 @@ def explain_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column of a listing page: its heading, and the row field it sorts by (None: it
+    does not sort)."""
+
+    heading: str
+    key: str | None = None
+
+
+def sorted_rows(
+    rows: list[dict[str, Any]], columns: Sequence[Column], ask: Asked, path: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows in the order ``sort`` asks for (a column's key, ``-key`` for the reverse;
+    rows with no value last either way, ties in the page's own order), and the headings:
+    each sortable one with the address that sorts by it (the other way round when it is the
+    column sorted by) and, for that column, its ``aria-sort``."""
+    keys = [c.key for c in columns if c.key]
+    descending = ask.sort is not None and ask.sort.startswith("-")
+    wanted = None if ask.sort is None else ask.sort.removeprefix("-")
+    if wanted is not None and wanted not in keys:
+        raise QueryError(f"unknown sort column '{ask.sort}' (known: {', '.join(keys)})")
+    if wanted is not None:
+        present = [r for r in rows if r.get(wanted) is not None]
+        absent = [r for r in rows if r.get(wanted) is None]
+        present.sort(key=lambda r: str(r[wanted]).casefold(), reverse=descending)
+        rows = present + absent
+    headings = []
+    for column in columns:
+        current = column.key is not None and column.key == wanted
+        flip = "-" if current and not descending else ""
+        headings.append(
+            {
+                "text": column.heading,
+                "href": None if column.key is None else ask.link(path, sort=flip + column.key),
+                "aria_sort": ("descending" if descending else "ascending") if current else None,
+            }
+        )
+    return rows, headings
+
+
+HISTORY_COLUMNS = (
+    Column("date", "date"),
+    Column("party", "party"),
+    Column("kind", "kind"),
+    Column("speaker", "speaker"),
+    Column("issue", "issue"),
+    Column("position", "position"),
+    Column("verdict", "verdict"),
+    Column("about", "about"),
+    Column("quote", "quote"),
+    Column("sources"),
+)
+"""The history page's columns; a sort orders the rows shown (the latest `HISTORY_ROWS`)."""
+
+PROPOSAL_COLUMNS = (
+    Column("proposal", "proposal_name"),
+    Column("issue", "issue_name"),
+    Column("tabled by", "tabled_by"),
+    Column("party", "party_name"),
+    Column("verdict", "verdict"),
+    Column("conditions", "conditions"),
+    Column("date", "date"),
+    Column("speaker", "speaker"),
+    Column("quote", "quote"),
+)
+"""The proposals page's columns."""
+
 HISTORY_ROWS = 200
 """The rows a history page shows: the latest, in order (a page of a long record stays short;
 the filters and dates reach the earlier ones)."""
@@ -192,10 +264,12 @@ def history_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
                 "links": source_links(links.get(row["statement_id"] or "", ())),
             }
         )
+    shown, headings = sorted_rows(shown, HISTORY_COLUMNS, ask, "/history")
     negotiation = tables.negotiation
     return {
         "heading": "History",
         "rows": shown,
+        "headings": headings,
         "earlier": earlier,
         "choices": {
             "party": [(p, names.party(p)) for p in negotiation.parties],
@@ -214,7 +288,8 @@ def proposals_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
         row["tabled_by"] = names.party(row["tabled_by"])
         row["party_name"] = names.party(row["party"])
         row["stated_on"] = long_date(row["stated_on"])
-    return {"heading": "Proposals", "rows": rows}
+    rows, headings = sorted_rows(rows, PROPOSAL_COLUMNS, ask, "/proposals")
+    return {"heading": "Proposals", "rows": rows, "headings": headings}
 
 
 def timeline_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:

@@ -3,6 +3,7 @@ test client, a real store) and as a real process listening on the loopback addre
 
 from __future__ import annotations
 
+import html as html_text
 import os
 import re
 import signal
@@ -128,6 +129,40 @@ def test_the_history_is_filtered_by_its_address(client: TestClient) -> None:
     assert "13 March 2025" in day and "12 March 2025" not in day
 
 
+def column(html: str, table: str, index: int) -> list[str]:
+    """The text of one column of a page's table (cells in order)."""
+    body = html.split(f'<table class="{table}">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("<tbody>", 1)[1], re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[index] for row in rows]
+    return [html_text.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells]
+
+
+def test_the_history_and_proposals_sort_by_a_column_and_search_the_quotes(
+    client: TestClient,
+) -> None:
+    page = client.get("/history?party=russia&sort=speaker")
+    assert page.status_code == 200
+    speakers = column(page.text, "history", 3)
+    named = [s for s in speakers if s]
+    assert named == sorted(named, key=str.casefold) and len(set(named)) > 1
+    assert speakers[len(named) :] == [""] * (len(speakers) - len(named))  # no speaker: last
+    assert 'aria-sort="ascending"' in page.text
+    assert "/history?party=russia&amp;sort=-speaker" in page.text  # its heading sorts back
+    back = column(client.get("/history?party=russia&sort=-speaker").text, "history", 3)
+    assert [s for s in back if s] == named[::-1]
+    verdicts = column(client.get("/proposals?sort=-verdict").text, "proposals", 4)
+    assert [v for v in verdicts if v] == sorted((v for v in verdicts if v), reverse=True)
+    found = client.get("/history?search=NATO+americans")
+    assert (
+        column(found.text, "history", 8)
+        == [
+            "the Americans and we think that there can be no talk about NATO in the context of "
+            "the Ukrainian settlement and in the context of Ukraine's future."
+        ]
+        * 2
+    )
+
+
 def test_a_bad_address_gets_its_one_line_reason_and_nothing_else(client: TestClient) -> None:
     for query, status, reason in (
         ("/compare?as_of=2025-13-01", 400, "as_of: &#39;2025-13-01&#39; is not a date"),
@@ -135,6 +170,8 @@ def test_a_bad_address_gets_its_one_line_reason_and_nothing_else(client: TestCli
         ("/explain?party=nobody&issue=nato", 404, "unknown party &#39;nobody&#39;"),
         ("/history?asof=2025-03-12", 400, "unknown parameter &#39;asof&#39;"),
         ("/explain?party=russia", 400, "explain needs a party and an issue"),
+        ("/history?sort=mood", 400, "unknown sort column &#39;mood&#39; (known: date, party,"),
+        ("/history?search=%2A%2A", 400, "search &#39;**&#39; holds no word to look for"),
     ):
         page = client.get(query)
         assert page.status_code == status, query
