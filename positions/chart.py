@@ -576,12 +576,13 @@ def _pool(workers: int) -> Workers | None:
 
 
 def timeline_charts(
-    query: Tables, issues: Sequence[str], as_of: date | None = None
+    query: Tables, issues: Sequence[str], as_of: date | None = None, most: int | None = None
 ) -> dict[str, Any]:
     """The timelines of several issues, one under the other over one time axis (one issue:
-    its chart alone)."""
+    its chart alone); with ``most``, each draws only its latest ``most`` statements as
+    points (`timeline_data`)."""
     span = axis_span(query, issues, as_of) if len(issues) > 1 else None
-    charts = shared_axis([timeline_data(query, issue, as_of) for issue in issues], span)
+    charts = shared_axis([timeline_data(query, issue, as_of, most) for issue in issues], span)
     specs = [timeline_chart(data) for data in charts]
     if len(specs) == 1:
         return specs[0]

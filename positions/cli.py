@@ -1042,6 +1042,15 @@ def _wrote(path: Path, message: str) -> None:
         click.echo(message.format(out=path))
 
 
+def _count_or_all(text: str, option: str) -> int | None:
+    """A positive whole number, or None for ``all``."""
+    if text == "all":
+        return None
+    if not (text.isdigit() and int(text) > 0):
+        raise QueryError(f"{option}: {text!r} is not a positive whole number or 'all'")
+    return int(text)
+
+
 def _write_out(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all (`files.write_file`)."""
     from positions.files import write_file
@@ -1058,6 +1067,14 @@ def _write_out(path: Path, content: bytes) -> None:
 @known_at_option
 @negotiation_option
 @out_option
+@click.option(
+    "--points",
+    metavar="N|all",
+    default="300",
+    show_default=True,
+    help="Statements drawn as points per issue, the latest (all: every one); the lines "
+    "always show every change of position.",
+)
 @click.pass_context
 def timeline(
     ctx: click.Context,
@@ -1066,12 +1083,15 @@ def timeline(
     known_at: str | None,
     negotiation: str | None,
     out: Path,
+    points: str,
 ) -> None:
     """Draw each party's position over time as a picture (.svg, .png) or a page (.html).
 
-    Per issue: each party's rank on the scale as a step line, every statement as a point
+    Per issue: each party's rank on the scale as a step line, each statement as a point
     (clarifications, retractions, claims and proposals marked; in HTML, hovering shows the
-    quote, speaker, source and date), developments as dashed vertical rules.
+    quote, speaker, source and date), developments as dashed vertical rules. On a long
+    record only the latest --points statements of an issue are points, and the subtitle
+    says so, so that the picture stays readable.
 
     \b
     Example:
@@ -1082,10 +1102,11 @@ def timeline(
     fmt = "svg" if str(out) == "-" else check_picture_path(out.name)
     _out_folder(out)
     day = parse_date(as_of)
+    most = _count_or_all(points, "--points")
     with _tables(_open(ctx), negotiation, known_at) as tables:
         tables.check_issue(issue)
         issues = [issue] if issue is not None else list(tables.negotiation.issues)
-        charts = timeline_charts(tables, issues, day)
+        charts = timeline_charts(tables, issues, day, most)
     _write_out(out, picture(charts, fmt))
     _wrote(out, "Wrote {out}.")
 
@@ -1135,12 +1156,9 @@ def report(
         raise QueryError(f"--out: '{out.name}' must end in .html (or be -, the standard output)")
     _out_folder(out)
     day = parse_date(as_of)
-    if recent != "all" and not (recent.isdigit() and int(recent) > 0):
-        raise QueryError(f"--recent: {recent!r} is not a positive whole number or 'all'")
+    latest = _count_or_all(recent, "--recent")
     with _tables(_open(ctx), negotiation, known_at) as tables:
-        html = build_report(
-            tables, day, None if recent == "all" else int(recent), parse_date(since, "--since")
-        )
+        html = build_report(tables, day, latest, parse_date(since, "--since"))
     _write_out(out, html.encode("utf-8"))
     _wrote(out, "Wrote {out}.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -48,6 +49,33 @@ def test_timeline_without_an_issue_draws_every_issue(seeded: str, tmp_path: Path
     svg = out.read_text(encoding="utf-8")
     for title in ("Ceasefire: each party", "Foreign troops: each party", "NATO membership: each"):
         assert title in svg
+
+
+def test_timeline_draws_only_the_latest_points_asked_for_and_says_so(
+    seeded: str, tmp_path: Path
+) -> None:
+    def drawn(*points: str) -> tuple[list[str], str]:
+        out = tmp_path / "t.html"
+        result = run_cli(
+            "--store", seeded, "timeline", "--issue", "ceasefire", *points, "--out", str(out)
+        )
+        assert result.code == 0, result.err
+        page = out.read_text(encoding="utf-8")
+        start = page.index("const spec = ") + len("const spec = ")
+        spec, _ = json.JSONDecoder().raw_decode(page, start)
+        shown = next(rows for name, rows in spec["datasets"].items() if name.endswith("/points"))
+        return [row["statement_id"] for row in shown], json.dumps(spec["title"])
+
+    every, title = drawn("--points", "all")
+    assert len(every) > 2 and "Points: the latest" not in title
+    assert drawn() == (every, title)  # the default, 300, draws the seed's few whole
+    latest, title = drawn("--points", "2")
+    assert latest == every[-2:] and "Points: the latest 2 statements" in title
+    refused = run_cli("--store", seeded, "timeline", "--points", "0", "--out", "x.svg")
+    assert (refused.code, refused.err) == (
+        2,
+        "Error: --points: '0' is not a positive whole number or 'all'\n",
+    )
 
 
 def test_report_heading_names_the_as_of_date_and_the_recording_time(
