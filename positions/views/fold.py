@@ -77,6 +77,14 @@ def stamp_text(text: str) -> str:
     return stamp(datetime.fromisoformat(text))
 
 
+def stamp_json(text: str) -> str:
+    """`stamp_text`, with a recording time already written as a stamp (what this tool
+    stores: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) taken as it is."""
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":
+        return text
+    return stamp_text(text)
+
+
 @dataclass(slots=True)
 class LogRow:
     """One event of the notification log as the fold reads it: the stream is the originator id

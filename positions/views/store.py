@@ -47,7 +47,7 @@ from positions.views.fold import (
     StreamRow,
     ViewChanges,
     read_statement,
-    stamp_text,
+    stamp_json,
     statement_document,
     statement_fields,
     unstamp,
@@ -436,17 +436,22 @@ class ViewStore:
             cursor.execute("RELEASE SAVEPOINT positions_fold")
             return folded
         raw = cursor.sqlite_cursor
-        raw.connection.create_function("positions_stamp", 1, stamp_text, deterministic=True)
         try:
             raw.execute(_RUN_DDL)
             raw.execute(f"DELETE FROM temp.{_RUN}")
             raw.execute(_READ_RUN, [after, upto, *topics])
-            texts = raw.execute(
-                f"SELECT notification_id, quote, quote_original, notes FROM temp.{_RUN}"
+            read = raw.execute(
+                f"SELECT notification_id, ts, quote, quote_original, notes FROM temp.{_RUN}"
             ).fetchall()
+            try:
+                made = [
+                    (stamp_json(ts), words(quote, original, notes), key)
+                    for key, ts, quote, original, notes in read
+                ]
+            except (TypeError, ValueError):  # not a recording time: the Python fold says so
+                return -1
             raw.executemany(
-                f"UPDATE temp.{_RUN} SET words = ? WHERE notification_id = ?",
-                [(words(quote, original, notes), key) for key, quote, original, notes in texts],
+                f"UPDATE temp.{_RUN} SET ts = ?, words = ? WHERE notification_id = ?", made
             )
             raw.execute(_FOLD_STATEMENTS)
         except sqlite3.Error:
@@ -1015,10 +1020,11 @@ _RUN_DDL = (
     f"{', '.join(_FIELDS)}, quote_original, notes, words)"
 )
 """The run `_FOLD_STATEMENTS` folds, as read from the stored JSON (`_READ_RUN`: one parse per
-event), with the words ``--search`` looks in made in Python (`positions.search.words`) and
-written back; a table of the connection alone, emptied before each run. The words are not
-made by a Python function called from SQL: an interrupt (Ctrl-C) raised in such a function
-is swallowed by the database driver, and the fold would go on."""
+event), with the words ``--search`` looks in (`positions.search.words`) and the recording
+time as the views write it (`views.fold.stamp_json`) made in Python and written back; a table
+of the connection alone, emptied before each run. Neither is made by a Python function
+called from SQL: an interrupt (Ctrl-C) raised in such a function is swallowed by the database
+driver, and the fold would go on."""
 
 _READ_RUN = f"""
 INSERT INTO temp.{_RUN} (notification_id, stream, {", ".join(_FIELDS)}, quote_original, notes)
@@ -1038,9 +1044,7 @@ SELECT s.negotiation, j.id, j.party,
     j.issue, j.position, j.verdict, j.proposal,
     CASE WHEN j.before IS NULL THEN j.day ELSE 'before ' || j.before END,
     j.day, j.hypothetical,
-    CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
-        THEN j.ts ELSE positions_stamp(j.ts) END,
-    j.notification_id, 0, NULL, j.speaker, j.quote, j.words, j.salience
+    j.ts, j.notification_id, 0, NULL, j.speaker, j.quote, j.words, j.salience
 FROM (SELECT * FROM temp.{_RUN} ORDER BY notification_id) j
 JOIN positions_view_streams s ON s.stream = j.stream AND s.party IS NOT NULL
 WHERE true
@@ -1051,9 +1055,8 @@ ON CONFLICT (negotiation, statement_id) DO UPDATE SET
 the parties' streams, read from the stored JSON by SQLite's JSON functions (`_READ_RUN`),
 a later event of the same statement replacing the earlier one as the fold's dictionary
 does. A statement event of a stream that is not a party's gives no row here (the run is then
-folded again in Python, which decides what it counts for). ``positions_stamp``
-(`views.fold.stamp_text`) writes a recording time that the JSON does not already give as the
-stamp. `positions verify` compares the rows with the Python fold."""
+folded again in Python, which decides what it counts for). `positions verify` compares the
+rows with the Python fold."""
 
 
 _FOLD_STATEMENTS_PG = f"""

@@ -148,6 +148,7 @@ def test_the_history_and_proposals_sort_by_a_column_and_search_the_quotes(
     assert speakers[len(named) :] == [""] * (len(speakers) - len(named))  # no speaker: last
     assert 'aria-sort="ascending"' in page.text
     assert "/history?party=russia&amp;sort=-speaker" in page.text  # its heading sorts back
+    assert '<input type="hidden" name="sort" value="speaker">' in page.text  # kept by filters
     back = column(client.get("/history?party=russia&sort=-speaker").text, "history", 3)
     assert [s for s in back if s] == named[::-1]
     verdicts = column(client.get("/proposals?sort=-verdict").text, "proposals", 4)
