@@ -279,8 +279,13 @@ def history_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
     }
 
 
+PROPOSAL_ROWS = 500
+"""The rows a proposals page shows: the first, in the order asked for (a party or an issue
+narrows the table to the others)."""
+
+
 def proposals_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
-    """Each proposal with each party's verdict on it."""
+    """Each proposal with each party's verdict on it (the first `PROPOSAL_ROWS` rows)."""
     rows = list(tables.proposals(ask.as_of, ask.party, ask.issue).iter_rows(named=True))
     for row in rows:
         row["proposal_name"] = names.proposal(row["proposal"])
@@ -289,7 +294,17 @@ def proposals_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
         row["party_name"] = names.party(row["party"])
         row["stated_on"] = long_date(row["stated_on"])
     rows, headings = sorted_rows(rows, PROPOSAL_COLUMNS, ask, "/proposals")
-    return {"heading": "Proposals", "rows": rows, "headings": headings}
+    negotiation = tables.negotiation
+    return {
+        "heading": "Proposals",
+        "rows": rows[:PROPOSAL_ROWS],
+        "total": len(rows),
+        "headings": headings,
+        "choices": {
+            "party": [(p, names.party(p)) for p in negotiation.parties],
+            "issue": [(i, names.issue(i)) for i in negotiation.issues],
+        },
+    }
 
 
 def timeline_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:

@@ -274,3 +274,20 @@ def test_a_long_history_shows_its_latest_rows_and_says_so(
     assert short.count("<tr") == 4 < total  # a heading and the three latest rows
     last = re.findall(r"<tr[^>]*><td>([^<]*)</td>", whole)[-3:]
     assert re.findall(r"<tr[^>]*><td>([^<]*)</td>", short) == last
+
+
+def test_a_long_proposals_table_shows_its_first_rows_and_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from positions import web
+
+    whole = client.get("/proposals?sort=party_name").text
+    parties = column(whole, "proposals", 3)
+    assert 'id="count"' not in whole and len(parties) == 3
+    monkeypatch.setattr(web, "PROPOSAL_ROWS", 2)
+    short = client.get("/proposals?sort=party_name").text
+    assert "The first 2 of 3 rows; choose a party or an issue to see the others." in short
+    assert column(short, "proposals", 3) == parties[:2]
+    one = client.get("/proposals?party=russia").text
+    assert column(one, "proposals", 3) == ["Russia"] and 'id="count"' not in one
+    assert '<option value="russia" selected>Russia</option>' in one
