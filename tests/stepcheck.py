@@ -101,7 +101,7 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
             None, "border", as_of, until=START + timedelta(days=5)
         ).to_dicts()
         frames["by beta's envoy"] = query.history(as_of=as_of, speaker="beta-envoy").to_dicts()
-        for text in ("water", "TAL*", "strasse talks", "fire"):
+        for text in ("water", "strasse talks", "fire"):
             frames[f"search {text}"] = query.history(
                 as_of=as_of, search=Search.parse(text)
             ).to_dicts()
@@ -119,6 +119,8 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
         ).to_dicts()
     for party, issue in (("alpha", "water"), ("beta", None), (None, "border")):
         frames[f"history {party} {issue}"] = query.history(party, issue, as_of).to_dicts()
+    # at every recording time: a search finds only what was recorded by then
+    frames["search tal*"] = query.history(as_of=as_of, search=Search.parse("tal*")).to_dicts()
     for party, issue, latest in (("beta", None, 3), (None, "border", 2), (None, None, 4)):
         frames[f"latest {latest} {party} {issue}"] = query.history(
             party, issue, as_of, latest=latest
