@@ -442,6 +442,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "'html'": ("--store", "sqlite:///tour.db", "compare", "--format", "html"),
     "'comprae'": ("--store", "sqlite:///tour.db", "comprae"),
     "'chart.jpg'": ("--store", "sqlite:///tour.db", "timeline", "--out", "chart.jpg"),
+    "--points": ("--store", "sqlite:///tour.db", "timeline", "--points", "0", "--out", "chart.svg"),
+    "--search": ("--store", "sqlite:///tour.db", "history", "--search", "?!"),
+    "something else": ("--store", "sqlite:///tour.db", "compare"),
     "'report.pdf'": ("--store", "sqlite:///tour.db", "report", "--out", "report.pdf"),
     "no/such/report.html": (
         "--store",
@@ -469,7 +472,10 @@ def test_a_command_gives_exactly_the_documented_error_and_exit_2(
     line: str, seed_template: Path, tmp_path: Path
 ) -> None:
     key = _command_for(line)
-    if key != "store sqlite:///tour.db does not exist":
+    if key == "something else":  # another application's database
+        with sqlite3.connect(tmp_path / "tour.db") as db:
+            db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    elif key != "store sqlite:///tour.db does not exist":
         shutil.copyfile(seed_template, tmp_path / "tour.db")
     if key == "holds several negotiations":
         (tmp_path / "river.yaml").write_text(RIVER, encoding="utf-8")
