@@ -279,6 +279,26 @@ def cli(ctx: click.Context, store: str | None, raw_csv: bool) -> None:
     ctx.obj["raw_csv"] = raw_csv
 
 
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario file, for an editor to check and complete files.
+
+    It says what each field takes; `positions import` (or `replay`) still checks what lies
+    between records (ids defined before they are used, positions on their issue's scale).
+
+    \b
+    Example:
+      positions schema > positions-scenario.schema.json
+      # then, on the first line of a scenario file (yaml-language-server, VS Code's YAML):
+      # yaml-language-server: $schema=positions-scenario.schema.json
+    """
+    import json
+
+    from positions.scenario import scenario_schema
+
+    click.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+
+
 PROGRESS_BYTES = 256 * 1024
 """Files larger than this in all (a few thousand statements) get a progress bar on a terminal."""
 

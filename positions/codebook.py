@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -22,9 +22,15 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from pydantic import GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
 
 NONCOMMITTAL = "noncommittal"
 """The position of a statement that said something but took no position on the issue's scale."""
@@ -119,8 +125,13 @@ class Kind(StrEnum):
     CLAIM = "claim"
 
 
-Weight = Annotated[int | float, Field(ge=0, le=100)]
-"""A salience or capability: 0 to 100."""
+Weight = Annotated[
+    int | float,
+    Field(ge=0, le=100),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100}),
+]
+"""A salience or capability: 0 to 100 (the JSON Schema says so itself: pydantic writes a
+union's bounds in words no checker reads)."""
 
 
 class Party(Record):
@@ -198,7 +209,14 @@ def _one_or_many(value: Any) -> Any:
     return (value,) if isinstance(value, dict | str) else value
 
 
-Sources = Annotated[tuple[Source, ...], BeforeValidator(_one_or_many), Field(max_length=LIST_LIMIT)]
+Sources = Annotated[
+    tuple[Source, ...],
+    BeforeValidator(
+        _one_or_many,
+        json_schema_input_type=Source | Annotated[list[Source], Field(max_length=LIST_LIMIT)],
+    ),
+    Field(max_length=LIST_LIMIT),
+]
 """One source or a list of them."""
 
 _BEFORE = re.compile(r"^before\s+(\d{4}-\d{2}-\d{2})$")
@@ -215,6 +233,22 @@ class StatedOn(Record):
     day: date
     before: date | None = None
     text: Text | None = None
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """What a file may write (`_parse`): a date, ``before DATE``, or the mapping with
+        ``day`` or ``before``."""
+        mapping = handler.resolve_ref_schema(handler(core_schema))
+        mapping.pop("required", None)
+        return {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "pattern": _BEFORE.pattern},
+                mapping,
+            ]
+        }
 
     @model_validator(mode="before")
     @classmethod
@@ -300,7 +334,12 @@ class StatementCoding(Record):
     verdict: Verdict | None = None
     proposal: Slug | None = None
     conditions: Annotated[
-        tuple[Text, ...], BeforeValidator(_one_or_many), Field(max_length=LIST_LIMIT)
+        tuple[Text, ...],
+        BeforeValidator(
+            _one_or_many,
+            json_schema_input_type=Text | Annotated[list[Text], Field(max_length=LIST_LIMIT)],
+        ),
+        Field(max_length=LIST_LIMIT),
     ] = ()
     clarifies: Slug | None = None
     retracts: Slug | None = None

@@ -83,6 +83,20 @@ class ScenarioFile(_Input):
     corrections: tuple[Correction, ...] = ()
 
 
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (YAML or JSON) as `parse_scenario` reads it, for
+    editors that check and complete a file while it is written. It says what each field
+    takes; the rules between records (an id defined before it is used, a position on its
+    issue's scale) are the import's to check."""
+    schema = ScenarioFile.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "positions scenario file",
+        "description": "A negotiation's codebook and the statements made in it (docs/format.md).",
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # A strict YAML loader that remembers lines
 
