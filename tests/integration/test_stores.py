@@ -163,7 +163,7 @@ def test_a_save_larger_than_one_chunk_is_one_transaction_on_postgresql(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(max_examples=20, deadline=None)  # a round trip; the step-table properties cover more
+@settings(max_examples=10, deadline=None)  # a round trip; the step-table properties cover more
 @given(stmts=statements(max_size=8))
 def test_a_store_written_to_an_sqlite_file_or_postgresql_and_reopened_gives_the_same_tables(
     backend: str, stmts: list[dict[str, Any]]
