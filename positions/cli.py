@@ -299,6 +299,32 @@ def schema() -> None:
     click.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
 
 
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def new(file: Path) -> None:
+    """Write a commented scenario file to start from (every record and field, with what it
+    means; the optional ones commented out). It replays as it is; an existing file is never
+    replaced. FILE may be - for the standard output.
+
+    \b
+    Example:
+      positions new talks.yaml
+      positions replay talks.yaml
+    """
+    from importlib.resources import files
+
+    skeleton = (files("positions") / "templates" / "new-scenario.yaml").read_bytes()
+    from positions.files import is_stdout, write_file
+
+    if not is_stdout(file):
+        if file.exists() or file.is_symlink():
+            raise QueryError(f"{file} already exists: give the name of a new file")
+        if not (file.parent if str(file.parent) else Path(".")).is_dir():
+            raise QueryError(f"cannot write {file}: no directory {file.parent}")
+    write_file(file, skeleton)
+    _wrote(file, "Wrote {out}: edit it, then check it with `positions replay`.")
+
+
 PROGRESS_BYTES = 256 * 1024
 """Files larger than this in all (a few thousand statements) get a progress bar on a terminal."""
 

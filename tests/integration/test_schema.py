@@ -5,6 +5,7 @@ mistakes it can see (a misspelt field, a value outside a choice, a malformed dat
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,40 @@ def test_a_mistake_an_editor_can_see_is_refused(change: dict[str, Any], message:
     assert problems({**codebook(), "statements": [statement]}) == []
     found = problems({**codebook(), "statements": [{**statement, **change}]})
     assert any(message in line for line in found), found
+
+
+def test_a_new_file_replays_imports_and_names_every_field_a_file_may_hold(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "talks.yaml"
+    made = run_cli("new", str(path))
+    assert (made.code, made.err) == (0, "")
+    assert made.out == f"Wrote {path}: edit it, then check it with `positions replay`.\n"
+    text = path.read_text(encoding="utf-8")
+    assert problems(parse_text(text)) == []
+    assert run_cli("replay", str(path)).code == 0
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("--store", url, "import", str(path)).code == 0
+    # every field of every record, written or commented out, so that none is a surprise
+    defs = SCHEMA["$defs"]
+    for record in ("Party", "Speaker", "Issue", "ScalePoint", "Proposal", "StatementInput"):
+        for field in defs[record]["properties"]:
+            assert re.search(rf"^[ #-]*{field}:", text, re.M), (record, field)
+    for record in ("DevelopmentInput", "Salience", "Correction", "Source"):
+        for field in defs[record]["properties"]:
+            assert re.search(rf"\b{field}\b", text), (record, field)
+    for key in SCHEMA["properties"]:
+        assert re.search(rf"^#? ?{key}:", text, re.M), key
+
+
+def test_new_never_replaces_a_file_and_writes_to_the_standard_output_on_dash(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "talks.yaml"
+    path.write_text("mine", encoding="utf-8")
+    refused = run_cli("new", str(path))
+    assert (refused.code, refused.out) == (2, "")
+    assert refused.err == f"Error: {path} already exists: give the name of a new file\n"
+    assert path.read_text(encoding="utf-8") == "mine"
+    shown = run_cli("new", "-")
+    assert shown.code == 0 and shown.out.startswith("# yaml-language-server: $schema=")
