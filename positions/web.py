@@ -144,12 +144,23 @@ def scale_colour(rank: int | None, size: int) -> str | None:
     return f"hsl(210, 55%, {round(92 - share * 32)}%)"
 
 
+EXPLAIN_ROWS = 300
+"""The steps an explanation shows: the latest, and the one in force wherever it is (a cell of a
+long record has thousands; `positions explain` lists them all)."""
+
+
 def explain_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
-    """The statements behind one cell, in order, with their effect, quote and sources."""
+    """The statements behind one cell, in order, with their effect, quote and sources (the
+    latest `EXPLAIN_ROWS`, and the one in force)."""
     if ask.party is None or ask.issue is None:
         raise QueryError("explain needs a party and an issue (?party=…&issue=…)")
     frame = tables.explain(ask.party, ask.issue, ask.as_of)
     rows = list(frame.iter_rows(named=True))
+    total, kept = len(rows), False
+    if total > EXPLAIN_ROWS:
+        held = {r["statement_id"] for r in tables.stance_rows(ask.as_of, ask.party, ask.issue)}
+        earlier = [r for r in rows[:-EXPLAIN_ROWS] if r["statement_id"] in held]
+        rows, kept = earlier + rows[-EXPLAIN_ROWS:], bool(earlier)
     links = tables.sources_of(r["statement_id"] for r in rows if r["statement_id"])
     for row in rows:
         row["links"] = source_links(links.get(row["statement_id"] or "", ()))
@@ -158,6 +169,9 @@ def explain_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
         "heading": f"{names.party(ask.party)} on {names.issue(ask.issue)}",
         "question": tables.negotiation.issues[ask.issue].question,
         "rows": rows,
+        "total": total,
+        "latest": min(total, EXPLAIN_ROWS),
+        "kept": kept,
         "history": ask.link("/history", speaker=None, since=None, until=None, search=None),
     }
 

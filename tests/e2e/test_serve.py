@@ -291,3 +291,21 @@ def test_a_long_proposals_table_shows_its_first_rows_and_says_so(
     one = client.get("/proposals?party=russia").text
     assert column(one, "proposals", 3) == ["Russia"] and 'id="count"' not in one
     assert '<option value="russia" selected>Russia</option>' in one
+
+
+def test_a_long_explanation_shows_its_latest_steps_and_the_one_in_force(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from positions import web
+
+    monkeypatch.setattr(web, "EXPLAIN_ROWS", 1)
+    # the US's cell on the ceasefire: its proposal sets the stance, a later remark leaves it
+    us = client.get("/explain?party=us&issue=ceasefire").text
+    assert column(us, "explain", 0) == ["1", "2"]
+    assert "The latest 1 of 2 steps, and the one in force;" in us
+    # Russia's: the latest step is the one in force
+    russia = client.get("/explain?party=russia&issue=ceasefire").text
+    assert column(russia, "explain", 0) == ["4"]
+    assert "The latest 1 of 4 steps;" in russia
+    monkeypatch.setattr(web, "EXPLAIN_ROWS", 300)
+    assert 'id="count"' not in client.get("/explain?party=russia&issue=ceasefire").text
