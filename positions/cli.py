@@ -16,11 +16,11 @@ import click
 
 from positions.errors import PositionsError, QueryError, first_line
 from positions.moments import parse_date, parse_known_at
-from positions.search import Search
 
 if TYPE_CHECKING:
     from positions.application import PositionsApplication
     from positions.projections import Analysis
+    from positions.search import Search
 
 FORMATS = ("table", "markdown", "csv", "json", "jsonl")
 
@@ -128,6 +128,15 @@ def _raw_csv() -> bool:
 def _of(what: str, party: str | None, issue: str | None) -> str:
     """A title naming the filters, whose columns the table leaves out (`_fixed`)."""
     return what + (f" of {party}" if party else "") + (f" on {issue}" if issue else "")
+
+
+def _search(text: str | None) -> Search | None:
+    """``--search``, parsed (`positions.search`)."""
+    if text is None:
+        return None
+    from positions.search import Search
+
+    return Search.parse(text)
 
 
 def _matching(search: str | None) -> str:
@@ -313,15 +322,12 @@ def new(file: Path) -> None:
     """
     from importlib.resources import files
 
-    skeleton = (files("positions") / "templates" / "new-scenario.yaml").read_bytes()
     from positions.files import is_stdout, write_file
 
-    if not is_stdout(file):
-        if file.exists() or file.is_symlink():
-            raise QueryError(f"{file} already exists: give the name of a new file")
-        if not (file.parent if str(file.parent) else Path(".")).is_dir():
-            raise QueryError(f"cannot write {file}: no directory {file.parent}")
-    write_file(file, skeleton)
+    if not is_stdout(file) and (file.exists() or file.is_symlink()):
+        raise QueryError(f"{file} already exists: give the name of a new file")
+    _out_folder(file, label="")
+    write_file(file, (files("positions") / "templates" / "new-scenario.yaml").read_bytes())
     _wrote(file, "Wrote {out}: edit it, then check it with `positions replay`.")
 
 
@@ -468,7 +474,7 @@ def history(
     """
     day = parse_date(as_of)
     first, last = _window_dates(since, until)
-    found = None if search is None else Search.parse(search)
+    found = _search(search)
     what = _of("History", party, issue) + (f" by {speaker}" if speaker else "")
     what += _matching(search)
     title = _as_of_title(_window(what, first, last), day, known_at)
@@ -959,7 +965,7 @@ def digest(
         first, last = _window_dates(since, until)
     assert first is not None
     assert last is not None
-    found = None if search is None else Search.parse(search)
+    found = _search(search)
     title = _as_of_title(_window("Digest" + _matching(search), first, last), None, known_at)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN:
@@ -1061,7 +1067,7 @@ out_option = click.option(
 )
 
 
-def _out_folder(path: Path) -> Path:
+def _out_folder(path: Path, label: str = "--out: ") -> Path:
     """The folder ``--out`` writes into; checked before any work, so that a mistyped path is
     refused at once rather than after the picture or report is drawn (``-``: the standard
     output, no folder)."""
@@ -1071,7 +1077,7 @@ def _out_folder(path: Path) -> Path:
         return Path(".")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise QueryError(f"--out: cannot write {path}: no directory {folder}")
+        raise QueryError(f"{label}cannot write {path}: no directory {folder}")
     return folder
 
 

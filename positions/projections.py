@@ -933,8 +933,8 @@ class Query(Tables):
             rows.append(
                 (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
             )
-        filtered = party is not None or issue is not None or speaker is not None
-        if developments and not filtered and search is None:
+        filtered = (party, issue, speaker, search) != (None, None, None, None)
+        if developments and not filtered:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
                 rows.append(((*on.sort_key(), -1, dev["statement_id"]), dev))

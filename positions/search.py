@@ -63,7 +63,6 @@ class Term:
 class Search:
     """A parsed ``--search``: every term must be among a statement's words."""
 
-    text: str
     terms: tuple[Term, ...]
 
     @classmethod
@@ -82,7 +81,7 @@ class Search:
             raise QueryError(
                 f"{name} {text!r} holds no word to look for (words are letters and digits)"
             )
-        return cls(text, tuple(dict.fromkeys(terms)))
+        return cls(tuple(dict.fromkeys(terms)))
 
     def matches(self, held: str) -> bool:
         """Whether a statement with these `words` is found: the rule read literally."""

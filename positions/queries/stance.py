@@ -84,8 +84,9 @@ class StepQueries(Tables):
         self._steps: dict[tuple[str, bool], dict[str, Any]] = {}
         """Step rows read already (by `cells`), by (source id, tabling)."""
         self._documents: dict[str, Any] = {}
-        self._spoken: dict[str, dict[str, Any]] = {}
         """Statement documents read already (for a whole table of rows), by statement id."""
+        self._spoken: dict[str, dict[str, Any]] = {}
+        """Speakers and quotes read already (`spoken`), by statement id."""
         self._ranks: dict[tuple[str, int], dict[str, int | None]] = {}
         """Each party's own rank on an issue on a day, as read for R13's mean."""
         self.behind = 0
