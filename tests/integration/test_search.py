@@ -46,7 +46,7 @@ def statement(n: int, quote: str, notes: str, original: str) -> dict[str, Any]:
         "id": f"s{n}",
         "on": START + timedelta(days=n),
         "by": "alpha",
-        "quote": quote or "q",
+        "quote": quote if quote.strip() else "q",  # a quote needs more than spaces
         "sources": [{"outlet": "Wire"}],
         "issue": "water",
         "position": "share_all",
