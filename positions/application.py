@@ -40,6 +40,7 @@ from positions.errors import (
 )
 from positions.events import DomainEvent
 from positions.files import new_file_mode
+from positions.hints import did_you_mean
 from positions.ids import correction_key, index_id, negotiation_id, record_id, registry_id
 from positions.registry import Registration, backfill, registry_events
 from positions.store.integrity import unseal
@@ -372,7 +373,7 @@ class PositionsApplication(Application[Any]):
                 listed = ", ".join(known) or "none"
                 raise NotFoundError(
                     f"unknown negotiation '{negotiation}' in store {self.location.display} "
-                    f"(it holds: {listed})"
+                    f"(it holds: {listed}){did_you_mean(negotiation, known)}"
                 )
             return negotiation
         if not known:
@@ -380,7 +381,7 @@ class PositionsApplication(Application[Any]):
         if len(known) > 1:
             raise NotFoundError(
                 f"store {self.location.display} holds several negotiations "
-                f"({', '.join(known)}): choose one with --negotiation"
+                f"({', '.join(known)}): choose one with --negotiation (or POSITIONS_NEGOTIATION)"
             )
         return known[0]
 

@@ -236,7 +236,9 @@ search_option = click.option(
 negotiation_option = click.option(
     "--negotiation",
     metavar="ID",
-    help="The negotiation to query (needed only when the store holds several).",
+    envvar="POSITIONS_NEGOTIATION",
+    help="The negotiation to query (needed only when the store holds several); also "
+    "POSITIONS_NEGOTIATION.",
 )
 
 
@@ -244,7 +246,37 @@ class _PipeClosedError(Exception):
     """Standard output was closed by its reader (``positions history | head``)."""
 
 
+STORE_HELP = (
+    "sqlite:///path/to/file.db or a plain path (an SQLite file; sqlite:///rel/x.db is relative "
+    "to the working directory, sqlite:////abs/x.db absolute), memory:// or "
+    "postgresql://user@host:port/db. Default positions.db; also POSITIONS_STORE."
+)
+
+STORELESS = frozenset({"schema", "new", "replay"})
+"""The commands that open no store, and so take no ``--store`` of their own."""
+
+
+def _store_after_command(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["store"] = value
+
+
 class _Group(click.Group):
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Every command that opens a store takes ``--store`` after its name too (``positions
+        compare --store talks.db``), as it is taken before it."""
+        if (name or cmd.name) not in STORELESS:
+            cmd.params.append(
+                click.Option(
+                    ["--store"],
+                    metavar="URL",
+                    expose_value=False,
+                    callback=_store_after_command,
+                    help="The store, as before the command (see positions --help).",
+                )
+            )
+        super().add_command(cmd, name)
+
     def invoke(self, ctx: click.Context) -> Any:
         # click's own main() turns a closed pipe into exit status 1; raised as something other
         # than an OSError, it reaches main() below, which exits 0 as docs/errors.md says
@@ -262,10 +294,7 @@ class _Group(click.Group):
     "--store",
     metavar="URL",
     envvar="POSITIONS_STORE",
-    help=(
-        "sqlite:///path/to/file.db (default sqlite:///positions.db), memory:// "
-        "or postgresql://user@host:port/db; also POSITIONS_STORE."
-    ),
+    help=STORE_HELP,
 )
 @click.option(
     "--raw-csv",

@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -198,11 +199,26 @@ class Issue(Record):
         return rank
 
 
+URL = re.compile(r"^https?://\S+$")
+
+
 class Source(Record):
+    """Where a statement was reported. Written as a bare URL, it is a source whose outlet is
+    the URL's host without ``www.`` (docs/format.md)."""
+
     outlet: Text
     title: Text | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    url: Annotated[str, StringConstraints(pattern=URL.pattern, max_length=2000)] | None = None
     published: date | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and URL.match(value.strip()):
+            url = value.strip()
+            host = urlsplit(url).hostname or url
+            return {"outlet": host.removeprefix("www."), "url": url}
+        return value
 
 
 def _one_or_many(value: Any) -> Any:
@@ -213,11 +229,15 @@ Sources = Annotated[
     tuple[Source, ...],
     BeforeValidator(
         _one_or_many,
-        json_schema_input_type=Source | Annotated[list[Source], Field(max_length=LIST_LIMIT)],
+        json_schema_input_type=Source
+        | Annotated[str, Field(pattern=URL.pattern)]
+        | Annotated[
+            list[Source | Annotated[str, Field(pattern=URL.pattern)]], Field(max_length=LIST_LIMIT)
+        ],
     ),
     Field(max_length=LIST_LIMIT),
 ]
-"""One source or a list of them."""
+"""One source or a list of them; a source may be written as its URL alone."""
 
 _BEFORE = re.compile(r"^before\s+(\d{4}-\d{2}-\d{2})$")
 

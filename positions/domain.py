@@ -50,6 +50,7 @@ from positions.events import (
     StatementRecorded,
     StatementRetracted,
 )
+from positions.hints import did_you_mean, listing, unknown
 from positions.ids import correction_key, index_id, negotiation_id, record_id
 from positions.registry import Registration
 
@@ -217,6 +218,9 @@ def plan_import(
                 if scenario.negotiation == slug and scenario.digest is not None:
                     scenarios[i] = replace(scenario, statements=())
             group = [s for s in scenarios if s.negotiation == slug]
+        if existing.get(slug) is None and _needs_definitions(group):
+            problems.extend(_undefined(slug, index, group))
+            continue
         party_records = {party: r for (neg, party), r in records.items() if neg == slug}
         planner = _Planner(slug, existing.get(slug), party_records, now)
         planner.allow_hypothetical = allow_hypothetical
@@ -534,7 +538,8 @@ class _Planner:
             self.problems.append(
                 origin.problem(
                     f"'{proposal.position}' is not a point on the scale of issue '{issue.id}' "
-                    f"(a proposal takes one of: {', '.join(issue.labels)})",
+                    f"(a proposal takes one of: {', '.join(issue.labels)})"
+                    + did_you_mean(proposal.position, issue.labels),
                     "position",
                 )
             )
@@ -672,9 +677,7 @@ class _StatementResolver:
                     )
                 party = s.by
             else:
-                errors.append(
-                    o.problem(f"'{s.by}' is neither a speaker nor a party of '{state.slug}'", "by")
-                )
+                errors.append(o.problem(_unknown_speaker(s.by, state), "by"))
 
         issue, about = s.issue, s.about
         if s.clarifies is not None and s.retracts is not None:
@@ -841,15 +844,48 @@ class _StatementResolver:
         return Statement.model_construct(_STATEMENT_FIELDS, **values)
 
 
+def _needs_definitions(group: list[Scenario]) -> bool:
+    """Whether files that define no party and no issue of a negotiation record what names
+    them (a file that only titles a negotiation opens it)."""
+    if any(s.parties or s.issues for s in group):
+        return False
+    return any(
+        s.statements or s.proposals or s.speakers or s.salience or s.corrections for s in group
+    )
+
+
+def _undefined(slug: str, index: Index, group: list[Scenario]) -> list[Problem]:
+    """One problem for each file that uses a negotiation neither the store nor any file of
+    the import defines (rather than one for every party and issue its records name)."""
+    held = index.negotiations
+    holds = f"it holds: {listing(held)}" if held else "it holds no negotiation yet"
+    advice = did_you_mean(slug, held) or (
+        ": import the file that defines it first, or with this one"
+    )
+    message = (
+        f"negotiation '{slug}' is not in the store ({holds}) and no file of this import "
+        f"defines its parties and issues{advice}"
+    )
+    return [scenario.origin.problem(message) for scenario in group]
+
+
+def _unknown_speaker(by: str, state: Negotiation) -> str:
+    """A ``by`` that names no speaker or party: the nearest of either, or how to define one."""
+    hint = did_you_mean(by, [*state.speakers, *state.parties]) or (
+        " (a new speaker is defined under 'speakers:' with its id, name and party)"
+    )
+    return f"'{by}' is neither a speaker nor a party of '{state.slug}'{hint}"
+
+
 def _unknown(kind: str, value: str, known: dict[str, Any]) -> str:
-    choices = ", ".join(sorted(known)) or "none defined"
-    return f"unknown {kind} '{value}' (known: {choices})"
+    return unknown(kind, value, known)
 
 
 def _off_scale(position: str, issue: Issue) -> str:
+    choices = (*issue.labels, NONCOMMITTAL)
     return (
         f"'{position}' is not a point on the scale of issue '{issue.id}' "
-        f"(choose from: {', '.join(issue.labels)}, {NONCOMMITTAL})"
+        f"(choose from: {', '.join(choices)}){did_you_mean(position, choices)}"
     )
 
 

@@ -27,6 +27,7 @@ from positions.analysis import (
 from positions.codebook import NONCOMMITTAL, Source, StatedOn
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
+from positions.hints import unknown
 from positions.search import Search, words
 from positions.steps import OPEN_DAY
 from positions.timeline import (
@@ -215,18 +216,15 @@ class Tables:
 
     def check_party(self, party: str | None) -> None:
         if party is not None and party not in self.negotiation.parties:
-            known = ", ".join(sorted(self.negotiation.parties))
-            raise NotFoundError(f"unknown party '{party}' (known: {known})")
+            raise NotFoundError(unknown("party", party, self.negotiation.parties))
 
     def check_speaker(self, speaker: str | None) -> None:
         if speaker is not None and speaker not in self.negotiation.speakers:
-            known = ", ".join(sorted(self.negotiation.speakers)) or "none"
-            raise NotFoundError(f"unknown speaker '{speaker}' (known: {known})")
+            raise NotFoundError(unknown("speaker", speaker, self.negotiation.speakers))
 
     def check_issue(self, issue: str | None) -> None:
         if issue is not None and issue not in self.negotiation.issues:
-            known = ", ".join(sorted(self.negotiation.issues))
-            raise NotFoundError(f"unknown issue '{issue}' (known: {known})")
+            raise NotFoundError(unknown("issue", issue, self.negotiation.issues))
 
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Any:
         raise NotImplementedError

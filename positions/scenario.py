@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from positions import messages
 from positions.codebook import (
     Correction,
     Development,
@@ -345,27 +346,9 @@ def _counted_after_failures(error: Any) -> bool:
     )
 
 
-def _message(error: Any) -> str:
-    msg = str(error["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    if error["type"] == "extra_forbidden":
-        return "unknown field (see docs/format.md for the fields a record takes)"
-    if error["type"] == "missing":
-        return "required field is missing"
-    ctx = error.get("ctx") or {}
-    given = error.get("input")
-    held = f"{len(given):,}" if isinstance(given, list | tuple | dict) else None
-    if error["type"] == "too_long" and "max_length" in ctx:
-        return f"holds {held or 'more'} items; at most {ctx['max_length']:,} are allowed"
-    if error["type"] == "too_short" and "min_length" in ctx:
-        return f"holds {held or 'fewer'} item(s); at least {ctx['min_length']:,} are needed"
-    if error["type"] == "string_pattern_mismatch" and msg.endswith("'^[a-z0-9][a-z0-9_.-]{0,99}$'"):
-        return (
-            "an id takes lower-case letters, digits, '_', '-' and '.', "
-            "starting with a letter or digit"
-        )
-    return msg
+def _message(error: Any, model: type[BaseModel] = ScenarioFile) -> str:
+    """A pydantic error in the format's words (`positions.messages`)."""
+    return messages.message(error, model)
 
 
 def _origin(path: str, item: Any) -> Origin:
@@ -466,9 +449,7 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
         for error in exc.errors():
             if _counted_after_failures(error):
                 continue  # the failing items are reported, each in its place
-            loc = tuple(error["loc"])
-            if len(loc) >= 2 and loc[-2] == "on" and loc[-1] in ("day", "before"):
-                loc = loc[:-1]
+            loc = messages.location(error)
             line = _line_of(raw, loc)
             where = _path(raw, loc)
             message = _message(error)

@@ -21,7 +21,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE_ENV: dict[str, str | None] = {"POSITIONS_STORE": None, "COLUMNS": "200", "NO_COLOR": "1"}
+BASE_ENV: dict[str, str | None] = {
+    "POSITIONS_STORE": None,
+    "POSITIONS_NEGOTIATION": None,
+    "COLUMNS": "200",
+    "NO_COLOR": "1",
+}
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
 # it (docs/format.md, "Problems of statements"). A breakage applies only to statements it can
 # break on their own: ``applies`` says which.
 BREAKAGES: dict[str, str] = {
-    "unknown speaker": "'nobody' is neither a speaker nor a party of 'generated'",
+    "unknown speaker": "'nobody' is neither a speaker nor a party of 'generated' (a new speaker is defined "
+    "under 'speakers:' with its id, name and party)",
     "off the scale": "'most' is not a point on the scale of issue '{issue}' (choose from: {labels})",
     "no quote": "a statement needs its 'quote' (the words as reported)",
     "no source": "a statement needs at least one source",

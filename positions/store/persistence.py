@@ -22,7 +22,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit, urlunsplit
@@ -251,8 +251,16 @@ def store_from_environment(url: str | None) -> str:
     return url or os.environ.get(STORE_ENV) or DEFAULT_STORE
 
 
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+"""The start of a URL; a store given without one is a path to an SQLite file."""
+
+
 def parse_store_url(url: str) -> StoreLocation:
-    """Turn ``sqlite:///path``, ``memory://`` or ``postgresql://…`` into eventsourcing settings."""
+    """Turn ``sqlite:///path`` (or a plain path), ``memory://`` or ``postgresql://…`` into
+    eventsourcing settings."""
+    if not SCHEME.match(url):
+        # a plain path names an SQLite file, as sqlite:///PATH does (relative or absolute)
+        return replace(parse_store_url(f"sqlite:///{url}"), url=url)
     shown = redact(url)
     if url == "memory://" or url == "memory:":
         # a database of its own in this process, shared by the pool's connections, gone when

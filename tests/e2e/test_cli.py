@@ -316,12 +316,26 @@ def test_several_negotiations_need_negotiation(seeded: str) -> None:
     assert (result.code, result.out) == (2, "")
     assert result.err == (
         f"Error: store {seeded} holds several negotiations (ukraine-2025, river-talks): "
-        "choose one with --negotiation\n"
+        "choose one with --negotiation (or POSITIONS_NEGOTIATION)\n"
     )
     chosen = run_cli(
         "--store", seeded, "compare", "--negotiation", "river-talks", "--format", "csv"
     )
     assert chosen.code == 0 and "flow_share" in chosen.out
+    by_variable = run_cli(
+        "--store",
+        seeded,
+        "compare",
+        "--format",
+        "csv",
+        env={"POSITIONS_NEGOTIATION": "river-talks"},
+    )
+    assert by_variable == chosen
+    misspelt = run_cli("--store", seeded, "compare", "--negotiation", "river-talk")
+    assert misspelt.err == (
+        f"Error: unknown negotiation 'river-talk' in store {seeded} (it holds: ukraine-2025, "
+        "river-talks): did you mean 'river-talks'?\n"
+    )
     listed = json.loads(run_cli("--store", seeded, "negotiations", "--format", "json").out)
     assert [(n["negotiation"], n["statements"]) for n in listed] == [
         ("ukraine-2025", 11),
@@ -376,6 +390,37 @@ def test_a_store_that_does_not_exist_is_an_error_and_is_not_created(tmp_path: Pa
         f"Error: store {url} does not exist (import a scenario first)\n",
     )
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_a_plain_path_is_an_sqlite_store_and_store_may_follow_the_command(
+    tmp_path: Path,
+) -> None:
+    imported = run_cli("--store", "talks.db", "import", str(SEED), cwd=tmp_path)
+    assert (imported.code, imported.err) == (0, "")
+    assert (tmp_path / "talks.db").is_file()
+    by_url = run_cli("--store", "sqlite:///talks.db", "stance", "--format", "csv", cwd=tmp_path)
+    after = run_cli("stance", "--format", "csv", "--store", "talks.db", cwd=tmp_path)
+    absolute = run_cli("stance", "--store", str(tmp_path / "talks.db"), "--format", "csv")
+    assert by_url.code == 0 and "temporary_ceasefire" in by_url.out
+    assert after == by_url == absolute
+    # after the command it wins over the one before it and over POSITIONS_STORE
+    env = {"POSITIONS_STORE": "sqlite:///elsewhere.db"}
+    both = run_cli(
+        "--store",
+        "none.db",
+        "stance",
+        "--format",
+        "csv",
+        "--store",
+        "talks.db",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert both == by_url
+    missing = run_cli("compare", "--store", "none.db", cwd=tmp_path)
+    assert missing.err == "Error: store none.db does not exist (import a scenario first)\n"
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "elsewhere.db").exists()
+    assert run_cli("schema", "--store", "talks.db").err.startswith("Error: No such option")
 
 
 def test_an_unknown_store_url_is_an_error() -> None:

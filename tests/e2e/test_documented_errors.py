@@ -202,6 +202,36 @@ proposals:
             "one-b.yaml": "negotiation: talks\nparties:\n  - {id: a, name: Another A}\n",
         }
     ),
+    "typos.yaml": Case(
+        {
+            "typos.yaml": HEAD.replace("{id: b, name: B}", "{id: b, name: B, capability: high}")
+            + PROPOSAL
+            + "statements:\n"
+            + statement("id: S1, on: 2025-03-10, by: amn, issue: x, position: al")
+            + statement("id: s2, on: 2025-03-10, party: A, issue: x, position: all, cofidence: low")
+            + statement("id: s3, on: 13 March 2025, by: a, issue: x, position: all")
+            + statement("id: s4, on: 2025-02-30, by: a, proposal: p1, verdict: acept")
+            + "  - {id: s5, on: 2025-03-10, by: b, issue: x, position: none, quote: Said.,"
+            " sources: [Wire, {outlet: Wire, url: wire.example/1, published: March}]}\n"
+            + "  - {id: s6, on: 2025-03-10, by: b, issue: x, position: none, quote: Said.,"
+            " sources: https://www.wire.example/2, language: RU}\n"
+        }
+    ),
+    "typos-ids.yaml": Case(
+        {
+            "typos-ids.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: amn, issue: x, position: al")
+            + statement("id: s2, on: 2025-03-10, by: bob, issue: x, position: none")
+        }
+    ),
+    "elsewhere.yaml": Case(
+        {
+            "elsewhere.yaml": "negotiation: talk\nstatements:\n"
+            + statement("id: s1, on: 2025-03-10, by: a")
+        },
+        before={"talks.yaml": HEAD},
+    ),
     "t2.yaml": Case(
         {
             "t1.yaml": "negotiation: talks\ntitle: One title\n",
@@ -411,7 +441,7 @@ RIVER = "negotiation: river\nparties:\n  - {id: up, name: Upstream}\n"
 # docs/errors.md: each documented line (but the bad scenario's), and the command that gives it,
 # run in a folder holding the seed's store as tour.db (and, where marked, a second negotiation)
 COMMANDS: dict[str, tuple[str, ...]] = {
-    "unknown store URL 'postgres-db'": ("--store", "postgres-db", "compare"),
+    "unknown store URL 'mysql://db/talks'": ("--store", "mysql://db/talks", "compare"),
     "malformed store URL 'sqlite://tour.db'": ("--store", "sqlite://tour.db", "compare"),
     "store sqlite:///tour.db does not exist": ("--store", "sqlite:///tour.db", "compare"),
     "'sqlite:///:memory:' names an in-memory": (

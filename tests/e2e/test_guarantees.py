@@ -431,7 +431,10 @@ def test_an_error_quoting_an_argument_or_a_file_name_escapes_its_control_charact
 ) -> None:
     """An argument or a file name with ESC reached the terminal raw inside the error line."""
     result = run_cli("--store", seeded, "stance", "--party", "ru\x1b[2Jssia")
-    assert result.err == ("Error: unknown party 'ru\\u001b[2Jssia' (known: russia, ukraine, us)\n")
+    assert result.err == (
+        "Error: unknown party 'ru\\u001b[2Jssia' (known: russia, ukraine, us): "
+        "did you mean 'russia'?\n"
+    )
     name = tmp_path / "f\x1b[2Jname.yaml"
     name.write_text("negotiation: [\n", encoding="utf-8")
     result = run_cli("--store", seeded, "import", str(name))

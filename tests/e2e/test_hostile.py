@@ -257,7 +257,7 @@ BILLION_LAUGHS = b"negotiation: t\na: &a [x, x, x, x, x, x, x, x, x]\n" + b"".jo
             b"negotiation: t\nx: !!python/object:os.system ls\n",
             "2: malformed YAML: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:os.system'",
         ),
-        (b"negotiation: t\nparties: 5\n", "2: parties: Input should be a valid tuple"),
+        (b"negotiation: t\nparties: 5\n", "2: parties: expected a list, not 5"),
     ],
 )
 def test_hostile_files_through_the_real_entry_point(

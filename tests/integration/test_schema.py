@@ -71,6 +71,8 @@ def test_the_short_forms_of_a_date_a_source_and_conditions_are_valid() -> None:
         ("2026-01-02", {"outlet": "Wire"}, "a condition"),
         ("before 2026-01-02", [{"outlet": "Wire", "url": "https://example.org/a"}], ["a", "b"]),
         ({"before": "2026-01-02"}, {"outlet": "Wire"}, []),
+        ("2026-01-02", "https://www.example.org/a", []),
+        ("2026-01-02", ["https://example.org/a", {"outlet": "Wire"}], []),
     ):
         found = {**statement, "on": on, "sources": sources, "conditions": conditions}
         assert problems({**codebook(), "statements": [found]}) == [], on
