@@ -385,6 +385,13 @@ class PositionsApplication(Application[Any]):
             )
         return known[0]
 
+    def get_negotiation(self, negotiation: str) -> Negotiation:
+        """What a recorded negotiation defines: its parties, speakers, issues, proposals."""
+        state = self._negotiation(negotiation)
+        if state is None:
+            raise NotFoundError(f"unknown negotiation '{negotiation}'")
+        return state
+
     def get_record(self, negotiation: str, known_at: datetime | None = None) -> NegotiationRecord:
         """A negotiation as recorded, or as the record stood at ``known_at``: read from the
         materialized views (brought up to date first), or from the streams of an in-memory

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from positions.errors import PositionsError, QueryError, first_line
+from positions.errors import PositionsError, QueryError, ScenarioError, first_line
 from positions.moments import parse_date, parse_known_at
 
 if TYPE_CHECKING:
@@ -358,6 +358,184 @@ def new(file: Path) -> None:
     _out_folder(file, label="")
     write_file(file, (files("positions") / "templates" / "new-scenario.yaml").read_bytes())
     _wrote(file, "Wrote {out}: edit it, then check it with `positions replay`.")
+
+
+@cli.command()
+@click.option("-i", "--interactive", is_flag=True, help="Ask for each field on the terminal.")
+@click.option("--id", "sid", metavar="ID", help="The statement's id (default: derived).")
+@click.option("--by", metavar="SPEAKER", help="Who spoke: a speaker's id (or a party's).")
+@click.option("--party", metavar="P", help="The party spoken for (implied by a speaker).")
+@click.option("--on", metavar="DATE", help="When: YYYY-MM-DD, or 'before YYYY-MM-DD'.")
+@click.option("--issue", metavar="I", help="The issue the statement takes a position on.")
+@click.option("--position", metavar="LABEL", help="A point of the issue's scale, or noncommittal.")
+@click.option("--term", "terms", metavar="KEY=VALUE", multiple=True, help="A term (repeatable).")
+@click.option("--verdict", metavar="V", help="accept, accept_with_conditions, undecided, reject.")
+@click.option("--proposal", metavar="ID", help="The proposal the verdict answers.")
+@click.option("--condition", "conditions", metavar="TEXT", multiple=True, help="Repeatable.")
+@click.option("--clarifies", metavar="ID", help="The statement this one clarifies.")
+@click.option("--retracts", metavar="ID", help="The statement this one retracts.")
+@click.option("--about", metavar="P", help="The party a claim is about.")
+@click.option("--quote", metavar="TEXT", help="The words as reported.")
+@click.option("--quote-original", metavar="TEXT", help="The words in their own language.")
+@click.option("--language", metavar="TAG", help="The original's language (ru, uk, ...).")
+@click.option("--source-url", "urls", metavar="URL", multiple=True, help="Repeatable.")
+@click.option("--outlet", "outlets", metavar="NAME", multiple=True, help="Repeatable.")
+@click.option("--published", "published", metavar="DATE", multiple=True, help="Repeatable.")
+@click.option("--attribution", metavar="A", help="direct, paraphrase, anonymous_source, claim.")
+@click.option("--confidence", metavar="C", help="high (default), medium, low.")
+@click.option("--channel", metavar="TEXT", help="Where it was said (a briefing, a post).")
+@click.option("--notes", metavar="TEXT", help="The coder's notes.")
+@click.option("--new-speaker", metavar="NAME", help="Define --by as a new speaker of --party.")
+@click.option("--role", metavar="TEXT", help="The new speaker's role.")
+@click.option("--rank", metavar="RANK", help="The new speaker's rank (head_of_state, ...).")
+@negotiation_option
+@format_option
+@click.pass_context
+def add(ctx: click.Context, /, interactive: bool, fmt: str, **given: Any) -> None:
+    """Record one statement from options (or, with -i, by answering prompts), checked and
+    planned exactly as `positions import` checks and plans a file.
+
+    The id is derived from the speaker (or party), the date and the issue when --id is not
+    given (peskov-2025-03-13-ceasefire; -2, -3, ... when that id holds another statement).
+    Several sources: repeat --source-url, --outlet and --published, paired in order; a URL
+    alone is a source whose outlet is its host. Prints the statement as recorded, with the
+    cells it moved on its day. Adding the same statement again records nothing.
+
+    \b
+    Example:
+      positions add --by peskov --on 2025-03-14 --issue ceasefire \\
+        --position conditional_ceasefire --quote "We need guarantees." \\
+        --source-url https://example.org/briefing
+    """
+    from positions.adding import derived_id, scenario, sources
+    from positions.moments import parse_date
+
+    app = _open(ctx)
+    slug = app.resolve_negotiation(given.pop("negotiation"))
+    if interactive:
+        from positions.prompting import ask
+
+        given = ask(app.get_negotiation(slug), given)
+    speaker = None
+    if given["new_speaker"] is not None:
+        speaker = {"id": given["by"], "name": given["new_speaker"], "party": given["party"]}
+        speaker |= {k: given[k] for k in ("role", "rank") if given[k] is not None}
+    elif given["role"] is not None or given["rank"] is not None:
+        raise QueryError("--role and --rank describe a --new-speaker: give its name too")
+    statement = {
+        name: given[name]
+        for name in (
+            "by",
+            "party",
+            "on",
+            "issue",
+            "position",
+            "verdict",
+            "proposal",
+            "clarifies",
+            "retracts",
+            "about",
+            "quote",
+            "quote_original",
+            "language",
+            "attribution",
+            "confidence",
+            "channel",
+            "notes",
+        )
+        if given[name] is not None
+    }
+    statement["terms"] = _terms(given["terms"])
+    statement["conditions"] = list(given["conditions"])
+    statement["sources"] = sources(given["urls"], given["outlets"], given["published"])
+    what = given["issue"] or given["proposal"]
+    if what is None:
+        what = (
+            "retraction" if given["retracts"] else "clarification" if given["clarifies"] else None
+        )
+    for attempt in range(1, 100):
+        sid = given["sid"] or derived_id(given["by"] or given["party"], given["on"], what, attempt)
+        try:
+            result = app.import_scenarios([scenario(slug, {"id": sid, **statement}, speaker)])
+        except ScenarioError as exc:
+            if given["sid"] is None and _taken(exc, sid):
+                continue  # the derived id holds another statement: the next one
+            raise
+        break
+    day = parse_date(_day(given["on"]), "--on")
+    assert day is not None
+    if result.events == 0:
+        said = f"Nothing new: statement '{sid}' is recorded already in {slug}."
+    else:
+        said = f"Recorded statement '{sid}' in {slug} ({result.events} events)."
+    click.echo(said, err=fmt not in HUMAN)  # the standard output of json or csv is data alone
+    with _tables(app, slug) as query:
+        rows = [r for r in query.digest_rows(day, day) if r["statement_id"] == sid]
+    if fmt not in HUMAN:
+        from positions.projections import DIGEST_SCHEMA, _frame
+
+        _emit(_frame(rows, DIGEST_SCHEMA), fmt, "digest")
+        return
+    ctx.meta["records"] = True
+    ctx.meta["columns"] = ctx.meta.get("columns") or ",".join(ADDED_COLUMNS)
+    _emit_rows(rows, fmt, "digest", f"Statement {sid}")
+
+
+ADDED_COLUMNS = (
+    "statement_id",
+    "stated_on",
+    "party",
+    "speaker",
+    "kind",
+    "issue",
+    "position",
+    "terms",
+    "verdict",
+    "proposal",
+    "conditions",
+    "about",
+    "target",
+    "attribution",
+    "confidence",
+    "quote",
+    "sources",
+    "moved",
+)
+"""What `positions add` shows of the statement it recorded (those with a value)."""
+
+
+def _terms(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``--term KEY=VALUE`` options as a statement's terms: each value read as a scenario
+    file's scalar (``30`` a number, ``true`` a flag, anything else text)."""
+    from positions.scenario import parse_text
+
+    terms: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--term {pair!r}: expected KEY=VALUE, e.g. duration_days=30")
+        try:
+            parsed = parse_text(value) if value.strip() else value
+        except Exception:
+            parsed = value
+        terms[key.strip()] = parsed if isinstance(parsed, str | int | float | bool) else value
+    return terms
+
+
+def _taken(exc: ScenarioError, sid: str) -> bool:
+    """Whether the only problem is that ``sid`` holds another statement already."""
+    from positions.domain import TAKEN
+
+    return bool(exc.problems) and all(
+        p.message.startswith(f"statement '{sid}' {TAKEN}") for p in exc.problems
+    )
+
+
+def _day(on: str | None) -> str | None:
+    """The day of a ``--on`` value ('before D' is the day before D: `codebook.StatedOn`)."""
+    from positions.codebook import StatedOn
+
+    return None if on is None else StatedOn.model_validate(on).day.isoformat()
 
 
 PROGRESS_BYTES = 256 * 1024
@@ -851,8 +1029,10 @@ def correct(
         )
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"] if p not in ("day", "before"))
-        raise QueryError(f"--{where}: {error['msg'].removeprefix('Value error, ')}") from None
+        from positions.messages import location, message
+
+        where = ".".join(str(p) for p in location(error))
+        raise QueryError(f"--{where}: {message(error, Correction)}") from None
     event = app.correct(slug, correction)
     click.echo(
         f"Corrected {statement_id} ({', '.join(correction.changes())}) "

@@ -635,7 +635,7 @@ class _StatementResolver:
                 if recorded != statement:
                     self.planner.problems.append(
                         item.origin.problem(
-                            f"statement '{sid}' is already recorded with different content "
+                            f"statement '{sid}' {TAKEN} "
                             "(statement ids are unique in a negotiation: give the new one a new "
                             "id, or clarify or retract the old one)",
                             "id",
@@ -844,6 +844,15 @@ class _StatementResolver:
         return Statement.model_construct(_STATEMENT_FIELDS, **values)
 
 
+NEW_SPEAKER = "(a new speaker is defined under 'speakers:' with its id, name and party)"
+"""How a statement by an undefined speaker is told to define it (`positions add` says how
+with its options instead)."""
+
+TAKEN = "is already recorded with different content"
+"""What a statement whose id holds another statement is told (`positions add` then derives
+the next id)."""
+
+
 def _needs_definitions(group: list[Scenario]) -> bool:
     """Whether files that define no party and no issue of a negotiation record what names
     them (a file that only titles a negotiation opens it)."""
@@ -871,9 +880,7 @@ def _undefined(slug: str, index: Index, group: list[Scenario]) -> list[Problem]:
 
 def _unknown_speaker(by: str, state: Negotiation) -> str:
     """A ``by`` that names no speaker or party: the nearest of either, or how to define one."""
-    hint = did_you_mean(by, [*state.speakers, *state.parties]) or (
-        " (a new speaker is defined under 'speakers:' with its id, name and party)"
-    )
+    hint = did_you_mean(by, [*state.speakers, *state.parties]) or f" {NEW_SPEAKER}"
     return f"'{by}' is neither a speaker nor a party of '{state.slug}'{hint}"
 
 

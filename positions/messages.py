@@ -114,16 +114,21 @@ def _pattern(msg: str, given: str) -> str:
             "starting with a letter or digit"
         )
     if msg.endswith(URL_PATTERN):
-        fix = ""
-        if given and not re.search(r"\s", given) and "://" not in given:
-            fix = f": write 'https://{given}'"
-        return f"a url starts with http:// or https:// and holds no spaces{fix}"
+        return url_problem(given)
     if msg.endswith(LANGUAGE_PATTERN):
         first, *rest = given.split("-")
         fixed = "-".join([first.lower(), *rest])
         fix = f": write {fixed!r}" if fixed != given and LANGUAGE.match(fixed) else ""
         return f"expected a language tag such as 'ru', 'uk' or 'pt-BR' (BCP 47){fix}"
     return msg
+
+
+def url_problem(given: str) -> str:
+    """What is wrong with a URL that is not ``http(s)://`` and free of spaces."""
+    fix = ""
+    if given and not re.search(r"\s", given) and "://" not in given:
+        fix = f": write 'https://{given}'"
+    return f"a url starts with http:// or https:// and holds no spaces{fix}"
 
 
 def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

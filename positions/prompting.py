@@ -1,0 +1,89 @@
+"""`positions add -i`: ask on the terminal for each field of a statement that no option gave,
+offering the negotiation's choices (its speakers and parties, issues, the labels of an issue's
+scale with their descriptions, its proposals), with Tab completion where the terminal has
+readline (the prompts are written to the standard output: Python's ``input`` edits a line
+with readline only there). The answers are the options' values: `positions add` checks them
+as it checks options."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import click
+
+from positions.codebook import NONCOMMITTAL, Attribution, Confidence, Verdict
+from positions.domain import Negotiation
+
+
+def ask(negotiation: Negotiation, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` with each missing field asked for (an empty answer leaves an optional one
+    out)."""
+    answers = dict(given)
+
+    def field(
+        name: str, text: str, choices: Sequence[tuple[str, str]] = (), required: bool = False
+    ) -> None:
+        if answers.get(name) is not None:
+            return
+        if choices and all(meaning for _, meaning in choices):
+            width = max(len(key) for key, _ in choices)
+            for key, meaning in choices:
+                click.echo(f"  {key:<{width}}  {meaning}")
+        elif choices:
+            text = f"{text} [{'/'.join(key for key, _ in choices)}]"
+        with _completion([key for key, _ in choices]):
+            value = click.prompt(
+                text, default="" if not required else None, show_default=False
+            ).strip()
+        answers[name] = value or None
+
+    speakers = [(s.id, f"{s.name}, {s.party}") for s in negotiation.speakers.values()]
+    parties = [(p.id, p.name) for p in negotiation.parties.values()]
+    field("by", "Who spoke (a speaker or a party)", [*speakers, *parties], required=True)
+    field("on", "When (YYYY-MM-DD, or before YYYY-MM-DD)", required=True)
+    issues = [(i.id, i.question) for i in negotiation.issues.values()]
+    field("issue", "The issue (empty: none)", issues)
+    issue = negotiation.issues.get(answers.get("issue") or "")
+    if issue is not None:
+        labels = [(p.label, p.description) for p in issue.scale]
+        labels.append((NONCOMMITTAL, "said something, but took no position on the scale"))
+        field("position", "The position", labels)
+    proposals = [(p.id, p.title or f"{p.by} on {p.issue}") for p in negotiation.proposals.values()]
+    if proposals:
+        field("proposal", "The proposal it answers (empty: none)", proposals)
+    if answers.get("proposal"):
+        field("verdict", "The verdict", [(v.value, "") for v in Verdict])
+    field("quote", "The words as reported", required=True)
+    if not answers.get("urls") and not answers.get("outlets"):
+        url = click.prompt("The source's URL (empty: none)", default="", show_default=False)
+        outlet = click.prompt("The outlet (empty: the URL's host)", default="", show_default=False)
+        answers["urls"] = (url.strip(),) if url.strip() else ()
+        answers["outlets"] = (outlet.strip(),) if outlet.strip() else ()
+    field("attribution", "Attribution (empty: direct)", [(a.value, "") for a in Attribution])
+    field("confidence", "Confidence (empty: high)", [(c.value, "") for c in Confidence])
+    return answers
+
+
+@contextlib.contextmanager
+def _completion(words: list[str]) -> Iterator[None]:
+    """Tab completes ``words`` while a prompt waits (where Python has readline)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - a Python without readline: no completion
+        yield
+        return
+
+    def complete(text: str, state: int) -> str | None:
+        found = [w for w in words if w.startswith(text)]
+        return found[state] if state < len(found) else None
+
+    before = readline.get_completer()
+    readline.set_completer(complete)
+    readline.set_completer_delims(" \t")
+    readline.parse_and_bind("tab: complete")
+    try:
+        yield
+    finally:
+        readline.set_completer(before)
