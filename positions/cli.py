@@ -300,7 +300,8 @@ class _Group(click.Group):
     "--raw-csv",
     is_flag=True,
     help="Write csv cells as they are: without it, a text cell starting with =, +, -, @, a "
-    "tab or a carriage return (which a spreadsheet runs as a formula) gets a leading '.",
+    "tab or a carriage return (which a spreadsheet runs as a formula), or with ', gets a "
+    "leading ' (which importing the file takes off again).",
 )
 @click.version_option(package_name="positions", message="positions %(version)s")
 @click.pass_context
@@ -545,17 +546,28 @@ PROGRESS_BYTES = 256 * 1024
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--negotiation",
+    metavar="ID",
+    help="The negotiation of spreadsheets without a negotiation column (scenario files "
+    "name theirs, which must then be this one).",
+)
 @click.pass_context
-def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
-    """Validate scenario files, then record what is new in them (all or nothing).
+def import_(
+    ctx: click.Context, files: tuple[Path, ...], quiet: bool, negotiation: str | None
+) -> None:
+    """Validate scenario files (.yaml, .yml, .json) and spreadsheets of statements (.csv,
+    .xlsx, .xls, .ods), then record what is new in them (all or nothing).
 
-    Every problem in every file is reported as FILE:LINE: what is wrong, and then nothing is
-    written. Importing the same file again adds nothing. Large imports show a progress bar on
-    a terminal (never in a pipe; --quiet turns it off).
+    Every problem in every file is reported as FILE:LINE: what is wrong (FILE:ROW:COLUMN in a
+    spreadsheet), and then nothing is written. Importing the same file again adds nothing. A
+    spreadsheet has the columns of `export --what statements --format csv` (docs/format.md).
+    Large imports show a progress bar on a terminal (never in a pipe; --quiet turns it off).
 
     \b
     Example:
       positions import fixtures/ukraine-2025-03-13.yaml
+      positions import --negotiation ukraine-2025 statements.xlsx
     """
     from positions.application import import_into
     from positions.scenario import read_scenarios
@@ -564,7 +576,7 @@ def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
     url = store_from_environment(ctx.obj["store"])
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
     if quiet or not sys.stderr.isatty() or sum(sizes) < PROGRESS_BYTES:
-        result = import_into(url, read_scenarios(files))
+        result = import_into(url, read_scenarios(files, negotiation=negotiation))
     else:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -574,7 +586,7 @@ def import_(ctx: click.Context, files: tuple[Path, ...], quiet: bool) -> None:
             reading = progress.add_task("Reading and checking", total=sum(sizes))
             scenarios = []
             for path, size in zip(files, sizes, strict=True):
-                scenarios.extend(read_scenarios([path]))
+                scenarios.extend(read_scenarios([path], negotiation=negotiation))
                 progress.advance(reading, size)
             statements = sum(len(s.statements) for s in scenarios)
             progress.add_task(f"Recording {statements} statement(s)", total=None)

@@ -811,7 +811,7 @@ class _StatementResolver:
 
         if errors:
             self.planner.problems.extend(
-                Problem(e.file, e.line, f"statement '{s.id}': {e.message}") for e in errors
+                replace(e, message=f"statement '{s.id}': {e.message}") for e in errors
             )
             return None
         assert party is not None

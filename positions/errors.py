@@ -36,11 +36,13 @@ class PositionsError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem found in a scenario file, located by file and line."""
+    """One problem found in a scenario file, located by file and line (and, in a
+    spreadsheet, by column: ``FILE:ROW:COLUMN``)."""
 
     file: str
     line: int
     message: str
+    column: str = ""
 
     def __str__(self) -> str:
         message = self.message
@@ -48,6 +50,8 @@ class Problem:
             message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         if self.line <= 0:
             return f"{self.file}: {message}"
+        if self.column:
+            return f"{self.file}:{self.line}:{self.column}: {message}"
         return f"{self.file}:{self.line}: {message}"
 
 

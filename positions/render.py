@@ -13,6 +13,7 @@ import sys
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from positions.cells import FORMULA
 from positions.errors import QueryError
 from positions.terminal import FREE_TEXT, PIPE, Layout, shown_columns, table, text_width
 
@@ -135,15 +136,12 @@ def pivot_compare(frame: pl.DataFrame) -> pl.DataFrame:
     return wide.select(["issue", *parties])
 
 
-FORMULA = r"^[=+\-@\t\r]"
-"""What a spreadsheet runs as a formula at the start of a cell (OWASP's list)."""
-
-
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with every text cell a spreadsheet would run as a formula (starting with
-    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) given a leading apostrophe, as
-    OWASP advises for CSV files: the cell then shows as the text it is (``--raw-csv`` writes
-    the cells as they are)."""
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return), or starting with an apostrophe,
+    given a leading apostrophe, as OWASP advises for CSV files: the cell then shows as the
+    text it is (``--raw-csv`` writes the cells as they are). `positions.cells` decides it,
+    and undoes it when a spreadsheet is imported."""
     import polars as pl
 
     texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]

@@ -371,10 +371,14 @@ def _located(path: str, raw: Any, key: str, values: tuple[Any, ...]) -> tuple[Lo
 # Loading
 
 
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+"""The files read as scenario files (any other suffix that is not a spreadsheet's is refused)."""
+
+
 def read_scenario(path: Path) -> Scenario:
     """Read and validate one scenario file; raise `ScenarioError` naming every problem found."""
     name = str(path)
-    data = _read_regular_file(path, name)
+    data = read_regular_file(path, name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -386,7 +390,7 @@ def read_scenario(path: Path) -> Scenario:
     return replace(scenario, text=None, digest=hashlib.sha256(data).hexdigest())
 
 
-def _read_regular_file(path: Path, name: str) -> bytes:
+def read_regular_file(path: Path, name: str) -> bytes:
     """The bytes of a regular file of at most ``MAX_FILE_BYTES``, checked before it is read:
     a FIFO with no writer would wait forever, a device such as /dev/zero would never end, and a
     large sparse file would be read whole before its size was known."""
@@ -524,6 +528,19 @@ def _parse_json(text: str, name: str) -> Scenario | None:
     )
 
 
+def _named(scenario: Scenario, negotiation: str | None) -> Scenario:
+    """A scenario file of the negotiation ``--negotiation`` names, if it names one."""
+    if negotiation is not None and scenario.negotiation != negotiation:
+        raise ScenarioError(
+            [
+                scenario.origin.problem(
+                    f"negotiation {scenario.negotiation!r} is not --negotiation {negotiation!r}"
+                )
+            ]
+        )
+    return scenario
+
+
 def located(scenario: Scenario) -> Scenario:
     """The scenario with every record's lines, reading the file again if the fast path read it."""
     text = scenario.text
@@ -551,14 +568,36 @@ def hypothetical(scenario: Scenario) -> Scenario:
     return replace(scenario, statements=marked, what_if=True)
 
 
-def read_scenarios(paths: Iterable[Path], *, what_if: bool = False) -> list[Scenario]:
-    """Read every file, collecting the problems of all of them before raising."""
+def read_scenarios(
+    paths: Iterable[Path], *, what_if: bool = False, negotiation: str | None = None
+) -> list[Scenario]:
+    """Read every file (scenario files, and spreadsheets of statements of ``negotiation``
+    unless they name theirs: `positions.spreadsheet`), collecting the problems of all of
+    them before raising."""
+    from positions.spreadsheet import SUFFIXES, read_spreadsheet
+
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
     for path in paths:
+        suffix = path.suffix.lower()
         try:
-            scenario = read_scenario(path)
-            scenarios.append(hypothetical(scenario) if what_if else scenario)
+            if suffix in SUFFIXES:
+                found = read_spreadsheet(path, negotiation)
+            elif suffix in SCENARIO_SUFFIXES or not suffix or path.is_dir():
+                found = [_named(read_scenario(path), negotiation)]
+            else:
+                formats = ", ".join((*SCENARIO_SUFFIXES, *SUFFIXES))
+                raise ScenarioError(
+                    [
+                        Problem(
+                            str(path),
+                            0,
+                            f"is neither a scenario file nor a spreadsheet of "
+                            f"statements: positions takes {formats}",
+                        )
+                    ]
+                )
+            scenarios.extend(hypothetical(s) if what_if else s for s in found)
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -24,8 +24,8 @@ def write_scenario(path: Path, data: dict[str, Any]) -> Path:
 
 def one_statement(path: Path, **fields: Any) -> Path:
     """A JSON scenario at ``path``: the generated codebook and one statement of alpha on water
-    (``fields`` replace or add to its fields). Infinity is written as 1e999, which JSON reads
-    as one."""
+    (``fields`` replace or add to its fields). An infinite number is written as 1e999, which
+    JSON reads as one (and a text "Infinity" stays a text)."""
     import json
 
     from tests.strategies import codebook
@@ -40,8 +40,20 @@ def one_statement(path: Path, **fields: Any) -> Path:
         "sources": [{"outlet": "Wire"}],
         **fields,
     }
-    text = json.dumps({**codebook(), "statements": [statement]}, default=str)
-    path.write_text(text.replace("Infinity", "1e999"), encoding="utf-8")
+    marker = "\u0000infinity\u0000"  # stands for an infinite number, not a text that says so
+
+    def marked(value: Any) -> Any:
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            return marker if value > 0 else "-" + marker
+        if isinstance(value, dict):
+            return {k: marked(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [marked(v) for v in value]
+        return value
+
+    text = json.dumps(marked({**codebook(), "statements": [statement]}), default=str)
+    text = text.replace(json.dumps("-" + marker), "-1e999").replace(json.dumps(marker), "1e999")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -442,6 +442,12 @@ RIVER = "negotiation: river\nparties:\n  - {id: up, name: Upstream}\n"
 # run in a folder holding the seed's store as tour.db (and, where marked, a second negotiation)
 COMMANDS: dict[str, tuple[str, ...]] = {
     "unknown store URL 'mysql://db/talks'": ("--store", "mysql://db/talks", "compare"),
+    "is neither a scenario file nor a spreadsheet": (
+        "--store",
+        "sqlite:///tour.db",
+        "import",
+        "notes.txt",
+    ),
     "malformed store URL 'sqlite://tour.db'": ("--store", "sqlite://tour.db", "compare"),
     "store sqlite:///tour.db does not exist": ("--store", "sqlite:///tour.db", "compare"),
     "'sqlite:///:memory:' names an in-memory": (

@@ -447,6 +447,7 @@ def test_bidirectional_overrides_in_the_data_are_shown_as_escapes(tmp_path: Path
 @example(value=10**310)
 @example(value=float("inf"))
 @example(value=2**53)
+@example(value="Infinity")  # a text, once written as the number by the test's own helper
 def test_a_term_the_import_accepts_reads_back_as_it_was(value: Any) -> None:
     """Whatever term a file gives, the import either refuses it in one located line and
     records nothing, or records it so that every later command reads it back unchanged
