@@ -634,12 +634,7 @@ class _StatementResolver:
             if recorded is not None:
                 if recorded != statement:
                     self.planner.problems.append(
-                        item.origin.problem(
-                            f"statement '{sid}' {TAKEN} "
-                            "(statement ids are unique in a negotiation: give the new one a new "
-                            "id, or clarify or retract the old one)",
-                            "id",
-                        )
+                        item.origin.problem(_taken(sid, recorded, statement), "id")
                     )
                     statement = None
                 self.done[sid] = statement
@@ -851,6 +846,36 @@ with its options instead)."""
 TAKEN = "is already recorded with different content"
 """What a statement whose id holds another statement is told (`positions add` then derives
 the next id)."""
+
+
+CODING = ("issue", "position", "terms", "verdict", "proposal", "on", "party")
+"""The fields of a statement `positions correct` (or a file's ``corrections:``) changes."""
+
+
+def _taken(sid: str, recorded: Statement, statement: Statement) -> str:
+    """A statement whose id holds another: which fields differ, and what to do instead."""
+    fields = [
+        name
+        for name in Statement.model_fields
+        if getattr(recorded, name) != getattr(statement, name)
+    ]
+    coding = [name for name in fields if name in CODING]
+    if coding:
+        advice = (
+            "to fix how it was coded, correct it (positions correct, or the file's "
+            "corrections:); if the party changed its stance, record a new statement that "
+            "clarifies or retracts it"
+        )
+    else:
+        advice = (
+            "the text and sources of a recorded statement stay as first recorded (a retraction "
+            "would say the party took it back): keep the file as it was recorded"
+        )
+    return (
+        f"statement '{sid}' {TAKEN} ({', '.join(fields)} "
+        f"{'differs' if len(fields) == 1 else 'differ'}): statement ids are unique in "
+        f"a negotiation, so give a new statement a new id; {advice}"
+    )
 
 
 def _needs_definitions(group: list[Scenario]) -> bool:

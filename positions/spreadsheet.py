@@ -82,9 +82,17 @@ def read_spreadsheet(path: Path, negotiation: str | None = None) -> list[Scenari
     name = str(path)
     data = read_regular_file(path, name)
     header, rows = _table(data, name, path.suffix.lower())
+    if not any(header):
+        message = "names no column: its first row holds the columns' names (docs/format.md)"
+        raise ScenarioError([Problem(name, 1, message)])
     problems: list[Problem] = []
+    for column in sorted({c for c in header if c and header.count(c) > 1}):
+        problems.append(Problem(name, 1, "is named by more than one column", column))
     for column in header:
-        if column not in KNOWN and not SOURCE.match(column):
+        if not column:
+            if any(cells[header.index(column)] is not None for cells in rows):
+                problems.append(Problem(name, 1, "a column that holds cells has no name"))
+        elif column not in KNOWN and not SOURCE.match(column):
             hint = did_you_mean(column, KNOWN) or " (see docs/format.md, Spreadsheets)"
             problems.append(Problem(name, 1, f"unknown column{hint}", column))
     if negotiation is None and "negotiation" not in header:
@@ -100,7 +108,7 @@ def read_spreadsheet(path: Path, negotiation: str | None = None) -> list[Scenari
     grouped: dict[str, list[Located]] = {}
     firsts: dict[str, int] = {}
     for number, cells in enumerate(rows, start=2):
-        values = {c: _cell(v) for c, v in zip(header, cells, strict=True)}
+        values = {c: _cell(v) for c, v in zip(header, cells, strict=True) if c}
         if all(v is None for v in values.values()):
             continue  # a blank row
         slug = values.get("negotiation") or negotiation
@@ -150,14 +158,17 @@ def _table(data: bytes, name: str, suffix: str) -> tuple[list[str], list[list[st
         reader = fastexcel.read_excel(data)
         sheets = reader.sheet_names
         chosen = "statements" if "statements" in sheets else 0
-        frame = reader.load_sheet(chosen, dtypes="string").to_polars()
+        # every row from the sheet's first, so that the numbers are the sheet's own
+        sheet = reader.load_sheet(chosen, header_row=None, skip_rows=0, dtypes="string")
+        frame = sheet.to_polars()
     except Exception as exc:  # the reader's errors have no common base
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(
             [Problem(name, 0, f"cannot be read as a spreadsheet ({suffix}): {reason}")]
         ) from None
-    header = [str(c).strip() for c in frame.columns]
-    return header, [list(row) for row in frame.iter_rows()]
+    rows = [list(row) for row in frame.iter_rows()]
+    header = [str(c).strip() if c is not None else "" for c in rows[0]] if rows else []
+    return header, rows[1:]
 
 
 def _csv(data: bytes, name: str) -> tuple[list[str], list[list[str | None]]]:
@@ -167,16 +178,38 @@ def _csv(data: bytes, name: str) -> tuple[list[str], list[list[str | None]]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Problem(name, line, "is not valid UTF-8")]) from None
+        raise ScenarioError(
+            [Problem(name, _row_at(data, exc.start), "is not valid UTF-8")]
+        ) from None
     if not text.strip():
         raise ScenarioError([Problem(name, 1, "is empty")])
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
     except (pl.exceptions.PolarsError, ValueError) as exc:
         raise ScenarioError([_malformed(text, name, exc)]) from None
-    header = [c.strip() for c in frame.columns]
+    header = _header(text) or [c.strip() for c in frame.columns]
     return header, [list(row) for row in frame.iter_rows()]
+
+
+def _header(text: str) -> list[str] | None:
+    """The first row's names as written (polars renames a repeated one)."""
+    import csv
+
+    try:
+        return [c.strip() for c in next(csv.reader(io.StringIO(text, newline="")))]
+    except (csv.Error, StopIteration):
+        return None
+
+
+def _row_at(data: bytes, offset: int) -> int:
+    """The row of a csv file that holds byte ``offset`` (a quoted cell may hold line breaks)."""
+    import csv
+
+    before = data[:offset].decode("utf-8", errors="replace") + "x"
+    try:
+        return sum(1 for _ in csv.reader(io.StringIO(before, newline="")))
+    except csv.Error:
+        return before.count("\n") + 1
 
 
 def _malformed(text: str, name: str, exc: Exception) -> Problem:
@@ -218,6 +251,7 @@ def _statement(
     record: dict[str, Any] = {}
     columns: dict[str, str] = {}
     sources: dict[int, dict[str, str]] = {}
+    numbers: list[int] = []
     found: list[Problem] = []
     for column, value in values.items():
         if value is None or column in DERIVED or column == "negotiation":
@@ -236,6 +270,7 @@ def _statement(
             found.append(Problem(name, number, str(exc), column))
     if sources:
         listed = list(record.get("sources") or [])
+        numbers = [1] * len(listed) + sorted(sources)  # each source's column number
         for index, source in sorted(sources.items()):
             try:
                 listed.append(_source(source))
@@ -249,7 +284,7 @@ def _statement(
         for error in exc.errors():
             loc = messages.location(error)
             field = str(loc[0]) if loc else ""
-            column = _column_of(loc, columns)
+            column = _column_of(loc, columns, numbers)
             found.append(
                 Problem(name, number, messages.message(error, StatementInput), column or field)
             )
@@ -262,15 +297,17 @@ def _statement(
     return Located(StatementDraft.of(statement), origin)
 
 
-def _column_of(loc: tuple[Any, ...], columns: dict[str, str]) -> str:
-    """The column behind the field at ``loc`` of a row's statement."""
+def _column_of(loc: tuple[Any, ...], columns: dict[str, str], numbers: list[int]) -> str:
+    """The column behind the field at ``loc`` of a row's statement (``numbers``: the number
+    of each source's columns, ``outlet_2`` being 2)."""
     if not loc:
         return ""
     field = str(loc[0])
     if field == "sources" and "sources" not in columns.values() and len(loc) >= 3:
         prefix = {"url": "source_url", "outlet": "outlet", "published": "published"}
         base = prefix.get(str(loc[2]), "source_url")
-        index = int(loc[1]) + 1 if isinstance(loc[1], int) else 1
+        at = loc[1] if isinstance(loc[1], int) and 0 <= loc[1] < len(numbers) else None
+        index = numbers[at] if at is not None else 1
         return base if index == 1 else f"{base}_{index}"
     return columns.get(field) or COLUMNS.get(field, field)
 

@@ -260,6 +260,23 @@ BAD: dict[str, tuple[bytes, list[str]]] = {
         ],
     ),
     "header.csv": (HEADER.encode(), ["header.csv:1: holds no statement (no row below the header)"]),
+    "twice.csv": (
+        (HEADER.replace("\n", ",quote\n") + ROW.replace("\n", ",Hello\n")).encode(),
+        ["twice.csv:1:quote: is named by more than one column"],
+    ),
+    "lines.csv": (  # the row, not the line: a quoted cell holds a line break
+        (HEADER + ROW.replace(",Hi,", ',"two\nlines",') + ROW.replace("Hi", "caf\xe9")).encode(
+            "latin-1"
+        ),
+        ["lines.csv:3: is not valid UTF-8"],
+    ),
+    "second.csv": (  # the columns of a numbered source are named with its number
+        (HEADER + ROW)
+        .replace(",source_url", ",source_url,published_3")
+        .replace("/1\n", "/1,2025-03-14\n")
+        .encode(),
+        ["second.csv:2:outlet_3: required field is missing"],
+    ),
 }
 
 
@@ -301,3 +318,29 @@ def test_any_exported_record_imports_back_from_its_csv(stmts: list[dict[str, Any
 @given(st.text())
 def test_the_csv_guard_is_undone_exactly_on_import(text: str) -> None:
     assert unguarded(guarded(text)) == text
+
+
+def test_an_xlsx_sheet_numbers_its_rows_from_the_sheets_first(seeded: str, tmp_path: Path) -> None:
+    """calamine starts a sheet at its first cell that holds something; the rows are still
+    numbered as the sheet shows them, and a first row without names is refused."""
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    cells = [HEADER.strip().split(","), ROW.strip().replace("conditional_", "").split(",")]
+    for name, top in (("gap.xlsx", 0), ("low.xlsx", 2)):
+        book = xlsxwriter.Workbook(str(tmp_path / name))
+        sheet = book.add_worksheet()
+        sheet.write_row(top, 0, cells[0])
+        sheet.write_row(top + 2, 0, cells[1])  # a blank row between
+        sheet.write(top + 2, 9, "")
+        book.close()
+    before = exported(seeded)
+    gap = run_cli("--store", seeded, "import", "gap.xlsx", cwd=tmp_path)
+    assert (gap.code, gap.out) == (2, "")
+    assert gap.err.startswith("Error: gap.xlsx:3:position: statement 's1': 'ceasefire' is not")
+    low = run_cli("--store", seeded, "import", "low.xlsx", cwd=tmp_path)
+    assert (low.code, low.out) == (2, "")
+    assert low.err == (
+        "Error: low.xlsx:1: names no column: its first row holds the columns' names "
+        "(docs/format.md)\n"
+    )
+    assert exported(seeded) == before

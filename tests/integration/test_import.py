@@ -215,8 +215,17 @@ def test_the_same_id_with_different_content_is_an_error() -> None:
     assert problems(statement(OK), app=app) == []
     changed = statement(OK.replace("position: all", "position: half"))
     assert problems(changed, app=app) == [
-        "f0.yaml:17: statement 's1' is already recorded with different content (statement ids "
-        "are unique in a negotiation: give the new one a new id, or clarify or retract the old one)"
+        "f0.yaml:17: statement 's1' is already recorded with different content (position "
+        "differs): statement ids are unique in a negotiation, so give a new statement a new id; "
+        "to fix how it was coded, correct it (positions correct, or the file's corrections:); "
+        "if the party changed its stance, record a new statement that clarifies or retracts it"
+    ]
+    retyped = statement(OK.replace("quote: ", "quote: Indeed, "))
+    assert problems(retyped, app=app) == [
+        "f0.yaml:17: statement 's1' is already recorded with different content (quote differs): "
+        "statement ids are unique in a negotiation, so give a new statement a new id; the text "
+        "and sources of a recorded statement stay as first recorded (a retraction would say the "
+        "party took it back): keep the file as it was recorded"
     ]
 
 
