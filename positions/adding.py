@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from positions import messages
 from positions.codebook import URL
-from positions.domain import NEW_SPEAKER
+from positions.domain import NEW_SPEAKER, TAKEN
 from positions.drafts import Located, Scenario, StatementDraft
-from positions.errors import Origin, Problem, ScenarioError
-from positions.scenario import ScenarioFile, StatementInput
+from positions.errors import Origin, Problem, QueryError, ScenarioError
+from positions.scenario import LoaderError, ScenarioFile, StatementInput, parse_text
 
 COMMAND = "add"
 """What a problem that belongs to no one option is reported against."""
@@ -47,6 +47,72 @@ class FlagOrigin(Origin):
         flag = FLAGS.get(field or "") if field != "id" else None
         message = message.replace(NEW_SPEAKER, "(define one with --new-speaker NAME --party P)")
         return Problem(flag or self.file, 0, message)
+
+
+STATEMENT_FIELDS = (
+    "by",
+    "party",
+    "on",
+    "issue",
+    "position",
+    "verdict",
+    "proposal",
+    "clarifies",
+    "retracts",
+    "about",
+    "quote",
+    "quote_original",
+    "language",
+    "attribution",
+    "confidence",
+    "channel",
+    "notes",
+)
+"""The options of `positions add` that give a statement's field as they are."""
+
+
+def fields(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
+    """The statement (without its id) and the new speaker that the options of `positions
+    add` give, and what the statement is about (for its derived id)."""
+    speaker = None
+    if given["new_speaker"] is not None:
+        speaker = {"id": given["by"], "name": given["new_speaker"], "party": given["party"]}
+        speaker |= {k: given[k] for k in ("role", "rank") if given[k] is not None}
+    elif given["role"] is not None or given["rank"] is not None:
+        raise QueryError("--role and --rank describe a --new-speaker: give its name too")
+    statement = {name: given[name] for name in STATEMENT_FIELDS if given[name] is not None}
+    statement["terms"] = terms(given["terms"])
+    statement["conditions"] = list(given["conditions"])
+    statement["sources"] = sources(given["urls"], given["outlets"], given["published"])
+    what = given["issue"] or given["proposal"]
+    if what is None and given["retracts"]:
+        what = "retraction"
+    elif what is None and given["clarifies"]:
+        what = "clarification"
+    return statement, speaker, what
+
+
+def terms(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``--term KEY=VALUE`` options as a statement's terms: each value read as a scenario
+    file's scalar (``30`` a number, ``true`` a flag, anything else text)."""
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--term {pair!r}: expected KEY=VALUE, e.g. duration_days=30")
+        try:
+            parsed = parse_text(value) if value.strip() else value
+        except LoaderError:
+            parsed = value
+        found[key.strip()] = parsed if isinstance(parsed, str | int | float | bool) else value
+    return found
+
+
+def taken(exc: ScenarioError, sid: str) -> bool:
+    """Whether the only problem is that ``sid`` holds another statement already."""
+    return bool(exc.problems) and all(
+        p.message.startswith(f"statement '{sid}' {TAKEN}") for p in exc.problems
+    )
 
 
 def sources(

@@ -408,8 +408,7 @@ def add(ctx: click.Context, /, interactive: bool, fmt: str, **given: Any) -> Non
         --position conditional_ceasefire --quote "We need guarantees." \\
         --source-url https://example.org/briefing
     """
-    from positions.adding import derived_id, scenario, sources
-    from positions.moments import parse_date
+    from positions.adding import derived_id, fields, scenario, taken
 
     app = _open(ctx)
     slug = app.resolve_negotiation(given.pop("negotiation"))
@@ -417,54 +416,22 @@ def add(ctx: click.Context, /, interactive: bool, fmt: str, **given: Any) -> Non
         from positions.prompting import ask
 
         given = ask(app.get_negotiation(slug), given)
-    speaker = None
-    if given["new_speaker"] is not None:
-        speaker = {"id": given["by"], "name": given["new_speaker"], "party": given["party"]}
-        speaker |= {k: given[k] for k in ("role", "rank") if given[k] is not None}
-    elif given["role"] is not None or given["rank"] is not None:
-        raise QueryError("--role and --rank describe a --new-speaker: give its name too")
-    statement = {
-        name: given[name]
-        for name in (
-            "by",
-            "party",
-            "on",
-            "issue",
-            "position",
-            "verdict",
-            "proposal",
-            "clarifies",
-            "retracts",
-            "about",
-            "quote",
-            "quote_original",
-            "language",
-            "attribution",
-            "confidence",
-            "channel",
-            "notes",
-        )
-        if given[name] is not None
-    }
-    statement["terms"] = _terms(given["terms"])
-    statement["conditions"] = list(given["conditions"])
-    statement["sources"] = sources(given["urls"], given["outlets"], given["published"])
-    what = given["issue"] or given["proposal"]
-    if what is None:
-        what = (
-            "retraction" if given["retracts"] else "clarification" if given["clarifies"] else None
-        )
+    statement, speaker, what = fields(given)
     for attempt in range(1, 100):
         sid = given["sid"] or derived_id(given["by"] or given["party"], given["on"], what, attempt)
+        planned = scenario(slug, {"id": sid, **statement}, speaker)
         try:
-            result = app.import_scenarios([scenario(slug, {"id": sid, **statement}, speaker)])
+            result = app.import_scenarios([planned])
         except ScenarioError as exc:
-            if given["sid"] is None and _taken(exc, sid):
+            if given["sid"] is None and taken(exc, sid):
                 continue  # the derived id holds another statement: the next one
             raise
         break
-    day = parse_date(_day(given["on"]), "--on")
-    assert day is not None
+    else:
+        raise QueryError(
+            f"the ids derived for this statement up to '{sid}' are all taken: give --id"
+        )
+    day = planned.statements[0].value.on.day
     if result.events == 0:
         said = f"Nothing new: statement '{sid}' is recorded already in {slug}."
     else:
@@ -503,40 +470,6 @@ ADDED_COLUMNS = (
     "moved",
 )
 """What `positions add` shows of the statement it recorded (those with a value)."""
-
-
-def _terms(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``--term KEY=VALUE`` options as a statement's terms: each value read as a scenario
-    file's scalar (``30`` a number, ``true`` a flag, anything else text)."""
-    from positions.scenario import parse_text
-
-    terms: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise QueryError(f"--term {pair!r}: expected KEY=VALUE, e.g. duration_days=30")
-        try:
-            parsed = parse_text(value) if value.strip() else value
-        except Exception:
-            parsed = value
-        terms[key.strip()] = parsed if isinstance(parsed, str | int | float | bool) else value
-    return terms
-
-
-def _taken(exc: ScenarioError, sid: str) -> bool:
-    """Whether the only problem is that ``sid`` holds another statement already."""
-    from positions.domain import TAKEN
-
-    return bool(exc.problems) and all(
-        p.message.startswith(f"statement '{sid}' {TAKEN}") for p in exc.problems
-    )
-
-
-def _day(on: str | None) -> str | None:
-    """The day of a ``--on`` value ('before D' is the day before D: `codebook.StatedOn`)."""
-    from positions.codebook import StatedOn
-
-    return None if on is None else StatedOn.model_validate(on).day.isoformat()
 
 
 PROGRESS_BYTES = 256 * 1024

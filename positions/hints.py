@@ -4,7 +4,6 @@ is found."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 LISTED = 20
@@ -19,6 +18,8 @@ def nearest(value: str, choices: Iterable[str]) -> str | None:
     for name in names:
         if name.casefold() == folded:
             return name
+    import difflib  # only when a message is made: not at every command's start
+
     close = difflib.get_close_matches(value, names, n=1, cutoff=0.75)
     return close[0] if close else None
 

@@ -112,7 +112,9 @@ class _List(list[Any]):
     item_lines: list[int]
 
 
-class _LoaderError(Exception):
+class LoaderError(Exception):
+    """Text that is not YAML (or JSON) the strict loader takes, with the line it stops at."""
+
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
@@ -125,24 +127,24 @@ class _Strict(yaml.constructor.SafeConstructor):
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if not isinstance(node, yaml.MappingNode):
-            raise _LoaderError(node.start_mark.line + 1, "expected a mapping")
+            raise LoaderError(node.start_mark.line + 1, "expected a mapping")
         mapping = _Map()
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _LoaderError(
+                raise LoaderError(
                     key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed"
                 )
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
-                raise _LoaderError(
+                raise LoaderError(
                     key_node.start_mark.line + 1, "a key must be a plain value"
                 ) from None
             if key in mapping:
-                raise _LoaderError(
+                raise LoaderError(
                     key_node.start_mark.line + 1,
                     f"duplicate key {key!r} (first at line {mapping.key_lines[key]})",
                 )
@@ -154,7 +156,7 @@ class _Strict(yaml.constructor.SafeConstructor):
         try:
             return super().construct_yaml_int(node)
         except ValueError:
-            raise _LoaderError(node.start_mark.line + 1, "a number is too large") from None
+            raise LoaderError(node.start_mark.line + 1, "a number is too large") from None
 
     def construct_sequence(self, node: Any, deep: bool = False) -> Any:
         items = _List(self.construct_object(child, deep=True) for child in node.value)
@@ -169,7 +171,7 @@ class _StrictLoader(_Strict, yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise _LoaderError(
+            raise LoaderError(
                 event.start_mark.line + 1, "YAML aliases (*name) are not allowed in scenario files"
             )
         return super().compose_node(parent, index)
@@ -261,37 +263,37 @@ for _loader in (_StrictLoader, _FastStrictLoader):
 
 
 def parse_text(text: str, fast: bool = True) -> Any:
-    """Parse YAML or JSON text strictly; raise `_LoaderError` with a line on failure. libyaml
+    """Parse YAML or JSON text strictly; raise `LoaderError` with a line on failure. libyaml
     reads it when it can (`_FastStrictLoader`, unless ``fast`` is false); a text it refuses is
     read again by the pure-Python loader, so that every problem is reported the same way."""
     if fast and yaml.__with_libyaml__:
         try:
             return yaml.load(text, Loader=_FastStrictLoader)
-        except (_Aliased, _LoaderError, yaml.YAMLError, ValueError, TypeError, RecursionError):
+        except (_Aliased, LoaderError, yaml.YAMLError, ValueError, TypeError, RecursionError):
             pass
     try:
         return yaml.load(text, Loader=_StrictLoader)
-    except _LoaderError:
+    except LoaderError:
         raise
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         code = (
             exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
         )
-        raise _LoaderError(
+        raise LoaderError(
             line, f"holds a control character (#x{code:04x}) YAML does not allow"
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or exc.context or "malformed YAML"
-        raise _LoaderError(line, f"malformed YAML: {what}") from None
+        raise LoaderError(line, f"malformed YAML: {what}") from None
     except yaml.YAMLError as exc:
-        raise _LoaderError(1, f"malformed YAML: {exc}") from None
+        raise LoaderError(1, f"malformed YAML: {exc}") from None
     except RecursionError:
-        raise _LoaderError(1, "the file nests too deeply") from None
+        raise LoaderError(1, "the file nests too deeply") from None
     except (ValueError, TypeError, OverflowError) as exc:
-        raise _LoaderError(1, f"malformed YAML: {exc}") from None
+        raise LoaderError(1, f"malformed YAML: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,7 +440,7 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
             return scenario
     try:
         raw = parse_text(text.removeprefix("\ufeff"))
-    except _LoaderError as exc:
+    except LoaderError as exc:
         raise ScenarioError([Problem(name, exc.line, exc.message)]) from None
     if raw is None:
         raise ScenarioError([Problem(name, 1, "is empty")])

@@ -61,9 +61,6 @@ SOURCE_FIELDS |= {"source_title": "title"}
 KNOWN = sorted({*FIELDS, *RENAMED, *DERIVED, "negotiation", "sources", *SOURCE_FIELDS})
 """Every column a spreadsheet may have (numbered source columns besides)."""
 
-MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$")
-"""A date cell as the spreadsheet reader gives it: a date at midnight."""
-
 
 @dataclass(frozen=True)
 class Row(Origin):
@@ -232,15 +229,13 @@ def _malformed(text: str, name: str, exc: Exception) -> Problem:
 
 
 def _cell(value: Any) -> str | None:
-    """A cell's text: None when empty; a date cell's day; the csv export's guard undone."""
+    """A cell's text: None when empty; the csv export's guard undone. (A date cell reads as
+    ``2025-03-14 00:00:00``, which a date field takes as its day.)"""
     if value is None:
         return None
     text = str(value)
     if not text.strip():
         return None
-    midnight = MIDNIGHT.match(text.strip())
-    if midnight:
-        return midnight.group(1)
     return unguarded(text)
 
 
@@ -324,30 +319,26 @@ def _source(cells: dict[str, str]) -> Any:
 def _value(field: str, text: str) -> Any:
     """A cell's value for ``field``: JSON for terms and sources as the export writes them."""
     if field == "terms":
-        try:
-            terms = json.loads(text)
-        except ValueError:
-            terms = None
-        if not isinstance(terms, dict):
-            raise ValueError('expected a JSON object of terms, such as {"duration_days": 30}')
-        return terms
+        return _json(text, dict, 'expected a JSON object of terms, such as {"duration_days": 30}')
     if field == "conditions":
         if text.lstrip().startswith("["):
-            try:
-                listed = json.loads(text)
-            except ValueError:
-                listed = None
-            if not isinstance(listed, list):
-                raise ValueError('expected a JSON list of conditions, such as ["monitoring"]')
-            return listed
+            return _json(text, list, 'expected a JSON list of conditions, such as ["monitoring"]')
         return [text]
-    if field == "sources":
-        if text.lstrip().startswith(("[", "{")):
-            try:
-                return json.loads(text)
-            except ValueError:
-                raise ValueError(
-                    'expected a JSON list of sources, such as [{"outlet": "CNN"}], or a URL'
-                ) from None
-        return text
+    if field == "sources" and text.lstrip().startswith(("[", "{")):
+        return _json(
+            text,
+            list | dict,
+            'expected a JSON list of sources, such as [{"outlet": "CNN"}], or a URL',
+        )
     return text
+
+
+def _json(text: str, kind: Any, expected: str) -> Any:
+    """A cell of JSON holding a value of ``kind``; a ValueError saying what is ``expected``."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError(expected) from None
+    if not isinstance(value, kind):
+        raise ValueError(expected)
+    return value

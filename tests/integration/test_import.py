@@ -406,16 +406,16 @@ def test_libyaml_and_the_pure_python_loader_read_the_same_values_and_lines(
     refusal (aliases, merge keys, duplicate keys) are the pure-Python strict loader's."""
     import yaml
 
-    from positions.scenario import _LoaderError, parse_text
+    from positions.scenario import LoaderError, parse_text
 
     text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True) + extra
     try:
         slow: object = ("ok", _with_lines(parse_text(text, fast=False)))
-    except _LoaderError as exc:
+    except LoaderError as exc:
         slow = ("error", exc.line, exc.message)
     try:
         fast: object = ("ok", _with_lines(parse_text(text)))
-    except _LoaderError as exc:
+    except LoaderError as exc:
         fast = ("error", exc.line, exc.message)
     assert fast == slow
 
