@@ -19,12 +19,13 @@ from uuid import UUID
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictError
 
-from positions.codebook import Correction
+from positions.codebook import Amendment, Correction
 from positions.domain import (
     ImportPlan,
     Index,
     Negotiation,
     PartyRecord,
+    plan_amendment,
     plan_correction,
     plan_import,
     project_index,
@@ -41,7 +42,7 @@ from positions.errors import (
 from positions.events import DomainEvent
 from positions.files import new_file_mode
 from positions.hints import did_you_mean
-from positions.ids import correction_key, index_id, negotiation_id, record_id, registry_id
+from positions.ids import fix_key, index_id, negotiation_id, record_id, registry_id
 from positions.registry import Registration, backfill, registry_events
 from positions.store.integrity import unseal
 from positions.store.persistence import (
@@ -66,6 +67,7 @@ class ImportResult:
     definitions: int
     events: int
     corrections: int = 0
+    amendments: int = 0
     views_rebuilt: bool = False
     """Whether the views were found short of the events and rebuilt before planning."""
     registered: int = 0
@@ -248,10 +250,11 @@ class PositionsApplication(Application[Any]):
                 value = located.value
                 ids.append(value.id)
                 ids.extend(t for t in (value.clarifies, value.retracts) if t is not None)
-            ids.extend(located.value.statement for located in scenario.corrections)
+            for located in (*scenario.corrections, *scenario.amendments):
+                ids.append(located.value.statement)
         records = self._planning_records(existing, wanted)
         known = self._registered_corrections(
-            [(s.negotiation, c.value) for s in scenarios for c in s.corrections]
+            [(s.negotiation, c.value) for s in scenarios for c in (*s.corrections, *s.amendments)]
         )
         index = self._index()
         with self._views_work("read the views of store {store}"):  # records read as asked
@@ -272,6 +275,7 @@ class PositionsApplication(Application[Any]):
             plan.definitions,
             len(plan.events) + len(plan.opened) + len(plan.registrations),
             plan.corrections,
+            plan.amendments,
             self.views_rebuilt,
             registered,
         )
@@ -312,13 +316,13 @@ class PositionsApplication(Application[Any]):
             return set(self.views.stream_versions(streams))
 
     def _registered_corrections(
-        self, corrections: list[tuple[str, Correction]]
+        self, corrections: list[tuple[str, Correction | Amendment]]
     ) -> set[UUID] | None:
-        """The keys of those of ``corrections`` that are recorded, from the registry; None
-        for an in-memory store, whose records (folded from its events) answer."""
+        """The keys of those of ``corrections`` (and amendments) that are recorded, from the
+        registry; None for an in-memory store, whose records (folded from its events) answer."""
         if self.views is None:
             return None
-        return self._registered_streams([correction_key(slug, c) for slug, c in corrections])
+        return self._registered_streams([fix_key(slug, c) for slug, c in corrections])
 
     def _save(
         self,
@@ -506,8 +510,16 @@ class PositionsApplication(Application[Any]):
             lambda: self._correct_once(negotiation, correction, now), "correction"
         )
 
+    def amend(
+        self, negotiation: str, amendment: Amendment, now: datetime | None = None
+    ) -> DomainEvent:
+        """Record an amendment of a statement's descriptive fields (its quote, sources,
+        notes...); the statement's own event stays. Retried on a version conflict as
+        `correct` is."""
+        return self._retrying(lambda: self._correct_once(negotiation, amendment, now), "amendment")
+
     def _correct_once(
-        self, negotiation: str, correction: Correction, now: datetime | None
+        self, negotiation: str, correction: Correction | Amendment, now: datetime | None
     ) -> DomainEvent:
         state = self._negotiation(negotiation)
         if state is None:
@@ -518,7 +530,10 @@ class PositionsApplication(Application[Any]):
         known = self._registered_corrections([(negotiation, correction)])
         at = now or datetime.now(UTC)
         with self._views_work("read the views of store {store}"):  # records read as asked
-            event = plan_correction(state, records, correction, at, known)
+            if isinstance(correction, Amendment):
+                event = plan_amendment(state, records, correction, at, known)
+            else:
+                event = plan_correction(state, records, correction, at, known)
         self._save(
             [event],
             registrations=[
@@ -600,6 +615,7 @@ class PositionsApplication(Application[Any]):
                 source = StatementSource(self.views, slug)
                 source.prefetch(wanted.get(slug, ()))
                 corrections = self.views.corrections_of(slug)
+                amendments = self.views.amendments_of(slug)
                 for (neg, party), stream in streams.items():
                     if neg == slug and stream in versions:
                         records[(slug, party)] = PartyRecord(
@@ -608,6 +624,7 @@ class PositionsApplication(Application[Any]):
                             versions[stream],
                             RecordedStatements(source, party),
                             corrections,
+                            amendments,
                         )
         return records
 

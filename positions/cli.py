@@ -543,6 +543,8 @@ def import_(
         counts = [f"{result.statements} statement(s)", f"{result.definitions} definition(s)"]
         if result.corrections:
             counts.append(f"{result.corrections} correction(s)")
+        if result.amendments:
+            counts.append(f"{result.amendments} amendment(s)")
         recorded = f"{', '.join(counts[:-1])} and {counts[-1]}"
         click.echo(f"Recorded {recorded} in {names} ({result.events} events).")
 
@@ -981,6 +983,78 @@ def correct(
     event = app.correct(slug, correction)
     click.echo(
         f"Corrected {statement_id} ({', '.join(correction.changes())}) "
+        f"at {event.timestamp.isoformat()}."
+    )
+
+
+@cli.command()
+@click.argument("statement_id", metavar="STATEMENT_ID")
+@click.option("--quote", metavar="TEXT", help="The quote as it should read.")
+@click.option("--quote-original", metavar="TEXT", help="The quote in its original language.")
+@click.option("--language", metavar="TAG", help="The original quote's language (BCP 47: ru, uk).")
+@click.option(
+    "--add-source",
+    "add_sources",
+    multiple=True,
+    metavar="URL",
+    help="A source to add after those it has (repeat for several; the outlet is the host).",
+)
+@click.option("--channel", metavar="TEXT", help="Where it was said (a briefing, a post...).")
+@click.option("--notes", metavar="TEXT", help="The coder's notes, as they should read.")
+@click.option(
+    "--confidence",
+    type=click.Choice(["high", "medium", "low"]),
+    help="How sure the coding is.",
+)
+@click.option(
+    "--attribution",
+    type=click.Choice(["direct", "paraphrase", "anonymous_source", "claim"]),
+    help="How the words reached the report.",
+)
+@click.option("--reason", required=True, help="Why it is amended (kept in the record).")
+@negotiation_option
+@click.pass_context
+def amend(
+    ctx: click.Context,
+    statement_id: str,
+    reason: str,
+    negotiation: str | None,
+    **given: Any,
+) -> None:
+    """Fix a recorded statement's quote, sources, notes or other descriptive fields.
+
+    The statement as first recorded stays in the record: history and explain show each
+    amendment with its reason, and --known-at an earlier time shows the text as it was.
+    Nothing the statement counts for changes (to change its position, verdict, issue,
+    date or party, use correct; if the party changed its stance, record a statement that
+    clarifies or retracts it).
+
+    \b
+    Example:
+      positions amend peskov-no-troops --quote "We see no place for troops" \\
+        --add-source https://tass.com/politics/1 --reason "retyped from the transcript"
+    """
+    from pydantic import ValidationError
+
+    from positions.codebook import Amendment
+
+    app = _open(ctx)
+    slug = app.resolve_negotiation(negotiation)
+    values = {name: value for name, value in given.items() if value not in (None, ())}
+    try:
+        amendment = Amendment(statement=statement_id, reason=reason, **values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        from positions.messages import location, message
+
+        where = location(error)
+        option = str(where[0]).replace("_", "-") if where else "statement"
+        if option == "add-sources":
+            option = "add-source"
+        raise QueryError(f"--{option}: {message(error, Amendment)}") from None
+    event = app.amend(slug, amendment)
+    click.echo(
+        f"Amended {statement_id} ({', '.join(amendment.changes())}) "
         f"at {event.timestamp.isoformat()}."
     )
 

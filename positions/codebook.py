@@ -426,3 +426,97 @@ class Correction(Record):
             for name in ("position", "verdict", "issue", "on", "party")
             if getattr(self, name) is not None
         }
+
+
+DESCRIPTIVE = (
+    "quote",
+    "quote_original",
+    "language",
+    "sources",
+    "channel",
+    "notes",
+    "confidence",
+    "attribution",
+)
+"""The fields of a statement that describe it rather than code it: what an amendment fixes.
+None of them bears on a stance (docs/codebook.md, R15)."""
+
+
+class Amendment(Record):
+    """A fix to a recorded statement's descriptive fields (`DESCRIPTIVE`): a retyped quote, a
+    source found later, a note. The statement's own event is never touched, and nothing it
+    counts for changes; ``add_sources`` adds sources after those the statement has, while
+    ``sources`` replaces them."""
+
+    statement: Slug
+    reason: Text
+    quote: Text | None = None
+    quote_original: Text | None = None
+    language: Language | None = None
+    sources: Sources | None = None
+    add_sources: Sources = ()
+    channel: Text | None = None
+    notes: Text | None = None
+    confidence: Confidence | None = None
+    attribution: Attribution | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields it gives, by name (``add_sources`` under its own name)."""
+        given = {
+            name: getattr(self, name) for name in DESCRIPTIVE if getattr(self, name) is not None
+        }
+        if self.add_sources:
+            given["add_sources"] = self.add_sources
+        return given
+
+    def apply(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """A statement's fields (as JSON gives them) with this amendment applied: the one
+        place the effect of an amendment is decided, for the statement models and for the
+        stored documents the queries read alike."""
+        data = self.model_dump(mode="json", include=set(DESCRIPTIVE) | {"add_sources"})
+        out = dict(fields)
+        for name in DESCRIPTIVE:
+            if data[name] is not None:
+                out[name] = data[name]
+        if self.add_sources:
+            out["sources"] = [*out.get("sources", ()), *data["add_sources"]]
+        return out
+
+    def describe(self, before: dict[str, Any]) -> str:
+        """What it changes, as ``name: before → after`` (texts quoted), from the statement's
+        fields before it (as JSON gives them): the one wording of an amendment in `history`
+        and `explain`."""
+        after = self.apply(before)
+        parts = []
+        for name in (*DESCRIPTIVE, "add_sources"):
+            if name not in self.changes():
+                continue
+            if name == "add_sources":
+                added = after["sources"][len(before.get("sources") or ()) :]
+                parts.append(f"sources: + {_sources_text(added)}")
+            elif name == "sources":
+                parts.append(
+                    f"sources: {_sources_text(before.get('sources') or ())} → "
+                    f"{_sources_text(after['sources'])}"
+                )
+            else:
+                old, new = before.get(name), after[name]
+                parts.append(f"{name}: {_shown(name, old)} → {_shown(name, new)}")
+        return ", ".join(parts)
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "none"
+    if name in ("quote", "quote_original", "channel", "notes"):
+        return f"“{value}”"
+    return str(value)
+
+
+def _sources_text(sources: Any) -> str:
+    """Sources as the tables show them: outlet and URL, one after another."""
+    if not sources:
+        return "none"
+    return "; ".join(
+        " ".join(part for part in (s["outlet"], s.get("url") or "") if part) for s in sources
+    )

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from positions.codebook import (
+    DESCRIPTIVE,
     NONCOMMITTAL,
+    Amendment,
     Attribution,
     Correction,
     Development,
@@ -46,12 +48,13 @@ from positions.events import (
     ProposalTabled,
     SalienceDeclared,
     SpeakerDefined,
+    StatementAmended,
     StatementClarified,
     StatementRecorded,
     StatementRetracted,
 )
 from positions.hints import did_you_mean, listing, unknown
-from positions.ids import correction_key, index_id, negotiation_id, record_id
+from positions.ids import fix_key, index_id, negotiation_id, record_id
 from positions.registry import Registration
 
 if TYPE_CHECKING:
@@ -89,16 +92,17 @@ class Negotiation:
 @dataclass
 class PartyRecord:
     """One party's stream: its version, its statements as first recorded (by id) and the
-    corrections recorded on it. An application may give ``statements`` as a mapping that
-    reads each statement from its store when it is asked for (a large record is never read
-    whole to plan a few statements), and ``corrections`` as every correction of the
-    negotiation: each use picks a statement's own corrections by its id."""
+    corrections and amendments recorded on it. An application may give ``statements`` as a
+    mapping that reads each statement from its store when it is asked for (a large record is
+    never read whole to plan a few statements), and ``corrections`` and ``amendments`` as
+    every one of the negotiation: each use picks a statement's own by its id."""
 
     negotiation: str
     party: str
     version: int = 0
     statements: MutableMapping[str, Statement] = field(default_factory=dict)
     corrections: list[Correction] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
 
 
 def project_index(events: Iterable[DomainEvent]) -> Index:
@@ -148,6 +152,8 @@ def project_party_record(events: Iterable[DomainEvent]) -> PartyRecord | None:
             state.statements[event.statement.id] = event.statement
         elif isinstance(event, CodingCorrected):
             state.corrections.append(event.correction)
+        elif isinstance(event, StatementAmended):
+            state.amendments.append(event.amendment)
     return state
 
 
@@ -171,8 +177,10 @@ class ImportPlan:
     definitions: int
     negotiations: list[str]
     corrections: int = 0
+    amendments: int = 0
     registrations: list[Registration] = field(default_factory=list)
-    """The registry entries of the plan's statements and corrections (`positions.registry`):
+    """The registry entries of the plan's statements, corrections and amendments
+    (`positions.registry`):
     saved after ``events``, in the same transaction."""
     opened: list[str] = field(default_factory=list)
     """The negotiations whose registry the plan opens (those it lists)."""
@@ -193,8 +201,8 @@ def plan_import(
 
     ``existing`` and ``records`` hold the current state of every negotiation the scenarios name.
     Re-importing what is already recorded yields no events: a statement id is recorded when
-    ``records`` hold it, a correction when its key (`ids.correction_key`) is in
-    ``known_corrections`` (by default, the keys of the corrections ``records`` hold). An
+    ``records`` hold it, a correction or an amendment when its key (`ids.fix_key`) is in
+    ``known_corrections`` (by default, the keys of those ``records`` hold). An
     application reads both from its registry (`positions.registry`).
 
     With ``consume`` (``scenarios`` is then a list the caller gives up), each scenario that can
@@ -206,7 +214,7 @@ def plan_import(
     events: list[DomainEvent] = []
     registrations: list[Registration] = []
     opened: list[str] = []
-    statements = definitions = corrections = 0
+    statements = definitions = corrections = amendments = 0
     index_version = index.version
     slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
     for slug in slugs:
@@ -248,13 +256,21 @@ def plan_import(
         statements += planner.statements_added
         definitions += planner.definitions_added
         corrections += planner.corrections_added
+        amendments += planner.amendments_added
     if problems:
         raise ScenarioError(problems)
-    return ImportPlan(events, statements, definitions, slugs, corrections, registrations, opened)
+    return ImportPlan(
+        events, statements, definitions, slugs, corrections, amendments, registrations, opened
+    )
 
 
 def _correction_keys(slug: str, records: Iterable[PartyRecord]) -> set[UUID]:
-    return {correction_key(slug, c) for record in records for c in record.corrections}
+    """The registry keys of the corrections and amendments ``records`` hold."""
+    fixes: list[Correction | Amendment] = []
+    for record in records:
+        fixes.extend(record.corrections)
+        fixes.extend(record.amendments)
+    return {fix_key(slug, fix) for fix in fixes}
 
 
 class _Recorded:
@@ -269,6 +285,16 @@ class _Recorded:
             if found is not None:
                 return found
         return None
+
+    def reads(self, recorded: Statement, statement: Statement) -> bool:
+        """Whether ``statement`` is ``recorded`` as first recorded or as amended since (a file
+        fixed after `positions amend` imports again as recorded)."""
+        if recorded == statement:
+            return True
+        if any(getattr(recorded, n) != getattr(statement, n) for n in _CODED_FIELDS):
+            return False
+        fixes = [a for r in self.records for a in r.amendments if a.statement == recorded.id]
+        return bool(fixes) and amended(recorded, fixes) == statement
 
 
 _DEFINITION_ORDER = ("parties", "issues", "speakers", "proposals", "developments", "salience")
@@ -305,6 +331,7 @@ class _Planner:
         self.statements_added = 0
         self.definitions_added = 0
         self.corrections_added = 0
+        self.amendments_added = 0
         self._seen: dict[tuple[str, str], tuple[Any, Origin]] = {}
         self._record_versions = {party: r.version for party, r in records.items()}
         self.allow_hypothetical = False
@@ -381,8 +408,11 @@ class _Planner:
                     self._define(kind, located, checks[kind])
         self._statements(statements)
         self._corrections([c for s in scenarios for c in s.corrections])
+        self._corrections([a for s in scenarios for a in s.amendments])
 
     def _corrections(self, located: list[Located]) -> None:
+        """Plan a batch's corrections, or its amendments (the same way: each is recorded once,
+        in the party record that holds its statement, and registered by its content)."""
         if not located or any(p for p in self.problems):
             return
         records: dict[str, PartyRecord] = {}
@@ -394,6 +424,7 @@ class _Planner:
                 record.version,
                 ChainMap({}, record.statements),  # the batch's statements over the recorded
                 list(record.corrections),
+                list(record.amendments),
             )
         for event in self.events:
             if isinstance(event, StatementRecorded | StatementClarified | StatementRetracted):
@@ -401,22 +432,32 @@ class _Planner:
                 records.setdefault(party, PartyRecord(self.slug, party))
                 records[party].statements[event.statement.id] = event.statement
         for item in located:
-            correction: Correction = item.value
+            correction: Correction | Amendment = item.value
             for record in records.values():
                 record.version = self._record_versions.get(record.party, record.version)
             home = next((r for r in records.values() if correction.statement in r.statements), None)
-            key = correction_key(self.slug, correction)
+            key = fix_key(self.slug, correction)
             if key in self.known_corrections or key in planned:
                 continue  # recorded already, or earlier in this import
+            amendment = isinstance(correction, Amendment)
             try:
-                event = plan_correction(self.state, records, correction, self.now, planned)
+                if isinstance(correction, Amendment):
+                    event = plan_amendment(self.state, records, correction, self.now, planned)
+                else:
+                    event = plan_correction(self.state, records, correction, self.now, planned)
             except (QueryError, NotFoundError) as exc:
+                what = "amendment" if amendment else "correction"
                 self.problems.append(
-                    item.origin.problem(f"correction of '{correction.statement}': {exc}")
+                    item.origin.problem(f"{what} of '{correction.statement}': {exc}")
                 )
                 continue
             assert home is not None
-            home.corrections.append(correction)
+            if isinstance(correction, Amendment):
+                home.amendments.append(correction)
+                self.amendments_added += 1
+            else:
+                home.corrections.append(correction)
+                self.corrections_added += 1
             planned.add(key)
             self._record_versions[home.party] = event.originator_version
             self.events.append(event)
@@ -429,7 +470,6 @@ class _Planner:
                     correction,
                 )
             )
-            self.corrections_added += 1
 
     def _title(self, scenarios: list[Scenario]) -> None:
         titled = [s for s in scenarios if s.title is not None]
@@ -632,7 +672,7 @@ class _StatementResolver:
         if statement is not None:
             recorded = self.planner.recorded.get(sid)
             if recorded is not None:
-                if recorded != statement:
+                if not self.planner.recorded.reads(recorded, statement):
                     self.planner.problems.append(
                         item.origin.problem(_taken(sid, recorded, statement), "id")
                     )
@@ -851,6 +891,9 @@ the next id)."""
 CODING = ("issue", "position", "terms", "verdict", "proposal", "on", "party")
 """The fields of a statement `positions correct` (or a file's ``corrections:``) changes."""
 
+_CODED_FIELDS = tuple(name for name in Statement.model_fields if name not in DESCRIPTIVE)
+"""The fields no amendment changes."""
+
 
 def _taken(sid: str, recorded: Statement, statement: Statement) -> str:
     """A statement whose id holds another: which fields differ, and what to do instead."""
@@ -866,10 +909,16 @@ def _taken(sid: str, recorded: Statement, statement: Statement) -> str:
             "corrections:); if the party changed its stance, record a new statement that "
             "clarifies or retracts it"
         )
+    elif all(name in DESCRIPTIVE for name in fields):
+        advice = (
+            "to fix its text, sources or notes, amend it (positions amend, or the file's "
+            "amendments:), which keeps the first text in the record; a retraction would say "
+            "the party took it back"
+        )
     else:
         advice = (
-            "the text and sources of a recorded statement stay as first recorded (a retraction "
-            "would say the party took it back): keep the file as it was recorded"
+            "a recorded statement's speaker, salience and what-if mark stay as first "
+            "recorded: keep the file as it was recorded"
         )
     return (
         f"statement '{sid}' {TAKEN} ({', '.join(fields)} "
@@ -884,7 +933,8 @@ def _needs_definitions(group: list[Scenario]) -> bool:
     if any(s.parties or s.issues for s in group):
         return False
     return any(
-        s.statements or s.proposals or s.speakers or s.salience or s.corrections for s in group
+        s.statements or s.proposals or s.speakers or s.salience or s.corrections or s.amendments
+        for s in group
     )
 
 
@@ -954,7 +1004,7 @@ def plan_correction(
         if known_corrections is not None
         else _correction_keys(state.slug, records.values())
     )
-    if correction_key(state.slug, correction) in known:
+    if fix_key(state.slug, correction) in known:
         raise QueryError(
             f"this correction of statement '{correction.statement}' is recorded already "
             "(the same changes and reason); give another reason to record it again"
@@ -1013,4 +1063,73 @@ def plan_correction(
         originator_version=home.version + 1,
         timestamp=now,
         correction=correction,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Amendments
+
+
+def amended(statement: Statement, amendments: Iterable[Amendment]) -> Statement:
+    """The statement with each amendment of it applied, in the order they were recorded
+    (`Amendment.apply` decides what each does)."""
+    fields: dict[str, Any] | None = None
+    for amendment in amendments:
+        if amendment.statement == statement.id:
+            fields = amendment.apply(fields or statement.model_dump(mode="json"))
+    return statement if fields is None else Statement.model_validate(fields)
+
+
+AMENDABLE = (*DESCRIPTIVE, "add_sources")
+
+
+def plan_amendment(
+    state: Negotiation,
+    records: dict[str, PartyRecord],
+    amendment: Amendment,
+    now: datetime,
+    known_amendments: Container[UUID] | None = None,
+) -> DomainEvent:
+    """The event recording ``amendment``, or a `QueryError`/`NotFoundError` saying why not:
+    the statement must be recorded, the amendment must change something, and the amended
+    statement must still be a valid statement. Recorded once, as a correction is."""
+    home = next((r for r in records.values() if amendment.statement in r.statements), None)
+    if home is None:
+        raise NotFoundError(
+            f"unknown statement '{amendment.statement}' in negotiation '{state.slug}'"
+        )
+    known = (
+        known_amendments
+        if known_amendments is not None
+        else _correction_keys(state.slug, records.values())
+    )
+    if fix_key(state.slug, amendment) in known:
+        raise QueryError(
+            f"this amendment of statement '{amendment.statement}' is recorded already "
+            "(the same changes and reason); give another reason to record it again"
+        )
+    if not amendment.changes():
+        raise QueryError(f"an amendment needs at least one of {', '.join(AMENDABLE)}")
+    current = amended(home.statements[amendment.statement], home.amendments)
+    from pydantic import ValidationError
+
+    try:
+        after = amended(current, [amendment])
+    except ValidationError as exc:  # e.g. more sources than a statement takes
+        from positions.messages import location, message
+
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in location(error))
+        raise QueryError(
+            f"the amended statement would not be valid ({where}: {message(error, Statement)})"
+        ) from None
+    if after == current:
+        raise QueryError(
+            f"statement '{current.id}' already reads so: the amendment changes nothing"
+        )
+    return StatementAmended(
+        originator_id=record_id(state.slug, home.party),
+        originator_version=home.version + 1,
+        timestamp=now,
+        amendment=amendment,
     )

@@ -82,6 +82,7 @@ class Scenario:
     developments: tuple[Located, ...]
     salience: tuple[Located, ...] = ()
     corrections: tuple[Located, ...] = ()
+    amendments: tuple[Located, ...] = ()
     text: str | None = None
     """Kept when text given as such was read by the fast JSON path, whose records carry no
     lines yet."""

@@ -8,8 +8,9 @@ Two kinds of stream:
 - the negotiations index (one stream per store) lists the negotiations it holds;
 - a negotiation's codebook stream holds its definition: title, parties, speakers, issues,
   proposals and developments;
-- one record stream per party holds that party's statements, clarifications and retractions;
-- a negotiation's registry: one stream per recorded statement id and per recorded correction,
+- one record stream per party holds that party's statements, clarifications and retractions,
+  the corrections of their coding and the amendments of their descriptive fields;
+- a negotiation's registry: one stream per recorded statement id, correction and amendment,
   each holding one event that names the party record and version holding it, and one stream
   that says the registry is complete from then on (ADR 0017). The events table's uniqueness of
   (stream, version) is what makes recording one statement id twice impossible.
@@ -24,6 +25,7 @@ from eventsourcing.utils import get_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from positions.codebook import (
+    Amendment,
     Correction,
     Development,
     Issue,
@@ -136,6 +138,17 @@ class CodingCorrected(DomainEvent):
     correction: Correction
 
 
+class StatementAmended(DomainEvent):
+    """An analyst fixed a recorded statement's descriptive fields (its quote, sources, notes
+    and the like); the statement's event stays as it was and nothing it counts for changes.
+
+    Stored in the stream of the party record that holds the statement. Queries show the
+    amended fields from this event's recording time on.
+    """
+
+    amendment: Amendment
+
+
 class RegistryOpened(DomainEvent):
     """A negotiation's registry was started: every statement and correction recorded before
     this event was registered in the same transaction, and every later one is registered with
@@ -164,7 +177,17 @@ class CorrectionRegistered(DomainEvent):
     version: int
 
 
-REGISTRY_EVENTS = (RegistryOpened, StatementRegistered, CorrectionRegistered)
+class AmendmentRegistered(DomainEvent):
+    """An amendment was recorded: held at ``version`` of ``party``'s record stream (the only
+    event of a stream named by the amendment's content)."""
+
+    negotiation: str
+    statement_id: str
+    party: str
+    version: int
+
+
+REGISTRY_EVENTS = (RegistryOpened, StatementRegistered, CorrectionRegistered, AmendmentRegistered)
 
 STATEMENT_EVENTS = (StatementRecorded, StatementClarified, StatementRetracted)
 
@@ -183,6 +206,7 @@ EVENTS: dict[str, type[DomainEvent]] = {
         *STATEMENT_EVENTS,
         SalienceDeclared,
         CodingCorrected,
+        StatementAmended,
         *REGISTRY_EVENTS,
     )
 }
@@ -207,6 +231,7 @@ __all__ = [
     "EVENTS",
     "REGISTRY_EVENTS",
     "STATEMENT_EVENTS",
+    "AmendmentRegistered",
     "CodingCorrected",
     "CorrectionRegistered",
     "DevelopmentNoted",
@@ -221,6 +246,7 @@ __all__ = [
     "RegistryOpened",
     "SalienceDeclared",
     "SpeakerDefined",
+    "StatementAmended",
     "StatementClarified",
     "StatementRecorded",
     "StatementRegistered",

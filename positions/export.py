@@ -154,7 +154,7 @@ def _plover_event(
 
 def scenario_document(query: Analysis) -> dict[str, Any]:
     """The whole record as a scenario file: definitions, statements as first recorded, and the
-    corrections in the order they were recorded."""
+    corrections and amendments in the order they were recorded."""
     record = query.record
     n = record.negotiation
 
@@ -181,6 +181,7 @@ def scenario_document(query: Analysis) -> dict[str, Any]:
         if fix.correction.on is not None:
             data["on"] = _on(fix.correction.on.to_scenario())
         corrections.append(data)
+    amendments = [dump(change.amendment) for change in record.amendments]
     document: dict[str, Any] = {
         "negotiation": n.slug,
         "title": n.title,
@@ -192,6 +193,7 @@ def scenario_document(query: Analysis) -> dict[str, Any]:
         "statements": statements,
         "developments": developments,
         "corrections": corrections,
+        "amendments": amendments,
     }
     return {k: v for k, v in document.items() if v != []}
 

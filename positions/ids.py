@@ -7,7 +7,7 @@ import functools
 import hashlib
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from positions.codebook import Correction
+from positions.codebook import Amendment, Correction
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:positions")
 
@@ -42,3 +42,18 @@ def correction_key(negotiation: str, correction: Correction) -> UUID:
     return uuid5(
         NAMESPACE, f"negotiation:{negotiation}/correction:{hashlib.sha256(content).hexdigest()}"
     )
+
+
+def amendment_key(negotiation: str, amendment: Amendment) -> UUID:
+    """The registry stream of an amendment: named by its content, as `correction_key`."""
+    content = amendment.model_dump_json(exclude_defaults=True).encode()
+    return uuid5(
+        NAMESPACE, f"negotiation:{negotiation}/amendment:{hashlib.sha256(content).hexdigest()}"
+    )
+
+
+def fix_key(negotiation: str, fix: Correction | Amendment) -> UUID:
+    """The registry stream of a correction or an amendment."""
+    if isinstance(fix, Amendment):
+        return amendment_key(negotiation, fix)
+    return correction_key(negotiation, fix)

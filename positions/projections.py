@@ -28,9 +28,10 @@ from positions.codebook import NONCOMMITTAL, Source, StatedOn
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.hints import unknown
-from positions.search import Search, words
+from positions.search import Search
 from positions.steps import OPEN_DAY
 from positions.timeline import (
+    AmendmentRecord,
     CorrectionRecord,
     NegotiationRecord,
     Step,
@@ -819,6 +820,7 @@ class Query(Tables):
             return asked
         stamps = list(self.record.recorded_at.values())
         stamps += [fix.recorded_at for fix in self.record.corrections]
+        stamps += [change.recorded_at for change in self.record.amendments]
         return max(stamps) if stamps else datetime.now(UTC)
 
     def claimants(self, party: str, issue: str) -> list[str]:
@@ -931,6 +933,17 @@ class Query(Tables):
             rows.append(
                 (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
             )
+        shown = {row["statement_id"] for _, row in rows}
+        for change in self.record.amendments:  # beside each statement listed
+            after = change.after
+            if after.id not in shown:
+                continue
+            rows.append(
+                (
+                    self._amendment_key(keys[after.id], change.number),
+                    self._amendment_row(change),
+                )
+            )
         filtered = (party, issue, speaker, search) != (None, None, None, None)
         if developments and not filtered:
             for dev in self.development_rows(as_of):
@@ -949,12 +962,33 @@ class Query(Tables):
             statement.id
             for step in self.timeline.steps
             if (statement := step.statement) is not None
-            and search.matches(words(statement.quote, statement.quote_original, statement.notes))
+            and search.matches(self.record.words_of(statement))
         }
 
     @staticmethod
     def _correction_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:
         return (*key[:3], f"{key[3]}~{number:04d}")
+
+    @staticmethod
+    def _amendment_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:
+        """After the statement and its corrections (``~`` sorts after them as ``~~``)."""
+        return (*key[:3], f"{key[3]}~~{number:04d}")
+
+    def _amendment_row(self, change: AmendmentRecord) -> dict[str, Any]:
+        after = change.after
+        described = change.amendment.describe(change.before.model_dump(mode="json"))
+        return {
+            "stated_on": _stated(after.on),
+            "date": after.on.day,
+            "party": after.party,
+            "kind": "amendment",
+            "statement_id": after.id,
+            "issue": after.issue,
+            "target": after.id,
+            "quote": f"amendment {change.number}: {described}; reason: {change.amendment.reason}",
+            "recorded_at": change.recorded_at.isoformat(),
+            "hypothetical": False,
+        }
 
     def _correction_row(self, fix: CorrectionRecord) -> dict[str, Any]:
         changes = fix.correction.changes()
@@ -1175,6 +1209,9 @@ class Analysis(Query):
         fixes: dict[str, list[CorrectionRecord]] = {}
         for fix in self.record.corrections:
             fixes.setdefault(fix.after.id, []).append(fix)
+        amended: dict[str, list[AmendmentRecord]] = {}
+        for change in self.record.amendments:
+            amended.setdefault(change.after.id, []).append(change)
         rows: list[dict[str, Any]] = []
         for step in steps:
             statement = step.statement
@@ -1212,6 +1249,19 @@ class Analysis(Query):
                         "effect": f"correction {fix.number} ({changes}): {fix.correction.reason}",
                         "rule": "R12",
                         "recorded_at": fix.recorded_at.isoformat(),
+                    }
+                )
+            for change in amended.get(step.source_id, []):
+                described = change.amendment.describe(change.before.model_dump(mode="json"))
+                rows.append(
+                    {
+                        "stated_on": _stated(change.after.on),
+                        "kind": "amendment",
+                        "statement_id": step.source_id,
+                        "effect": f"amendment {change.number} ({described}): "
+                        f"{change.amendment.reason}",
+                        "rule": "R15",
+                        "recorded_at": change.recorded_at.isoformat(),
                     }
                 )
         for n, row in enumerate(rows, start=1):

@@ -1,5 +1,5 @@
-"""A negotiation's registry: which statement ids and corrections it holds, kept in the events
-table itself (ADR 0017).
+"""A negotiation's registry: which statement ids, corrections and amendments it holds, kept in
+the events table itself (ADR 0017).
 
 Each statement id of a negotiation has a stream of its own (`ids.statement_key`) whose one
 event names the party record and version that hold the statement; each correction has one
@@ -20,31 +20,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from positions.codebook import Correction
+from positions.codebook import Amendment, Correction
 from positions.events import (
+    AmendmentRegistered,
     CorrectionRegistered,
     DomainEvent,
     RegistryOpened,
     StatementRegistered,
 )
-from positions.ids import correction_key, registry_id, statement_key
+from positions.ids import fix_key, registry_id, statement_key
+
+Fix = Correction | Amendment
+"""What an analyst records about a statement after it: a correction of its coding, or an
+amendment of its descriptive fields."""
 
 
 @dataclass(frozen=True, slots=True)
 class Registration:
     """One entry a write adds to a negotiation's registry: the statement (or, with
-    ``correction``, the correction of it) held at ``version`` of ``party``'s record."""
+    ``correction``, the correction or amendment of it) held at ``version`` of ``party``'s
+    record."""
 
     negotiation: str
     party: str
     version: int
     statement: str
-    correction: Correction | None = None
+    correction: Fix | None = None
 
     @property
     def key(self) -> UUID:
         if self.correction is not None:
-            return correction_key(self.negotiation, self.correction)
+            return fix_key(self.negotiation, self.correction)
         return statement_key(self.negotiation, self.statement)
 
 
@@ -61,7 +67,12 @@ def registry_events(
             negotiation=negotiation,
         )
     for entry in registrations:
-        cls = StatementRegistered if entry.correction is None else CorrectionRegistered
+        cls: type[StatementRegistered | CorrectionRegistered | AmendmentRegistered]
+        cls = StatementRegistered
+        if isinstance(entry.correction, Correction):
+            cls = CorrectionRegistered
+        elif isinstance(entry.correction, Amendment):
+            cls = AmendmentRegistered
         yield cls(
             originator_id=entry.key,
             originator_version=1,
@@ -75,12 +86,12 @@ def registry_events(
 
 @dataclass(frozen=True, slots=True)
 class HeldEvent:
-    """A statement or correction event of a party record, as the registry sees it."""
+    """A statement, correction or amendment event of a party record, as the registry sees it."""
 
     party: str
     version: int
     statement: str
-    correction: Correction | None = None
+    correction: Fix | None = None
 
 
 def backfill(negotiation: str, held: Iterable[HeldEvent]) -> tuple[list[Registration], list[str]]:
@@ -115,7 +126,7 @@ class Problem:
 
 def check(
     held: dict[str, list[HeldEvent]],
-    registered: Iterable[StatementRegistered | CorrectionRegistered],
+    registered: Iterable[StatementRegistered | CorrectionRegistered | AmendmentRegistered],
     opened: set[str],
 ) -> list[Problem]:
     """What is wrong with the registries of the negotiations in ``held`` (each negotiation's
@@ -123,7 +134,7 @@ def check(
     ``opened``, a statement or correction with no registration; and anywhere, a
     registration that names no event holding what it registers."""
     problems: list[Problem] = []
-    by_key: dict[UUID, StatementRegistered | CorrectionRegistered] = {}
+    by_key: dict[UUID, StatementRegistered | CorrectionRegistered | AmendmentRegistered] = {}
     for event in registered:
         by_key[event.originator_id] = event
     claimed: set[UUID] = set()
@@ -131,11 +142,11 @@ def check(
         entries, _ = backfill(negotiation, events)  # an id held twice: the views' check
         for entry in entries:
             found = by_key.get(entry.key)
-            what = (
-                f"statement '{entry.statement}'"
-                if entry.correction is None
-                else f"a correction of statement '{entry.statement}'"
-            )
+            what = f"statement '{entry.statement}'"
+            if isinstance(entry.correction, Correction):
+                what = f"a correction of statement '{entry.statement}'"
+            elif isinstance(entry.correction, Amendment):
+                what = f"an amendment of statement '{entry.statement}'"
             if found is None:
                 if negotiation in opened:
                     problems.append(
@@ -166,7 +177,15 @@ def check(
                     f"negotiation '{event.negotiation}' / registry",
                     f"statement '{event.statement_id}' is registered at party '{event.party}' "
                     f"version {event.version}, which holds no such "
-                    f"{'statement' if isinstance(event, StatementRegistered) else 'correction'}",
+                    f"{_registered_what(event)}",
                 )
             )
     return problems
+
+
+def _registered_what(event: DomainEvent) -> str:
+    if isinstance(event, StatementRegistered):
+        return "statement"
+    if isinstance(event, AmendmentRegistered):
+        return "amendment"
+    return "correction"

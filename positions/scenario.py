@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from positions import messages
 from positions.codebook import (
+    Amendment,
     Correction,
     Development,
     Issue,
@@ -82,6 +83,7 @@ class ScenarioFile(_Input):
     developments: tuple[DevelopmentInput, ...] = ()
     salience: tuple[Salience, ...] = ()
     corrections: tuple[Correction, ...] = ()
+    amendments: tuple[Amendment, ...] = ()
 
 
 def scenario_schema() -> dict[str, Any]:
@@ -476,6 +478,7 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
         ),
         salience=_located(name, raw, "salience", model.salience),
         corrections=_located(name, raw, "corrections", model.corrections),
+        amendments=_located(name, raw, "amendments", model.amendments),
     )
 
 
@@ -526,6 +529,7 @@ def _parse_json(text: str, name: str) -> Scenario | None:
         developments=unlocated(tuple(d.to_development() for d in model.developments)),
         salience=unlocated(model.salience),
         corrections=unlocated(model.corrections),
+        amendments=unlocated(model.amendments),
         text=text,
     )
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from positions import steps as rules
 from positions.codebook import (
+    Amendment,
     Correction,
     Proposal,
     StatedOn,
@@ -21,13 +22,14 @@ from positions.codebook import (
     TermValue,
     Verdict,
 )
-from positions.domain import Negotiation, corrected, project_negotiation
-from positions.events import STATEMENT_EVENTS, CodingCorrected, DomainEvent
+from positions.domain import Negotiation, amended, corrected, project_negotiation
+from positions.events import STATEMENT_EVENTS, CodingCorrected, DomainEvent, StatementAmended
+from positions.search import words
 from positions.steps import conditions_text, terms_text
 
 SortKey = tuple[date, int, int, str]
-Entry = tuple[datetime, Statement | Correction]
-"""A statement or a correction, with the time it was recorded."""
+Entry = tuple[datetime, Statement | Correction | Amendment]
+"""A statement, a correction or an amendment, with the time it was recorded."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,21 @@ class CorrectionRecord:
 
 
 @dataclass(frozen=True)
+class AmendmentRecord:
+    """An amendment as recorded: its number for that statement, and the statement before and
+    after it."""
+
+    amendment: Amendment
+    recorded_at: datetime
+    number: int
+    before: Statement
+    after: Statement
+
+
+@dataclass(frozen=True)
 class NegotiationRecord:
     """A negotiation as recorded (as known at ``known_at``, or now): its definition and every
-    statement with the corrections recorded by then applied."""
+    statement with the corrections and amendments recorded by then applied."""
 
     negotiation: Negotiation
     statements: tuple[Statement, ...]
@@ -52,6 +66,20 @@ class NegotiationRecord:
     corrections: tuple[CorrectionRecord, ...] = ()
     known_at: datetime | None = None
     originals: dict[str, Statement] | None = None
+    amendments: tuple[AmendmentRecord, ...] = ()
+    everything: tuple[AmendmentRecord, ...] = ()
+    """Every amendment recorded, also those after ``known_at``: the words a search finds."""
+
+    def words_of(self, statement: Statement) -> str:
+        """The words ``--search`` looks in (`positions.search`): those of the statement's
+        texts as first recorded and as each amendment gave them."""
+        original = (self.originals or {}).get(statement.id, statement)
+        texts = [original.quote, original.quote_original, original.notes]
+        for fix in self.everything:
+            if fix.amendment.statement == statement.id:
+                a = fix.amendment
+                texts.extend([a.quote, a.quote_original, a.notes])
+        return words(*texts)
 
     @classmethod
     def from_events(
@@ -67,6 +95,8 @@ class NegotiationRecord:
                 entries.append((event.timestamp, event.statement))
             elif isinstance(event, CodingCorrected):
                 entries.append((event.timestamp, event.correction))
+            elif isinstance(event, StatementAmended):
+                entries.append((event.timestamp, event.amendment))
         return cls.from_entries(codebook, entries, known_at)
 
     @classmethod
@@ -88,9 +118,18 @@ class NegotiationRecord:
         originals: dict[str, Statement] = {}
         recorded: dict[str, datetime] = {}
         corrections: list[CorrectionRecord] = []
+        amendments: list[AmendmentRecord] = []
+        everything: list[AmendmentRecord] = []
         counts: dict[str, int] = {}
+        numbers: dict[str, int] = {}
         for recorded_at, entry in entries:
             if known_at is not None and recorded_at > known_at:
+                if isinstance(entry, Amendment) and entry.statement in found:
+                    numbers[entry.statement] = numbers.get(entry.statement, 0) + 1
+                    same = found[entry.statement]
+                    everything.append(
+                        AmendmentRecord(entry, recorded_at, numbers[entry.statement], same, same)
+                    )
                 continue
             if isinstance(entry, Statement):
                 found[entry.id] = entry
@@ -100,6 +139,14 @@ class NegotiationRecord:
             before = found.get(entry.statement)
             if before is None:
                 continue
+            if isinstance(entry, Amendment):
+                after = amended(before, [entry])
+                found[entry.statement] = after
+                numbers[entry.statement] = numbers.get(entry.statement, 0) + 1
+                fix = AmendmentRecord(entry, recorded_at, numbers[entry.statement], before, after)
+                amendments.append(fix)
+                everything.append(fix)
+                continue
             after = corrected(before, [entry])
             found[entry.statement] = after
             counts[entry.statement] = counts.get(entry.statement, 0) + 1
@@ -108,7 +155,16 @@ class NegotiationRecord:
             )
         ordered = tuple(sorted(found.values(), key=lambda s: s.id))
         corrections.sort(key=lambda c: (c.recorded_at, c.correction.statement, c.number))
-        return cls(state, ordered, recorded, tuple(corrections), known_at, originals)
+        return cls(
+            state,
+            ordered,
+            recorded,
+            tuple(corrections),
+            known_at,
+            originals,
+            tuple(amendments),
+            tuple(everything),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,11 @@ class StepQueries(Tables):
         """Speakers and quotes read already (`spoken`), by statement id."""
         self._ranks: dict[tuple[str, int], dict[str, int | None]] = {}
         """Each party's own rank on an issue on a day, as read for R13's mean."""
+        self._amended: bool | None = None
+        """Whether the negotiation holds an amendment recorded by the time asked for."""
+        self._changes: dict[str, list[tuple[Any, Any, int]]] = {}
+        """The amendments applied to a statement's document (`_amend`): (its view row, the
+        document before it, its number), by statement id."""
         self.behind = 0
         """Events the views had not folded when this was opened (answered without them)."""
 
@@ -202,7 +207,65 @@ class StepQueries(Tables):
             [notification_id],
         )
         state = found[0][0] if found else None
-        return self.views._fields(statement_id, notification_id, state)
+        return self._amend(
+            {statement_id: self.views._fields(statement_id, notification_id, state)}
+        )[statement_id]
+
+    # -- amendments (R15)
+
+    def _amend(self, documents: dict[str, Any]) -> dict[str, Any]:
+        """Statement documents (as first recorded) with the amendments recorded by the time
+        asked for applied, in the order recorded (`Amendment.apply`); each one applied is
+        kept in ``_changes`` for `history` and `explain`. One query for the existence of any
+        amendment, then one per 500 statements that may have some."""
+        if not documents or not self._any_amendment():
+            return documents
+        found: dict[str, list[Any]] = {}
+        ids = sorted(documents)
+        known = "" if self.known is None else " AND recorded_at <= %s"
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("%s" for _ in chunk)
+            rows = self.views._rows(
+                self.cursor,
+                "amendments",
+                f"WHERE negotiation = %s AND statement_id IN ({marks}){known}",
+                [self.slug, *chunk, *([] if self.known is None else [self.known])],
+            )
+            for row in rows:
+                found.setdefault(row.statement_id, []).append(row)
+        out = dict(documents)
+        for statement_id, rows in found.items():
+            document = documents[statement_id]
+            changes = []
+            for number, row in enumerate(rows, start=1):
+                before = document
+                document = row.amendment().apply(before)
+                changes.append((row, before, number))
+            out[statement_id] = document
+            self._changes[statement_id] = changes
+        return out
+
+    def _any_amendment(self) -> bool:
+        if self._amended is None:
+            known = "" if self.known is None else " AND recorded_at <= %s"
+            self._amended = bool(
+                self._rows(
+                    "SELECT 1 FROM {p}positions_view_amendments WHERE negotiation = %s"
+                    f"{known} LIMIT 1",
+                    [self.slug, *([] if self.known is None else [self.known])],
+                )
+            )
+        return self._amended
+
+    def _amendment_rows(self, statement_id: str) -> list[tuple[Any, str, int, str]]:
+        """Each amendment applied to a statement's document read by this query: (its view
+        row, what it changes, its number, its reason)."""
+        out = []
+        for row, before, number in self._changes.get(statement_id, []):
+            amendment = row.amendment()
+            out.append((row, amendment.describe(before), number, amendment.reason))
+        return out
 
     # -- the rows
 
@@ -391,17 +454,21 @@ class StepQueries(Tables):
 
     def spoken(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Who made each statement (a speaker id or None) and its quote, from the statement
-        rows of the views (neither can be corrected, so the rows hold them as first
-        recorded), 500 rows a query; kept once read."""
+        rows of the views (which hold the quote as first recorded: its amendments by the time
+        asked for are applied, `_amend`), 500 rows a query; kept once read."""
         wanted = [i for i in dict.fromkeys(ids) if i not in self._spoken]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            for statement_id, speaker, quote in self._rows(
-                "SELECT statement_id, speaker, quote FROM {p}positions_view_statements "
-                f"WHERE negotiation = %s AND statement_id IN ({', '.join('%s' for _ in chunk)})",
-                [self.slug, *chunk],
-            ):
-                self._spoken[statement_id] = {"speaker": speaker, "quote": quote}
+            read = {
+                statement_id: {"speaker": speaker, "quote": quote}
+                for statement_id, speaker, quote in self._rows(
+                    "SELECT statement_id, speaker, quote FROM {p}positions_view_statements "
+                    "WHERE negotiation = %s "
+                    f"AND statement_id IN ({', '.join('%s' for _ in chunk)})",
+                    [self.slug, *chunk],
+                )
+            }
+            self._spoken.update(self._amend(read))
         return {i: self._spoken[i] for i in ids}
 
     def _named(self, own_party: str, document: Any) -> tuple[str | None, str | None]:
@@ -481,12 +548,18 @@ class StepQueries(Tables):
             [self.slug, *params, *values],
         )
         steps = []
+        documents: dict[str, Any] = {}
         for row in found:
             step = step_of_row(row[:-1])
             c = step.coding
-            document = None if c.tabling else views._fields(c.source_id, c.notification_id, row[-1])
-            steps.append((step, document))
-        return steps
+            if not c.tabling and c.source_id not in documents:
+                documents[c.source_id] = views._fields(c.source_id, c.notification_id, row[-1])
+            steps.append(step)
+        documents = self._amend(documents)
+        return [
+            (step, None if step.coding.tabling else documents[step.coding.source_id])
+            for step in steps
+        ]
 
     def history_rows(
         self,
@@ -544,6 +617,7 @@ class StepQueries(Tables):
             )
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         keys: dict[str, tuple[Any, ...]] = {}
+        amended: set[str] = set()
         # R13's mean: each party's intervals on an issue read once where the issue has many
         # rows, the others' cells of the day where it has few (the same ranks either way)
         many = Counter(step.issue for step, _ in found)
@@ -563,6 +637,29 @@ class StepQueries(Tables):
             found_ids = self._found_by(search)
             said = found_ids if said is None else said & found_ids
         rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
+        for step, _ in found:  # each amendment beside its statement (R15)
+            if step.coding.tabling or step.source_id in amended:
+                continue
+            amended.add(step.source_id)
+            for row, described, number, reason in self._amendment_rows(step.source_id):
+                key = step.key
+                rows.append(
+                    (
+                        (*key[:3], f"{key[3]}~~{number:04d}"),
+                        {
+                            "stated_on": step.coding.stated_on,
+                            "date": date.fromordinal(step.coding.day),
+                            "party": step.coding.party,
+                            "kind": "amendment",
+                            "statement_id": step.source_id,
+                            "issue": step.issue,
+                            "target": step.source_id,
+                            "quote": f"amendment {number}: {described}; reason: {reason}",
+                            "recorded_at": unstamp(row.recorded_at).isoformat(),
+                            "hypothetical": False,
+                        },
+                    )
+                )
         if developments and not filtered:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
@@ -911,6 +1008,19 @@ class StepQueries(Tables):
                         "recorded_at": unstamp(correction.recorded_at).isoformat(),
                     }
                 )
+            if c.tabling:
+                continue
+            for change, described, number, reason in self._amendment_rows(c.source_id):
+                rows.append(
+                    {
+                        "stated_on": c.stated_on,
+                        "kind": "amendment",
+                        "statement_id": c.source_id,
+                        "effect": f"amendment {number} ({described}): {reason}",
+                        "rule": "R15",
+                        "recorded_at": unstamp(change.recorded_at).isoformat(),
+                    }
+                )
         for n, row in enumerate(rows, start=1):
             row["step"] = n
         return _frame(rows, EXPLAIN_SCHEMA)
@@ -1015,8 +1125,11 @@ class StepQueries(Tables):
                 f"WHERE v.negotiation = %s AND v.statement_id IN ({marks})",
                 [self.slug, *chunk],
             )
-            for statement_id, notification_id, state in rows:
-                document = views._fields(statement_id, int(notification_id), state)
+            documents = {
+                statement_id: views._fields(statement_id, int(notification_id), state)
+                for statement_id, notification_id, state in rows
+            }
+            for statement_id, document in self._amend(documents).items():
                 found[statement_id] = tuple(
                     Source.model_validate(source) for source in document["sources"]
                 )
@@ -1030,7 +1143,7 @@ class StepQueries(Tables):
             return unstamp(self.known)
         latest = [
             row[0]
-            for table in ("statements", "corrections")
+            for table in ("statements", "corrections", "amendments")
             for row in self._rows(
                 f"SELECT max(recorded_at) FROM {{p}}positions_view_{table} WHERE negotiation = %s",
                 [self.slug],

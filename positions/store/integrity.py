@@ -222,26 +222,28 @@ def registry_problems(events: Iterable[Any]) -> list[str]:
     """`positions.registry.check` of a log's events, in log order, as lines."""
     from positions.events import (
         STATEMENT_EVENTS,
+        AmendmentRegistered,
         CodingCorrected,
         CorrectionRegistered,
         PartyRecordOpened,
         RegistryOpened,
+        StatementAmended,
         StatementRegistered,
     )
     from positions.registry import HeldEvent, check
 
     homes: dict[UUID, tuple[str, str]] = {}
     held: dict[str, list[HeldEvent]] = defaultdict(list)
-    registered: list[StatementRegistered | CorrectionRegistered] = []
+    registered: list[StatementRegistered | CorrectionRegistered | AmendmentRegistered] = []
     opened: set[str] = set()
     for event in events:
         if isinstance(event, PartyRecordOpened):
             homes[event.originator_id] = (event.negotiation, event.party)
-        elif isinstance(event, StatementRegistered | CorrectionRegistered):
+        elif isinstance(event, StatementRegistered | CorrectionRegistered | AmendmentRegistered):
             registered.append(event)
         elif isinstance(event, RegistryOpened):
             opened.add(event.negotiation)
-        elif isinstance(event, (*STATEMENT_EVENTS, CodingCorrected)):
+        elif isinstance(event, (*STATEMENT_EVENTS, CodingCorrected, StatementAmended)):
             home = homes.get(event.originator_id)
             if home is None:
                 continue  # an event of a stream that was never opened counts for nothing
@@ -249,6 +251,8 @@ def registry_problems(events: Iterable[Any]) -> list[str]:
             version = event.originator_version
             if isinstance(event, CodingCorrected):
                 item = HeldEvent(party, version, event.correction.statement, event.correction)
+            elif isinstance(event, StatementAmended):
+                item = HeldEvent(party, version, event.amendment.statement, event.amendment)
             else:
                 item = HeldEvent(party, version, event.statement.id)
             held[negotiation].append(item)

@@ -12,7 +12,10 @@ Rows:
 - `StatementRow`: one statement, its coding in force (every correction applied) with the fields
   a flat table needs as columns, and the notification id of the event that recorded it (its
   coding as first recorded is that event's document, read from the events table, not copied);
-- `CorrectionRow`: one correction, numbered per statement.
+- `CorrectionRow`: one correction, numbered per statement;
+- `AmendmentRow`: one amendment of a statement's descriptive fields (queries apply those
+  recorded by the time asked for to the statement's document; its words join the statement
+  row's, so that a search finds a statement by every text it has had).
 
 The fold reads the log's rows (`LogRow`: the stored JSON of each event). A statement event,
 nearly every event of a large store, is folded straight from its JSON: its columns are read
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +38,7 @@ import orjson
 from eventsourcing.utils import get_topic
 
 from positions.codebook import (
+    Amendment,
     Correction,
     Statement,
 )
@@ -48,6 +52,7 @@ from positions.events import (
     NegotiationListed,
     NegotiationOpened,
     PartyRecordOpened,
+    StatementAmended,
     event_class,
 )
 from positions.search import words
@@ -198,8 +203,9 @@ class StatementRow:
     quote: str | None
     """The quote as recorded (what the tables show beside a cell or a history row)."""
     words: str
-    """The words of the quote, the original quote and the notes (`positions.search.words`):
-    what ``--search`` looks in, indexed by the database."""
+    """The words of the quote, the original quote and the notes (`positions.search.words`),
+    as first recorded and as each amendment gave them: what ``--search`` looks in, indexed by
+    the database."""
     salience: float | None
     """The salience the statement gives its issue (R14), which no correction changes."""
     original: str | bytes | None = field(default=None, compare=False, repr=False)
@@ -304,6 +310,21 @@ class CorrectionRow:
             raise _unreadable_row("correction", self.notification_id, exc) from None
 
 
+@dataclass(frozen=True)
+class AmendmentRow:
+    notification_id: int
+    negotiation: str
+    statement_id: str
+    recorded_at: str
+    payload: str
+
+    def amendment(self) -> Amendment:
+        try:
+            return Amendment.model_validate_json(self.payload)
+        except ValueError as exc:  # pydantic's ValidationError: a row the tool did not write
+            raise _unreadable_row("amendment", self.notification_id, exc) from None
+
+
 def _unreadable_row(kind: str, notification_id: int, exc: ValueError) -> TamperedError:
     first = first_line(exc)
     return TamperedError(
@@ -325,6 +346,7 @@ class ViewChanges:
     statements: dict[StatementKey, StatementRow]
     corrections: list[CorrectionRow]
     negotiations: set[str]
+    amendments: list[AmendmentRow] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -382,6 +404,8 @@ class ViewChanges:
             )
         elif isinstance(event, CodingCorrected):
             self._correct(notification_id, home.negotiation, recorded_at, event.correction)
+        elif isinstance(event, StatementAmended):
+            self._amend(notification_id, home.negotiation, recorded_at, event.amendment)
 
     def _open(self, row: StreamRow) -> None:
         if row.stream not in self.streams:
@@ -406,6 +430,7 @@ class ViewChanges:
             number,
             original_json=current.original_document(),
         )
+        fresh.words = current.words  # an amendment's words stay
         self.statements[key] = fresh
         self.corrections.append(
             CorrectionRow(
@@ -418,5 +443,33 @@ class ViewChanges:
             )
         )
 
+    def _amend(
+        self, notification_id: int, negotiation: str, recorded_at: str, amendment: Amendment
+    ) -> None:
+        key = (negotiation, amendment.statement)
+        current = self.statements.get(key) or self.lookup(key)
+        if current is None:
+            return  # an amendment of a statement not recorded counts for nothing
+        fresh = replace(
+            current,
+            words=words(current.words, amendment.quote, amendment.quote_original, amendment.notes),
+        )
+        self.statements[key] = fresh
+        self.amendments.append(
+            AmendmentRow(
+                notification_id,
+                negotiation,
+                amendment.statement,
+                recorded_at,
+                amendment.model_dump_json(),
+            )
+        )
+
     def is_empty(self) -> bool:
-        return not (self.new_streams or self.definitions or self.statements or self.corrections)
+        return not (
+            self.new_streams
+            or self.definitions
+            or self.statements
+            or self.corrections
+            or self.amendments
+        )

@@ -2,7 +2,8 @@
 
 Queries read a negotiation from four tables instead of replaying its streams:
 ``positions_view_streams``, ``positions_view_definitions``, ``positions_view_statements`` (one
-row per statement, with its coding in force) and ``positions_view_corrections``. They are fed
+row per statement, with its coding in force), ``positions_view_corrections`` and
+``positions_view_amendments``. They are fed
 from the store's notification log by `ViewStore.catch_up`: each page of new events is folded
 (`positions.views.fold`) and its rows are written in the same transaction as the tracking row
 (eventsourcing's tracking table, application name ``positions-views``), so the views never
@@ -27,9 +28,9 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import get_topic
 
-from positions.codebook import Correction, Statement
+from positions.codebook import Amendment, Correction, Statement
 from positions.errors import StoreError, first_line
-from positions.events import CodingCorrected, DomainEvent
+from positions.events import CodingCorrected, DomainEvent, StatementAmended
 from positions.ids import record_id, statement_key
 from positions.registry import HeldEvent
 from positions.search import words
@@ -39,6 +40,7 @@ from positions.timeline import Entry, NegotiationRecord
 from positions.views.fold import (
     STATEMENT_COLUMNS,
     STATEMENT_TOPICS,
+    AmendmentRow,
     CorrectionRow,
     DefinitionRow,
     LogRow,
@@ -57,6 +59,8 @@ from positions.views.tables import STEPS_NAME, StepStore
 
 Found = TypeVar("Found")
 
+_AMENDED = get_topic(StatementAmended)
+
 VIEWS_NAME = "positions-views"
 """The views' application name in eventsourcing's tracking table."""
 
@@ -71,6 +75,7 @@ _TABLES = {
     "definitions": (DefinitionRow, ("notification_id",)),
     "statements": (StatementRow, ("negotiation", "statement_id")),
     "corrections": (CorrectionRow, ("notification_id",)),
+    "amendments": (AmendmentRow, ("notification_id",)),
 }
 
 _DDL = (
@@ -91,6 +96,11 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
     "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
     "number INTEGER NOT NULL, recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_amendments ("
+    "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
+    "recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS positions_view_amendments_of "
+    "ON {p}positions_view_amendments (negotiation, statement_id, notification_id)",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_lock (id INTEGER PRIMARY KEY)",
 )
 
@@ -594,6 +604,7 @@ class ViewStore:
         self._insert(cursor, "definitions", changes.definitions)
         self._insert(cursor, "statements", list(changes.statements.values()), upsert=True)
         self._insert(cursor, "corrections", changes.corrections)
+        self._insert(cursor, "amendments", changes.amendments)
 
     def _insert(
         self, cursor: Any, table: str, rows: Sequence[Any], *, upsert: bool = False
@@ -629,8 +640,12 @@ class ViewStore:
                 return None
             ordered = self._statement_entries(cursor, negotiation)
             corrections = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
+            amendments = self._rows(cursor, "amendments", "WHERE negotiation = %s", [negotiation])
         ordered.extend(
             (c.notification_id, (unstamp(c.recorded_at), c.correction())) for c in corrections
+        )
+        ordered.extend(
+            (a.notification_id, (unstamp(a.recorded_at), a.amendment())) for a in amendments
         )
         ordered.sort(key=itemgetter(0))
         return NegotiationRecord.from_entries(codebook, (e for _, e in ordered), known_at)
@@ -720,7 +735,7 @@ class ViewStore:
         """What a negotiation's party records hold, read from the events table in the order
         it was stored: each statement event's statement id and each correction (to register
         a store an earlier version made, `positions.registry.backfill`)."""
-        topics = sorted(STATEMENT_TOPICS | {get_topic(CodingCorrected)})
+        topics = sorted(STATEMENT_TOPICS | {get_topic(CodingCorrected), _AMENDED})
         streams = {self._key(record_id(negotiation, party)): party for party in parties}
         if not streams:
             return []
@@ -739,6 +754,11 @@ class ViewStore:
                         if topic in STATEMENT_TOPICS:
                             sid = orjson.loads(statement_document(payload))["id"]
                             held.append(HeldEvent(party, int(version), sid))
+                        elif topic == _AMENDED:
+                            amendment = Amendment.model_validate(orjson.loads(payload)["amendment"])
+                            held.append(
+                                HeldEvent(party, int(version), amendment.statement, amendment)
+                            )
                         else:
                             correction = Correction.model_validate(
                                 orjson.loads(payload)["correction"]
@@ -779,6 +799,12 @@ class ViewStore:
             rows = self._rows(cursor, "corrections", "WHERE negotiation = %s", [negotiation])
         return [row.correction() for row in rows]
 
+    def amendments_of(self, negotiation: str) -> list[Amendment]:
+        """Every amendment of a negotiation, in the order they were recorded."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            rows = self._rows(cursor, "amendments", "WHERE negotiation = %s", [negotiation])
+        return [row.amendment() for row in rows]
+
     def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
         """The version of each of ``streams`` that holds events (read from the events table,
         not the views: what a save's version check compares with)."""
@@ -818,11 +844,11 @@ class ViewStore:
 
     def folded(self, negotiation: str) -> int:
         """How many events of a negotiation's party records the views hold a row for: its
-        statement rows and its correction rows (every other event of a party record is the
+        statement, correction and amendment rows (every other event of a party record is the
         record's opening)."""
         with self.recorder.datastore.transaction(commit=False) as cursor:
             total = 0
-            for table in ("statements", "corrections"):
+            for table in ("statements", "corrections", "amendments"):
                 found = self._tuples(
                     cursor,
                     self._sql(
@@ -865,6 +891,7 @@ class ViewStore:
             "definitions": expected.definitions,
             "statements": list(expected.statements.values()),
             "corrections": expected.corrections,
+            "amendments": expected.amendments,
         }
         found: list[Difference] = twice
         with self.recorder.datastore.transaction(commit=False) as cursor:
