@@ -1016,6 +1016,7 @@ def correct(
 @click.pass_context
 def amend(
     ctx: click.Context,
+    /,
     statement_id: str,
     reason: str,
     negotiation: str | None,

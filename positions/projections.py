@@ -24,7 +24,7 @@ from positions.analysis import (
     own_steps,
     weighted_median,
 )
-from positions.codebook import NONCOMMITTAL, Source, StatedOn
+from positions.codebook import NONCOMMITTAL, Source, StatedOn, Statement
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.hints import unknown
@@ -681,6 +681,7 @@ class Query(Tables):
         self._sweep: Sweep | None = None
         self._effective: dict[StepGroup, tuple[list[date], list[Step | None]]] | None = None
         self._claimants: dict[tuple[str, str | None], list[str]] = {}
+        self._by_id: dict[str, Statement] | None = None
 
     @property
     def sweep(self) -> Sweep:
@@ -918,6 +919,7 @@ class Query(Tables):
                 continue
             rows.append((step.key, self._history_row(step, own_party, limit)))
         keys = {step.source_id: step.key for step in self.timeline.steps}
+        shown = {row["statement_id"] for _, row in rows}
         for fix in self.record.corrections:
             after = fix.after
             if after.id not in keys or after.on.day > limit:
@@ -933,7 +935,6 @@ class Query(Tables):
             rows.append(
                 (self._correction_key(keys[after.id], fix.number), self._correction_row(fix))
             )
-        shown = {row["statement_id"] for _, row in rows}
         for change in self.record.amendments:  # beside each statement listed
             after = change.after
             if after.id not in shown:
@@ -969,13 +970,20 @@ class Query(Tables):
     def _correction_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:
         return (*key[:3], f"{key[3]}~{number:04d}")
 
+    def _in_force(self, statement_id: str) -> Statement:
+        """A statement as the record holds it (every correction and amendment applied)."""
+        if self._by_id is None:
+            self._by_id = {s.id: s for s in self.record.statements}
+        return self._by_id[statement_id]
+
     @staticmethod
     def _amendment_key(key: tuple[Any, ...], number: int) -> tuple[Any, ...]:
         """After the statement and its corrections (``~`` sorts after them as ``~~``)."""
         return (*key[:3], f"{key[3]}~~{number:04d}")
 
     def _amendment_row(self, change: AmendmentRecord) -> dict[str, Any]:
-        after = change.after
+        """Beside its statement: dated and filed as the statement is now coded."""
+        after = self._in_force(change.after.id)
         described = change.amendment.describe(change.before.model_dump(mode="json"))
         return {
             "stated_on": _stated(after.on),
@@ -1255,7 +1263,7 @@ class Analysis(Query):
                 described = change.amendment.describe(change.before.model_dump(mode="json"))
                 rows.append(
                     {
-                        "stated_on": _stated(change.after.on),
+                        "stated_on": _stated(self._in_force(change.after.id).on),
                         "kind": "amendment",
                         "statement_id": step.source_id,
                         "effect": f"amendment {change.number} ({described}): "

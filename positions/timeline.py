@@ -67,15 +67,13 @@ class NegotiationRecord:
     known_at: datetime | None = None
     originals: dict[str, Statement] | None = None
     amendments: tuple[AmendmentRecord, ...] = ()
-    everything: tuple[AmendmentRecord, ...] = ()
-    """Every amendment recorded, also those after ``known_at``: the words a search finds."""
 
     def words_of(self, statement: Statement) -> str:
         """The words ``--search`` looks in (`positions.search`): those of the statement's
-        texts as first recorded and as each amendment gave them."""
+        texts as first recorded and as each amendment recorded by then gave them."""
         original = (self.originals or {}).get(statement.id, statement)
         texts = [original.quote, original.quote_original, original.notes]
-        for fix in self.everything:
+        for fix in self.amendments:
             if fix.amendment.statement == statement.id:
                 a = fix.amendment
                 texts.extend([a.quote, a.quote_original, a.notes])
@@ -119,17 +117,10 @@ class NegotiationRecord:
         recorded: dict[str, datetime] = {}
         corrections: list[CorrectionRecord] = []
         amendments: list[AmendmentRecord] = []
-        everything: list[AmendmentRecord] = []
         counts: dict[str, int] = {}
         numbers: dict[str, int] = {}
         for recorded_at, entry in entries:
             if known_at is not None and recorded_at > known_at:
-                if isinstance(entry, Amendment) and entry.statement in found:
-                    numbers[entry.statement] = numbers.get(entry.statement, 0) + 1
-                    same = found[entry.statement]
-                    everything.append(
-                        AmendmentRecord(entry, recorded_at, numbers[entry.statement], same, same)
-                    )
                 continue
             if isinstance(entry, Statement):
                 found[entry.id] = entry
@@ -145,7 +136,6 @@ class NegotiationRecord:
                 numbers[entry.statement] = numbers.get(entry.statement, 0) + 1
                 fix = AmendmentRecord(entry, recorded_at, numbers[entry.statement], before, after)
                 amendments.append(fix)
-                everything.append(fix)
                 continue
             after = corrected(before, [entry])
             found[entry.statement] = after
@@ -163,7 +153,6 @@ class NegotiationRecord:
             known_at,
             originals,
             tuple(amendments),
-            tuple(everything),
         )
 
 

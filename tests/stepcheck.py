@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
 from positions.chart import timeline_data
-from positions.codebook import Correction
+from positions.codebook import Amendment, Correction
 from positions.errors import PositionsError
 from positions.projections import Analysis
 from positions.queries.stance import StepQueries
@@ -42,7 +42,8 @@ def record(
     fixes: list[tuple[int, int, int]],
 ) -> tuple[PositionsApplication, list[datetime]]:
     """A store with ``stmts`` imported in parts (in a backfilling order), each part an hour
-    after the last, then corrections an hour apart; the recording times, in order."""
+    after the last, then corrections and amendments an hour apart; the recording times, in
+    order."""
     app = PositionsApplication.open(url, create=True)
     ready = backfill_order(stmts, order)
     bounds = sorted({0, len(ready), *(c % (len(ready) + 1) for c in cuts)})
@@ -59,6 +60,24 @@ def record(
         if not coded:
             break
         target = coded[which % len(coded)]
+        now = T0 + timedelta(hours=len(times))
+        if what >= 3:  # an amendment: new words for the search, a source, a note
+            text = {"quote": f"Amended water talks {to}"} if what == 3 else {"notes": "fire"}
+            try:
+                app.amend(
+                    "generated",
+                    Amendment(
+                        statement=target["id"],
+                        reason=f"r{len(times)}",
+                        add_sources=[f"https://example.org/{to}"],
+                        **text,
+                    ),
+                    now=now,
+                )
+            except PositionsError:
+                continue  # the same amendment twice
+            times.append(now)
+            continue
         if what == 0:
             labels = [*ISSUES[target["issue"]], "noncommittal"]
             change: dict[str, Any] = {"position": labels[to % len(labels)]}
@@ -66,7 +85,6 @@ def record(
             change = {"on": START + timedelta(days=to % 14)}
         else:
             change = {"issue": sorted(ISSUES)[to % 2], "position": "noncommittal"}
-        now = T0 + timedelta(hours=len(times))
         try:
             app.correct(
                 "generated",
@@ -215,6 +233,6 @@ RECORDS = {
     "order": st.randoms(use_true_random=False),
     "cuts": st.lists(st.integers(0, 40), max_size=3),
     "fixes": st.lists(
-        st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 20)), max_size=3
+        st.tuples(st.integers(0, 30), st.integers(0, 4), st.integers(0, 20)), max_size=3
     ),
 }

@@ -31,7 +31,7 @@ from positions.projections import (
     _frame,
     in_window,
 )
-from positions.search import Search
+from positions.search import Search, words
 from positions.steps import Coding, Step, day_key
 from positions.views.fold import stamp, unstamp
 from positions.views.store import SEARCH_EXPRESSION, SEARCH_TABLE
@@ -246,7 +246,17 @@ class StepQueries(Tables):
             self._changes[statement_id] = changes
         return out
 
-    def _any_amendment(self) -> bool:
+    def _any_amendment(self, later: bool = False) -> bool:
+        """Whether the negotiation holds an amendment recorded by the time asked for (with
+        ``later``, one recorded after it)."""
+        if later:
+            return self.known is not None and bool(
+                self._rows(
+                    "SELECT 1 FROM {p}positions_view_amendments WHERE negotiation = %s "
+                    "AND recorded_at > %s LIMIT 1",
+                    [self.slug, self.known],
+                )
+            )
         if self._amended is None:
             known = "" if self.known is None else " AND recorded_at <= %s"
             self._amended = bool(
@@ -257,6 +267,14 @@ class StepQueries(Tables):
                 )
             )
         return self._amended
+
+    def _known_words(self, statement_id: str, document: Any) -> str:
+        """The words of a statement's texts as first recorded and as each amendment recorded
+        by the time asked for gave them (`NegotiationRecord.words_of`)."""
+        texts = [document["quote"], document["quote_original"], document["notes"]]
+        for _, before, _ in self._changes.get(statement_id, []):
+            texts.extend([before["quote"], before["quote_original"], before["notes"]])
+        return words(*texts)
 
     def _amendment_rows(self, statement_id: str) -> list[tuple[Any, str, int, str]]:
         """Each amendment applied to a statement's document read by this query: (its view
@@ -606,15 +624,28 @@ class StepQueries(Tables):
         if issue is not None:
             where.append("s.issue = %s")
             values.append(issue)
+        # the index holds every text a statement has had; an earlier recording time knows
+        # fewer of them (R15): those rows are read whole and checked below
+        recheck = search is not None and self.known is not None and self._any_amendment(True)
+        read = None if recheck else latest
         if party is None:
-            found = self._steps_with_documents(where, values, latest)
+            found = self._steps_with_documents(where, values, read)
         else:  # by or about the party: its own steps, then its claims about others (indexed)
-            found = self._steps_with_documents([*where, "s.party = %s"], [*values, party], latest)
+            found = self._steps_with_documents([*where, "s.party = %s"], [*values, party], read)
             found += self._steps_with_documents(
                 [*where, "s.own_party = %s", "s.about IS NOT NULL", "s.party <> %s"],
                 [*values, party, party],
-                latest,
+                read,
             )
+        unknown: set[str] = set()
+        if recheck:
+            assert search is not None
+            for step, document in found:
+                if document is not None and not search.matches(
+                    self._known_words(step.source_id, document)
+                ):
+                    unknown.add(step.source_id)
+            found = [item for item in found if item[0].source_id not in unknown]
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         keys: dict[str, tuple[Any, ...]] = {}
         amended: set[str] = set()
@@ -634,7 +665,7 @@ class StepQueries(Tables):
         shown_only = filtered or since is not None or until is not None or latest is not None
         said = None if speaker is None else self._said_by(speaker)
         if search is not None:
-            found_ids = self._found_by(search)
+            found_ids = self._found_by(search) - unknown
             said = found_ids if said is None else said & found_ids
         rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
         for step, _ in found:  # each amendment beside its statement (R15)

@@ -223,9 +223,16 @@ def test_the_same_id_with_different_content_is_an_error() -> None:
     retyped = statement(OK.replace("quote: ", "quote: Indeed, "))
     assert problems(retyped, app=app) == [
         "f0.yaml:17: statement 's1' is already recorded with different content (quote differs): "
-        "statement ids are unique in a negotiation, so give a new statement a new id; the text "
-        "and sources of a recorded statement stay as first recorded (a retraction would say the "
-        "party took it back): keep the file as it was recorded"
+        "statement ids are unique in a negotiation, so give a new statement a new id; to fix its "
+        "text, sources or notes, amend it (positions amend, or the file's amendments:), which "
+        "keeps the first text in the record; a retraction would say the party took it back"
+    ]
+    salience = statement(OK.replace("quote: ", "salience: 40\n  quote: "))
+    assert problems(salience, app=app) == [
+        "f0.yaml:17: statement 's1' is already recorded with different content (salience "
+        "differs): statement ids are unique in a negotiation, so give a new statement a new id; "
+        "a recorded statement's speaker, salience and what-if mark stay as first recorded: keep "
+        "the file as it was recorded"
     ]
 
 
