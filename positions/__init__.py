@@ -9,6 +9,7 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
+    "Amendment": "positions.codebook",
     "Analysis": "positions.projections",
     "Correction": "positions.codebook",
     "NegotiationRecord": "positions.timeline",

@@ -293,7 +293,8 @@ class _Recorded:
             return True
         if any(getattr(recorded, n) != getattr(statement, n) for n in _CODED_FIELDS):
             return False
-        fixes = [a for r in self.records for a in r.amendments if a.statement == recorded.id]
+        home = next((r for r in self.records if r.party == recorded.party), None)
+        fixes = [a for a in (home.amendments if home else ()) if a.statement == recorded.id]
         return bool(fixes) and amended(recorded, fixes) == statement
 
 

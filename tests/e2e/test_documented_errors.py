@@ -376,6 +376,19 @@ corrections:
 """
         }
     ),
+    "amends.yaml": Case(
+        {
+            "amends.yaml": HEAD
+            + "statements:\n"
+            + statement("id: s1, on: 2025-03-10, by: amin, issue: x, position: all")
+            + """\
+amendments:
+  - {statement: s9, reason: typo, quote: All of them.}
+  - {statement: s1, reason: typo}
+  - {statement: s1, reason: typo, quote: Said.}
+"""
+        }
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 import positions
 
 EXPECTED = [
+    "Amendment",
     "Analysis",
     "Correction",
     "NegotiationRecord",
