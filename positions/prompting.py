@@ -3,18 +3,22 @@ offering the negotiation's choices (its speakers and parties, issues, the labels
 scale with their descriptions, its proposals), with Tab completion where the terminal has
 readline (the prompts are written to the standard output: Python's ``input`` edits a line
 with readline only there). The answers are the options' values: `positions add` checks them
-as it checks options."""
+as it checks options. An answer that is not one of a field's choices, or a date that does not
+read as one, is said so on the spot and asked again (an empty answer to an optional field
+leaves it out)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 
-from positions.codebook import NONCOMMITTAL, Attribution, Confidence, Verdict
+from positions.codebook import NONCOMMITTAL, Attribution, Confidence, StatedOn, Verdict
 from positions.domain import Negotiation
+from positions.hints import did_you_mean
 
 
 def ask(negotiation: Negotiation, given: dict[str, Any]) -> dict[str, Any]:
@@ -23,26 +27,45 @@ def ask(negotiation: Negotiation, given: dict[str, Any]) -> dict[str, Any]:
     answers = dict(given)
 
     def field(
-        name: str, text: str, choices: Sequence[tuple[str, str]] = (), required: bool = False
+        name: str,
+        text: str,
+        choices: Sequence[tuple[str, str]] = (),
+        required: bool = False,
+        check: Callable[[str], str | None] | None = None,
     ) -> None:
         if answers.get(name) is not None:
             return
+        keys = [key for key, _ in choices]
+        if check is None and choices:
+            check = functools.partial(_one_of, keys)
         if choices and all(meaning for _, meaning in choices):
             width = max(len(key) for key, _ in choices)
             for key, meaning in choices:
                 click.echo(f"  {key:<{width}}  {meaning}")
         elif choices:
             text = f"{text} [{'/'.join(key for key, _ in choices)}]"
-        with _completion([key for key, _ in choices]):
-            value = click.prompt(
-                text, default="" if not required else None, show_default=False
-            ).strip()
+        while True:
+            with _completion(keys):
+                value = click.prompt(
+                    text, default="" if not required else None, show_default=False
+                ).strip()
+            problem = check(value) if check is not None and value else None
+            if problem is None:
+                break
+            click.echo(f"  {problem}; try again")
         answers[name] = value or None
 
     speakers = [(s.id, f"{s.name}, {s.party}") for s in negotiation.speakers.values()]
     parties = [(p.id, p.name) for p in negotiation.parties.values()]
-    field("by", "Who spoke (a speaker or a party)", [*speakers, *parties], required=True)
-    field("on", "When (YYYY-MM-DD, or before YYYY-MM-DD)", required=True)
+    new_speaker = answers.get("new_speaker") is not None
+    field(
+        "by",
+        "Who spoke (a speaker or a party)",
+        [*speakers, *parties],
+        required=True,
+        check=(lambda value: None) if new_speaker else None,  # a speaker defined here
+    )
+    field("on", "When (YYYY-MM-DD, or before YYYY-MM-DD)", required=True, check=_date)
     issues = [(i.id, i.question) for i in negotiation.issues.values()]
     field("issue", "The issue (empty: none)", issues)
     issue = negotiation.issues.get(answers.get("issue") or "")
@@ -64,6 +87,24 @@ def ask(negotiation: Negotiation, given: dict[str, Any]) -> dict[str, Any]:
     field("attribution", "Attribution (empty: direct)", [(a.value, "") for a in Attribution])
     field("confidence", "Confidence (empty: high)", [(c.value, "") for c in Confidence])
     return answers
+
+
+def _one_of(keys: Sequence[str], value: str) -> str | None:
+    """Why ``value`` is not one of ``keys`` (None if it is)."""
+    if value in keys:
+        return None
+    return f"'{value}' is not one of the choices{did_you_mean(value, keys)}"
+
+
+def _date(value: str) -> str | None:
+    """Why ``value`` is not a statement's date (None if it is)."""
+    from pydantic import ValidationError
+
+    try:
+        StatedOn.model_validate(value)
+    except ValidationError:
+        return f"'{value}' is not a date: write YYYY-MM-DD, or before YYYY-MM-DD"
+    return None
 
 
 @contextlib.contextmanager

@@ -186,12 +186,14 @@ def _drive(args: list[str], answers: list[str], timeout: float = 60.0) -> tuple[
     return process.returncode, shown.decode("utf-8", "replace")
 
 
-def test_add_i_asks_for_each_field_with_the_codebooks_choices_on_a_terminal(
+def test_add_i_asks_for_each_field_with_the_codebooks_choices_and_asks_again_on_a_bad_answer(
     seeded_url: str,
 ) -> None:
     answers = [
         "pesk\t\r",  # Tab completes the speaker's id
+        "15.03.2025\r",  # not a date: asked again
         "2025-03-15\r",
+        "cesefire\r",  # not an issue: asked again
         "ceasefire\r",
         "conditional_ceasefire\r",
         "us-30-day-ceasefire\r",
@@ -207,6 +209,8 @@ def test_add_i_asks_for_each_field_with_the_codebooks_choices_on_a_terminal(
     assert "Dmitry Peskov, russia" in shown  # the speakers offered
     assert "Accepts a ceasefire only once stated conditions are met" in shown  # the scale
     assert "The verdict [accept/accept_with_conditions/undecided/reject]:" in shown
+    assert "'15.03.2025' is not a date: write YYYY-MM-DD, or before YYYY-MM-DD; try again" in shown
+    assert "'cesefire' is not one of the choices: did you mean 'ceasefire'?; try again" in shown
     assert "Recorded statement 'peskov-2025-03-15-ceasefire' in ukraine-2025" in shown
     row = next(
         r for r in statements(seeded_url) if r["statement_id"] == "peskov-2025-03-15-ceasefire"
