@@ -203,11 +203,13 @@ def ender(
     retracting_ancestors: Iterable[Step],
 ) -> tuple[str | None, str | None, Key | None]:
     """What ends ``step`` (R3, R10): the first of the statements naming it, and of the
-    retractions of a statement it clarifies (directly or through a chain of clarifications);
-    ``(ended_by, how, key)``, or Nones."""
+    retractions of a statement it clarifies (directly or through a chain of clarifications),
+    made after it; ``(ended_by, how, key)``, or Nones. Nothing ends a step before it is made: a
+    clarification made after its target was retracted is not ended by that retraction (R3)."""
     first: Step | None = None
+    made = step.key
     for other in (*naming, *retracting_ancestors):
-        if first is None or other.key < first.key:
+        if other.key > made and (first is None or other.key < first.key):
             first = other
     if first is None:
         return None, None, None

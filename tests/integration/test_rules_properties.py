@@ -151,11 +151,13 @@ def test_the_indexed_stance_agrees_with_the_rules_read_literally_on_every_date(
         assert shown == claimed
 
 
-def test_a_clarification_ended_by_an_earlier_retraction_of_its_target_never_counts() -> None:
+def test_a_clarification_made_after_its_targets_retraction_counts_from_its_own_place() -> None:
+    """s4 retracts s2 before s3 clarifies it (R1 order on one day): the retraction ends s2
+    alone, and s3 counts with its own position (R3, ADR 0021)."""
     query = Analysis(generated_app(CLARIFIED_AFTER_ITS_TARGETS_RETRACTION).get_record("generated"))
     assert query.shifts["s3"].after is not None
-    assert query.shifts["s3"].after.source_id == "s1"
-    assert query.stance(party="alpha", issue="border")["position"].to_list() == ["open"]
+    assert query.shifts["s3"].after.source_id == "s3"
+    assert query.stance(party="alpha", issue="border")["position"].to_list() == ["monitored"]
 
 
 @given(stmts=statements(), offset=st.integers(0, 13), fmt=st.sampled_from(["table", "markdown"]))
