@@ -304,10 +304,7 @@ class Tables:
         rows = list(window.iter_rows(named=True))
         moved: dict[str, list[str]] = {}
         for change in self.diff(since - timedelta(days=1), until).iter_rows(named=True):
-            cell = (
-                f"{change['party']} on {change['issue']}: "
-                f"{change['from_position'] or '—'} → {change['to_position'] or '—'}"
-            )
+            cell = f"{change['party']} on {change['issue']}: {change_text(change)}"
             for sid in (change["statements"] or "").split(", "):
                 if sid:
                     moved.setdefault(sid, []).append(cell)
@@ -363,6 +360,8 @@ class Tables:
                     "from_rank": old_rank,
                     "to_position": new.get("position"),
                     "to_rank": new_rank,
+                    "from_terms": old.get("terms"),
+                    "to_terms": new.get("terms"),
                     "shift": shift,
                     "shift_ranks": ranks,
                     "statements": ", ".join(between) or None,
@@ -1144,6 +1143,24 @@ OUTLOOK_SCHEMA: dict[str, Any] = {
     "excluded": "String",
 }
 
+
+def change_text(change: Mapping[str, Any], none: str = "—") -> str:
+    """A row of `diff` as ``before → after``: the positions, with their terms when only the
+    terms changed (``deadline_days 30 → 60`` would otherwise read ``X → X``)."""
+    before, after = sides_of(change, none)
+    return f"{before} → {after}"
+
+
+def sides_of(change: Mapping[str, Any], none: str = "—") -> tuple[str, str]:
+    """The two sides of a row of `diff` (`change_text`)."""
+    before = change["from_position"] or none
+    after = change["to_position"] or none
+    if before == after:
+        before = f"{before} {change['from_terms'] or '{}'}"
+        after = f"{after} {change['to_terms'] or '{}'}"
+    return before, after
+
+
 DIFF_SCHEMA: dict[str, Any] = {
     "party": "String",
     "issue": "String",
@@ -1151,6 +1168,8 @@ DIFF_SCHEMA: dict[str, Any] = {
     "from_rank": "Int64",
     "to_position": "String",
     "to_rank": "Int64",
+    "from_terms": "String",
+    "to_terms": "String",
     "shift": "String",
     "shift_ranks": "Int64",
     "statements": "String",

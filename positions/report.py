@@ -265,16 +265,20 @@ def _lede(query: Tables, as_of: date | None, since: date | None, names: Names) -
     start = since or end - timedelta(days=1)
     if start > end:
         raise QueryError(f"--since {start} is after the report's day {end}")
-    changes = [
-        {
-            "party": names.party(row["party"]),
-            "issue": names.issue(row["issue"]),
-            "before": row["from_position"] or "no position",
-            "after": row["to_position"] or "no position",
-            "shift": row["shift"],
-        }
-        for row in query.diff(start, end).iter_rows(named=True)
-    ]
+    from positions.projections import sides_of
+
+    changes = []
+    for row in query.diff(start, end).iter_rows(named=True):
+        before, after = sides_of(row, "no position")
+        changes.append(
+            {
+                "party": names.party(row["party"]),
+                "issue": names.issue(row["issue"]),
+                "before": before,
+                "after": after,
+                "shift": row["shift"],
+            }
+        )
     return {
         "changes": changes,
         "changes_from": long_date(start.isoformat()),
