@@ -174,6 +174,7 @@ def test_a_files_amendments_are_recorded_once_and_the_export_carries_them(
     ), imported.err
     again = run_cli("--store", seeded_url, "import", str(fixes))
     assert again.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
+    assert again.err == ""  # the views account for the amendments: nothing rebuilt
     listed = {r["statement_id"]: r for r in statements(seeded_url)}
     assert listed["peskov-not-a-rejection"]["channel"] == "conference call"
     assert listed["peskov-not-a-rejection"]["confidence"] == "medium"
@@ -230,3 +231,23 @@ def test_the_views_rebuilt_from_the_events_show_the_same_amended_record(seeded_u
     assert run_cli("--store", seeded_url, "rebuild").code == 0
     assert rows(seeded_url, "history") == shown
     assert events(seeded_url) > 0  # verify: the views equal a fresh fold, the registry holds it
+
+
+def test_an_amendment_row_deleted_behind_the_tools_back_is_reported_and_rebuilt(
+    seeded: str,
+) -> None:
+    """On an SQLite file, which anyone can edit by hand (the views are the same on PostgreSQL)."""
+    seeded_url = seeded
+    assert run_cli("--store", seeded_url, *AMEND).code == 0
+    import sqlite3
+
+    with sqlite3.connect(seeded_url.removeprefix("sqlite:///")) as db:
+        db.execute("DELETE FROM positions_view_amendments")
+    verified = run_cli("--store", seeded_url, "verify")
+    assert verified.code != 0
+    assert "view amendments, row (" in verified.out + verified.err
+    imported = run_cli("--store", seeded_url, "import", str(SEED))
+    assert imported.err.startswith("Warning: the views did not account for every recorded event")
+    assert events(seeded_url) > 0  # rebuilt: verify passes again
+    listed = {r["statement_id"]: r for r in statements(seeded_url)}
+    assert listed[ZAKHAROVA]["quote"] == RETYPED
