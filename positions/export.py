@@ -52,6 +52,8 @@ STATEMENTS_SCHEMA: dict[str, Any] = {
     "recorded_at": pl.String,
     "corrections": pl.Int64,
     "last_corrected_at": pl.String,
+    "amendments": pl.Int64,
+    "last_amended_at": pl.String,
     "ended_by": pl.String,
     "ended_how": pl.String,
 }

@@ -760,6 +760,9 @@ class Query(Tables):
         corrected_at: dict[str, list[str]] = {}
         for fix in record.corrections:
             corrected_at.setdefault(fix.after.id, []).append(fix.recorded_at.isoformat())
+        amended_at: dict[str, list[str]] = {}
+        for change in record.amendments:
+            amended_at.setdefault(change.after.id, []).append(change.recorded_at.isoformat())
         rows = []
         for statement in sorted(record.statements, key=self.timeline.statement_key):
             if as_of is not None and statement.on.day > as_of:
@@ -804,6 +807,8 @@ class Query(Tables):
                     "recorded_at": record.recorded_at[statement.id].isoformat(),
                     "corrections": len(corrected_at.get(statement.id, [])),
                     "last_corrected_at": max(corrected_at.get(statement.id, []), default=None),
+                    "amendments": len(amended_at.get(statement.id, [])),
+                    "last_amended_at": max(amended_at.get(statement.id, []), default=None),
                     "ended_by": step.ended_by if ended else None,
                     "ended_how": step.ended_how if ended else None,
                 }

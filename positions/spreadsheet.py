@@ -41,6 +41,8 @@ DERIVED = frozenset(
         "recorded_at",
         "corrections",
         "last_corrected_at",
+        "amendments",
+        "last_amended_at",
         "ended_by",
         "ended_how",
     }

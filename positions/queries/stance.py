@@ -1088,6 +1088,10 @@ class StepQueries(Tables):
             ended = step.ended_key is not None and step.ended_key[0] <= limit
             conditions = orjson.loads(step.conditions)
             fixes = corrected.get(c.source_id, [])
+            changes = [
+                unstamp(row.recorded_at).isoformat()
+                for row, _, _ in self._changes.get(c.source_id, [])
+            ]
             rows.append(
                 (
                     step.key,
@@ -1131,6 +1135,8 @@ class StepQueries(Tables):
                         "recorded_at": unstamp(c.recorded_at).isoformat(),
                         "corrections": len(fixes),
                         "last_corrected_at": max(fixes, default=None),
+                        "amendments": len(changes),
+                        "last_amended_at": max(changes, default=None),
                         "ended_by": step.ended_by if ended else None,
                         "ended_how": step.ended_how if ended else None,
                     },

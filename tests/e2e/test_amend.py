@@ -95,6 +95,7 @@ def test_an_amendment_fixes_the_text_shown_and_known_at_shows_the_first(seeded_u
     listed = statements(seeded_url)
     exported = next(r for r in listed if r["statement_id"] == ZAKHAROVA)
     assert (exported["quote"], exported["notes"]) == (RETYPED, "Transcript of the weekly briefing.")
+    assert exported["amendments"] == 1 and exported["last_amended_at"] is not None
     assert json.loads(exported["sources"])[-1] == {
         "outlet": "mid.ru",
         "url": "https://www.mid.ru/briefing",
@@ -188,7 +189,7 @@ def test_a_files_amendments_are_recorded_once_and_the_export_carries_them(
     assert run_cli("--store", store_url, "import", str(exported)).code == 0
     for read in (lambda url: rows(url, "history"), statements):
         ours, theirs = read(seeded_url), read(store_url)
-        drop = ("recorded_at", "last_corrected_at")
+        drop = ("recorded_at", "last_corrected_at", "last_amended_at")
         assert [{k: v for k, v in r.items() if k not in drop} for r in ours] == [
             {k: v for k, v in r.items() if k not in drop} for r in theirs
         ]
