@@ -8,7 +8,7 @@ import errno
 import os
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -478,7 +478,9 @@ PROGRESS_BYTES = 256 * 1024
 
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar, and the counts alone (no cells moved)."
+)
 @click.option(
     "--negotiation",
     metavar="ID",
@@ -493,7 +495,11 @@ def import_(
     .xlsx, .xls, .ods), then record what is new in them (all or nothing).
 
     Every problem in every file is reported as FILE:LINE: what is wrong (FILE:ROW:COLUMN in a
-    spreadsheet), and then nothing is written. Importing the same file again adds nothing. A
+    spreadsheet), and then nothing is written. Importing the same file again adds nothing.
+    After the counts, each cell in force that the import moved (a party's position on an
+    issue, its verdict on a proposal, a claim) is listed, then the statements it recorded that
+    set no cell in force (superseded, noncommittal beside a position, made earlier than the
+    party's latest). A
     spreadsheet has the columns of `export --what statements --format csv` (docs/format.md).
     Large imports show a progress bar on a terminal (never in a pipe; --quiet turns it off).
 
@@ -504,12 +510,15 @@ def import_(
     """
     from positions.application import import_into
     from positions.scenario import read_scenarios
-    from positions.store.persistence import store_from_environment
+    from positions.store.persistence import parse_store_url, store_from_environment
 
     url = store_from_environment(ctx.obj["store"])
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
+    started = datetime.now(UTC)  # before the import's recording time: the tables before it
     if quiet or not sys.stderr.isatty() or sum(sizes) < PROGRESS_BYTES:
-        result = import_into(url, read_scenarios(files, negotiation=negotiation))
+        scenarios = read_scenarios(files, negotiation=negotiation)
+        touched = _touched(scenarios)
+        result = import_into(url, scenarios)
     else:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -522,6 +531,7 @@ def import_(
                 scenarios.extend(read_scenarios([path], negotiation=negotiation))
                 progress.advance(reading, size)
             statements = sum(len(s.statements) for s in scenarios)
+            touched = _touched(scenarios)
             progress.add_task(f"Recording {statements} statement(s)", total=None)
             result = import_into(url, scenarios)
     if result.views_rebuilt:
@@ -547,6 +557,52 @@ def import_(
             counts.append(f"{result.amendments} amendment(s)")
         recorded = f"{', '.join(counts[:-1])} and {counts[-1]}"
         click.echo(f"Recorded {recorded} in {names} ({result.events} events).")
+        if not quiet and not parse_store_url(url).is_memory:  # a memory store is gone now
+            _report_changes(ctx, touched, started)
+
+
+def _touched(scenarios: Any) -> dict[str, tuple[list[str], list[str]]]:
+    """For each negotiation, the ids of the statements (and of those corrected or amended)
+    and of the proposals an import's files hold (read before the import, which may consume
+    them)."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for scenario in scenarios:
+        ids, tablings = found.setdefault(scenario.negotiation, ([], []))
+        ids.extend(located.value.id for located in scenario.statements)
+        ids.extend(located.value.statement for located in scenario.corrections)
+        tablings.extend(located.value.id for located in scenario.proposals)
+    return found
+
+
+def _report_changes(
+    ctx: click.Context, touched: dict[str, tuple[list[str], list[str]]], started: datetime
+) -> None:
+    """Each cell in force whose position or verdict the import moved (as recorded just before
+    it and now), and the statements it recorded that set no cell in force
+    (`positions.changes`)."""
+    from positions.changes import changes_of, listed
+
+    app = _open(ctx)
+    try:
+        for slug, (ids, tablings) in touched.items():
+            if not ids and not tablings:
+                continue
+            moved, idle = changes_of(app, slug, ids, tablings, started)
+            prefix = f"{slug}: " if len(touched) > 1 else ""
+            for move in moved[:SHOWN_MOVES]:
+                click.echo(f"{prefix}moved: {move}")
+            if len(moved) > SHOWN_MOVES:
+                click.echo(f"{prefix}moved: {len(moved) - SHOWN_MOVES} more cell(s)")
+            if idle:
+                click.echo(
+                    f"{prefix}set no cell in force: {len(idle)} statement(s): {listed(idle)}"
+                )
+    finally:
+        app.close()
+
+
+SHOWN_MOVES = 20
+"""Moved cells an import lists; the rest are counted."""
 
 
 @cli.command()

@@ -138,3 +138,21 @@ def effective_position(steps: Iterable[Any]) -> Any:
         else:
             committed = step
     return committed or noncommittal
+
+
+SEED_IMPORTED = (
+    "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (47 events).\n"
+    "moved: russia on ceasefire: — → settlement_first (peskov-not-a-rejection)\n"
+    "moved: russia on foreign_troops: — → no_foreign_troops (zakharova-under-any-flag)\n"
+    "moved: russia on nato: — → off_the_table (ushakov-no-talk-about-nato)\n"
+    'moved: ukraine on ceasefire: — → temporary_ceasefire {"duration_days": 30, "scope": "entire front line"} (ukraine-accepts-30-day-ceasefire)\n'
+    'moved: us on ceasefire: — → temporary_ceasefire {"duration_days": 30, "scope": "entire front line"} (us-30-day-ceasefire)\n'
+    "moved: us on foreign_troops: — → noncommittal (rubio-deterrent-on-the-ground)\n"
+    "moved: us on nato, claimed by russia: — → off_the_table (ushakov-claims-us-nato-off-the-table)\n"
+    "moved: russia on us-30-day-ceasefire: — → undecided (peskov-not-a-rejection)\n"
+    "moved: ukraine on us-30-day-ceasefire: — → accept (ukraine-accepts-30-day-ceasefire)\n"
+    "moved: us on us-30-day-ceasefire: — → accept (us-30-day-ceasefire)\n"
+    "set no cell in force: 5 statement(s): kremlin-ruled-out-temporary-ceasefire, moscow-no-nato-country-troops, trump-up-to-russia, ushakov-long-term-settlement, ushakov-waltz-call-temporary-respite\n"
+)
+"""What importing the seed into a new store prints: the counts, each cell it set, and the
+statements that set none."""

@@ -79,7 +79,11 @@ class StepQueries(Tables):
         self.known = stamp(known_at) if known_at is not None else None
         self._cursor_context = views.recorder.datastore.transaction(commit=False)
         self.cursor = self._cursor_context.__enter__()
-        self.negotiation = self._codebook(known_at)
+        try:
+            self.negotiation = self._codebook(known_at)
+        except BaseException:  # not recorded (then): the read transaction ends here
+            self.close()
+            raise
         self._cache: dict[str, dict[str, Series]] = {}
         self._steps: dict[tuple[str, bool], dict[str, Any]] = {}
         """Step rows read already (by `cells`), by (source id, tabling)."""
@@ -197,6 +201,44 @@ class StepQueries(Tables):
                     "day": int(day),
                 }
         return {key: self._steps[key] for key in keys}
+
+    def groups_of(
+        self, ids: Sequence[str], tablings: Sequence[str] = ()
+    ) -> set[tuple[str, str, str, str]]:
+        """The groups (``stances`` or ``verdicts``, party, issue or proposal, claimant) the
+        statements ``ids`` and the tablings of the proposals ``tablings`` belong to, as recorded
+        at the time asked for (`positions.changes`), 500 a query."""
+        recorded, params = self._recorded()
+        found: set[tuple[str, str, str, str]] = set()
+        for tabling, wanted in ((False, sorted(set(ids))), (True, sorted(set(tablings)))):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = self._rows(
+                    "SELECT party, issue, claimant, proposal, verdict "
+                    "FROM {p}positions_view_steps WHERE negotiation = %s AND tabling = %s "
+                    f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
+                    [self.slug, tabling, *chunk, *params],
+                )
+                for party, issue, claimant, proposal, verdict in rows:
+                    if issue is not None:
+                        found.add(("stances", party, issue, claimant))
+                    if proposal is not None and verdict is not None:
+                        found.add(("verdicts", party, proposal, claimant))
+        return found
+
+    def recorded_after(self, ids: Sequence[str], moment: datetime) -> list[str]:
+        """Those of the statements ``ids`` first recorded after ``moment``, in order."""
+        found: list[str] = []
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._rows(
+                "SELECT statement_id FROM {p}positions_view_statements WHERE negotiation = %s "
+                f"AND recorded_at > %s AND statement_id IN ({', '.join('%s' for _ in chunk)})",
+                [self.slug, stamp(moment), *chunk],
+            )
+            found.extend(row[0] for row in rows)
+        return sorted(found)
 
     def document(self, statement_id: str, notification_id: int) -> Any:
         """The statement document of the event that recorded a statement."""

@@ -15,6 +15,7 @@ import pytest
 
 from positions.clidoc import generate
 from tests.conftest import ROOT, SEED, run_cli
+from tests.helpers import SEED_IMPORTED
 from tests.runner import process_env, run_process
 
 RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
@@ -23,11 +24,45 @@ RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
 def test_import_reports_what_it_recorded_and_a_second_import_adds_nothing(store: str) -> None:
     first = run_cli("--store", store, "import", str(SEED))
     assert (first.code, first.err) == (0, "")
-    assert (
-        first.out == "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (47 events).\n"
-    )
+    assert first.out == SEED_IMPORTED
     second = run_cli("--store", store, "import", str(SEED))
     assert second.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
+
+
+def test_an_import_lists_the_cells_it_moved_and_the_statements_that_set_none(
+    seeded: str, tmp_path: Path
+) -> None:
+    more = tmp_path / "more.yaml"
+    more.write_text(
+        "negotiation: ukraine-2025\n"
+        "statements:\n"
+        "  - {id: lavrov-still, on: 2025-03-15, by: russia, issue: nato, position: off_the_table,"
+        " quote: Still., sources: [https://example.org/l]}\n"
+        "  - {id: peskov-earlier, on: 2025-03-01, by: peskov, issue: ceasefire,"
+        " position: settlement_first, quote: Earlier., sources: [https://example.org/o]}\n"
+        "  - {id: us-conditions, on: 2025-03-15, by: us, proposal: us-30-day-ceasefire,"
+        " verdict: accept_with_conditions, quote: Only so., sources: [https://example.org/v]}\n"
+        "corrections:\n"
+        "  - {statement: rubio-deterrent-on-the-ground, reason: re-read,"
+        " position: no_foreign_troops}\n",
+        encoding="utf-8",
+    )
+    imported = run_cli("--store", seeded, "import", str(more))
+    assert (imported.code, imported.err) == (0, "")
+    assert imported.out == (
+        "Recorded 3 statement(s), 0 definition(s) and 1 correction(s) in ukraine-2025 "
+        "(8 events).\n"
+        "moved: us on foreign_troops: noncommittal → no_foreign_troops "
+        "(rubio-deterrent-on-the-ground)\n"
+        "moved: us on us-30-day-ceasefire: accept → accept_with_conditions (us-conditions)\n"
+        "set no cell in force: 1 statement(s): peskov-earlier\n"
+    )
+    again = tmp_path / "again.yaml"
+    again.write_text(more.read_text().replace("us-conditions", "us-conditions-2"))
+    quiet = run_cli("--store", seeded, "import", "--quiet", str(again))
+    assert quiet.out == (
+        "Recorded 1 statement(s) and 0 definition(s) in ukraine-2025 (2 events).\n"
+    )  # --quiet: the counts alone
 
 
 def test_the_store_can_come_from_the_environment(tmp_path: Path) -> None:

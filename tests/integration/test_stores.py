@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from positions.application import PositionsApplication
 from positions.errors import StoreError
 from tests.conftest import ROOT, SEED, run_cli
-from tests.helpers import assert_same_tables, import_parts, memory_app, tables
+from tests.helpers import SEED_IMPORTED, assert_same_tables, import_parts, memory_app, tables
 from tests.stores import (
     BACKENDS,
     any_store,
@@ -32,9 +32,7 @@ RIVER = ROOT / "fixtures" / "example-river-talks.yaml"
 def test_import_then_query_works_on_both_stores(store_url: str) -> None:
     first = run_cli("--store", store_url, "import", str(SEED))
     assert (first.code, first.err) == (0, "")
-    assert first.out == (
-        "Recorded 11 statement(s) and 19 definition(s) in ukraine-2025 (47 events).\n"
-    )
+    assert first.out == SEED_IMPORTED
     again = run_cli("--store", store_url, "import", str(SEED))
     assert again.out == "Nothing new: 1 file(s) already recorded in ukraine-2025.\n"
     assert count_events(store_url) == 47
