@@ -739,6 +739,9 @@ def compare(
 @as_of_option
 @click.option("--party", metavar="P", help="Only this party's verdicts.")
 @click.option("--issue", metavar="I", help="Only proposals on this issue.")
+@click.option(
+    "--claims", is_flag=True, help="Also the verdicts others claim for a party (claimed_by)."
+)
 @known_at_option
 @negotiation_option
 @format_option
@@ -748,24 +751,28 @@ def proposals(
     as_of: str | None,
     party: str | None,
     issue: str | None,
+    claims: bool,
     known_at: str | None,
     negotiation: str | None,
     fmt: str,
 ) -> None:
-    """Proposals × parties with each party's verdict.
+    """Proposals × parties with each party's verdict; with --claims, below each party's row
+    one row per party that claims a verdict for it ("Putin agreed to X"), marked claimed_by.
 
     \b
     Example:
       positions proposals --as-of 2025-03-12 --party russia
+      positions proposals --claims
     """
     day = parse_date(as_of)
     title = _as_of_title(_of("Verdicts on proposals", party, issue), day, known_at)
     fixed = _fixed(party=party, issue=issue)
     with _tables(_open(ctx), negotiation, known_at) as query:
         if fmt in HUMAN and hasattr(query, "proposal_rows"):
-            _emit_rows(query.proposal_rows(day, party, issue), fmt, "proposals", title, fixed)
+            rows = query.proposal_rows(day, party, issue, claims)
+            _emit_rows(rows, fmt, "proposals", title, fixed)
             return
-        frame = query.proposals(day, party, issue)
+        frame = query.proposals(day, party, issue, claims)
     _emit(frame, fmt, "proposals", title, fixed)
 
 

@@ -110,6 +110,7 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
     "issue": "String",
     "tabled_by": "String",
     "party": "String",
+    "claimed_by": "String",
     "verdict": "String",
     "conditions": "String",
     "stated_on": "String",
@@ -119,6 +120,9 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
     "quote": "String",
 }
 
+
+VERDICT_COLUMNS = ("verdict", "conditions", "stated_on", "date", "statement_id", "speaker", "quote")
+"""The columns of a row of `proposals` that its verdict gives."""
 
 DIGEST_SCHEMA: dict[str, Any] = {**HISTORY_SCHEMA, "moved": "String"}
 """A row of `digest`: a row of `history`, and the cells its statement moved in the window."""
@@ -285,11 +289,15 @@ class Tables:
         return _frame(self.compare_rows(as_of, party, issue, claimant), COMPARE_SCHEMA)
 
     def proposals(
-        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claims: bool = False,
     ) -> pl.DataFrame:
         """Proposals × parties with each party's verdict as of a date (one party's verdicts,
-        proposals on one issue, where given)."""
-        return _frame(self.proposal_rows(as_of, party, issue), PROPOSALS_SCHEMA)
+        proposals on one issue, where given; with ``claims``, the verdicts others claim)."""
+        return _frame(self.proposal_rows(as_of, party, issue, claims), PROPOSALS_SCHEMA)
 
     def digest_rows(
         self, since: date, until: date, search: Search | None = None
@@ -641,15 +649,28 @@ class Tables:
         verdict in force at the end of ``day`` (R8), or None."""
         raise NotImplementedError
 
+    def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """For each (party, proposal), the verdict columns of `proposals` of each claim about
+        the party's verdict in force at the end of ``day`` (R8 among one claimant's claims,
+        R9), with ``claimed_by``, by claimant."""
+        raise NotImplementedError
+
     def proposal_rows(
-        self, as_of: date | None = None, party: str | None = None, issue: str | None = None
+        self,
+        as_of: date | None = None,
+        party: str | None = None,
+        issue: str | None = None,
+        claims: bool = False,
     ) -> list[dict[str, Any]]:
         """The rows of `proposals`: each proposal tabled by the day (on ``issue``, where
-        given), in order, a row per party (or for ``party`` alone) with its verdict in force."""
+        given), in order, a row per party (or for ``party`` alone) with its verdict in force;
+        with ``claims``, after it one row per claimant with the verdict it claims for the
+        party (``claimed_by``)."""
         self.check_party(party)
         self.check_issue(issue)
         day = as_of or FOREVER
         verdict = self.verdicts_on(day)
+        claimed = self.claimed_verdicts(day) if claims else {}
         rows = []
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
@@ -667,6 +688,8 @@ class Tables:
                 }
                 row.update(verdict(p, proposal.id) or {})
                 rows.append(row)
+                for claim in claimed.get((p, proposal.id), ()):
+                    rows.append({**row, **dict.fromkeys(VERDICT_COLUMNS), **claim})
         return rows
 
 
@@ -875,19 +898,31 @@ class Query(Tables):
 
         def verdict(party: str, proposal: str) -> dict[str, Any] | None:
             chosen = verdicts.get((party, proposal))
-            if chosen is None:
-                return None
-            return {
-                "verdict": str(chosen.verdict),
-                "conditions": "; ".join(chosen.conditions) or None,
-                "stated_on": _stated(chosen.on),
-                "date": chosen.on.day,
-                "statement_id": chosen.source_id,
-                "speaker": _speaker(self.timeline, chosen),
-                "quote": _quote(chosen),
-            }
+            return None if chosen is None else self._verdict_columns(chosen)
 
         return verdict
+
+    def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        claims: dict[tuple[str, str, str], Step] = {}
+        for step in in_force(self.timeline, day):  # in order: the latest of each claimant wins
+            if step.claimed_by is not None and step.verdict is not None and step.proposal:
+                claims[(step.party, step.proposal, step.claimed_by)] = step
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for (party, proposal, claimant), step in sorted(claims.items()):
+            row = {**self._verdict_columns(step), "claimed_by": claimant}
+            found.setdefault((party, proposal), []).append(row)
+        return found
+
+    def _verdict_columns(self, chosen: Step) -> dict[str, Any]:
+        return {
+            "verdict": str(chosen.verdict),
+            "conditions": "; ".join(chosen.conditions) or None,
+            "stated_on": _stated(chosen.on),
+            "date": chosen.on.day,
+            "statement_id": chosen.source_id,
+            "speaker": _speaker(self.timeline, chosen),
+            "quote": _quote(chosen),
+        }
 
     def history(
         self,

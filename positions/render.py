@@ -81,6 +81,7 @@ HUMAN_COLUMNS: dict[str, list[str]] = {
         "proposal",
         "issue",
         "party",
+        "claimed_by",
         "verdict",
         "conditions",
         "stated_on",

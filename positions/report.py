@@ -154,7 +154,7 @@ def report_context(
     compare = pivot_compare(
         query.compare(as_of, claimant=lambda party: names.party(party) or party)
     )
-    proposals = query.proposals(as_of)
+    proposals = query.proposals(as_of, claims=True)
     # one more than is listed: whether there are earlier statements to point to
     wanted = None if recent is None else recent + 1
     histories = {
@@ -210,12 +210,15 @@ def report_context(
         "speaker",
         "quote",
     ]
+    if proposals["claimed_by"].null_count() < proposals.height:  # claimed verdicts, marked
+        proposal_columns.insert(proposal_columns.index("party") + 1, "claimed_by")
     shown_proposals = _table(proposals, proposal_columns)
     naming: dict[str, Callable[[Any], Any]] = {
         "proposal": names.proposal,
         "issue": names.issue,
         "tabled_by": names.party,
         "party": names.party,
+        "claimed_by": names.party,
         "stated_on": long_date,
     }
     known_at = query.recorded_until()

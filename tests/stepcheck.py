@@ -102,6 +102,7 @@ def answers(query: Any, as_of: date | None, whole: bool = False) -> dict[str, An
         "stance": query.stance_rows(as_of, claims=True),
         "compare": query.compare_rows(as_of),
         "proposals": query.proposals(as_of).to_dicts(),
+        "proposals with claims": query.proposals(as_of, claims=True).to_dicts(),
         "history": query.history(as_of=as_of).to_dicts(),
         "span": [query.span(sorted(ISSUES), as_of), query.span(["water"], as_of)],
     }

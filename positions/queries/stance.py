@@ -437,6 +437,28 @@ class StepQueries(Tables):
 
         return verdict
 
+    def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """`Tables.claimed_verdicts` read as `verdicts_on` reads the own ones: every claimant's
+        interval in force (`cells`), and the statements' speakers and quotes."""
+        cells = {k: c for k, c in self.cells("verdicts", day, claimant=None).items() if k[2]}
+        said = self.spoken([c.source_id for c in cells.values()])
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for (party, proposal, claimant), cell in sorted(cells.items()):
+            speaker, quote = self._named(cell.party or "", said[cell.source_id])
+            found.setdefault((party, proposal), []).append(
+                {
+                    "verdict": cell.value,
+                    "conditions": "; ".join(orjson.loads(cell.extra)) or None,
+                    "stated_on": cell.stated_on,
+                    "date": date.fromordinal(cell.day),
+                    "statement_id": cell.source_id,
+                    "speaker": speaker,
+                    "quote": quote,
+                    "claimed_by": claimant,
+                }
+            )
+        return found
+
     def cells(
         self,
         table: str,

@@ -213,7 +213,7 @@ def test_query_commands_on_a_terminal_read_the_step_tables_without_importing_pol
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert "| russia | ceasefire | settlement_first |" in done.stdout
-    assert "| us-30-day-ceasefire | ceasefire | russia | reject |" in done.stdout
+    assert "| us-30-day-ceasefire | ceasefire | russia |  | reject |" in done.stdout
     assert "| 2025-03-13 | russia | clarification | peskov-not-a-rejection |" in done.stdout
     assert done.stdout.rstrip().endswith("[]")
 
