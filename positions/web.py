@@ -299,13 +299,17 @@ narrows the table to the others)."""
 
 
 def proposals_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
-    """Each proposal with each party's verdict on it (the first `PROPOSAL_ROWS` rows)."""
-    rows = list(tables.proposals(ask.as_of, ask.party, ask.issue).iter_rows(named=True))
+    """Each proposal with each party's verdict on it, and the verdicts others claim for it
+    (the first `PROPOSAL_ROWS` rows)."""
+    found = tables.proposals(ask.as_of, ask.party, ask.issue, claims=True)
+    rows = list(found.iter_rows(named=True))
     for row in rows:
         row["proposal_name"] = names.proposal(row["proposal"])
         row["issue_name"] = names.issue(row["issue"])
         row["tabled_by"] = names.party(row["tabled_by"])
         row["party_name"] = names.party(row["party"])
+        if row["claimed_by"] is not None:  # a claim about the party's verdict, marked
+            row["party_name"] = f"{row['party_name']} (claimed by {names.party(row['claimed_by'])})"
         row["stated_on"] = long_date(row["stated_on"])
     rows, headings = sorted_rows(rows, PROPOSAL_COLUMNS, ask, "/proposals")
     negotiation = tables.negotiation

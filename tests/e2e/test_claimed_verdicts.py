@@ -97,3 +97,19 @@ def test_the_claimants_clarification_replaces_its_claimed_verdict(
             "us-says-putin-hesitates",
         ),
     ]
+
+
+def test_the_web_apps_proposals_page_marks_a_claimed_verdict(seeded: str, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from positions.application import PositionsApplication
+    from positions.web import create_app
+
+    claim = tmp_path / "claim.yaml"
+    claim.write_text(CLAIM, encoding="utf-8")
+    assert run_cli("--store", seeded, "import", str(claim)).code == 0
+    with TestClient(create_app(PositionsApplication.open(seeded))) as client:
+        page = client.get("/proposals?as_of=2025-03-15")
+    assert page.status_code == 200
+    assert "Russia (claimed by United States)" in page.text
+    assert "Putin agreed to the ceasefire." in page.text
