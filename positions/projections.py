@@ -29,7 +29,7 @@ from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.hints import unknown
 from positions.search import Search
-from positions.steps import OPEN_DAY
+from positions.steps import OPEN_DAY, Said, rivals
 from positions.timeline import (
     AmendmentRecord,
     CorrectionRecord,
@@ -63,6 +63,7 @@ STANCE_SCHEMA: dict[str, Any] = {
     "shift": "String",
     "shift_ranks": "Int64",
     "recorded_at": "String",
+    "contested": "Boolean",
 }
 
 HISTORY_SCHEMA: dict[str, Any] = {
@@ -118,6 +119,7 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
     "statement_id": "String",
     "speaker": "String",
     "quote": "String",
+    "contested": "Boolean",
 }
 
 
@@ -591,10 +593,22 @@ class Tables:
         row_of = self._brief_row if brief else self._stance_row
         self.check_party(party)
         self.check_issue(issue)
-        cells = self.cells_in_force(as_of or FOREVER, party, issue, claims)
+        day = as_of or FOREVER
+        cells = self.cells_in_force(day, party, issue, claims)
         if not brief:
             self._read_ahead([cell for *_, cell in cells])
-        return [row_of(p, i, cell, claimant) for p, i, claimant, cell in cells]
+        rows = []
+        for p, i, claimant, cell in cells:
+            row = row_of(p, i, cell, claimant)
+            if cell is not None and claimant is None:  # R16: a party's own cell only
+                row["contested"] = bool(self.rivals_of("stances", p, i, cell, day))
+            rows.append(row)
+        return rows
+
+    def rivals_of(self, table: str, party: str, subject: str, cell: Any, day: date) -> list[str]:
+        """R16 (`steps.rivals`): the party's own statements that contest the one in force in
+        a cell of ``table`` (``stances`` or ``verdicts``) on ``day``."""
+        raise NotImplementedError
 
     def _read_ahead(self, cells: list[Any]) -> None:
         """Before full rows are made of ``cells``: a backend may read what they need at once."""
@@ -686,7 +700,12 @@ class Tables:
                     "tabled_by": proposal.by,
                     "party": p,
                 }
-                row.update(verdict(p, proposal.id) or {})
+                found = verdict(p, proposal.id)
+                row.update(found or {})
+                if found is not None:
+                    rivals = self.rivals_of("verdicts", p, proposal.id, found["_cell"], day)
+                    row["contested"] = bool(rivals)
+                    del row["_cell"]
                 rows.append(row)
                 for claim in claimed.get((p, proposal.id), ()):
                     rows.append({**row, **dict.fromkeys(VERDICT_COLUMNS), **claim})
@@ -898,9 +917,37 @@ class Query(Tables):
 
         def verdict(party: str, proposal: str) -> dict[str, Any] | None:
             chosen = verdicts.get((party, proposal))
-            return None if chosen is None else self._verdict_columns(chosen)
+            return None if chosen is None else {**self._verdict_columns(chosen), "_cell": chosen}
 
         return verdict
+
+    def rivals_of(self, table: str, party: str, subject: str, cell: Any, day: date) -> list[str]:
+        if cell.statement is None:  # a tabling is ordered before its day's statements (R7)
+            return []
+        verdicts = table == "verdicts"
+
+        def said(step: Step) -> Said:
+            assert step.statement is not None
+            value = step.verdict if verdicts else step.position
+            return Said(
+                step.source_id,
+                step.on.day.toordinal(),
+                1 if step.on.precise else 0,
+                step.statement.target,
+                str(value) if value is not None else None,
+            )
+
+        others = [
+            said(s)
+            for s in self.timeline.steps
+            if s.statement is not None
+            and s.claimed_by is None
+            and s.party == party
+            and (s.proposal == subject if verdicts else s.issue == subject)
+            and (not verdicts or s.verdict is not None)
+            and s.counts(day)
+        ]
+        return rivals(said(cell), others)
 
     def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
         claims: dict[tuple[str, str, str], Step] = {}
@@ -1099,6 +1146,16 @@ class Query(Tables):
         }
 
 
+def _contested(rows: list[dict[str, Any]], final: Any, others: list[str]) -> None:
+    """`explain`: the row of the statement in force names those that contest it (R16)."""
+    if final is None or not others:
+        return
+    for row in rows:
+        if row["statement_id"] == final.source_id and row["kind"] != "correction":
+            row["effect"] += f"; contested on its day by {', '.join(others)} (R16)"
+            return
+
+
 def compare_rows(
     stance: list[dict[str, Any]],
     parties: list[str],
@@ -1131,6 +1188,8 @@ def compare_rows(
             text = cell.get("position") or "—"
             if cell.get("terms"):
                 text += " " + _terms_text(cell["terms"])
+            if cell.get("contested"):
+                text += " (contested)"
             if claims:
                 text += "; " + claims
             rows.append(
@@ -1331,6 +1390,9 @@ class Analysis(Query):
                         "recorded_at": change.recorded_at.isoformat(),
                     }
                 )
+        _contested(
+            rows, final, self.rivals_of("stances", party, issue, final, limit) if final else []
+        )
         for n, row in enumerate(rows, start=1):
             row["step"] = n
         return _frame(rows, EXPLAIN_SCHEMA)

@@ -426,3 +426,33 @@ def descendants(roots: Iterable[str], clarifications: Mapping[str, Sequence[str]
                 found.append(child)
                 pending.append(child)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What R16 reads of a party's own statement: its day and precision (R1), the statement
+    it qualifies, and the point of the scale (or verdict) it gives."""
+
+    source_id: str
+    day: int
+    precise: int
+    target: str | None
+    value: str | None
+
+
+def rivals(chosen: Said, others: Iterable[Said]) -> list[str]:
+    """R16: of ``others`` (the party's own statements in the chosen one's group that count on
+    the day asked for), those made on the same day, neither qualifying the other, that put
+    the party at another point of the scale (or give another verdict): the cell is contested.
+    Noncommittal statements and statements without a value never contest."""
+    if chosen.value in (None, NONCOMMITTAL):
+        return []
+    return sorted(
+        other.source_id
+        for other in others
+        if other.source_id != chosen.source_id
+        and (other.day, other.precise) == (chosen.day, chosen.precise)
+        and other.value not in (None, NONCOMMITTAL, chosen.value)
+        and other.target != chosen.source_id
+        and chosen.target != other.source_id
+    )

@@ -28,11 +28,12 @@ from positions.projections import (
     HISTORY_SCHEMA,
     Series,
     Tables,
+    _contested,
     _frame,
     in_window,
 )
 from positions.search import Search, words
-from positions.steps import Coding, Step, day_key
+from positions.steps import Coding, Said, Step, day_key, rivals
 from positions.views.fold import stamp, unstamp
 from positions.views.store import SEARCH_EXPRESSION, SEARCH_TABLE
 from positions.views.tables import (
@@ -423,6 +424,7 @@ class StepQueries(Tables):
             else:
                 speaker, quote = self._named(cell.party or "", said[cell.source_id])
             rows[(party, proposal)] = {
+                "_cell": cell,
                 "verdict": cell.value,
                 "conditions": "; ".join(orjson.loads(cell.extra)) or None,
                 "stated_on": cell.stated_on,
@@ -436,6 +438,40 @@ class StepQueries(Tables):
             return rows.get((party, proposal))
 
         return verdict
+
+    def rivals_of(self, table: str, party: str, subject: str, cell: Any, day: date) -> list[str]:
+        """`Tables.rivals_of` read from the step table: the party's own steps in the group made
+        on the cell's day that count on ``day`` (one indexed range), decided by
+        `steps.rivals`."""
+        if cell.tabling:  # a tabling is ordered before its day's statements (R7)
+            return []
+        verdicts = table == "verdicts"
+        recorded, params = self._recorded()
+        column, value = ("proposal", "verdict") if verdicts else ("issue", "position")
+        found = self._rows(
+            f"SELECT source_id, precise, clarifies, retracts, {value} "
+            "FROM {p}positions_view_steps WHERE negotiation = %s AND party = %s "
+            f"AND {column} = %s AND claimant = %s AND NOT tabling AND {recorded} "
+            "AND sort_key >= %s AND sort_key < %s "
+            "AND (ended_key IS NULL OR ended_key >= %s)"
+            + (" AND verdict IS NOT NULL" if verdicts else ""),
+            [
+                self.slug,
+                party,
+                subject,
+                OWN,
+                *params,
+                day_key(cell.day),
+                day_key(cell.day + 1),
+                day_key(day.toordinal() + 1),
+            ],
+        )
+        said = [
+            Said(str(sid), cell.day, int(precise), retracts or clarifies, v)
+            for sid, precise, clarifies, retracts, v in found
+        ]
+        chosen = next((s for s in said if s.source_id == cell.source_id), None)
+        return [] if chosen is None else rivals(chosen, said)
 
     def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """`Tables.claimed_verdicts` read as `verdicts_on` reads the own ones: every claimant's
@@ -1116,6 +1152,10 @@ class StepQueries(Tables):
                         "recorded_at": unstamp(change.recorded_at).isoformat(),
                     }
                 )
+        day = as_of or FOREVER
+        _contested(
+            rows, final, self.rivals_of("stances", party, issue, final, day) if final else []
+        )
         for n, row in enumerate(rows, start=1):
             row["step"] = n
         return _frame(rows, EXPLAIN_SCHEMA)

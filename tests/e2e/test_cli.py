@@ -110,6 +110,7 @@ def test_stance_json_has_the_documented_fields(seeded: str) -> None:
             "claimed_by": None,
             "shift": "new",
             "shift_ranks": None,
+            "contested": False,
         }
     ]
 
