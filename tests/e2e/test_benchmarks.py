@@ -194,3 +194,12 @@ def test_a_phase_that_runs_out_of_time_is_recorded_not_raised(tmp_path: Path) ->
         "import", {"store": f"sqlite:///{tmp_path / 's.db'}", "files": made.files}, 0.01
     )
     assert result == {"not_measured": "took longer than 0 s"}
+
+
+def test_the_performance_page_is_the_committed_results_with_their_notes() -> None:
+    """docs/performance.md is generated from benchmarks/results/latest.json and the notes of
+    benchmarks/limits.json: a note changed without the page made again fails here."""
+    from benchmarks.report import render
+    from benchmarks.run import DOC, RESULTS
+
+    assert DOC.read_text(encoding="utf-8") == render(json.loads(RESULTS.read_text()))
