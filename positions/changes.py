@@ -48,28 +48,59 @@ def _shown(cell: Cell | None) -> str | None:
     return f"{cell.value} {extra}".strip()
 
 
+@dataclass(frozen=True)
+class Changes:
+    moved: list[Move]
+    idle: list[str]
+    """The statements recorded that set no cell in force."""
+    contested: list[str]
+    """The cells the import made contested (R16), as `Move` names them."""
+
+
 def changes_of(
     app: PositionsApplication,
     negotiation: str,
     ids: list[str],
     tablings: list[str],
     started: datetime,
-) -> tuple[list[Move], list[str]]:
+) -> Changes:
     """What an import that began at ``started`` changed in ``negotiation``: the cells moved in
     the groups of the statements ``ids`` (those recorded and those corrected) and of the
-    proposals ``tablings``, as recorded then and now, and those of the statements recorded
-    since that set no cell in force."""
+    proposals ``tablings``, as recorded then and now, those of the statements recorded since
+    that set no cell in force, and the own cells it made contested."""
     with app.get_tables(negotiation) as now:
         groups = now.groups_of(ids, tablings)
         try:
             then = app.get_tables(negotiation, started)
         except NotFoundError:  # not recorded before the import: no cell was in force
             moved = moves(_Nothing(), now, groups)
+            before: set[Group] = set()
         else:
             with then:
                 groups |= then.groups_of(ids, tablings)  # where corrections moved them from
                 moved = moves(then, now, groups)
-        return moved, unmoved(now, now.recorded_after(ids, started), groups)
+                before = contested(then, groups)
+        made = sorted(contested(now, groups) - before)
+        named = [_named(group) for group in made]
+        return Changes(moved, unmoved(now, now.recorded_after(ids, started), groups), named)
+
+
+def contested(tables: StepQueries, groups: Iterable[Group]) -> set[Group]:
+    """Those of the own ``groups`` whose cell in force now is contested (R16)."""
+    found = set()
+    for group in set(groups):
+        table, party, subject, claimant = group
+        if claimant:
+            continue
+        cell = tables.cell(table, party, subject, claimant, date.max)
+        if cell is not None and tables.rivals_of(table, party, subject, cell, date.max):
+            found.add(group)
+    return found
+
+
+def _named(group: Group) -> str:
+    _, party, subject, _ = group
+    return f"{party} on {subject}"
 
 
 class _Nothing:

@@ -587,13 +587,19 @@ def _report_changes(
         for slug, (ids, tablings) in touched.items():
             if not ids and not tablings:
                 continue
-            moved, idle = changes_of(app, slug, ids, tablings, started)
+            found = changes_of(app, slug, ids, tablings, started)
             prefix = f"{slug}: " if len(touched) > 1 else ""
-            for move in moved[:SHOWN_MOVES]:
+            for move in found.moved[:SHOWN_MOVES]:
                 click.echo(f"{prefix}moved: {move}")
-            if len(moved) > SHOWN_MOVES:
-                click.echo(f"{prefix}moved: {len(moved) - SHOWN_MOVES} more cell(s)")
-            if idle:
+            if len(found.moved) > SHOWN_MOVES:
+                click.echo(f"{prefix}moved: {len(found.moved) - SHOWN_MOVES} more cell(s)")
+            if found.contested:
+                click.echo(
+                    f"{prefix}contested now (two statements of one day, R16): "
+                    f"{listed(found.contested)}"
+                )
+            if found.idle:
+                idle = found.idle
                 click.echo(
                     f"{prefix}set no cell in force: {len(idle)} statement(s): {listed(idle)}"
                 )

@@ -116,3 +116,16 @@ def test_a_clarification_on_the_same_day_does_not_contest_what_it_clarifies(
     assert [(r["position"], r["statement_id"], r["contested"]) for r in found] == [
         ("conditional_ceasefire", "b", False)
     ]
+
+
+def test_an_import_names_the_cells_it_made_contested(seeded_url: str, tmp_path: Path) -> None:
+    day = tmp_path / "day.yaml"
+    day.write_text(DAY, encoding="utf-8")
+    imported = run_cli("--store", seeded_url, "import", str(day))
+    assert (imported.code, imported.err) == (0, "")
+    assert imported.out.splitlines()[1:] == [
+        "moved: russia on us-30-day-ceasefire: undecided → reject (ushakov-no-truce)",
+        "contested now (two statements of one day, R16): russia on ceasefire, "
+        "russia on us-30-day-ceasefire",
+        "set no cell in force: 2 statement(s): peskov-conditions, peskov-nato-noncommittal",
+    ]
