@@ -52,6 +52,12 @@ def message(error: Any, model: type[BaseModel]) -> str:
     given = error.get("input")
     loc = location(error)
     field = next((step for step in reversed(loc) if isinstance(step, str)), "")
+    if loc and loc[-1] == "[key]" and kind == "string_type":
+        shown = str(given).lower() if isinstance(given, bool) else given
+        return (
+            f"a name must be text, not {shown}: write it in quotes ('{shown}'), since YAML reads "
+            "true, false, null and numbers unquoted as other things"
+        )
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else ""
         known = fields_at(model, loc[:-1])

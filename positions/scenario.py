@@ -323,6 +323,10 @@ def _path(data: Any, loc: tuple[Any, ...]) -> str:
     out = ""
     node = data
     for step in loc:
+        if step == "[key]":  # pydantic's mark of a mapping's key: the step before names it
+            continue
+        if isinstance(node, _Map) and not isinstance(step, str):
+            break  # a key YAML read as another type: the message names it
         if isinstance(step, int):
             out += f"[{step}]"
             if isinstance(node, _List) and 0 <= step < len(node):

@@ -232,6 +232,15 @@ proposals:
         },
         before={"talks.yaml": HEAD},
     ),
+    "keys.yaml": Case(
+        {
+            "keys.yaml": HEAD
+            + "statements:\n"
+            + statement(
+                "id: s1, on: 2025-03-10, by: amin, issue: x, position: all, terms: {true: 3}"
+            )
+        }
+    ),
     "t2.yaml": Case(
         {
             "t1.yaml": "negotiation: talks\ntitle: One title\n",
