@@ -487,17 +487,18 @@ class Amendment(Record):
         fields before it (as JSON gives them): the one wording of an amendment in `history`
         and `explain`."""
         after = self.apply(before)
+        given = self.changes()
         parts = []
         for name in (*DESCRIPTIVE, "add_sources"):
-            if name not in self.changes():
+            if name not in given:
                 continue
             if name == "add_sources":
                 added = after["sources"][len(before.get("sources") or ()) :]
-                parts.append(f"sources: + {_sources_text(added)}")
+                parts.append(f"sources: + {sources_text(added) or 'none'}")
             elif name == "sources":
                 parts.append(
-                    f"sources: {_sources_text(before.get('sources') or ())} → "
-                    f"{_sources_text(after['sources'])}"
+                    f"sources: {sources_text(before.get('sources') or ()) or 'none'} → "
+                    f"{sources_text(after['sources']) or 'none'}"
                 )
             else:
                 old, new = before.get(name), after[name]
@@ -513,10 +514,11 @@ def _shown(name: str, value: Any) -> str:
     return str(value)
 
 
-def _sources_text(sources: Any) -> str:
-    """Sources as the tables show them: outlet and URL, one after another."""
-    if not sources:
-        return "none"
-    return "; ".join(
-        " ".join(part for part in (s["outlet"], s.get("url") or "") if part) for s in sources
-    )
+def sources_text(sources: Any) -> str | None:
+    """Sources as every table shows them: outlet and URL, one after another (None for none);
+    each a `Source` or its JSON mapping."""
+    shown = []
+    for s in sources:
+        outlet, url = (s.outlet, s.url) if isinstance(s, Source) else (s["outlet"], s.get("url"))
+        shown.append(" ".join(part for part in (outlet, url or "") if part))
+    return "; ".join(shown) or None

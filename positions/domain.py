@@ -984,6 +984,29 @@ def corrected(statement: Statement, corrections: Iterable[Correction]) -> Statem
     return statement
 
 
+def _home_of_new(
+    state: Negotiation,
+    records: dict[str, PartyRecord],
+    fix: Correction | Amendment,
+    known: Container[UUID] | None,
+    what: str,
+) -> PartyRecord:
+    """The party record holding the statement a correction or amendment names, or the error
+    that it names none, or that the same one is recorded already (its key in ``known``, by
+    default those of ``records``)."""
+    home = next((r for r in records.values() if fix.statement in r.statements), None)
+    if home is None:
+        raise NotFoundError(f"unknown statement '{fix.statement}' in negotiation '{state.slug}'")
+    if known is None:
+        known = _correction_keys(state.slug, records.values())
+    if fix_key(state.slug, fix) in known:
+        raise QueryError(
+            f"this {what} of statement '{fix.statement}' is recorded already "
+            "(the same changes and reason); give another reason to record it again"
+        )
+    return home
+
+
 def plan_correction(
     state: Negotiation,
     records: dict[str, PartyRecord],
@@ -995,21 +1018,7 @@ def plan_correction(
 
     A correction is recorded once: one with the same fields and reason as one recorded
     already (its key in ``known_corrections``, by default those of ``records``) is refused."""
-    home = next((r for r in records.values() if correction.statement in r.statements), None)
-    if home is None:
-        raise NotFoundError(
-            f"unknown statement '{correction.statement}' in negotiation '{state.slug}'"
-        )
-    known = (
-        known_corrections
-        if known_corrections is not None
-        else _correction_keys(state.slug, records.values())
-    )
-    if fix_key(state.slug, correction) in known:
-        raise QueryError(
-            f"this correction of statement '{correction.statement}' is recorded already "
-            "(the same changes and reason); give another reason to record it again"
-        )
+    home = _home_of_new(state, records, correction, known_corrections, "correction")
     changes = correction.changes()
     if not changes:
         raise QueryError("a correction needs at least one of position, verdict, issue, on, party")
@@ -1094,21 +1103,7 @@ def plan_amendment(
     """The event recording ``amendment``, or a `QueryError`/`NotFoundError` saying why not:
     the statement must be recorded, the amendment must change something, and the amended
     statement must still be a valid statement. Recorded once, as a correction is."""
-    home = next((r for r in records.values() if amendment.statement in r.statements), None)
-    if home is None:
-        raise NotFoundError(
-            f"unknown statement '{amendment.statement}' in negotiation '{state.slug}'"
-        )
-    known = (
-        known_amendments
-        if known_amendments is not None
-        else _correction_keys(state.slug, records.values())
-    )
-    if fix_key(state.slug, amendment) in known:
-        raise QueryError(
-            f"this amendment of statement '{amendment.statement}' is recorded already "
-            "(the same changes and reason); give another reason to record it again"
-        )
+    home = _home_of_new(state, records, amendment, known_amendments, "amendment")
     if not amendment.changes():
         raise QueryError(f"an amendment needs at least one of {', '.join(AMENDABLE)}")
     current = amended(home.statements[amendment.statement], home.amendments)

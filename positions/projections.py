@@ -25,6 +25,7 @@ from positions.analysis import (
     weighted_median,
 )
 from positions.codebook import NONCOMMITTAL, Source, StatedOn, Statement
+from positions.codebook import sources_text as _sources
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.hints import unknown
@@ -152,12 +153,6 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, str]) -> pl.DataFrame:
 
 def _terms(terms: dict[str, Any]) -> str | None:
     return json.dumps(terms, sort_keys=True, ensure_ascii=False) if terms else None
-
-
-def _sources(sources: tuple[Source, ...]) -> str | None:
-    if not sources:
-        return None
-    return "; ".join(" ".join(part for part in (s.outlet, s.url or "") if part) for s in sources)
 
 
 def _speaker(timeline: Timeline, step: Step) -> str | None:
@@ -660,7 +655,8 @@ class Tables:
 
     def verdicts_on(self, day: date) -> Any:
         """A function of (party, proposal) giving the verdict columns of `proposals` for the
-        verdict in force at the end of ``day`` (R8), or None."""
+        verdict in force at the end of ``day`` (R8) and what is in force (for `rivals_of`), or
+        None."""
         raise NotImplementedError
 
     def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -701,11 +697,10 @@ class Tables:
                     "party": p,
                 }
                 found = verdict(p, proposal.id)
-                row.update(found or {})
                 if found is not None:
-                    rivals = self.rivals_of("verdicts", p, proposal.id, found["_cell"], day)
-                    row["contested"] = bool(rivals)
-                    del row["_cell"]
+                    columns, cell = found
+                    row.update(columns)
+                    row["contested"] = bool(self.rivals_of("verdicts", p, proposal.id, cell, day))
                 rows.append(row)
                 for claim in claimed.get((p, proposal.id), ()):
                     rows.append({**row, **dict.fromkeys(VERDICT_COLUMNS), **claim})
@@ -915,9 +910,9 @@ class Query(Tables):
             if step.claimed_by is None and step.verdict is not None and step.proposal is not None:
                 verdicts[(step.party, step.proposal)] = step
 
-        def verdict(party: str, proposal: str) -> dict[str, Any] | None:
+        def verdict(party: str, proposal: str) -> tuple[dict[str, Any], Step] | None:
             chosen = verdicts.get((party, proposal))
-            return None if chosen is None else {**self._verdict_columns(chosen), "_cell": chosen}
+            return None if chosen is None else (self._verdict_columns(chosen), chosen)
 
         return verdict
 

@@ -7,6 +7,7 @@ first on their day), then the depth of its clarification chain, then its id.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,11 +74,16 @@ class NegotiationRecord:
         texts as first recorded and as each amendment recorded by then gave them."""
         original = (self.originals or {}).get(statement.id, statement)
         texts = [original.quote, original.quote_original, original.notes]
-        for fix in self.amendments:
-            if fix.amendment.statement == statement.id:
-                a = fix.amendment
-                texts.extend([a.quote, a.quote_original, a.notes])
+        for a in self._amendments_of.get(statement.id, ()):
+            texts.extend([a.quote, a.quote_original, a.notes])
         return words(*texts)
+
+    @functools.cached_property
+    def _amendments_of(self) -> dict[str, list[Amendment]]:
+        found: dict[str, list[Amendment]] = {}
+        for fix in self.amendments:
+            found.setdefault(fix.amendment.statement, []).append(fix.amendment)
+        return found
 
     @classmethod
     def from_events(

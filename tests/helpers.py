@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,3 +157,21 @@ SEED_IMPORTED = (
 )
 """What importing the seed into a new store prints: the counts, each cell it set, and the
 statements that set none."""
+
+
+def cli_json(url: str, *command: str) -> list[dict[str, Any]]:
+    """The rows a query command prints with ``--format json`` (it must succeed)."""
+    from tests.runner import run_cli
+
+    result = run_cli("--store", url, *command, "--format", "json")
+    assert result.code == 0, result.err
+    found: list[dict[str, Any]] = json.loads(result.out)
+    return found
+
+
+def exported_statements(url: str) -> list[dict[str, Any]]:
+    """The rows of ``export --what statements`` (jsonl, to the standard output)."""
+    from tests.runner import run_cli
+
+    out = run_cli("--store", url, "export", "--what", "statements", "--format", "jsonl", "-").out
+    return [json.loads(line) for line in out.splitlines()]

@@ -21,6 +21,7 @@ import orjson
 
 from positions.analysis import explain_effect, others_mean, shift_of
 from positions.codebook import NONCOMMITTAL, Source
+from positions.codebook import sources_text as _sources
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
 from positions.projections import (
@@ -417,24 +418,15 @@ class StepQueries(Tables):
         (a few queries, not three per cell)."""
         cells = self.cells("verdicts", day)
         said = self.spoken([c.source_id for c in cells.values() if not c.tabling])
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        rows: dict[tuple[str, str], tuple[dict[str, Any], Cell]] = {}
         for (party, proposal, _), cell in cells.items():
             if cell.tabling:
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
                 speaker, quote = self._named(cell.party or "", said[cell.source_id])
-            rows[(party, proposal)] = {
-                "_cell": cell,
-                "verdict": cell.value,
-                "conditions": "; ".join(orjson.loads(cell.extra)) or None,
-                "stated_on": cell.stated_on,
-                "date": date.fromordinal(cell.day),
-                "statement_id": cell.source_id,
-                "speaker": speaker,
-                "quote": quote,
-            }
+            rows[(party, proposal)] = (_verdict_columns(cell, speaker, quote), cell)
 
-        def verdict(party: str, proposal: str) -> dict[str, Any] | None:
+        def verdict(party: str, proposal: str) -> tuple[dict[str, Any], Cell] | None:
             return rows.get((party, proposal))
 
         return verdict
@@ -481,18 +473,8 @@ class StepQueries(Tables):
         found: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for (party, proposal, claimant), cell in sorted(cells.items()):
             speaker, quote = self._named(cell.party or "", said[cell.source_id])
-            found.setdefault((party, proposal), []).append(
-                {
-                    "verdict": cell.value,
-                    "conditions": "; ".join(orjson.loads(cell.extra)) or None,
-                    "stated_on": cell.stated_on,
-                    "date": date.fromordinal(cell.day),
-                    "statement_id": cell.source_id,
-                    "speaker": speaker,
-                    "quote": quote,
-                    "claimed_by": claimant,
-                }
-            )
+            row = {**_verdict_columns(cell, speaker, quote), "claimed_by": claimant}
+            found.setdefault((party, proposal), []).append(row)
         return found
 
     def cells(
@@ -1316,13 +1298,17 @@ class StepQueries(Tables):
 _STEP_SELECT_S = ", ".join(f"s.{name}" for name in STEP_SELECT.split(", "))
 
 
-def _sources(sources: Sequence[Any]) -> str | None:
-    """Sources as `projections._sources` shows them: outlet and URL, one after another."""
-    if not sources:
-        return None
-    return "; ".join(
-        " ".join(part for part in (s["outlet"], s.get("url") or "") if part) for s in sources
-    )
+def _verdict_columns(cell: Cell, speaker: str | None, quote: str | None) -> dict[str, Any]:
+    """The columns of a row of `proposals` that a verdict in force gives."""
+    return {
+        "verdict": cell.value,
+        "conditions": "; ".join(orjson.loads(cell.extra)) or None,
+        "stated_on": cell.stated_on,
+        "date": date.fromordinal(cell.day),
+        "statement_id": cell.source_id,
+        "speaker": speaker,
+        "quote": quote,
+    }
 
 
 def _moves(payload: dict[str, Any]) -> bool:

@@ -32,7 +32,7 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from eventsourcing.utils import get_topic
@@ -304,10 +304,7 @@ class CorrectionRow:
     payload: str
 
     def correction(self) -> Correction:
-        try:
-            return Correction.model_validate_json(self.payload)
-        except ValueError as exc:  # pydantic's ValidationError: a row the tool did not write
-            raise _unreadable_row("correction", self.notification_id, exc) from None
+        return _read_fix(Correction, "correction", self.notification_id, self.payload)
 
 
 @dataclass(frozen=True)
@@ -319,10 +316,19 @@ class AmendmentRow:
     payload: str
 
     def amendment(self) -> Amendment:
-        try:
-            return Amendment.model_validate_json(self.payload)
-        except ValueError as exc:  # pydantic's ValidationError: a row the tool did not write
-            raise _unreadable_row("amendment", self.notification_id, exc) from None
+        return _read_fix(Amendment, "amendment", self.notification_id, self.payload)
+
+
+Fix = TypeVar("Fix", Correction, Amendment)
+
+
+def _read_fix(cls: type[Fix], kind: str, notification_id: int, payload: str) -> Fix:
+    """A correction or amendment row's payload, read back (`TamperedError` if the tool did
+    not write it)."""
+    try:
+        return cls.model_validate_json(payload)
+    except ValueError as exc:  # pydantic's ValidationError: a row the tool did not write
+        raise _unreadable_row(kind, notification_id, exc) from None
 
 
 def _unreadable_row(kind: str, notification_id: int, exc: ValueError) -> TamperedError:

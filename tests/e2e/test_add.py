@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import ROOT, run_cli
+from tests.helpers import exported_statements as statements
 from tests.runner import process_env
 
 PESKOV = (
@@ -24,11 +25,6 @@ PESKOV = (
     "--quote", "We need guarantees.",
     "--source-url", "https://www.example.org/briefing",
 )  # fmt: skip
-
-
-def statements(url: str) -> list[dict[str, object]]:
-    out = run_cli("--store", url, "export", "--what", "statements", "--format", "jsonl", "-").out
-    return [json.loads(line) for line in out.splitlines()]
 
 
 def test_add_records_a_statement_with_a_derived_id_and_shows_the_cell_it_moved(

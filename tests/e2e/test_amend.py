@@ -9,11 +9,12 @@ import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from tests.conftest import SEED, run_cli
+from tests.helpers import cli_json as rows
+from tests.helpers import exported_statements as statements
 
 ZAKHAROVA = "zakharova-under-any-flag"
 FIRST = (
@@ -29,18 +30,6 @@ AMEND = (
     "--notes", "Transcript of the weekly briefing.",
     "--reason", "retyped from the ministry transcript",
 )  # fmt: skip
-
-
-def rows(url: str, *command: str) -> list[dict[str, Any]]:
-    result = run_cli("--store", url, *command, "--format", "json")
-    assert result.code == 0, result.err
-    found: list[dict[str, Any]] = json.loads(result.out)
-    return found
-
-
-def statements(url: str) -> list[dict[str, Any]]:
-    out = run_cli("--store", url, "export", "--what", "statements", "--format", "jsonl", "-").out
-    return [json.loads(line) for line in out.splitlines()]
 
 
 def events(url: str) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import run_cli
+from tests.helpers import cli_json
 
 CLAIM = """\
 negotiation: ukraine-2025
@@ -47,11 +48,8 @@ CLARIFIED = """\
 
 
 def verdicts(url: str, *options: str) -> list[tuple[Any, ...]]:
-    out = run_cli("--store", url, "proposals", "--format", "json", *options)
-    assert out.code == 0, out.err
-    return [
-        (r["party"], r["claimed_by"], r["verdict"], r["statement_id"]) for r in json.loads(out.out)
-    ]
+    found = cli_json(url, "proposals", *options)
+    return [(r["party"], r["claimed_by"], r["verdict"], r["statement_id"]) for r in found]
 
 
 def test_a_claimed_verdict_is_listed_with_claims_and_ended_by_the_partys_denial(

@@ -4,11 +4,11 @@ proposals and explain, on SQLite and PostgreSQL; R1 still picks the one that sor
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import run_cli
+from tests.helpers import cli_json as rows
 
 DAY = """\
 negotiation: ukraine-2025
@@ -48,13 +48,6 @@ WITHDRAWN = """\
     quote: Ushakov was misquoted.
     sources: [https://example.org/d]
 """
-
-
-def rows(url: str, *command: str) -> list[dict[str, Any]]:
-    found = run_cli("--store", url, *command, "--format", "json")
-    assert found.code == 0, found.err
-    result: list[dict[str, Any]] = json.loads(found.out)
-    return result
 
 
 def test_two_positions_on_one_day_contest_the_cell_and_explain_names_the_other(
