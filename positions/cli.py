@@ -1068,6 +1068,13 @@ def correct(
     metavar="URL",
     help="A source to add after those it has (repeat for several; the outlet is the host).",
 )
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="URL",
+    help="The sources it should have, replacing those it has (repeat for several).",
+)
 @click.option("--channel", metavar="TEXT", help="Where it was said (a briefing, a post...).")
 @click.option("--notes", metavar="TEXT", help="The coder's notes, as they should read.")
 @click.option(
@@ -1119,8 +1126,7 @@ def amend(
 
         where = location(error)
         option = str(where[0]).replace("_", "-") if where else "statement"
-        if option == "add-sources":
-            option = "add-source"
+        option = {"add-sources": "add-source", "sources": "source"}.get(option, option)
         raise QueryError(f"--{option}: {message(error, Amendment)}") from None
     event = app.amend(slug, amendment)
     click.echo(

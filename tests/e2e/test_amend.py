@@ -115,6 +115,31 @@ def test_a_search_finds_every_text_a_statement_had_by_the_time_asked_for(seeded_
     assert [(r["statement_id"], r["quote"]) for r in then] == [(ZAKHAROVA, FIRST)]
 
 
+def test_an_amendment_can_replace_the_sources(seeded_url: str) -> None:
+    replaced = run_cli(
+        "--store", seeded_url, "amend", ZAKHAROVA,
+        "--source", "https://www.mid.ru/briefing", "--source", "https://tass.com/1",
+        "--reason", "the CNN piece quoted the briefing",
+    )  # fmt: skip
+    assert replaced.code == 0, replaced.err
+    listed = {r["statement_id"]: r for r in statements(seeded_url)}
+    assert json.loads(listed[ZAKHAROVA]["sources"]) == [
+        {"outlet": "mid.ru", "url": "https://www.mid.ru/briefing"},
+        {"outlet": "tass.com", "url": "https://tass.com/1"},
+    ]
+    change = next(r for r in rows(seeded_url, "history") if r["kind"] == "amendment")
+    assert change["quote"] == (
+        "amendment 1: sources: CNN → mid.ru https://www.mid.ru/briefing; tass.com "
+        "https://tass.com/1; reason: the CNN piece quoted the briefing"
+    )
+    bad = run_cli("--store", seeded_url, "amend", ZAKHAROVA, "--source", "tass", "--reason", "r")
+    assert (bad.code, bad.err) == (
+        2,
+        "Error: --source: a source is a mapping such as {outlet: CNN, url: https://…}, or a "
+        "URL; not 'tass'\n",
+    )
+
+
 def test_each_refused_amendment_says_why_and_writes_nothing(seeded_url: str) -> None:
     assert run_cli("--store", seeded_url, *AMEND).code == 0
     count = events(seeded_url)
