@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from positions.errors import NotFoundError
 
@@ -67,35 +67,51 @@ def changes_of(
     """What an import that began at ``started`` changed in ``negotiation``: the cells moved in
     the groups of the statements ``ids`` (those recorded and those corrected) and of the
     proposals ``tablings``, as recorded then and now, those of the statements recorded since
-    that set no cell in force, and the own cells it made contested."""
+    that set no cell in force, and the own cells it made contested. Each cell is read once
+    on each side."""
     with app.get_tables(negotiation) as now:
         groups = now.groups_of(ids, tablings)
+        before: Cells = {}
+        was_contested: set[Group] = set()
         try:
             then = app.get_tables(negotiation, started)
         except NotFoundError:  # not recorded before the import: no cell was in force
-            moved = moves(_Nothing(), now, groups)
-            before: set[Group] = set()
+            pass
         else:
             with then:
                 groups |= then.groups_of(ids, tablings)  # where corrections moved them from
-                moved = moves(then, now, groups)
-                before = contested(then, groups)
-        made = sorted(contested(now, groups) - before)
-        named = [_named(group) for group in made]
-        return Changes(moved, unmoved(now, now.recorded_after(ids, started), groups), named)
+                before = in_force(then, groups)
+                was_contested = contested(then, before)
+        after = in_force(now, groups)
+        made = sorted(contested(now, after) - was_contested)
+        return Changes(
+            moves(before, after),
+            unmoved(after, now.recorded_after(ids, started)),
+            [_named(group) for group in made],
+        )
 
 
-def contested(tables: StepQueries, groups: Iterable[Group]) -> set[Group]:
-    """Those of the own ``groups`` whose cell in force now is contested (R16)."""
-    found = set()
-    for group in set(groups):
-        table, party, subject, claimant = group
-        if claimant:
-            continue
-        cell = tables.cell(table, party, subject, claimant, date.max)
-        if cell is not None and tables.rivals_of(table, party, subject, cell, date.max):
-            found.add(group)
-    return found
+Cells = dict[Group, "Cell | None"]
+"""The cell in force now (``date.max``) of each group, as one side records it."""
+
+
+def in_force(tables: StepQueries, groups: Iterable[Group]) -> Cells:
+    """The cell in force now of each of ``groups`` (an index seek each)."""
+    return {
+        group: tables.cell(group[0], group[1], group[2], group[3], date.max)
+        for group in sorted(set(groups))
+    }
+
+
+def contested(tables: StepQueries, cells: Cells) -> set[Group]:
+    """Those of the own groups of ``cells`` whose cell is contested (R16)."""
+    return {
+        group
+        for group, cell in cells.items()
+        if not group[3]
+        and cell is not None
+        and tables.rivals_of(group[0], group[1], group[2], cell, date.max)
+    }
 
 
 def _named(group: Group) -> str:
@@ -103,33 +119,20 @@ def _named(group: Group) -> str:
     return f"{party} on {subject}"
 
 
-class _Nothing:
-    """The tables of a negotiation not yet recorded: no cell in force."""
-
-    def cell(self, *args: Any) -> None:
-        return None
-
-
-def moves(before: Any, after: StepQueries, groups: Iterable[Group]) -> list[Move]:
-    """The cells of ``groups`` in force now (``date.max``) that differ between the two."""
+def moves(before: Cells, after: Cells) -> list[Move]:
+    """The groups whose cell differs between the two sides (a group missing from ``before``:
+    none was in force)."""
     found = []
-    for group in sorted(set(groups)):
-        table, party, subject, claimant = group
-        old = _shown(before.cell(table, party, subject, claimant, date.max))
-        now = after.cell(table, party, subject, claimant, date.max)
-        new = _shown(now)
+    for group, now in after.items():
+        old, new = _shown(before.get(group)), _shown(now)
         if old != new:
             found.append(Move(group, old, new, now.source_id if now is not None else None))
     return found
 
 
-def unmoved(after: StepQueries, ids: Iterable[str], groups: Iterable[Group]) -> list[str]:
-    """Those of the statements ``ids`` that set no cell of ``groups`` in force now."""
-    setting = set()
-    for table, party, subject, claimant in set(groups):
-        cell = after.cell(table, party, subject, claimant, date.max)
-        if cell is not None and not cell.tabling:
-            setting.add(cell.source_id)
+def unmoved(after: Cells, ids: Iterable[str]) -> list[str]:
+    """Those of the statements ``ids`` that set none of the cells ``after``."""
+    setting = {cell.source_id for cell in after.values() if cell is not None and not cell.tabling}
     return sorted(set(ids) - setting)
 
 
