@@ -11,7 +11,8 @@ import functools
 import math
 import re
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as TimeOfDay
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -239,32 +241,97 @@ Sources = Annotated[
 ]
 """One source or a list of them; a source may be written as its URL alone."""
 
-_BEFORE = re.compile(r"^before\s+(\d{4}-\d{2}-\d{2})$")
+_BEFORE = re.compile(r"^before\s+(\S+)$")
+_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](.+)$")
+
+TIMED = 2
+"""The first day slot of a statement with a time of day (`StatedOn.slot`): 0 is a "before"
+date, 1 a day without a time."""
+
+_DAY_SECONDS = 86_400
+
+_TIME = TypeAdapter(TimeOfDay)
+
+
+def time_text(value: TimeOfDay) -> str:
+    """A time of day as the events store it (pydantic's JSON form: ``18:00:00``,
+    ``18:00:00+02:00``, ``18:00:00Z``)."""
+    text: str = _TIME.dump_python(value, mode="json")
+    return text
+
+
+def on_text(day: str, before: str | None, at: str | None) -> str:
+    """How a date is written in every table: ``2025-03-12``, ``before 2025-03-13`` or
+    ``2025-03-12T18:00:00+02:00``, from the stored fields (ISO texts). The views' SQL writes
+    the same text (`positions.views.store`), checked against this by the tests."""
+    if before is not None:
+        return f"before {before}"
+    return day if at is None else f"{day}T{at}"
+
+
+def slot_of(before: object, at: TimeOfDay | None) -> int:
+    """A statement's place within its day (R1): 0 for a "before" date, 1 for a day without a
+    time, and for a time of day ``TIMED`` plus the seconds from the start of the day in UTC,
+    offset by a day so that every UTC offset stays positive. A time without an offset counts
+    as UTC."""
+    if before is not None:
+        return 0
+    if at is None:
+        return 1
+    offset = at.utcoffset()
+    seconds = at.hour * 3600 + at.minute * 60 + at.second
+    if offset is not None:
+        seconds -= int(offset.total_seconds())
+    return TIMED + _DAY_SECONDS + seconds
+
+
+def precision_of(slot: int) -> str:
+    """How precisely a date is known, by its slot (`slot_of`): ``before``, ``day`` or
+    ``time``."""
+    return "before" if slot == 0 else "day" if slot == 1 else "time"
+
+
+def _moment(value: str) -> dict[str, Any] | None:
+    """``YYYY-MM-DDTHH:MM[:SS][offset]`` as the day and the time, or None for any other text."""
+    match = _MOMENT.match(value)
+    if not match:
+        return None
+    try:
+        at = TimeOfDay.fromisoformat(match.group(2))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date-time (expected YYYY-MM-DDTHH:MM[:SS], then an optional "
+            "UTC offset such as Z or +02:00)"
+        ) from None
+    return {"day": match.group(1), "time": at}
 
 
 class StatedOn(Record):
-    """When a statement was made: a day, or only "before" a day.
+    """When a statement was made: a day, a day and a time of day, or only "before" a day.
 
     ``day`` is the last day the statement can have been made: the day itself for a precise date,
     the day before ``before`` for an imprecise one. Imprecise statements order before every
-    precise statement of their ``day`` (see docs/codebook.md).
+    precise statement of their ``day``, and statements without a time before those with one
+    (see docs/codebook.md, R1).
     """
 
     day: date
     before: date | None = None
+    time: TimeOfDay | None = None
     text: Text | None = None
 
     @classmethod
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """What a file may write (`_parse`): a date, ``before DATE``, or the mapping with
-        ``day`` or ``before``."""
+        """What a file may write (`_parse`): a date, a date-time, ``before DATE``, or the
+        mapping with ``day`` or ``before``."""
         mapping = handler.resolve_ref_schema(handler(core_schema))
         mapping.pop("required", None)
         return {
             "anyOf": [
                 {"type": "string", "format": "date"},
+                {"type": "string", "pattern": _MOMENT.pattern},
                 {"type": "string", "pattern": _BEFORE.pattern},
                 mapping,
             ]
@@ -273,23 +340,42 @@ class StatedOn(Record):
     @model_validator(mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return {"day": value.date(), "time": value.timetz()}
         if isinstance(value, date):
             return {"day": value}
         if isinstance(value, str):
-            match = _BEFORE.match(value.strip())
+            text = value.strip()
+            match = _BEFORE.match(text)
             if not match:
-                return {"day": value}
+                return _moment(text) or {"day": value}
             value = {"before": match.group(1)}
+        if isinstance(value, dict) and isinstance(value.get("day"), (str, datetime)):
+            day = value["day"]
+            moment = (
+                {"day": day.date(), "time": day.timetz()}
+                if isinstance(day, datetime)
+                else _moment(day.strip())
+            )
+            if moment is not None:
+                if value.get("time") is not None:
+                    raise ValueError("give the time of day once: in 'day' or in 'time'")
+                value = {**value, **moment}
         if isinstance(value, dict) and "before" in value and "day" not in value:
             before = value["before"]
             if isinstance(before, str):
+                if _MOMENT.match(before.strip()):
+                    raise ValueError(
+                        f"'before' takes a date, not a time of day ({before!r}): a statement "
+                        "known only to be made before a day has no time"
+                    )
                 try:
                     before = date.fromisoformat(before)
                 except ValueError:
                     raise ValueError(
                         f"'before' must be a date (YYYY-MM-DD), not {before!r}"
                     ) from None
-            if not isinstance(before, date):
+            if not isinstance(before, date) or isinstance(before, datetime):
                 raise ValueError("'before' must be a date (YYYY-MM-DD)")
             if before == date.min:
                 raise ValueError("'before' must be later than 0001-01-01")
@@ -300,6 +386,15 @@ class StatedOn(Record):
     def _in_range(self) -> Self:
         if self.before is not None and self.day != self.before - timedelta(days=1):
             raise ValueError("give either a date or 'before' a date, not both")
+        if self.before is not None and self.time is not None:
+            raise ValueError(
+                "'before' takes a date, not a time of day: a statement known only to be made "
+                "before a day has no time"
+            )
+        if self.time is not None and self.time.microsecond:
+            raise ValueError(
+                f"a time of day is given to the second at most, not {self.time.isoformat()}"
+            )
         if not date(1800, 1, 1) <= self.day <= date(2200, 12, 31):
             raise ValueError(
                 f"date {self.day.isoformat()} is out of range (1800-01-01 to 2200-12-31)"
@@ -310,15 +405,27 @@ class StatedOn(Record):
     def precise(self) -> bool:
         return self.before is None
 
+    @property
+    def slot(self) -> int:
+        """Its place within its day (R1, `slot_of`)."""
+        return slot_of(self.before, self.time)
+
     def sort_key(self) -> tuple[date, int]:
-        return (self.day, 1 if self.precise else 0)
+        return (self.day, self.slot)
 
     def __str__(self) -> str:
-        return self.day.isoformat() if self.precise else f"before {self.before}"
+        return on_text(
+            self.day.isoformat(),
+            None if self.before is None else self.before.isoformat(),
+            None if self.time is None else time_text(self.time),
+        )
 
     def to_scenario(self) -> Any:
+        if self.precise and self.time is None:
+            return self.day if self.text is None else {"day": self.day, "text": self.text}
         if self.precise:
-            return self.day
+            moment = str(self)
+            return moment if self.text is None else {"day": moment, "text": self.text}
         if self.text is None:
             return f"before {self.before}"
         return {"before": self.before, "text": self.text}

@@ -737,9 +737,16 @@ class _StatementResolver:
                         o.problem(f"cannot {verb} a retraction ('{target_id}')", field_name)
                     )
                 if target.on.sort_key() > s.on.sort_key():
+                    same_day = (
+                        ": on its day, give this statement a time at or after it"
+                        if target.on.day == s.on.day and target.on.time is not None
+                        else ""
+                    )
                     errors.append(
                         o.problem(
-                            f"cannot {verb} '{target_id}', which was made later ({target.on})", "on"
+                            f"cannot {verb} '{target_id}', which was made later "
+                            f"({target.on}){same_day}",
+                            "on",
                         )
                     )
                 allowed = target.party == party or (

@@ -24,7 +24,7 @@ from positions.analysis import (
     own_steps,
     weighted_median,
 )
-from positions.codebook import NONCOMMITTAL, Source, StatedOn, Statement
+from positions.codebook import NONCOMMITTAL, Source, StatedOn, Statement, precision_of
 from positions.codebook import sources_text as _sources
 from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
@@ -815,7 +815,7 @@ class Query(Tables):
                     "kind": str(statement.kind),
                     "stated_on": str(statement.on),
                     "date": statement.on.day,
-                    "date_precision": "day" if statement.on.precise else "before",
+                    "date_precision": precision_of(statement.on.slot),
                     "party": statement.party,
                     "speaker": statement.speaker,
                     "speaker_name": speaker.name if speaker else None,
@@ -927,7 +927,7 @@ class Query(Tables):
             return Said(
                 step.source_id,
                 step.on.day.toordinal(),
-                1 if step.on.precise else 0,
+                step.on.slot,
                 step.statement.target,
                 str(value) if value is not None else None,
             )

@@ -165,9 +165,22 @@ def _table(data: bytes, name: str, suffix: str) -> tuple[list[str], list[list[st
         raise ScenarioError(
             [Problem(name, 0, f"cannot be read as a spreadsheet ({suffix}): {reason}")]
         ) from None
-    rows = [list(row) for row in frame.iter_rows()]
+    rows = [[_day_cell(c) for c in row] for row in frame.iter_rows()]
     header = [str(c).strip() if c is not None else "" for c in rows[0]] if rows else []
     return header, rows[1:]
+
+
+_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$")
+
+
+def _day_cell(value: Any) -> Any:
+    """A spreadsheet's date cell, which its reader gives as the date at midnight
+    (``2025-03-14 00:00:00``), as the date alone; a cell with another time of day keeps it."""
+    if isinstance(value, str):
+        match = _MIDNIGHT.match(value)
+        if match:
+            return match.group(1)
+    return value
 
 
 def _csv(data: bytes, name: str) -> tuple[list[str], list[list[str | None]]]:
@@ -231,8 +244,7 @@ def _malformed(text: str, name: str, exc: Exception) -> Problem:
 
 
 def _cell(value: Any) -> str | None:
-    """A cell's text: None when empty; the csv export's guard undone. (A date cell reads as
-    ``2025-03-14 00:00:00``, which a date field takes as its day.)"""
+    """A cell's text: None when empty; the csv export's guard undone."""
     if value is None:
         return None
     text = str(value)

@@ -14,7 +14,7 @@ rules for the Python oracle, and `analysis.sweep` is the one sweep both use.
   effective position just before and after it, and the intervals of days in which one step is in
   force.
 
-Order keys are tuples ``(day ordinal, precision, depth, id)`` (R1) and, in the database, the
+Order keys are tuples ``(day ordinal, slot in the day, depth, id)`` (R1) and, in the database, the
 same as fixed-width text (`key_text`), so that text order is key order.
 """
 
@@ -27,6 +27,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from positions.codebook import NONCOMMITTAL
+
+RULES_VERSION = 2
+"""The version of these rules and of the step rows' layout, kept in the views: a store whose
+step tables were made under another is folded again (`views.store.ViewStore`). Raise it with
+any change to what a rule decides or to how a step row or key is written (2: times of day in
+R1's order, and nothing ends a step before it is made)."""
 
 OPEN_DAY = 10**7
 """The end of an interval still open (after every day ordinal)."""
@@ -41,7 +47,8 @@ CLAIM = "claim"
 POSITION = "position"
 
 Key = tuple[int, int, int, str]
-"""(day ordinal, 0 for a "before" date or 1 for a precise one, depth, id): rule R1."""
+"""(day ordinal, slot in the day, depth, id): rule R1. The slot (`codebook.slot_of`) is 0 for a
+"before" date, 1 for a day without a time, and more for a time of day, in the order of the times."""
 
 
 def terms_text(terms: Any) -> str:
@@ -55,8 +62,13 @@ def conditions_text(conditions: Sequence[str]) -> str:
 
 def key_text(key: Key) -> str:
     """An order key as text whose order is the key's order (R1)."""
-    day, precise, depth, ident = key
-    return f"{day:07d}{precise}{depth + 1:04d}{ident}"
+    day, slot, depth, ident = key
+    return f"{day:07d}{slot:06d}{depth + 1:04d}{ident}"
+
+
+def key_of_text(text: str) -> Key:
+    """The order key of a `key_text`."""
+    return (int(text[:7]), int(text[7:13]), int(text[13:17]) - 1, text[17:])
 
 
 def day_key(day: int) -> str:
@@ -83,7 +95,8 @@ class Coding:
     proposal: str | None
     conditions: str
     day: int
-    precise: int
+    slot: int
+    """Its place within its day (R1, `codebook.slot_of`)."""
     stated_on: str
     clarifies: str | None
     retracts: str | None
@@ -140,7 +153,7 @@ class Step:
     @property
     def key(self) -> Key:
         c = self.coding
-        return (c.day, c.precise, self.depth, c.source_id)
+        return (c.day, c.slot, self.depth, c.source_id)
 
     @property
     def group(self) -> tuple[str, str | None, str]:
@@ -430,14 +443,23 @@ def descendants(roots: Iterable[str], clarifications: Mapping[str, Sequence[str]
 
 @dataclass(frozen=True, slots=True)
 class Said:
-    """What R16 reads of a party's own statement: its day and precision (R1), the statement
-    it qualifies, and the point of the scale (or verdict) it gives."""
+    """What R16 reads of a party's own statement: its day and slot in the day (R1), the
+    statement it qualifies, and the point of the scale (or verdict) it gives."""
 
     source_id: str
     day: int
-    precise: int
+    slot: int
     target: str | None
     value: str | None
+
+
+def unordered(one: int, other: int) -> bool:
+    """R16: whether two statements of one day are made at no times that order them: both
+    "before" the next day, or both precise and at the same time, or one of them without a
+    time (R1 puts it first, but nothing says it came first)."""
+    if one == 0 or other == 0:
+        return one == other
+    return one == other or min(one, other) == 1
 
 
 def rivals(chosen: Said, others: Iterable[Said]) -> list[str]:
@@ -451,7 +473,8 @@ def rivals(chosen: Said, others: Iterable[Said]) -> list[str]:
         other.source_id
         for other in others
         if other.source_id != chosen.source_id
-        and (other.day, other.precise) == (chosen.day, chosen.precise)
+        and other.day == chosen.day
+        and unordered(other.slot, chosen.slot)
         and other.value not in (None, NONCOMMITTAL, chosen.value)
         and other.target != chosen.source_id
         and chosen.target != other.source_id

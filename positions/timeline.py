@@ -298,8 +298,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
 
 def _key(step: rules.Step) -> SortKey:
     """The order key of R1 with the day as a date (`rules.Step.key` has its ordinal)."""
-    day, precise, depth, ident = step.key
-    return (date.fromordinal(day), precise, depth, ident)
+    day, slot, depth, ident = step.key
+    return (date.fromordinal(day), slot, depth, ident)
 
 
 def coding_of(statement: Statement) -> rules.Coding:
@@ -317,7 +317,7 @@ def coding_of(statement: Statement) -> rules.Coding:
         proposal=statement.proposal,
         conditions=conditions_text(statement.conditions),
         day=on.day.toordinal(),
-        precise=1 if on.precise else 0,
+        slot=on.slot,
         stated_on=str(on),
         clarifies=statement.clarifies,
         retracts=statement.retracts,
@@ -340,7 +340,7 @@ def tabling_of(proposal: Proposal) -> rules.Coding:
         proposal=None,
         conditions="[]",
         day=on.day.toordinal(),
-        precise=1 if on.precise else 0,
+        slot=on.slot,
         stated_on=str(on),
         clarifies=None,
         retracts=None,

@@ -9,6 +9,8 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from positions.codebook import StatedOn
+
 START = date(2025, 1, 1)
 PARTIES = ["alpha", "beta", "gamma"]
 CAPABILITIES = [60, 30, None]
@@ -57,6 +59,10 @@ QUOTED = ("Water", "wáter talks", "TALLINN", "cease-fire", "Straße", "talks", 
 with an accent, words that share a prefix, a hyphenated word, one that case-folds longer."""
 
 
+TIMES = ("09:00", "18:00+02:00", "16:00Z", "12:30")
+"""Times of day of the statements: two of them the same instant written in two ways."""
+
+
 @st.composite
 def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
     """A list of valid statements: positions, claims, clarifications and retractions."""
@@ -65,7 +71,13 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
     for n in range(count):
         day = START + timedelta(days=draw(st.integers(0, 12)))
         imprecise = draw(st.booleans()) and draw(st.booleans())
-        on: Any = {"before": day + timedelta(days=1)} if imprecise else day
+        at = None if imprecise else draw(st.sampled_from([None, None, *TIMES]))
+        on: Any = (
+            {"before": day + timedelta(days=1)}
+            if imprecise
+            else (day if at is None else f"{day.isoformat()}T{at}")
+        )
+        key = StatedOn.model_validate(on).sort_key()
         party = draw(st.sampled_from(PARTIES))
         by = draw(st.sampled_from([party, f"{party}-envoy"]))
         record: dict[str, Any] = {
@@ -77,12 +89,7 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
         }
         kind = draw(st.sampled_from(["position", "position", "claim", "clarify", "retract"]))
         targets = [
-            m
-            for m in made
-            if m["_party"] == party
-            and m["_day"] <= day
-            and "retracts" not in m
-            and not (m["_day"] == day and imprecise and not m["_imprecise"])
+            m for m in made if m["_party"] == party and m["_key"] <= key and "retracts" not in m
         ]
         if kind in ("clarify", "retract") and targets:
             target = draw(st.sampled_from(targets))
@@ -112,8 +119,7 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
         if n % 4 == 1:
             record["notes"] = f"Noted: {QUOTED[n % 7]}"
         record["_party"] = party
-        record["_day"] = day
-        record["_imprecise"] = imprecise
+        record["_key"] = key
         made.append(record)
     return [{k: v for k, v in m.items() if not k.startswith("_")} for m in made]
 

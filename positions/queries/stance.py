@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from positions.analysis import explain_effect, others_mean, shift_of
-from positions.codebook import NONCOMMITTAL, Source
+from positions.codebook import NONCOMMITTAL, Source, precision_of
 from positions.codebook import sources_text as _sources
 from positions.domain import Negotiation, project_negotiation
 from positions.errors import NotFoundError
@@ -441,7 +441,7 @@ class StepQueries(Tables):
         recorded, params = self._recorded()
         column, value = ("proposal", "verdict") if verdicts else ("issue", "position")
         found = self._rows(
-            f"SELECT source_id, precise, clarifies, retracts, {value} "
+            f"SELECT source_id, slot, clarifies, retracts, {value} "
             "FROM {p}positions_view_steps WHERE negotiation = %s AND party = %s "
             f"AND {column} = %s AND claimant = %s AND NOT tabling AND {recorded} "
             "AND sort_key >= %s AND sort_key < %s "
@@ -459,8 +459,8 @@ class StepQueries(Tables):
             ],
         )
         said = [
-            Said(str(sid), cell.day, int(precise), retracts or clarifies, v)
-            for sid, precise, clarifies, retracts, v in found
+            Said(str(sid), cell.day, int(slot), retracts or clarifies, v)
+            for sid, slot, clarifies, retracts, v in found
         ]
         chosen = next((s for s in said if s.source_id == cell.source_id), None)
         return [] if chosen is None else rivals(chosen, said)
@@ -776,7 +776,7 @@ class StepQueries(Tables):
         if developments and not filtered:
             for dev in self.development_rows(as_of):
                 on = self.negotiation.developments[dev["statement_id"]].on
-                key = (on.day.toordinal(), 1 if on.precise else 0, -1, dev["statement_id"])
+                key = (on.day.toordinal(), on.slot, -1, dev["statement_id"])
                 rows.append((key, dev))
         rows.sort(key=lambda item: item[0])
         rows = [item for item in rows if in_window(item[1]["date"], since, until)]
@@ -1017,7 +1017,7 @@ class StepQueries(Tables):
     def steps_between(self, party: str, issue: str, start: date, end: date) -> list[str]:
         recorded, params = self._recorded()
         found = self._rows(
-            "SELECT day, precise, depth, source_id FROM {p}positions_view_steps "
+            "SELECT day, slot, depth, source_id FROM {p}positions_view_steps "
             f"WHERE negotiation = %s AND {recorded} AND party = %s AND issue = %s "
             "AND claimant = %s AND day > %s AND day <= %s",
             [self.slug, *params, party, issue, OWN, start.toordinal(), end.toordinal()],
@@ -1187,7 +1187,7 @@ class StepQueries(Tables):
                         "kind": c.kind,
                         "stated_on": c.stated_on,
                         "date": date.fromordinal(c.day),
-                        "date_precision": "day" if c.precise else "before",
+                        "date_precision": precision_of(c.slot),
                         "party": c.party,
                         "speaker": document["speaker"],
                         "speaker_name": speaker.name if speaker else None,

@@ -41,6 +41,7 @@ from positions.codebook import (
     Amendment,
     Correction,
     Statement,
+    on_text,
 )
 from positions.domain import corrected
 from positions.errors import TamperedError, first_line
@@ -253,7 +254,6 @@ class StatementRow:
         data = orjson.loads(payload)
         statement = data["statement"]
         on = statement["on"]
-        before = on["before"]
         return cls(  # positional: this runs once per statement event
             negotiation,
             statement["id"],
@@ -263,7 +263,7 @@ class StatementRow:
             statement["position"],
             statement["verdict"],
             statement["proposal"],
-            on["day"] if before is None else f"before {before}",
+            on_text(on["day"], on["before"], on.get("time")),
             on["day"],
             statement["hypothetical"],
             stamp_text(data["timestamp"]),

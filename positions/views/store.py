@@ -34,6 +34,7 @@ from positions.events import CodingCorrected, DomainEvent, StatementAmended
 from positions.ids import record_id, statement_key
 from positions.registry import HeldEvent
 from positions.search import words
+from positions.steps import RULES_VERSION
 from positions.store.integrity import StoredRow, unseal
 from positions.store.persistence import tracked_position
 from positions.timeline import Entry, NegotiationRecord
@@ -55,7 +56,8 @@ from positions.views.fold import (
     unstamp,
 )
 from positions.views.tables import DDL as STEP_DDL
-from positions.views.tables import STEPS_NAME, StepStore
+from positions.views.tables import STEP_COLUMNS, STEPS_NAME, StepStore
+from positions.views.tables import TABLES as STEP_TABLES
 
 Found = TypeVar("Found")
 
@@ -102,6 +104,8 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS positions_view_amendments_of "
     "ON {p}positions_view_amendments (negotiation, statement_id, notification_id)",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_lock (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS {p}positions_view_versions ("
+    "name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
 )
 
 SEARCH_TABLE = "positions_view_search"
@@ -213,6 +217,12 @@ class ViewStore:
             self.read_only = True  # the tables exist; this role may only read them
         if not self.read_only:
             self._upgrade()
+        elif self._rules_version() != RULES_VERSION:
+            raise StoreError(
+                "the views of this store were made by an earlier version of positions's rules; "
+                "open it once where it may be written (any command remakes them), or run "
+                "positions rebuild there"
+            )
         mapper = app.mapper
         plain = mapper.cipher is None and mapper.compressor is None
         self.bulk_run = BULK_RUN if plain else 0
@@ -249,6 +259,8 @@ class ViewStore:
             with self._transaction() as cursor:
                 for name in sorted(retired):
                     cursor.execute(self._sql(f"DROP INDEX IF EXISTS {{p}}{name}"))
+        if self._rules_version() != RULES_VERSION:
+            self._remake_steps()
         if not outdated:
             return
         with self._transaction() as cursor:
@@ -259,6 +271,51 @@ class ViewStore:
             cursor.execute(self._sql(table))
             self._empty(cursor)
 
+    def _rules_version(self) -> int | None:
+        """The `steps.RULES_VERSION` the step tables were made under (None: not known, as in
+        views made before the version was kept)."""
+        try:
+            with self.recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    self._sql("SELECT version FROM {p}positions_view_versions WHERE name = %s"),
+                    ["steps"],
+                )
+                row = cursor.fetchone()
+        except PersistenceError:  # views made before versions were kept have no such table
+            return None
+        return None if row is None else int(row["version"])
+
+    def _remake_steps(self) -> None:
+        """Step tables made under other rules are made anew and every view emptied, so that
+        the next catch-up folds every event under these rules; the events are untouched.
+        Views that have folded nothing yet (a new store's) are only marked with the version."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql("SELECT version FROM {p}positions_view_versions WHERE name = %s"),
+                ["steps"],
+            )
+            row = cursor.fetchone()
+            if row is not None and int(row["version"]) == RULES_VERSION:
+                return  # another process remade them first
+            made_now = (
+                row is None
+                and self._position(cursor) == 0
+                and self._step_columns(cursor) == set(STEP_COLUMNS)
+            )
+            if not made_now:
+                for table in STEP_TABLES:
+                    cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}positions_view_{table}"))
+                for statement in STEP_DDL:
+                    cursor.execute(self._sql(statement))
+                self._empty(cursor)
+            cursor.execute(
+                self._sql("DELETE FROM {p}positions_view_versions WHERE name = %s"), ["steps"]
+            )
+            cursor.execute(
+                self._sql("INSERT INTO {p}positions_view_versions (name, version) VALUES (%s, %s)"),
+                ["steps", RULES_VERSION],
+            )
+
     def _indexes(self, cursor: Any) -> set[str]:
         """The names of the indexes of the views' step table."""
         return self._catalog(
@@ -266,6 +323,14 @@ class ViewStore:
             "SELECT indexname AS name FROM pg_indexes "
             "WHERE schemaname = %s AND tablename = 'positions_view_steps'",
             "PRAGMA index_list(positions_view_steps)",
+        )
+
+    def _step_columns(self, cursor: Any) -> set[str]:
+        return self._catalog(
+            cursor,
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'positions_view_steps'",
+            "PRAGMA table_info(positions_view_steps)",
         )
 
     def _statement_columns(self, cursor: Any) -> set[str]:
@@ -1030,6 +1095,7 @@ _FIELDS = {
     **{name: f"statement.{name}" for name in (*_STATEMENT_FIELDS, *_CODING_FIELDS)},
     "day": "statement.on.day",
     "before": "statement.on.before",
+    "at": "statement.on.time",
     "hypothetical": "statement.hypothetical",
     "speaker": "statement.speaker",
     "quote": "statement.quote",
@@ -1069,7 +1135,8 @@ SELECT s.negotiation, j.id, j.party,
         WHEN j.clarifies IS NOT NULL THEN 'clarification'
         WHEN j.about IS NOT NULL THEN 'claim' ELSE 'position' END,
     j.issue, j.position, j.verdict, j.proposal,
-    CASE WHEN j.before IS NULL THEN j.day ELSE 'before ' || j.before END,
+    CASE WHEN j.before IS NOT NULL THEN 'before ' || j.before
+        WHEN j.at IS NULL THEN j.day ELSE j.day || 'T' || j.at END,
     j.day, j.hypothetical,
     j.ts, j.notification_id, 0, NULL, j.speaker, j.quote, j.words, j.salience
 FROM (SELECT * FROM temp.{_RUN} ORDER BY notification_id) j
@@ -1093,8 +1160,9 @@ SELECT s.negotiation, j.d ->> 'id', j.d ->> 'party',
         WHEN j.d ->> 'clarifies' IS NOT NULL THEN 'clarification'
         WHEN j.d ->> 'about' IS NOT NULL THEN 'claim' ELSE 'position' END,
     j.d ->> 'issue', j.d ->> 'position', j.d ->> 'verdict', j.d ->> 'proposal',
-    CASE WHEN j.d -> 'on' ->> 'before' IS NULL THEN j.d -> 'on' ->> 'day'
-        ELSE 'before ' || (j.d -> 'on' ->> 'before') END,
+    CASE WHEN j.d -> 'on' ->> 'before' IS NOT NULL THEN 'before ' || (j.d -> 'on' ->> 'before')
+        WHEN j.d -> 'on' ->> 'time' IS NULL THEN j.d -> 'on' ->> 'day'
+        ELSE (j.d -> 'on' ->> 'day') || 'T' || (j.d -> 'on' ->> 'time') END,
     j.d -> 'on' ->> 'day', (j.d ->> 'hypothetical')::boolean,
     CASE WHEN length(j.ts) = 27 AND substr(j.ts, 20, 1) = '.' AND substr(j.ts, 27) = 'Z'
         THEN j.ts

@@ -30,13 +30,14 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from datetime import time as TimeOfDay
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
-from positions.codebook import NONCOMMITTAL
+from positions.codebook import NONCOMMITTAL, on_text, slot_of
 from positions.events import CodingCorrected, ProposalTabled
 from positions.steps import (
     OPEN_DAY,
@@ -49,6 +50,7 @@ from positions.steps import (
     descendants,
     ender,
     intervals,
+    key_of_text,
     key_text,
     resolve,
     sweep_group,
@@ -90,7 +92,7 @@ STEP_COLUMNS = (
     "raw_proposal",
     "raw_conditions",
     "day",
-    "precise",
+    "slot",
     "stated_on",
     "clarifies",
     "retracts",
@@ -157,7 +159,7 @@ DDL = (
     "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, "
     "own_party TEXT NOT NULL, about TEXT, raw_issue TEXT, raw_position TEXT, "
     "raw_terms TEXT NOT NULL, raw_verdict TEXT, raw_proposal TEXT, raw_conditions TEXT NOT NULL, "
-    "day INTEGER NOT NULL, precise INTEGER NOT NULL, stated_on TEXT NOT NULL, clarifies TEXT, "
+    "day INTEGER NOT NULL, slot INTEGER NOT NULL, stated_on TEXT NOT NULL, clarifies TEXT, "
     "retracts TEXT, recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, "
     "kind TEXT NOT NULL, party TEXT NOT NULL, claimant TEXT NOT NULL, issue TEXT, position TEXT, "
     "terms TEXT NOT NULL, verdict TEXT, proposal TEXT, conditions TEXT NOT NULL, "
@@ -213,6 +215,7 @@ DDL = (
 """The step tables, with ``{p}`` for the schema prefix (the same on SQLite and PostgreSQL)."""
 
 TABLES = ("steps", "stances", "verdicts", "step_groups")
+"""The step tables (``positions_view_`` and the name)."""
 INDEXES = tuple(s.split()[5] for s in DDL if s.startswith("CREATE INDEX"))
 """The step table's secondary indexes (dropped while a first fold fills the empty table)."""
 
@@ -223,16 +226,18 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def key_of_text(text: str) -> Key:
-    """The order key of a `steps.key_text`."""
-    return (int(text[:7]), int(text[7]), int(text[8:12]) - 1, text[12:])
-
-
 def _live(step: Step) -> str | None:
     """The kind of step `sweep` keeps in force: 'c' a position on the scale, 'n' noncommittal."""
     if step.position is None:
         return None
     return "n" if step.position == NONCOMMITTAL else "c"
+
+
+def _on(on: Any) -> tuple[int, int, str]:
+    """A stored date's (``StatedOn`` as JSON) day ordinal, slot in the day (R1) and text."""
+    before, at = on["before"], on.get("time")  # events recorded before times of day have none
+    slot = slot_of(before, None if at is None else TimeOfDay.fromisoformat(at))
+    return _day(on["day"]), slot, on_text(on["day"], before, at)
 
 
 def _day(text: str) -> int:
@@ -249,8 +254,7 @@ def _loads(payload: bytes) -> Any:
 def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Coding:
     """The `Coding` of a statement event's JSON (``data["statement"]``)."""
     s = data["statement"]
-    on = s["on"]
-    before = on["before"]
+    day, slot, stated_on = _on(s["on"])
     return Coding(
         source_id=s["id"],
         tabling=False,
@@ -262,9 +266,9 @@ def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Co
         verdict=s["verdict"],
         proposal=s["proposal"],
         conditions=conditions_text(s["conditions"]),
-        day=_day(on["day"]),
-        precise=1 if before is None else 0,
-        stated_on=on["day"] if before is None else f"before {before}",
+        day=day,
+        slot=slot,
+        stated_on=stated_on,
         clarifies=s["clarifies"],
         retracts=s["retracts"],
         recorded_at=recorded_at,
@@ -274,8 +278,7 @@ def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Co
 
 def coding_of_tabling(data: Any) -> Coding:
     p = data["proposal"]
-    on = p["on"]
-    before = on["before"]
+    day, slot, stated_on = _on(p["on"])
     return Coding(
         source_id=p["id"],
         tabling=True,
@@ -287,9 +290,9 @@ def coding_of_tabling(data: Any) -> Coding:
         verdict=None,
         proposal=None,
         conditions="[]",
-        day=_day(on["day"]),
-        precise=1 if before is None else 0,
-        stated_on=on["day"] if before is None else f"before {before}",
+        day=day,
+        slot=slot,
+        stated_on=stated_on,
         clarifies=None,
         retracts=None,
         recorded_at="",
@@ -305,10 +308,7 @@ def corrected_coding(coding: Coding, correction: Any) -> Coding:
             changes[name] = correction[name]
     on = correction.get("on")
     if on is not None:
-        before = on["before"]
-        changes["day"] = _day(on["day"])
-        changes["precise"] = 1 if before is None else 0
-        changes["stated_on"] = on["day"] if before is None else f"before {before}"
+        changes["day"], changes["slot"], changes["stated_on"] = _on(on)
     return replace(coding, **changes)
 
 
@@ -1041,7 +1041,7 @@ def _step_row(negotiation: str, step: Step, stamp: str) -> tuple[Any, ...]:
         c.proposal,
         c.conditions,
         c.day,
-        c.precise,
+        c.slot,
         c.stated_on,
         c.clarifies,
         c.retracts,
@@ -1081,7 +1081,7 @@ def step_of_row(row: Sequence[Any]) -> Step:
         raw_proposal,
         raw_conditions,
         day,
-        precise,
+        slot,
         stated_on,
         clarifies,
         retracts,
@@ -1117,7 +1117,7 @@ def step_of_row(row: Sequence[Any]) -> Step:
         proposal=raw_proposal,
         conditions=raw_conditions,
         day=int(day),
-        precise=int(precise),
+        slot=int(slot),
         stated_on=stated_on,
         clarifies=clarifies,
         retracts=retracts,

@@ -88,9 +88,13 @@ def test_replaying_the_same_events_twice_gives_identical_tables(
 
 
 def _day(on: Any) -> date:
+    """The day a statement counts from (R2): the day before a "before" date, the date of a
+    date-time as written (whatever its offset)."""
     if isinstance(on, dict):
         before: date = on["before"]
         return before - timedelta(days=1)
+    if isinstance(on, str):
+        return date.fromisoformat(on[:10])
     day: date = on
     return day
 

@@ -98,6 +98,15 @@ def test_a_read_only_postgresql_role_answers_from_the_views_writes_nothing_and_w
             )
             with connect(base) as conn:
                 assert conn.execute(f"SELECT * FROM {tracking} ORDER BY 1").fetchall() == before
+                # step rows made under another version of the rules cannot be read here
+                conn.execute(f'UPDATE "{schema}".positions_view_versions SET version = 1')
+            other = run_cli("--store", reader, "stance", "--party", "russia")
+            assert (other.code, other.out) == (2, "")
+            assert other.err == (
+                "Error: the views of this store were made by an earlier version of positions's "
+                "rules; open it once where it may be written (any command remakes them), or run "
+                "positions rebuild there\n"
+            )
         finally:
             with connect(base) as conn:
                 conn.execute(f'DROP OWNED BY "{role}"')

@@ -650,3 +650,44 @@ def test_an_index_no_query_uses_any_more_is_dropped_on_opening(
         assert "positions_view_steps_day" not in found
         assert "positions_view_steps_order" in found
         assert run_cli("--store", url, "compare", "--format", "csv") == before
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("made", ["other-rules", "old-layout"])
+def test_step_tables_made_under_other_rules_are_folded_again_on_opening(
+    backend: str, made: str, tmp_path: Path
+) -> None:
+    """Step rows made under an earlier version of the rules (another version in the views,
+    or none kept and the table of an older layout) are made anew on the next opening that
+    may write: every event is folded again, and the answers are this version's."""
+    from positions.steps import RULES_VERSION
+
+    with any_store(backend, tmp_path) as url:
+        assert run_cli("--store", url, "import", str(SEED)).code == 0
+        expected = run_cli("--store", url, "history", "--format", "csv")
+        app = PositionsApplication.open(url)
+        views = app.views
+        assert views is not None
+        with views._transaction() as cursor:  # rows an earlier version of the rules wrote
+            cursor.execute(views._sql("UPDATE {p}positions_view_steps SET after_position = 'x'"))
+            if made == "other-rules":
+                cursor.execute(views._sql("UPDATE {p}positions_view_versions SET version = 1"))
+            else:
+                cursor.execute(views._sql("DELETE FROM {p}positions_view_versions"))
+                cursor.execute(
+                    views._sql("ALTER TABLE {p}positions_view_steps RENAME COLUMN slot TO precise")
+                )
+        del app, views
+        assert run_cli("--store", url, "history", "--format", "csv") == expected
+        reopened = PositionsApplication.open(url)
+        assert reopened.views is not None
+        with reopened.views.recorder.datastore.transaction(commit=False) as cursor:
+            found = reopened.views._step_columns(cursor)
+            cursor.execute(
+                reopened.views._sql(
+                    "SELECT count(*) AS n FROM {p}positions_view_steps WHERE after_position = 'x'"
+                )
+            )
+            stale = cursor.fetchone()["n"]
+        assert ("slot" in found, "precise" in found, stale) == (True, False, 0)
+        assert reopened.views._rules_version() == RULES_VERSION
