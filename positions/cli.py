@@ -366,7 +366,11 @@ def new(file: Path) -> None:
 @click.option("--id", "sid", metavar="ID", help="The statement's id (default: derived).")
 @click.option("--by", metavar="SPEAKER", help="Who spoke: a speaker's id (or a party's).")
 @click.option("--party", metavar="P", help="The party spoken for (implied by a speaker).")
-@click.option("--on", metavar="DATE", help="When: YYYY-MM-DD, or 'before YYYY-MM-DD'.")
+@click.option(
+    "--on",
+    metavar="DATE",
+    help="When: YYYY-MM-DD, YYYY-MM-DDTHH:MM[+HH:MM] (with a time of day), or 'before YYYY-MM-DD'.",
+)
 @click.option("--issue", metavar="I", help="The issue the statement takes a position on.")
 @click.option("--position", metavar="LABEL", help="A point of the issue's scale, or noncommittal.")
 @click.option("--term", "terms", metavar="KEY=VALUE", multiple=True, help="A term (repeatable).")
@@ -1000,7 +1004,10 @@ def rebuild(ctx: click.Context) -> None:
 )
 @click.option("--issue", metavar="I", help="The corrected issue.")
 @click.option(
-    "--on", "on", metavar="DATE", help="The corrected date (YYYY-MM-DD or 'before DATE')."
+    "--on",
+    "on",
+    metavar="DATE",
+    help="The corrected date (YYYY-MM-DD, YYYY-MM-DDTHH:MM[+HH:MM] or 'before DATE').",
 )
 @click.option("--party", metavar="P", help="The corrected party.")
 @click.option("--reason", required=True, help="Why the coding was wrong (kept in the record).")

@@ -103,7 +103,10 @@ def _date(value: str) -> str | None:
     try:
         StatedOn.model_validate(value)
     except ValidationError:
-        return f"'{value}' is not a date: write YYYY-MM-DD, or before YYYY-MM-DD"
+        return (
+            f"'{value}' is not a date: write YYYY-MM-DD, YYYY-MM-DDTHH:MM (a time of day), "
+            "or before YYYY-MM-DD"
+        )
     return None
 
 

@@ -205,7 +205,10 @@ def test_add_i_asks_for_each_field_with_the_codebooks_choices_and_asks_again_on_
     assert "Dmitry Peskov, russia" in shown  # the speakers offered
     assert "Accepts a ceasefire only once stated conditions are met" in shown  # the scale
     assert "The verdict [accept/accept_with_conditions/undecided/reject]:" in shown
-    assert "'15.03.2025' is not a date: write YYYY-MM-DD, or before YYYY-MM-DD; try again" in shown
+    assert (
+        "'15.03.2025' is not a date: write YYYY-MM-DD, YYYY-MM-DDTHH:MM (a time of day), or "
+        "before YYYY-MM-DD; try again"
+    ) in shown
     assert "'cesefire' is not one of the choices: did you mean 'ceasefire'?; try again" in shown
     assert "Recorded statement 'peskov-2025-03-15-ceasefire' in ukraine-2025" in shown
     row = next(
