@@ -436,6 +436,9 @@ class Proposal(Record):
     issue: Slug
     by: Slug
     on: StatedOn
+    reported_by: Slug | None = None
+    """The party whose account is all that is known of it (the proposer never confirmed it):
+    its tabling is then that party's claim about the proposer (R7, R9)."""
     position: Slug
     terms: dict[Slug, TermValue] = Field(default_factory=dict, max_length=LIST_LIMIT)
     title: Text | None = None

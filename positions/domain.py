@@ -536,7 +536,7 @@ class _Planner:
         fixed = {
             "issue": ("labels",),
             "speaker": ("party",),
-            "proposal": ("issue", "by"),
+            "proposal": ("issue", "by", "reported_by"),
         }.get(singular, ())
         for name in fixed:
             if getattr(old, name) != getattr(new, name):
@@ -569,6 +569,20 @@ class _Planner:
         if proposal.by not in self.state.parties:
             self.problems.append(
                 origin.problem(_unknown("party", proposal.by, self.state.parties), "by")
+            )
+        reporter = proposal.reported_by
+        if reporter is not None and reporter not in self.state.parties:
+            self.problems.append(
+                origin.problem(_unknown("party", reporter, self.state.parties), "reported_by")
+            )
+        elif reporter is not None and reporter == proposal.by:
+            self.problems.append(
+                origin.problem(
+                    f"'reported_by' names the party whose account is all that is known of the "
+                    f"proposal, not its proposer ('{reporter}'): drop it for a proposal its "
+                    "proposer tabled",
+                    "reported_by",
+                )
             )
         issue = self.state.issues.get(proposal.issue)
         if issue is None:

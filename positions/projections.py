@@ -111,6 +111,7 @@ PROPOSALS_SCHEMA: dict[str, Any] = {
     "proposal": "String",
     "issue": "String",
     "tabled_by": "String",
+    "reported_by": "String",
     "party": "String",
     "claimed_by": "String",
     "verdict": "String",
@@ -157,9 +158,10 @@ def _terms(terms: dict[str, Any]) -> str | None:
 
 def _speaker(timeline: Timeline, step: Step) -> str | None:
     negotiation = timeline.record.negotiation
-    if step.statement is None:
-        party = negotiation.parties.get(step.party)
-        return party.name if party else step.party
+    if step.statement is None:  # a tabling: by its proposer, or the party that reported it
+        by = step.claimed_by or step.party
+        party = negotiation.parties.get(by)
+        return party.name if party else by
     statement = step.statement
     if statement.speaker is not None:
         speaker = negotiation.speakers.get(statement.speaker)
@@ -694,6 +696,7 @@ class Tables:
                     "proposal": proposal.id,
                     "issue": proposal.issue,
                     "tabled_by": proposal.by,
+                    "reported_by": proposal.reported_by,
                     "party": p,
                 }
                 found = verdict(p, proposal.id)
@@ -989,7 +992,9 @@ class Query(Tables):
             if step.on.day > limit:
                 continue
             statement = step.statement
-            own_party = statement.party if statement is not None else step.party
+            own_party = (
+                statement.party if statement is not None else (step.claimed_by or step.party)
+            )
             if party is not None and party not in (own_party, step.party):
                 continue
             if issue is not None and step.issue != issue:
@@ -1111,7 +1116,7 @@ class Query(Tables):
             sources = statement.sources
         else:
             sources = step.tabled.sources if step.tabled is not None else ()
-        is_claim = statement is not None and statement.about is not None
+        is_claim = step.claimed_by is not None
         return {
             "stated_on": _stated(step.on),
             "date": step.on.day,

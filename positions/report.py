@@ -212,11 +212,14 @@ def report_context(
     ]
     if proposals["claimed_by"].null_count() < proposals.height:  # claimed verdicts, marked
         proposal_columns.insert(proposal_columns.index("party") + 1, "claimed_by")
+    if proposals["reported_by"].null_count() < proposals.height:  # known from another's account
+        proposal_columns.insert(proposal_columns.index("tabled_by") + 1, "reported_by")
     shown_proposals = _table(proposals, proposal_columns)
     naming: dict[str, Callable[[Any], Any]] = {
         "proposal": names.proposal,
         "issue": names.issue,
         "tabled_by": names.party,
+        "reported_by": names.party,
         "party": names.party,
         "claimed_by": names.party,
         "stated_on": long_date,

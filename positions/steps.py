@@ -86,7 +86,8 @@ class Coding:
     source_id: str
     tabling: bool
     party: str
-    """The party that made it (the proposer of a tabling)."""
+    """The party that made it (the proposer of a tabling, or the party that reported a
+    proposal known only from its account, whose claim about the proposer it then is)."""
     about: str | None
     issue: str | None
     position: str | None
@@ -166,14 +167,16 @@ class Step:
         return (self.party, self.proposal, self.claimant)
 
 
-def resolve(coding: Coding, target: Step | None) -> Step:
+def resolve(coding: Coding, target: Step | None, reported: Coding | None = None) -> Step:
     """The step of a coding, given the step of the statement it clarifies or retracts (R4, R7,
-    R9). ``target`` is None for a statement that names none, or names one not recorded."""
+    R9). ``target`` is None for a statement that names none, or names one not recorded.
+    ``reported`` is the tabling of the proposal the statement gives a verdict on, where that
+    proposal is known only from another party's account (`confirmed`)."""
     if coding.tabling:
         return Step(
             coding,
-            party=coding.party,
-            claimant=OWN,
+            party=coding.about or coding.party,
+            claimant=OWN if coding.about is None else coding.party,
             issue=coding.issue,
             position=coding.position,
             terms=coding.terms,
@@ -184,6 +187,8 @@ def resolve(coding: Coding, target: Step | None) -> Step:
         )
     issue, position, terms = coding.issue, coding.position, coding.terms
     verdict, proposal, conditions = coding.verdict, coding.proposal, coding.conditions
+    if reported is not None and confirmed(coding, reported):
+        issue, position, terms = reported.issue, reported.position, reported.terms
     if target is not None and coding.retracts is not None:
         issue = issue or target.issue
     if target is not None and coding.clarifies is not None:
@@ -207,6 +212,24 @@ def resolve(coding: Coding, target: Step | None) -> Step:
         proposal=proposal,
         conditions=conditions,
         depth=0 if target is None else target.depth + 1,
+    )
+
+
+def confirmed(coding: Coding, reported: Coding) -> bool:
+    """Whether a statement confirms a proposal known only from another party's account (R7):
+    the proposer's own statement accepting it, that gives no position of its own and no other
+    issue. It then states the proposal's position, from its own day."""
+    return (
+        reported.tabling
+        and reported.about is not None
+        and not coding.tabling
+        and coding.about is None
+        and coding.target is None
+        and coding.party == reported.about
+        and coding.verdict == "accept"
+        and coding.proposal == reported.source_id
+        and coding.position is None
+        and coding.issue in (None, reported.issue)
     )
 
 

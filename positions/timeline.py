@@ -214,6 +214,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
     the rules of `positions.steps` (R3, R4, R7, R9, R10), the code the step tables use too."""
     statements = {s.id: s for s in record.statements}
     codings = {sid: coding_of(statement) for sid, statement in statements.items()}
+    reported = {p.id: tabling_of(p) for p in record.negotiation.proposals.values() if p.reported_by}
     resolved: dict[str, rules.Step] = {}
 
     def resolve(sid: str, path: frozenset[str]) -> rules.Step:
@@ -223,7 +224,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             target = coding.target
             known = target is not None and target in statements and target not in path
             base = resolve(target, path | {sid}) if known and target is not None else None
-            found = resolved[sid] = rules.resolve(coding, base)
+            tabled = reported.get(coding.proposal) if coding.proposal is not None else None
+            found = resolved[sid] = rules.resolve(coding, base, tabled)
         return found
 
     for sid in statements:
@@ -279,8 +281,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             Step(
                 key=_key(step),
                 on=proposal.on,
-                party=proposal.by,
-                claimed_by=None,
+                party=step.party,
+                claimed_by=step.claimant or None,
                 issue=proposal.issue,
                 position=proposal.position,
                 terms=dict(proposal.terms),
@@ -328,11 +330,12 @@ def coding_of(statement: Statement) -> rules.Coding:
 
 def tabling_of(proposal: Proposal) -> rules.Coding:
     on = proposal.on
+    reporter = proposal.reported_by
     return rules.Coding(
         source_id=proposal.id,
         tabling=True,
-        party=proposal.by,
-        about=None,
+        party=proposal.by if reporter is None else reporter,
+        about=None if reporter is None else proposal.by,
         issue=proposal.issue,
         position=proposal.position,
         terms=terms_text(proposal.terms),

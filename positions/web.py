@@ -307,6 +307,8 @@ def proposals_page(tables: Tables, ask: Asked, names: Names) -> dict[str, Any]:
         row["proposal_name"] = names.proposal(row["proposal"])
         row["issue_name"] = names.issue(row["issue"])
         row["tabled_by"] = names.party(row["tabled_by"])
+        if row["reported_by"] is not None:  # known only from another party's account (R7)
+            row["tabled_by"] = f"{row['tabled_by']} (reported by {names.party(row['reported_by'])})"
         row["party_name"] = names.party(row["party"])
         if row["claimed_by"] is not None:  # a claim about the party's verdict, marked
             row["party_name"] = f"{row['party_name']} (claimed by {names.party(row['claimed_by'])})"

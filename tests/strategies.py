@@ -49,7 +49,15 @@ def codebook() -> dict[str, Any]:
                 "on": START + timedelta(days=2),
                 "position": "share_half",
                 "terms": {"years": 5},
-            }
+            },
+            {  # known only from alpha's account: alpha's claim about beta until beta accepts
+                "id": "plan-b",
+                "issue": "border",
+                "by": "beta",
+                "reported_by": "alpha",
+                "on": START + timedelta(days=4),
+                "position": "monitored",
+            },
         ],
     }
 
@@ -112,6 +120,12 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
                     st.sampled_from(["accept", "accept_with_conditions", "undecided", "reject"])
                 )
                 record["proposal"] = "plan-a"
+            elif issue == "border" and day >= START + timedelta(days=4) and draw(st.booleans()):
+                record["verdict"] = draw(st.sampled_from(["accept", "reject"]))
+                record["proposal"] = "plan-b"
+                if draw(st.booleans()):  # a bare verdict: beta's acceptance confirms plan-b
+                    del record["issue"], record["position"]
+                    record["_bare"] = True
             if kind == "claim":
                 record["about"] = draw(st.sampled_from([p for p in PARTIES if p != party]))
         if "retracts" not in record and draw(st.integers(0, 3)) == 0:

@@ -469,10 +469,13 @@ class StepQueries(Tables):
         """`Tables.claimed_verdicts` read as `verdicts_on` reads the own ones: every claimant's
         interval in force (`cells`), and the statements' speakers and quotes."""
         cells = {k: c for k, c in self.cells("verdicts", day, claimant=None).items() if k[2]}
-        said = self.spoken([c.source_id for c in cells.values()])
+        said = self.spoken([c.source_id for c in cells.values() if not c.tabling])
         found: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for (party, proposal, claimant), cell in sorted(cells.items()):
-            speaker, quote = self._named(cell.party or "", said[cell.source_id])
+            if cell.tabling:  # a proposal known only from the claimant's account (R7)
+                speaker, quote = self._speaker_quote(cell, {"party": cell.party})
+            else:
+                speaker, quote = self._named(cell.party or "", said[cell.source_id])
             row = {**_verdict_columns(cell, speaker, quote), "claimed_by": claimant}
             found.setdefault((party, proposal), []).append(row)
         return found

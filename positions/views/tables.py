@@ -279,11 +279,12 @@ def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Co
 def coding_of_tabling(data: Any) -> Coding:
     p = data["proposal"]
     day, slot, stated_on = _on(p["on"])
+    reporter = p.get("reported_by")  # events recorded before reported proposals have none
     return Coding(
         source_id=p["id"],
         tabling=True,
-        party=p["by"],
-        about=None,
+        party=p["by"] if reporter is None else reporter,
+        about=None if reporter is None else p["by"],
         issue=p["issue"],
         position=p["position"],
         terms=terms_text(p["terms"]),
@@ -601,6 +602,18 @@ class _Maintenance:
                 if current is not None:
                     todo[key] = current.coding
         done: dict[tuple[str, bool], Step] = {}
+        proposals = {c.proposal for c in todo.values() if c.proposal is not None}
+        self._fetch((p, True) for p in proposals if (p, True) not in todo)
+
+        def reported(proposal: str | None) -> Coding | None:
+            """The tabling of a proposal known only from another party's account."""
+            if proposal is None:
+                return None
+            tabling = todo.get((proposal, True))
+            if tabling is None:
+                step = self.current.get((proposal, True))
+                tabling = None if step is None else step.coding
+            return tabling if tabling is not None and tabling.about is not None else None
 
         def resolved(key: tuple[str, bool], path: frozenset[tuple[str, bool]]) -> Step:
             if key in done:
@@ -614,7 +627,7 @@ class _Maintenance:
                 else:
                     target = self.step(coding.target)
             previous = self.current.get(key)
-            step = resolve(coding, target)
+            step = resolve(coding, target, reported(coding.proposal))
             if previous is not None:  # what ended it, and its shift, stay until decided anew
                 step = replace(
                     step,

@@ -285,7 +285,8 @@ def test_an_issue_nobody_has_spoken_on_says_so() -> None:
     from tests.strategies import codebook
 
     app = memory_app()
-    app.import_scenarios([parse_scenario(json.dumps(codebook(), default=str), "book.json")])
+    book = {**codebook(), "proposals": []}
+    app.import_scenarios([parse_scenario(json.dumps(book, default=str), "book.json")])
     empty = Query(app.get_record("generated"))
     spec = timeline_chart(timeline_data(empty, "border"))
     assert spec["title"]["subtitle"][1] == "No statement on this issue yet."
