@@ -133,10 +133,19 @@ def sources(
     return found
 
 
+_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})")
+"""The day, hours and minutes of a date-time as written."""
+
+
 def derived_id(who: str | None, on: str | None, what: str | None, attempt: int = 1) -> str:
     """A readable id for a statement given without one: its speaker (or party), its date and
     its issue (or proposal, or kind), ``peskov-2025-03-13-ceasefire``; ``-2``, ``-3`` … for the
-    next attempts, when the id is taken by another statement."""
+    next attempts, when the id is taken by another statement. A time of day is written as
+    its hours and minutes as given (``peskov-2025-03-13-1800-ceasefire``)."""
+    if on is not None:
+        moment = _MOMENT.match(on.strip())
+        if moment:
+            on = f"{moment.group(1)}-{moment.group(2)}{moment.group(3)}"
     parts = [p for p in (who, on, what) if p]
     text = "-".join(parts) or "statement"
     slug = re.sub(r"[^a-z0-9_.]+", "-", text.lower()).strip("-.") or "statement"

@@ -55,6 +55,22 @@ def test_add_records_a_statement_with_a_derived_id_and_shows_the_cell_it_moved(
     assert cell["statement_id"] == "peskov-2025-03-14-ceasefire"
 
 
+def test_add_takes_a_time_of_day_and_names_the_statement_by_its_hours_and_minutes(
+    seeded_url: str,
+) -> None:
+    timed = [a if a != "2025-03-14" else "2025-03-14T18:30+03:00" for a in PESKOV]
+    assert timed != list(PESKOV)
+    added = run_cli("--store", seeded_url, *timed)
+    assert added.code == 0, added.err
+    assert added.out.splitlines()[0] == (
+        "Recorded statement 'peskov-2025-03-14-1830-ceasefire' in ukraine-2025 (2 events)."
+    )
+    row = next(
+        r for r in statements(seeded_url) if r["statement_id"] == "peskov-2025-03-14-1830-ceasefire"
+    )
+    assert row["stated_on"] == "2025-03-14T18:30:00+03:00"
+
+
 def test_the_same_statement_again_records_nothing_and_another_gets_the_next_id(
     seeded_url: str,
 ) -> None:
