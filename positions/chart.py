@@ -10,7 +10,7 @@ the bytes or text of an SVG, PNG or HTML document, and the caller writes them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,12 @@ DEVELOPMENTS_SCHEMA: dict[str, Any] = {
 }
 
 WIDTH = 640
+
+LINE_VERTICES = 120
+"""The most changes of position a party's line shows one by one in a thinned chart (about one
+every five pixels of its width); a line with more is drawn as the position held at the end of
+each of ``LINE_VERTICES`` equal spans of days, so that a long record stays a line, not a
+block of colour."""
 ROW_HEIGHT = 36
 LABEL_ROW = 13
 LABEL_ROWS = 4
@@ -121,7 +127,11 @@ def _midnight(day: date) -> datetime:
 
 
 def timeline_data(
-    query: Tables, issue: str, as_of: date | None = None, most: int | None = None
+    query: Tables,
+    issue: str,
+    as_of: date | None = None,
+    most: int | None = None,
+    vertices: int = LINE_VERTICES,
 ) -> TimelineData:
     """One issue's chart data: its statements (`history` of the issue), the developments,
     and each party's positions over time (`Tables.series`).
@@ -129,7 +139,9 @@ def timeline_data(
     With ``most``, only the latest ``most`` statements are read and drawn as points, and
     each party's line has a vertex only where its position changes (the same line, drawn
     from its intervals): a chart of thousands of statements stays legible and quick to
-    draw, and says in its ``note`` what it leaves out."""
+    draw, and says in its ``note`` what it leaves out. A line that changes more than
+    ``vertices`` times is drawn as the position held at the end of each of ``vertices`` equal
+    spans of days (`_sampled`)."""
     query.check_issue(issue)
     definition = query.negotiation.issues[issue]
     labels = definition.labels
@@ -148,8 +160,12 @@ def timeline_data(
             changes[party] = {
                 date.fromordinal(d) for d in _changes(series.get(party, NO_SERIES)) if d <= limit
             }
+        lines = "every change of position"
+        if max((len(c) for c in changes.values()), default=0) > vertices:
+            step = _sampled(changes, series, parties, vertices, limit)
+            lines = f"the position held every {step} days"
         days = sorted(set(days).union(*changes.values()))
-        note = f"Points: the latest {most} statements; the lines: every change of position."
+        note = f"Points: the latest {most} statements; the lines: {lines}."
     if on_issue.is_empty():
         note = "No statement on this issue yet."
     all_days = days + [row["date"] for row in developments]
@@ -280,6 +296,34 @@ def timeline_data(
         as_of=as_of,
         known_at=query.known_at(),
     )
+
+
+def _sampled(
+    changes: dict[str, set[date]],
+    series: Mapping[str, Series],
+    parties: Sequence[str],
+    vertices: int,
+    limit: int,
+) -> int:
+    """Each party's vertices (``changes``, replaced) as the days ending ``vertices`` equal
+    spans of the days its lines cover, where the position held then differs from the one
+    before; the span's length in days."""
+    first = min(min(c) for c in changes.values() if c).toordinal()
+    last = max(max(c) for c in changes.values() if c).toordinal()
+    step = max(1, -(-(last - first + 1) // vertices))
+    ends = range(first, last + step, step)
+    for party in parties:
+        line = series.get(party, NO_SERIES)
+        kept: set[date] = set()
+        held: object = object()
+        for end in ends:
+            day = min(end, limit)
+            position = line.at(day)
+            if position != held:
+                kept.add(date.fromordinal(day))
+                held = position
+        changes[party] = kept
+    return step
 
 
 def _changes(line: Series) -> list[int]:

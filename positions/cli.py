@@ -1436,7 +1436,8 @@ def _write_out(path: Path, content: bytes) -> None:
     default="300",
     show_default=True,
     help="Statements drawn as points per issue, the latest (all: every one); the lines "
-    "always show every change of position.",
+    "show every change of position, or, past 120 changes of a party, the position it held "
+    "at the end of 120 equal spans of days.",
 )
 @click.pass_context
 def timeline(

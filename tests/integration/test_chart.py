@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -431,3 +432,33 @@ def test_a_recording_time_is_written_in_utc_with_seconds_only_when_it_has_them()
     assert written_time(datetime(2025, 3, 13, 7, 43, tzinfo=kyiv)) == "13 March 2025, 05:43 UTC"
     assert written_time(datetime(2025, 3, 13, 0, 5, 9, tzinfo=UTC)) == "13 March 2025, 00:05:09 UTC"
     assert written_time(datetime(2025, 3, 13, 1, 0, tzinfo=kyiv)) == "12 March 2025, 23:00 UTC"
+
+
+def test_a_line_that_changes_more_often_than_a_chart_can_show_is_drawn_at_equal_spans(
+    tmp_path: Path,
+) -> None:
+    """A thinned chart of a long record draws each party's line as the position it held at
+    the end of equal spans of days (at most ``vertices`` of them), so that the line stays a
+    line: each vertex is the position in force on its day, and the note says how it is
+    drawn."""
+    from benchmarks.generate import generate
+
+    made = generate(800, tmp_path / "gen")
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    app.import_files(made.files)
+    with app.get_tables("synthetic", None) as tables:
+        every = timeline_data(tables, "issue-00", most=40)
+        sampled = timeline_data(tables, "issue-00", most=40, vertices=6)
+        series = tables.series("issue-00")
+    assert every.note is not None and "every change of position" in every.note
+    assert sampled.note is not None and re.search(r"the position held every \d+ days", sampled.note)
+    assert sampled.points["statement_id"].to_list() == every.points["statement_id"].to_list()
+    changing = 0
+    for party in sampled.parties:
+        line = sampled.steps.filter(pl.col("party") == party).sort("at")
+        drawn = line.head(line.height - 1)  # the last vertex closes the line at the end
+        assert drawn.height <= 6 + 1
+        changing += every.steps.filter(pl.col("party") == party).height > 8
+        for at, position in zip(drawn["at"].to_list(), drawn["position"].to_list(), strict=True):
+            assert position == series[party].at(at.date().toordinal()), (party, at)
+    assert changing  # some line had more changes than the six spans show
