@@ -247,13 +247,22 @@ def explain_effect(
     retracts: str | None,
     stated_on: str,
     ended: tuple[str, str, str] | None,
+    confirms: str | None = None,
 ) -> tuple[str, str]:
     """What one of a party's own steps on an issue does to its stance on the day asked for,
     and the rules of docs/codebook.md that decide it (`explain`). ``final``: the step sets the
-    stance; ``ended``: (how, by which statement, on which day) when it was ended by then."""
+    stance; ``ended``: (how, by which statement, on which day) when it was ended by then;
+    ``confirms``: the proposal known from another party's account whose position the statement
+    states by accepting it (`steps.confirmed_proposal`)."""
     if final:
         if tabling:
             return "sets the stance: tabling a proposal states the proposer's position", "R5, R7"
+        if confirms is not None:
+            return (
+                f"sets the stance: accepting '{confirms}', known until then from another "
+                "party's account, states its position",
+                "R5, R7",
+            )
         if position == NONCOMMITTAL:
             return "sets the stance: nothing on the scale was said", "R6"
         if kind == "clarification":

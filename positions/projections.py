@@ -30,7 +30,7 @@ from positions.domain import Negotiation
 from positions.errors import NotFoundError, QueryError
 from positions.hints import unknown
 from positions.search import Search
-from positions.steps import OPEN_DAY, Said, rivals
+from positions.steps import OPEN_DAY, Said, confirmed_proposal, rivals
 from positions.timeline import (
     AmendmentRecord,
     CorrectionRecord,
@@ -1408,6 +1408,9 @@ class Analysis(Query):
             statement.retracts if statement is not None else None,
             str(step.on),
             (str(step.ended_how), str(step.ended_by), str(step.ended_on)) if ended else None,
+            confirmed_proposal(statement.position, statement.target, step.position, step.proposal)
+            if statement is not None
+            else None,
         )
 
 

@@ -233,6 +233,17 @@ def confirmed(coding: Coding, reported: Coding) -> bool:
     )
 
 
+def confirmed_proposal(
+    given: str | None, target: str | None, position: str | None, proposal: str | None
+) -> str | None:
+    """The proposal a statement's step took its position from (`confirmed`), given the
+    position the statement itself gives, its target, and its step's position and proposal:
+    a statement that names no target, gives no position, and whose step has one."""
+    if given is None and target is None and position is not None:
+        return proposal
+    return None
+
+
 def ender(
     step: Step,
     naming: Iterable[Step],

@@ -34,7 +34,7 @@ from positions.projections import (
     in_window,
 )
 from positions.search import Search, words
-from positions.steps import Coding, Said, Step, day_key, rivals
+from positions.steps import Coding, Said, Step, confirmed_proposal, day_key, rivals
 from positions.views.fold import stamp, unstamp
 from positions.views.store import SEARCH_EXPRESSION, SEARCH_TABLE
 from positions.views.tables import (
@@ -1097,6 +1097,9 @@ class StepQueries(Tables):
                 c.retracts,
                 c.stated_on,
                 ended,
+                None
+                if c.tabling
+                else confirmed_proposal(c.position, c.target, step.position, step.proposal),
             )
             rows.append(
                 {

@@ -89,6 +89,13 @@ def test_a_reported_proposal_is_the_reporters_claim_until_the_proposer_accepts_i
         "peskov-confirms-energy-truce",
     )
     assert _ceasefire(seeded_url, "2025-03-16") == [(None, *from_then), ("us", *claimed)]
+    explained = rows(seeded_url, "explain", "russia", "ceasefire", "--as-of", "2025-03-16")
+    last = next(r for r in explained if r["statement_id"] == "peskov-confirms-energy-truce")
+    assert (last["effect"], last["rule"]) == (
+        "sets the stance: accepting 'russia-energy-truce', known until then from another "
+        "party's account, states its position",
+        "R5, R7",
+    )
     assert _verdicts(seeded_url, "2025-03-16")[:2] == [
         ("russia", None, "accept", "peskov-confirms-energy-truce", "us"),
         ("russia", "us", "accept", "russia-energy-truce", "us"),
