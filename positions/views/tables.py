@@ -899,9 +899,11 @@ class _Maintenance:
         stopped: bool = False,
     ) -> bool:
         """Close the group's intervals from the day of ``since`` on that differ from the sweep,
-        and add the sweep's. A sweep that ``stopped`` early covers the days up to its last; the
-        stored interval in force that day must hold the same step, and keeps its end (False,
-        and nothing written, if it does not)."""
+        and add the sweep's; an interval that ends on that day and holds the step the sweep
+        starts with is joined to the sweep's first, as a fold of every event joins them. A sweep
+        that ``stopped`` early covers the days up to its last; the stored interval in force that
+        day must hold the same step, and keeps its end (False, and nothing written, if it does
+        not)."""
         party, subject, claimant = group
         column = "proposal" if table == "verdicts" else "issue"
         columns = VERDICT_COLUMNS if table == "verdicts" else STANCE_COLUMNS
@@ -912,7 +914,7 @@ class _Maintenance:
             self.cursor,
             f"SELECT valid_from, valid_to, {', '.join(columns[8:])} "
             f"FROM {{p}}positions_view_{table} WHERE negotiation = %s AND party = %s "
-            f"AND {column} = %s AND claimant = %s AND {_CURRENT} AND valid_to > %s{bound}",
+            f"AND {column} = %s AND claimant = %s AND {_CURRENT} AND valid_to >= %s{bound}",
             [self.negotiation, party, subject, claimant, start],
         )
         old_rows = {_interval_row(row) for row in old}

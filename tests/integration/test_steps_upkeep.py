@@ -135,6 +135,33 @@ def test_one_recording_time_kept_in_two_imports_leaves_no_row_that_was_never_in_
     check_against_a_rebuild(app)
 
 
+def test_a_retraction_in_the_next_import_of_a_recording_time_joins_the_intervals_it_leaves(
+    tmp_path: Any,
+) -> None:
+    """Found by the property above: s001 is clarified by s004 on the 2nd, and s004 is then
+    retracted with s001 (s009, the 2nd) in a second import of the same recording time. s012,
+    in force on the 1st, is in force again from the 2nd: one interval, as a rebuild has it,
+    not the interval that ended on the 2nd and a new one from the 2nd."""
+    from positions.application import PositionsApplication
+
+    source = {"outlet": "Wire", "published": "2025-01-02"}
+    said = {"on": "2025-01-01", "by": "alpha", "sources": [source]}
+    first = [
+        {"id": "s012", "quote": "Statement 12.", "issue": "border", "position": "open", **said},
+        {"id": "s001", "quote": "Statement 1.", "issue": "border", "position": "open", **said},
+        {**said, "id": "s004", "on": "2025-01-02", "quote": "Statement 4.", "clarifies": "s001"},
+    ]
+    retraction = {**said, "id": "s009", "on": "2025-01-02", "quote": "9.", "retracts": "s001"}
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    try:
+        app.import_scenarios([scenario_of({**codebook(), "statements": first}, "a.json")], now=T0)
+        second = {"negotiation": "generated", "statements": [retraction]}
+        app.import_scenarios([scenario_of(second, "b.json")], now=T0)
+        check_against_a_rebuild(app)
+    finally:
+        app.close()
+
+
 def test_a_statement_retracted_in_the_next_import_of_its_recording_time_leaves_no_group(
     tmp_path: Any,
 ) -> None:
