@@ -276,13 +276,15 @@ class ViewStore:
         views made before the version was kept)."""
         try:
             with self.recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(
-                    self._sql("SELECT version FROM {p}positions_view_versions WHERE name = %s"),
-                    ["steps"],
-                )
-                row = cursor.fetchone()
+                return self._version(cursor)
         except PersistenceError:  # views made before versions were kept have no such table
             return None
+
+    def _version(self, cursor: Any) -> int | None:
+        cursor.execute(
+            self._sql("SELECT version FROM {p}positions_view_versions WHERE name = %s"), ["steps"]
+        )
+        row = cursor.fetchone()
         return None if row is None else int(row["version"])
 
     def _remake_steps(self) -> None:
@@ -290,15 +292,11 @@ class ViewStore:
         the next catch-up folds every event under these rules; the events are untouched.
         Views that have folded nothing yet (a new store's) are only marked with the version."""
         with self._transaction() as cursor:
-            cursor.execute(
-                self._sql("SELECT version FROM {p}positions_view_versions WHERE name = %s"),
-                ["steps"],
-            )
-            row = cursor.fetchone()
-            if row is not None and int(row["version"]) == RULES_VERSION:
+            version = self._version(cursor)
+            if version == RULES_VERSION:
                 return  # another process remade them first
             made_now = (
-                row is None
+                version is None
                 and self._position(cursor) == 0
                 and self._step_columns(cursor) == set(STEP_COLUMNS)
             )
@@ -326,19 +324,18 @@ class ViewStore:
         )
 
     def _step_columns(self, cursor: Any) -> set[str]:
-        return self._catalog(
-            cursor,
-            "SELECT column_name AS name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = 'positions_view_steps'",
-            "PRAGMA table_info(positions_view_steps)",
-        )
+        return self._columns(cursor, "positions_view_steps")
 
     def _statement_columns(self, cursor: Any) -> set[str]:
+        return self._columns(cursor, "positions_view_statements")
+
+    def _columns(self, cursor: Any, table: str) -> set[str]:
+        """The names of the columns of one of the views' tables."""
         return self._catalog(
             cursor,
             "SELECT column_name AS name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = 'positions_view_statements'",
-            "PRAGMA table_info(positions_view_statements)",
+            f"WHERE table_schema = %s AND table_name = '{table}'",
+            f"PRAGMA table_info({table})",
         )
 
     def _catalog(self, cursor: Any, postgres: str, sqlite: str) -> set[str]:

@@ -21,6 +21,19 @@ def _import(url: str, tmp_path: Path, statements: str, name: str = "day.yaml") -
     return run_cli("--store", url, "import", str(path))
 
 
+POSITION_OF = {"ushakov": "settlement_first", "peskov": "conditional_ceasefire"}
+"""What each Russian speaker says on the ceasefire in the statements `_said` writes."""
+
+
+def _said(sid: str, on: str, by: str) -> str:
+    """One statement of ``by`` on the ceasefire, as a scenario file's YAML list item."""
+    return (
+        f"  - id: {sid}\n    on: {on}\n    by: {by}\n    issue: ceasefire\n"
+        f"    position: {POSITION_OF[by]}\n    quote: {sid}.\n"
+        f"    sources: [https://example.org/{sid}]\n"
+    )
+
+
 def _russia(url: str, *args: str) -> tuple[Any, ...]:
     [row] = rows(url, "stance", "--party", "russia", "--issue", "ceasefire", *args)
     return row["position"], row["statement_id"], row["contested"], row["stated_on"]
@@ -73,58 +86,19 @@ def test_untimed_statements_of_a_day_come_before_timed_ones_and_contest_them(
     """An untimed statement orders first on its day (R1), but nothing says it came first:
     the cell is contested (R16). Two at the same time are contested too; two at different
     times are not."""
-    untimed = """\
-  - id: z-untimed
-    on: 2025-03-14
-    by: peskov
-    issue: ceasefire
-    position: conditional_ceasefire
-    quote: On conditions.
-    sources: [https://example.org/untimed]
-  - id: a-timed
-    on: 2025-03-14T08:00
-    by: ushakov
-    issue: ceasefire
-    position: settlement_first
-    quote: Only a settlement.
-    sources: [https://example.org/timed]
-"""
+    untimed = _said("z-untimed", "2025-03-14", "peskov") + _said(
+        "a-timed", "2025-03-14T08:00", "ushakov"
+    )
     assert _import(seeded_url, tmp_path, untimed).code == 0
     assert _russia(seeded_url)[:3] == ("settlement_first", "a-timed", True)
-    same_time = """\
-  - id: c-same-time
-    on: 2025-03-16T12:00Z
-    by: ushakov
-    issue: ceasefire
-    position: settlement_first
-    quote: Settlement.
-    sources: [https://example.org/same-1]
-  - id: d-same-time
-    on: 2025-03-16T14:00+02:00
-    by: peskov
-    issue: ceasefire
-    position: conditional_ceasefire
-    quote: Conditions.
-    sources: [https://example.org/same-2]
-"""
+    same_time = _said("c-same-time", "2025-03-16T12:00Z", "ushakov") + _said(
+        "d-same-time", "2025-03-16T14:00+02:00", "peskov"
+    )
     assert _import(seeded_url, tmp_path, same_time, "same.yaml").code == 0
     assert _russia(seeded_url)[:3] == ("conditional_ceasefire", "d-same-time", True)
-    apart = """\
-  - id: f-later
-    on: 2025-03-17T12:01Z
-    by: ushakov
-    issue: ceasefire
-    position: settlement_first
-    quote: Settlement after all.
-    sources: [https://example.org/apart-1]
-  - id: g-earlier
-    on: 2025-03-17T14:00+02:00
-    by: peskov
-    issue: ceasefire
-    position: conditional_ceasefire
-    quote: Conditions.
-    sources: [https://example.org/apart-2]
-"""
+    apart = _said("f-later", "2025-03-17T12:01Z", "ushakov") + _said(
+        "g-earlier", "2025-03-17T14:00+02:00", "peskov"
+    )
     assert _import(seeded_url, tmp_path, apart, "apart.yaml").code == 0
     # 14:00+02:00 is 12:00 UTC, a minute before 12:01Z
     assert _russia(seeded_url)[:3] == ("settlement_first", "f-later", False)

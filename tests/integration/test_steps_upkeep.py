@@ -135,6 +135,23 @@ def test_one_recording_time_kept_in_two_imports_leaves_no_row_that_was_never_in_
     check_against_a_rebuild(app)
 
 
+def _two_imports_of_one_recording_time(
+    tmp_path: Any, first: list[dict[str, Any]], second: list[dict[str, Any]]
+) -> None:
+    """Import ``first`` and then ``second`` at one recording time into a new SQLite store:
+    the step tables kept equal those of a rebuild."""
+    from positions.application import PositionsApplication
+
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    try:
+        app.import_scenarios([scenario_of({**codebook(), "statements": first}, "a.json")], now=T0)
+        rest = {"negotiation": "generated", "statements": second}
+        app.import_scenarios([scenario_of(rest, "b.json")], now=T0)
+        check_against_a_rebuild(app)
+    finally:
+        app.close()
+
+
 def test_a_retraction_in_the_next_import_of_a_recording_time_joins_the_intervals_it_leaves(
     tmp_path: Any,
 ) -> None:
@@ -142,8 +159,6 @@ def test_a_retraction_in_the_next_import_of_a_recording_time_joins_the_intervals
     retracted with s001 (s009, the 2nd) in a second import of the same recording time. s012,
     in force on the 1st, is in force again from the 2nd: one interval, as a rebuild has it,
     not the interval that ended on the 2nd and a new one from the 2nd."""
-    from positions.application import PositionsApplication
-
     source = {"outlet": "Wire", "published": "2025-01-02"}
     said = {"on": "2025-01-01", "by": "alpha", "sources": [source]}
     first = [
@@ -152,14 +167,7 @@ def test_a_retraction_in_the_next_import_of_a_recording_time_joins_the_intervals
         {**said, "id": "s004", "on": "2025-01-02", "quote": "Statement 4.", "clarifies": "s001"},
     ]
     retraction = {**said, "id": "s009", "on": "2025-01-02", "quote": "9.", "retracts": "s001"}
-    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
-    try:
-        app.import_scenarios([scenario_of({**codebook(), "statements": first}, "a.json")], now=T0)
-        second = {"negotiation": "generated", "statements": [retraction]}
-        app.import_scenarios([scenario_of(second, "b.json")], now=T0)
-        check_against_a_rebuild(app)
-    finally:
-        app.close()
+    _two_imports_of_one_recording_time(tmp_path, first, [retraction])
 
 
 def test_a_statement_retracted_in_the_next_import_of_its_recording_time_leaves_no_group(
@@ -168,8 +176,6 @@ def test_a_statement_retracted_in_the_next_import_of_its_recording_time_leaves_n
     """Found by the property above: alpha's statement and its retraction on the same day, in
     two imports of one recording time. Nothing of alpha was ever in force, and a rebuild has
     no group for it; the kept tables deleted the group's rows but kept the group."""
-    from positions.application import PositionsApplication
-
     source = {"outlet": "Wire", "published": "2025-01-02"}
     said = {"on": "2025-01-01", "sources": [source], "issue": "border", "position": "open"}
     first = [
@@ -180,11 +186,4 @@ def test_a_statement_retracted_in_the_next_import_of_its_recording_time_leaves_n
         "id": "s002", "on": "2025-01-01", "by": "alpha", "quote": "Statement 2.",
         "sources": [source], "retracts": "s001",
     }  # fmt: skip
-    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
-    try:
-        app.import_scenarios([scenario_of({**codebook(), "statements": first}, "a.json")], now=T0)
-        second = {"negotiation": "generated", "statements": [retraction]}
-        app.import_scenarios([scenario_of(second, "b.json")], now=T0)
-        check_against_a_rebuild(app)
-    finally:
-        app.close()
+    _two_imports_of_one_recording_time(tmp_path, first, [retraction])
