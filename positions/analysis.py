@@ -71,27 +71,27 @@ class Sweep:
         self.effective: dict[tuple[str, str], tuple[list[date], list[Step | None]]] = {}
         """Each party's own effective step per issue at the end of each day it may change
         (what `effective_by_day` gives for the group), from the same pass."""
-        self.moves: dict[str, tuple[Step, Step | None, Step | None]] = {}
+        self.moves: dict[tuple[str, int], tuple[Step, Step | None, Step | None]] = {}
         for (party, issue_id), steps in groups.items():
             self.moves.update(self._sweep(party, negotiation.issues[issue_id], steps))
         self.shifts = Shifts(self)
 
-    def shift_of(self, source_id: str) -> Shift:
-        step, before, after = self.moves[source_id]
+    def shift_of(self, ident: tuple[str, int]) -> Shift:
+        step, before, after = self.moves[ident]
         issue = self.timeline.record.negotiation.issues[step.issue or ""]
         return self._shift(step, step.party, issue, before, after)
 
     def _sweep(
         self, party: str, issue: Issue, steps: list[Step]
-    ) -> dict[str, tuple[Step, Step | None, Step | None]]:
-        moves: dict[str, tuple[Step, Step | None, Step | None]] = {}
+    ) -> dict[tuple[str, int], tuple[Step, Step | None, Step | None]]:
+        moves: dict[tuple[str, int], tuple[Step, Step | None, Step | None]] = {}
         days: list[date] = []
         ranks: list[int | None] = []
         chosen: list[Step | None] = []
         ranks_of: dict[str | None, int | None] = {None: None}  # the issue's ranks, as met
         for key, added, before, after in sweep(steps):
             if added is not None:
-                moves[added.source_id] = (added, before, after)
+                moves[added.ident] = (added, before, after)
             position = after.position if after is not None else None
             if position in ranks_of:
                 rank = ranks_of[position]
@@ -193,21 +193,21 @@ def shift_of(
     return name, ranks
 
 
-class Shifts(Mapping[str, Shift]):
-    """Each step's shift by its source id, computed when first asked for: a stance table needs
-    a few, a history all of them."""
+class Shifts(Mapping[tuple[str, int], Shift]):
+    """Each step's shift by its `Step.ident` (source id and tabling number), computed when
+    first asked for: a stance table needs a few, a history all of them."""
 
     def __init__(self, sweep: Sweep) -> None:
         self._sweep = sweep
-        self._known: dict[str, Shift] = {}
+        self._known: dict[tuple[str, int], Shift] = {}
 
-    def __getitem__(self, source_id: str) -> Shift:
-        found = self._known.get(source_id)
+    def __getitem__(self, ident: tuple[str, int]) -> Shift:
+        found = self._known.get(ident)
         if found is None:
-            found = self._known[source_id] = self._sweep.shift_of(source_id)
+            found = self._known[ident] = self._sweep.shift_of(ident)
         return found
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[tuple[str, int]]:
         return iter(self._sweep.moves)
 
     def __len__(self) -> int:

@@ -431,19 +431,50 @@ class StatedOn(Record):
         return {"before": self.before, "text": self.text}
 
 
-class Proposal(Record):
-    id: Slug
+class Cover(Record):
+    """One issue a proposal covers, with the position (and terms) it proposes on it."""
+
     issue: Slug
+    position: Slug
+    terms: dict[Slug, TermValue] = Field(default_factory=dict, max_length=LIST_LIMIT)
+
+
+class Proposal(Record):
+    """A proposal on one issue (``issue``, ``position``, ``terms``) or a package over several
+    (``covers``, one `Cover` per issue); `positions.domain` checks that it has one form."""
+
+    id: Slug
+    issue: Slug | None = None
     by: Slug
     on: StatedOn
     reported_by: Slug | None = None
     """The party whose account is all that is known of it (the proposer never confirmed it):
     its tabling is then that party's claim about the proposer (R7, R9)."""
-    position: Slug
+    position: Slug | None = None
     terms: dict[Slug, TermValue] = Field(default_factory=dict, max_length=LIST_LIMIT)
+    covers: tuple[Cover, ...] = Field(default=(), max_length=LIST_LIMIT)
+    """The issues of a package, in the order given (empty for a proposal on one issue)."""
     title: Text | None = None
     quote: Text | None = None
     sources: Sources = ()
+
+    @property
+    def covered(self) -> tuple[Cover, ...]:
+        """What it proposes, issue by issue: its ``covers``, or its one issue as a `Cover`."""
+        if self.covers:
+            return self.covers
+        if self.issue is None or self.position is None:
+            return ()
+        return (Cover(issue=self.issue, position=self.position, terms=self.terms),)
+
+    @property
+    def issues(self) -> tuple[str, ...]:
+        """The issues it covers, in order."""
+        return tuple(c.issue for c in self.covered)
+
+    @property
+    def package(self) -> bool:
+        return bool(self.covers)
 
 
 class Development(Record):

@@ -536,18 +536,25 @@ class _Planner:
         fixed = {
             "issue": ("labels",),
             "speaker": ("party",),
-            "proposal": ("issue", "by", "reported_by"),
+            "proposal": ("issues", "by", "reported_by"),
         }.get(singular, ())
         for name in fixed:
-            if getattr(old, name) != getattr(new, name):
-                what = "scale labels" if name == "labels" else f"'{name}'"
-                self.problems.append(
-                    origin.problem(
-                        f"{singular} '{new.id}' is already recorded with other {what}; "
-                        f"they cannot change once recorded (define a new {singular} instead)",
-                        "scale" if name == "labels" else name,
-                    )
+            if getattr(old, name) == getattr(new, name):
+                continue
+            what, place = f"'{name}'", name
+            if name == "labels":
+                what, place = "scale labels", "scale"
+            elif name == "issues":  # a package's issues, or a proposal's one issue
+                package = old.package or new.package
+                what = "issues" if package else "'issue'"
+                place = "covers" if new.package else "issue"
+            self.problems.append(
+                origin.problem(
+                    f"{singular} '{new.id}' is already recorded with other {what}; "
+                    f"they cannot change once recorded (define a new {singular} instead)",
+                    place,
                 )
+            )
 
     def _check_speaker(self, speaker: Speaker, origin: Origin) -> None:
         if speaker.party not in self.state.parties:
@@ -584,20 +591,55 @@ class _Planner:
                     "reported_by",
                 )
             )
-        issue = self.state.issues.get(proposal.issue)
-        if issue is None:
-            self.problems.append(
-                origin.problem(_unknown("issue", proposal.issue, self.state.issues), "issue")
-            )
-        elif not issue.on_scale(proposal.position):
-            self.problems.append(
-                origin.problem(
-                    f"'{proposal.position}' is not a point on the scale of issue '{issue.id}' "
-                    f"(a proposal takes one of: {', '.join(issue.labels)})"
-                    + did_you_mean(proposal.position, issue.labels),
-                    "position",
+        if proposal.covers:
+            mixed = [n for n in ("issue", "position", "terms") if getattr(proposal, n)]
+            if mixed:
+                self.problems.append(
+                    origin.problem(
+                        f"proposal '{proposal.id}' has both 'covers' and '{mixed[0]}': a "
+                        "package gives each issue's position and terms under 'covers' alone",
+                        mixed[0],
+                    )
                 )
-            )
+                return
+        else:
+            missing = [n for n in ("issue", "position") if getattr(proposal, n) is None]
+            if missing:
+                self.problems.append(
+                    origin.problem(
+                        f"proposal '{proposal.id}' needs its '{missing[0]}' (or 'covers': the "
+                        "issues of a package, each with its position)",
+                        "id",
+                    )
+                )
+                return
+        seen: set[str] = set()
+        for cover in proposal.covered:
+            where = "covers" if proposal.covers else "issue"
+            if cover.issue in seen:
+                self.problems.append(
+                    origin.problem(
+                        f"proposal '{proposal.id}' covers issue '{cover.issue}' twice: give "
+                        "each issue once, with one position",
+                        where,
+                    )
+                )
+                continue
+            seen.add(cover.issue)
+            issue = self.state.issues.get(cover.issue)
+            if issue is None:
+                self.problems.append(
+                    origin.problem(_unknown("issue", cover.issue, self.state.issues), where)
+                )
+            elif not issue.on_scale(cover.position):
+                self.problems.append(
+                    origin.problem(
+                        f"'{cover.position}' is not a point on the scale of issue '{issue.id}' "
+                        f"(a proposal takes one of: {', '.join(issue.labels)})"
+                        + did_you_mean(cover.position, issue.labels),
+                        "covers" if proposal.covers else "position",
+                    )
+                )
 
     # -- statements
 
@@ -797,14 +839,14 @@ class _StatementResolver:
                     o.problem(_unknown("proposal", s.proposal, state.proposals), "proposal")
                 )
             elif issue is None:
-                issue = proposal.issue
-            elif issue != proposal.issue:
-                errors.append(
-                    o.problem(
-                        f"proposal '{s.proposal}' is on issue '{proposal.issue}', not '{issue}'",
-                        "proposal",
-                    )
+                issue = proposal.issue  # a package's verdict is on the whole package
+            elif issue not in proposal.issues:
+                on = (
+                    f"covers the issues {', '.join(repr(i) for i in proposal.issues)}"
+                    if proposal.package
+                    else f"is on issue '{proposal.issue}'"
                 )
+                errors.append(o.problem(f"proposal '{s.proposal}' {on}, not '{issue}'", "proposal"))
             if s.verdict is None:
                 errors.append(o.problem("'proposal' needs a 'verdict' on it", "proposal"))
         elif s.verdict is not None:

@@ -181,6 +181,12 @@ def _stated(on: StatedOn) -> str:
     return str(on)
 
 
+def issues_text(issues: Sequence[str]) -> str:
+    """The ``issue`` cell of a proposal's rows: its issue, or a package's issues in the order
+    it covers them, separated by ", "."""
+    return ", ".join(issues)
+
+
 def in_window(day: date, since: date | None, until: date | None) -> bool:
     """Whether a row dated ``day`` is listed by ``--since`` and ``--until`` (both inclusive):
     the one rule of the date window of `history`."""
@@ -675,9 +681,9 @@ class Tables:
         claims: bool = False,
     ) -> list[dict[str, Any]]:
         """The rows of `proposals`: each proposal tabled by the day (on ``issue``, where
-        given), in order, a row per party (or for ``party`` alone) with its verdict in force;
-        with ``claims``, after it one row per claimant with the verdict it claims for the
-        party (``claimed_by``)."""
+        given: a package that covers it), in order, a row per party (or for ``party`` alone)
+        with its verdict in force; with ``claims``, after it one row per claimant with the
+        verdict it claims for the party (``claimed_by``)."""
         self.check_party(party)
         self.check_issue(issue)
         day = as_of or FOREVER
@@ -687,14 +693,14 @@ class Tables:
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
         ):
-            if proposal.on.day > day or (issue is not None and proposal.issue != issue):
+            if proposal.on.day > day or (issue is not None and issue not in proposal.issues):
                 continue
             for p in self.negotiation.parties:
                 if party is not None and p != party:
                     continue
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
-                    "issue": proposal.issue,
+                    "issue": issues_text(proposal.issues),
                     "tabled_by": proposal.by,
                     "reported_by": proposal.reported_by,
                     "party": p,
@@ -729,7 +735,7 @@ class Query(Tables):
         return self._sweep
 
     @property
-    def shifts(self) -> Mapping[str, Shift]:
+    def shifts(self) -> Mapping[tuple[str, int], Shift]:
         return self.sweep.shifts
 
     def _index(self) -> dict[StepGroup, tuple[list[date], list[Step | None]]]:
@@ -899,8 +905,8 @@ class Query(Tables):
             "speaker": _speaker(self.timeline, step),
             "quote": _quote(step),
             "claimed_by": claimed_by,
-            "shift": None if claimed_by else self.shifts[step.source_id].shift,
-            "shift_ranks": None if claimed_by else self.shifts[step.source_id].ranks,
+            "shift": None if claimed_by else self.shifts[step.ident].shift,
+            "shift_ranks": None if claimed_by else self.shifts[step.ident].ranks,
             "recorded_at": self._recorded(step),
         }
 
@@ -1109,7 +1115,7 @@ class Query(Tables):
 
     def _history_row(self, step: Step, own_party: str, limit: date) -> dict[str, Any]:
         statement = step.statement
-        shift = self.shifts.get(step.source_id) if step.claimed_by is None else None
+        shift = self.shifts.get(step.ident) if step.claimed_by is None else None
         definition = self.negotiation.issues.get(step.issue or "")
         ended = step.ended_on is not None and step.ended_on.day <= limit
         if statement is not None:

@@ -81,7 +81,10 @@ class Names:
         return self.parties.get(value, value) if value else value
 
     def issue(self, value: str | None) -> str | None:
-        return self.issues.get(value, value) if value else value
+        """An issue's title; of a package's ``issue`` cell (`issues_text`), each issue's."""
+        if not value:
+            return value
+        return ", ".join(self.issues.get(i, i) for i in value.split(", "))
 
     def proposal(self, value: str | None) -> str | None:
         return self.proposals.get(value, value) if value else value

@@ -28,11 +28,12 @@ from typing import Any
 
 from positions.codebook import NONCOMMITTAL
 
-RULES_VERSION = 2
+RULES_VERSION = 3
 """The version of these rules and of the step rows' layout, kept in the views: a store whose
 step tables were made under another is folded again (`views.store.ViewStore`). Raise it with
 any change to what a rule decides or to how a step row or key is written (2: times of day in
-R1's order, and nothing ends a step before it is made)."""
+R1's order, and nothing ends a step before it is made; 3: a package's tabling is one step per
+issue it covers, ``tabling`` its number)."""
 
 OPEN_DAY = 10**7
 """The end of an interval still open (after every day ordinal)."""
@@ -84,7 +85,9 @@ class Coding:
     as values."""
 
     source_id: str
-    tabling: bool
+    tabling: int
+    """0 for a statement; for a proposal's tabling, the number (from 1) of the issue it covers
+    that this coding is on (a proposal on one issue has one, a package one per issue: R7)."""
     party: str
     """The party that made it (the proposer of a tabling, or the party that reported a
     proposal known only from its account, whose claim about the proposer it then is)."""
@@ -180,7 +183,7 @@ def resolve(coding: Coding, target: Step | None, reported: Coding | None = None)
             issue=coding.issue,
             position=coding.position,
             terms=coding.terms,
-            verdict="accept",
+            verdict="accept" if coding.tabling == 1 else None,  # once for a package (R7)
             proposal=coding.source_id,
             conditions="[]",
             depth=-1,
@@ -215,12 +218,22 @@ def resolve(coding: Coding, target: Step | None, reported: Coding | None = None)
     )
 
 
+def reported_for(coding: Coding, tablings: Sequence[Coding]) -> Coding | None:
+    """Of the tabling codings of a proposal known only from another party's account, the one
+    a statement answering it could confirm (`confirmed`): the one on the statement's issue; a
+    statement naming no issue, the only one of a proposal on one issue (a package's positions
+    are confirmed issue by issue, R7)."""
+    if coding.issue is None:
+        return tablings[0] if len(tablings) == 1 else None
+    return next((t for t in tablings if t.issue == coding.issue), None)
+
+
 def confirmed(coding: Coding, reported: Coding) -> bool:
     """Whether a statement confirms a proposal known only from another party's account (R7):
     the proposer's own statement accepting it, that gives no position of its own and no other
     issue. It then states the proposal's position, from its own day."""
     return (
-        reported.tabling
+        reported.tabling > 0
         and reported.about is not None
         and not coding.tabling
         and coding.about is None

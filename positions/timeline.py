@@ -182,6 +182,9 @@ class Step:
     ended_by: str | None = None
     ended_how: str | None = None
     ended_key: SortKey | None = None
+    tabling: int = 0
+    """0 for a statement; for a tabling, the number of the issue of the proposal it is on
+    (`positions.steps.Coding.tabling`)."""
 
     @property
     def source_id(self) -> str:
@@ -189,6 +192,11 @@ class Step:
             return self.statement.id
         assert self.tabled is not None
         return self.tabled.id
+
+    @property
+    def ident(self) -> tuple[str, int]:
+        """What tells it from every other step: its source id and tabling number."""
+        return (self.source_id, self.tabling)
 
     def counts(self, as_of: date) -> bool:
         """Whether this step is in force on ``as_of``: made by then, and not ended by then."""
@@ -214,7 +222,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
     the rules of `positions.steps` (R3, R4, R7, R9, R10), the code the step tables use too."""
     statements = {s.id: s for s in record.statements}
     codings = {sid: coding_of(statement) for sid, statement in statements.items()}
-    reported = {p.id: tabling_of(p) for p in record.negotiation.proposals.values() if p.reported_by}
+    proposals = record.negotiation.proposals.values()
+    reported = {p.id: tablings_of(p) for p in proposals if p.reported_by}
     resolved: dict[str, rules.Step] = {}
 
     def resolve(sid: str, path: frozenset[str]) -> rules.Step:
@@ -224,7 +233,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             target = coding.target
             known = target is not None and target in statements and target not in path
             base = resolve(target, path | {sid}) if known and target is not None else None
-            tabled = reported.get(coding.proposal) if coding.proposal is not None else None
+            tablings = reported.get(coding.proposal or "", ())
+            tabled = rules.reported_for(coding, tablings) if tablings else None
             found = resolved[sid] = rules.resolve(coding, base, tabled)
         return found
 
@@ -276,23 +286,25 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             )
         )
     for proposal in record.negotiation.proposals.values():
-        step = rules.resolve(tabling_of(proposal), None)
-        steps.append(
-            Step(
-                key=_key(step),
-                on=proposal.on,
-                party=step.party,
-                claimed_by=step.claimant or None,
-                issue=proposal.issue,
-                position=proposal.position,
-                terms=dict(proposal.terms),
-                verdict=Verdict(step.verdict) if step.verdict is not None else None,
-                proposal=proposal.id,
-                conditions=(),
-                statement=None,
-                tabled=proposal,
+        for tabling, cover in zip(tablings_of(proposal), proposal.covered, strict=True):
+            step = rules.resolve(tabling, None)
+            steps.append(
+                Step(
+                    key=_key(step),
+                    on=proposal.on,
+                    party=step.party,
+                    claimed_by=step.claimant or None,
+                    issue=cover.issue,
+                    position=cover.position,
+                    terms=dict(cover.terms),
+                    verdict=Verdict(step.verdict) if step.verdict is not None else None,
+                    proposal=proposal.id,
+                    conditions=(),
+                    statement=None,
+                    tabled=proposal,
+                    tabling=tabling.tabling,
+                )
             )
-        )
     steps.sort(key=lambda s: s.key)
     depth = {sid: step.depth for sid, step in resolved.items()}
     return Timeline(record, tuple(steps), depth)
@@ -328,28 +340,32 @@ def coding_of(statement: Statement) -> rules.Coding:
     )
 
 
-def tabling_of(proposal: Proposal) -> rules.Coding:
+def tablings_of(proposal: Proposal) -> list[rules.Coding]:
+    """The codings of a proposal's tabling, one per issue it covers (R7)."""
     on = proposal.on
     reporter = proposal.reported_by
-    return rules.Coding(
-        source_id=proposal.id,
-        tabling=True,
-        party=proposal.by if reporter is None else reporter,
-        about=None if reporter is None else proposal.by,
-        issue=proposal.issue,
-        position=proposal.position,
-        terms=terms_text(proposal.terms),
-        verdict=None,
-        proposal=None,
-        conditions="[]",
-        day=on.day.toordinal(),
-        slot=on.slot,
-        stated_on=str(on),
-        clarifies=None,
-        retracts=None,
-        recorded_at="",
-        notification_id=0,
-    )
+    return [
+        rules.Coding(
+            source_id=proposal.id,
+            tabling=number,
+            party=proposal.by if reporter is None else reporter,
+            about=None if reporter is None else proposal.by,
+            issue=cover.issue,
+            position=cover.position,
+            terms=terms_text(cover.terms),
+            verdict=None,
+            proposal=None,
+            conditions="[]",
+            day=on.day.toordinal(),
+            slot=on.slot,
+            stated_on=str(on),
+            clarifies=None,
+            retracts=None,
+            recorded_at="",
+            notification_id=0,
+        )
+        for number, cover in enumerate(proposal.covered, start=1)
+    ]
 
 
 def in_force(timeline: Timeline, as_of: date) -> list[Step]:

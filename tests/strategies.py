@@ -58,6 +58,25 @@ def codebook() -> dict[str, Any]:
                 "on": START + timedelta(days=4),
                 "position": "monitored",
             },
+            {  # a package: gamma's position on both issues, and one verdict on the whole
+                "id": "deal-c",
+                "by": "gamma",
+                "on": START + timedelta(days=6),
+                "covers": [
+                    {"issue": "border", "position": "open", "terms": {"posts": 3}},
+                    {"issue": "water", "position": "share_all"},
+                ],
+            },
+            {  # a package known only from beta's account, confirmed by alpha issue by issue
+                "id": "deal-d",
+                "by": "alpha",
+                "reported_by": "beta",
+                "on": START + timedelta(days=8),
+                "covers": [
+                    {"issue": "water", "position": "share_little"},
+                    {"issue": "border", "position": "closed"},
+                ],
+            },
         ],
     }
 
@@ -103,7 +122,7 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
             target = draw(st.sampled_from(targets))
             if kind == "clarify":
                 record["clarifies"] = target["id"]
-                if draw(st.booleans()):
+                if target["_issue"] is not None and draw(st.booleans()):
                     record["position"] = draw(
                         st.sampled_from([*ISSUES[target["_issue"]], "noncommittal"])
                     )
@@ -125,7 +144,21 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
                 record["proposal"] = "plan-b"
                 if draw(st.booleans()):  # a bare verdict: beta's acceptance confirms plan-b
                     del record["issue"], record["position"]
-                    record["_bare"] = True
+                    record["_issue"] = None
+            if (
+                "proposal" not in record
+                and day >= START + timedelta(days=6)
+                and draw(st.booleans())
+            ):
+                package = draw(st.sampled_from(["deal-c", "deal-d"]))
+                if package == "deal-c" or day >= START + timedelta(days=8):
+                    record["verdict"] = draw(st.sampled_from(["accept", "reject"]))
+                    record["proposal"] = package
+                    if draw(st.booleans()):  # a verdict on the whole package, no position
+                        del record["issue"], record["position"]
+                        record["_issue"] = None
+                    elif draw(st.booleans()):  # accepting one issue of it (deal-d: confirms it)
+                        del record["position"]
             if kind == "claim":
                 record["about"] = draw(st.sampled_from([p for p in PARTIES if p != party]))
         if "retracts" not in record and draw(st.integers(0, 3)) == 0:

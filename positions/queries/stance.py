@@ -60,7 +60,7 @@ class Cell:
     """One interval in force: the step that sets a cell on the day asked for."""
 
     source_id: str
-    tabling: bool
+    tabling: int
     value: str
     extra: str
     stated_on: str
@@ -87,7 +87,7 @@ class StepQueries(Tables):
             self.close()
             raise
         self._cache: dict[str, dict[str, Series]] = {}
-        self._steps: dict[tuple[str, bool], dict[str, Any]] = {}
+        self._steps: dict[tuple[str, int], dict[str, Any]] = {}
         """Step rows read already (by `cells`), by (source id, tabling)."""
         self._documents: dict[str, Any] = {}
         """Statement documents read already (for a whole table of rows), by statement id."""
@@ -158,16 +158,16 @@ class StepQueries(Tables):
         if not found or int(found[0][0]) <= ordinal:
             return None
         _, source_id, tabling, v, extra, stated_on, stated_day = found[0]
-        return Cell(source_id, bool(tabling), v, extra, stated_on, int(stated_day))
+        return Cell(source_id, int(tabling), v, extra, stated_on, int(stated_day))
 
-    def step(self, source_id: str, tabling: bool) -> dict[str, Any]:
+    def step(self, source_id: str, tabling: int) -> dict[str, Any]:
         """The step row of a statement or tabling as recorded at the time asked for."""
         found = self._steps.get((source_id, tabling))
         if found is None:
             found = self._step_rows({(source_id, tabling)})[(source_id, tabling)]
         return found
 
-    def _step_rows(self, keys: set[tuple[str, bool]]) -> dict[tuple[str, bool], dict[str, Any]]:
+    def _step_rows(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
         """The step rows of (source id, tabling) keys as recorded at the time asked for, read
         500 at a time and kept for `step`."""
         recorded, params = self._recorded()
@@ -192,7 +192,7 @@ class StepQueries(Tables):
                 f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
                 [self.slug, *chunk, *params],
             ):
-                self._steps[(source_id, bool(tabling))] = {
+                self._steps[(source_id, int(tabling))] = {
                     "kind": kind,
                     "position": position,
                     "before": before,
@@ -212,14 +212,14 @@ class StepQueries(Tables):
         at the time asked for (`positions.changes`), 500 a query."""
         recorded, params = self._recorded()
         found: set[tuple[str, str, str, str]] = set()
-        for tabling, wanted in ((False, sorted(set(ids))), (True, sorted(set(tablings)))):
+        for which, wanted in (("= 0", sorted(set(ids))), ("> 0", sorted(set(tablings)))):
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 rows = self._rows(
                     "SELECT party, issue, claimant, proposal, verdict "
-                    "FROM {p}positions_view_steps WHERE negotiation = %s AND tabling = %s "
+                    f"FROM {{p}}positions_view_steps WHERE negotiation = %s AND tabling {which} "
                     f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
-                    [self.slug, tabling, *chunk, *params],
+                    [self.slug, *chunk, *params],
                 )
                 for party, issue, claimant, proposal, verdict in rows:
                     if issue is not None:
@@ -443,7 +443,7 @@ class StepQueries(Tables):
         found = self._rows(
             f"SELECT source_id, slot, clarifies, retracts, {value} "
             "FROM {p}positions_view_steps WHERE negotiation = %s AND party = %s "
-            f"AND {column} = %s AND claimant = %s AND NOT tabling AND {recorded} "
+            f"AND {column} = %s AND claimant = %s AND tabling = 0 AND {recorded} "
             "AND sort_key >= %s AND sort_key < %s "
             "AND (ended_key IS NULL OR ended_key >= %s)"
             + (" AND verdict IS NOT NULL" if verdicts else ""),
@@ -522,10 +522,10 @@ class StepQueries(Tables):
         steps = self._step_rows({(row[3], bool(row[4])) for row in found}) if owners else {}
         cells = {}
         for p, s, c, source_id, tabling, v, extra, stated_on, stated_day in found:
-            step = steps.get((source_id, bool(tabling)))
+            step = steps.get((source_id, int(tabling)))
             cells[(p, s, c)] = Cell(
                 source_id,
-                bool(tabling),
+                int(tabling),
                 v,
                 extra,
                 stated_on,
@@ -641,13 +641,17 @@ class StepQueries(Tables):
             "SELECT * FROM {p}positions_view_steps s WHERE s.negotiation = %s "
             f"AND s.{recorded.replace(' AND ', ' AND s.')}"
             + "".join(f" AND {condition}" for condition in conditions)
-            + ("" if latest is None else f" ORDER BY s.sort_key DESC LIMIT {int(latest)}")
+            + (
+                ""
+                if latest is None
+                else f" ORDER BY s.sort_key DESC, s.tabling DESC LIMIT {int(latest)}"
+            )
         )
         # the steps are chosen first, so that only their events are read
         found = self._rows(
             f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state FROM ({chosen}) s "
             f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            "AND NOT s.tabling",
+            "AND s.tabling = 0",
             [self.slug, *params, *values],
         )
         steps = []
@@ -692,7 +696,7 @@ class StepQueries(Tables):
         values: list[Any] = [limit, day_key(limit + 1)]
         if speaker is not None:  # a statement row's speaker, by its key (one seek a step)
             where.append(
-                "NOT s.tabling AND EXISTS (SELECT 1 FROM {p}positions_view_statements v "
+                "s.tabling = 0 AND EXISTS (SELECT 1 FROM {p}positions_view_statements v "
                 "WHERE v.negotiation = s.negotiation AND v.statement_id = s.source_id "
                 "AND v.speaker = %s)"
             )
@@ -741,7 +745,8 @@ class StepQueries(Tables):
             key = step.key
             keys[step.source_id] = key
             whole = many[step.issue] > SERIES_ROWS
-            rows.append((key, self._history_row(step, document, limit, whole)))
+            row = self._history_row(step, document, limit, whole)
+            rows.append(((*key, step.coding.tabling), row))  # a package's issues in order
         filtered = (
             party is not None or issue is not None or speaker is not None or search is not None
         )
@@ -787,7 +792,7 @@ class StepQueries(Tables):
 
     def _searched(self) -> str:
         """The condition on a step (``s.``) that its statement holds a search's words."""
-        return f"NOT s.tabling AND s.source_id IN ({self._found_sql()})"
+        return f"s.tabling = 0 AND s.source_id IN ({self._found_sql()})"
 
     def _found_sql(self) -> str:
         """The ids of the statements that hold a search's words (values: `_search_values`)."""
@@ -985,7 +990,7 @@ class StepQueries(Tables):
             marks = ", ".join("%s" for _ in chunk)
             rows = self._rows(
                 f"SELECT source_id, tabling, {STEP_SELECT} FROM {{p}}positions_view_steps "
-                f"WHERE negotiation = %s AND {recorded} AND NOT tabling "
+                f"WHERE negotiation = %s AND {recorded} AND tabling = 0 "
                 f"AND source_id IN ({marks})",
                 [self.slug, *params, *chunk],
             )
@@ -1051,7 +1056,7 @@ class StepQueries(Tables):
             "JOIN {p}positions_view_statements v ON v.negotiation = s.negotiation "
             "AND v.statement_id = s.source_id "
             f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
-            "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND NOT s.tabling "
+            "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND s.tabling = 0 "
             "AND s.day <= %s AND (s.ended_key IS NULL OR s.ended_key >= %s) "
             "AND v.salience IS NOT NULL ORDER BY s.sort_key DESC LIMIT 1",
             [self.slug, *params, party, issue, OWN, limit, day_key(limit + 1)],
@@ -1091,7 +1096,7 @@ class StepQueries(Tables):
                 ended = (shown["ended_how"], shown["ended_by"], self._stated_on(shown["ended_by"]))
             effect, rule = explain_effect(
                 final is not None and (final.source_id, final.tabling) == (c.source_id, c.tabling),
-                c.tabling,
+                c.tabling > 0,
                 step.position,
                 kind,
                 c.retracts,
@@ -1153,7 +1158,7 @@ class StepQueries(Tables):
         recorded, params = self._recorded()
         found = self._rows(
             "SELECT stated_on FROM {p}positions_view_steps WHERE negotiation = %s "
-            f"AND source_id = %s AND NOT tabling AND {recorded}",
+            f"AND source_id = %s AND tabling = 0 AND {recorded}",
             [self.slug, statement_id, *params],
         )
         return str(found[0][0])
@@ -1162,7 +1167,7 @@ class StepQueries(Tables):
 
     def statement_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         limit = (as_of or FOREVER).toordinal()
-        found = self._steps_with_documents(["s.day <= %s", "NOT s.tabling"], [limit])
+        found = self._steps_with_documents(["s.day <= %s", "s.tabling = 0"], [limit])
         corrected: dict[str, list[str]] = {}
         for fix in self.views._rows(
             self.cursor, "corrections", "WHERE negotiation = %s", [self.slug]

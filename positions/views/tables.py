@@ -52,6 +52,7 @@ from positions.steps import (
     intervals,
     key_of_text,
     key_text,
+    reported_for,
     resolve,
     sweep_group,
     terms_text,
@@ -155,7 +156,7 @@ _CURRENT = f"recorded_to = '{OPEN}'"
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS {p}positions_view_steps ("
-    "negotiation TEXT NOT NULL, source_id TEXT NOT NULL, tabling BOOLEAN NOT NULL, "
+    "negotiation TEXT NOT NULL, source_id TEXT NOT NULL, tabling INTEGER NOT NULL, "
     "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, "
     "own_party TEXT NOT NULL, about TEXT, raw_issue TEXT, raw_position TEXT, "
     "raw_terms TEXT NOT NULL, raw_verdict TEXT, raw_proposal TEXT, raw_conditions TEXT NOT NULL, "
@@ -198,14 +199,14 @@ DDL = (
     "negotiation TEXT NOT NULL, party TEXT NOT NULL, issue TEXT NOT NULL, "
     "claimant TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, "
     "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, source_id TEXT NOT NULL, "
-    "tabling BOOLEAN NOT NULL, position TEXT NOT NULL, terms TEXT NOT NULL, "
+    "tabling INTEGER NOT NULL, position TEXT NOT NULL, terms TEXT NOT NULL, "
     "stated_on TEXT NOT NULL, day INTEGER NOT NULL, "
     "PRIMARY KEY (negotiation, party, issue, claimant, valid_from, recorded_from))",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_verdicts ("
     "negotiation TEXT NOT NULL, party TEXT NOT NULL, proposal TEXT NOT NULL, "
     "claimant TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, "
     "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, source_id TEXT NOT NULL, "
-    "tabling BOOLEAN NOT NULL, verdict TEXT NOT NULL, conditions TEXT NOT NULL, "
+    "tabling INTEGER NOT NULL, verdict TEXT NOT NULL, conditions TEXT NOT NULL, "
     "stated_on TEXT NOT NULL, day INTEGER NOT NULL, "
     "PRIMARY KEY (negotiation, proposal, party, claimant, valid_from, recorded_from))",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_step_groups ("
@@ -257,7 +258,7 @@ def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Co
     day, slot, stated_on = _on(s["on"])
     return Coding(
         source_id=s["id"],
-        tabling=False,
+        tabling=0,
         party=s["party"],
         about=s["about"],
         issue=s["issue"],
@@ -276,29 +277,37 @@ def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Co
     )
 
 
-def coding_of_tabling(data: Any) -> Coding:
+def codings_of_tabling(data: Any) -> list[Coding]:
+    """The codings of a proposal's tabling (a `ProposalTabled` payload), one per issue it
+    covers, numbered from 1 (R7)."""
     p = data["proposal"]
     day, slot, stated_on = _on(p["on"])
     reporter = p.get("reported_by")  # events recorded before reported proposals have none
-    return Coding(
-        source_id=p["id"],
-        tabling=True,
-        party=p["by"] if reporter is None else reporter,
-        about=None if reporter is None else p["by"],
-        issue=p["issue"],
-        position=p["position"],
-        terms=terms_text(p["terms"]),
-        verdict=None,
-        proposal=None,
-        conditions="[]",
-        day=day,
-        slot=slot,
-        stated_on=stated_on,
-        clarifies=None,
-        retracts=None,
-        recorded_at="",
-        notification_id=0,
-    )
+    covers = p.get("covers") or [  # events recorded before packages have none
+        {"issue": p["issue"], "position": p["position"], "terms": p["terms"]}
+    ]
+    return [
+        Coding(
+            source_id=p["id"],
+            tabling=number,
+            party=p["by"] if reporter is None else reporter,
+            about=None if reporter is None else p["by"],
+            issue=cover["issue"],
+            position=cover["position"],
+            terms=terms_text(cover.get("terms", {})),
+            verdict=None,
+            proposal=None,
+            conditions="[]",
+            day=day,
+            slot=slot,
+            stated_on=stated_on,
+            clarifies=None,
+            retracts=None,
+            recorded_at="",
+            notification_id=0,
+        )
+        for number, cover in enumerate(covers, start=1)
+    ]
 
 
 def corrected_coding(coding: Coding, correction: Any) -> Coding:
@@ -318,7 +327,7 @@ class _Change:
     """What one recording time changes in one negotiation: codings by (id, tabling), in the
     order recorded, and corrections of codings recorded earlier."""
 
-    codings: dict[tuple[str, bool], Coding]
+    codings: dict[tuple[str, int], Coding]
     corrections: list[Any]
 
 
@@ -392,12 +401,13 @@ class StepStore:
                     unindexed = False
             stamp = recorded
             change = pending.setdefault(negotiation, _Change({}, []))
-            if kind == "coding":
-                change.codings[(value.source_id, value.tabling)] = value
+            if kind == "codings":
+                for coding in value:
+                    change.codings[(coding.source_id, coding.tabling)] = coding
             else:
-                base = change.codings.get((value["statement"], False))
+                base = change.codings.get((value["statement"], 0))
                 if base is not None:
-                    change.codings[(base.source_id, False)] = corrected_coding(base, value)
+                    change.codings[(base.source_id, 0)] = corrected_coding(base, value)
                 else:
                     change.corrections.append(value)
         if stamp is not None and pending:
@@ -442,8 +452,8 @@ class StepStore:
             after = last
 
     def _item(self, row: LogRow, streams: dict[str, Any]) -> tuple[str, str, str, Any] | None:
-        """(negotiation, recording stamp, 'coding' or 'correction', value) of a log row that
-        changes steps, or None."""
+        """(negotiation, recording stamp, 'codings' or 'correction', value) of a log row that
+        changes steps (a list of codings: a package's tabling has one per issue), or None."""
         statement = row.topic in STATEMENT_TOPICS
         if not (statement or row.topic == _CORRECTED or row.topic == _TABLED):
             return None
@@ -457,13 +467,13 @@ class StepStore:
                 return (
                     home.negotiation,
                     recorded,
-                    "coding",
-                    coding_of_statement(data, recorded, row.notification_id),
+                    "codings",
+                    [coding_of_statement(data, recorded, row.notification_id)],
                 )
             if row.topic == _CORRECTED and home.party is not None:
                 return home.negotiation, recorded, "correction", data["correction"]
             if row.topic == _TABLED and home.party is None:
-                return home.negotiation, recorded, "coding", coding_of_tabling(data)
+                return home.negotiation, recorded, "codings", codings_of_tabling(data)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self.views._unreadable(row, exc) from None
         return None
@@ -487,9 +497,9 @@ class _Maintenance:
         self.cursor = cursor
         self.negotiation = negotiation
         self.stamp = stamp
-        self.current: dict[tuple[str, bool], Step | None] = {}
+        self.current: dict[tuple[str, int], Step | None] = {}
         """Steps in force before this change, read from the table as needed."""
-        self.new: dict[tuple[str, bool], Step] = {}
+        self.new: dict[tuple[str, int], Step] = {}
         """Steps as they are after it (those that may have changed)."""
 
     # reading current steps
@@ -508,20 +518,32 @@ class _Maintenance:
             self.current.setdefault((step.source_id, step.coding.tabling), step)
         return found
 
-    def _fetch(self, keys: Iterable[tuple[str, bool]]) -> None:
+    def _tablings(self, proposals: Iterable[str]) -> dict[str, dict[int, Coding]]:
+        """The tabling codings of ``proposals`` as recorded before this change, by proposal
+        and number (one per issue covered)."""
+        found: dict[str, dict[int, Coding]] = {}
+        ids = sorted(proposals)
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            marks = ", ".join("%s" for _ in chunk)
+            for step in self._select(f"tabling > 0 AND source_id IN ({marks})", chunk):
+                found.setdefault(step.source_id, {})[step.coding.tabling] = step.coding
+        return found
+
+    def _fetch(self, keys: Iterable[tuple[str, int]]) -> None:
         wanted = [k for k in keys if k not in self.current]
-        for tabling in (False, True):
-            ids = [sid for sid, t in wanted if t is tabling]
+        for tabling in sorted({t for _, t in wanted}):
+            ids = [sid for sid, t in wanted if t == tabling]
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
                 marks = ", ".join("%s" for _ in chunk)
-                self._select(f"tabling = %s AND source_id IN ({marks})", [tabling, *chunk])
+                self._select(f"tabling = %s AND source_id IN ({marks})", [int(tabling), *chunk])
             for sid in ids:
                 self.current.setdefault((sid, tabling), None)
 
     def step(self, sid: str) -> Step | None:
         """A statement's step as it is after this change."""
-        key = (sid, False)
+        key = (sid, 0)
         if key in self.new:
             return self.new[key]
         if key not in self.current:
@@ -545,9 +567,9 @@ class _Maintenance:
     def apply(self, change: _Change) -> None:
         codings = dict(change.codings)
         if change.corrections:
-            self._fetch((c["statement"], False) for c in change.corrections)
+            self._fetch((c["statement"], 0) for c in change.corrections)
             for correction in change.corrections:
-                key = (correction["statement"], False)
+                key = (correction["statement"], 0)
                 base = codings.get(key)
                 if base is None:
                     current = self.current.get(key)
@@ -582,7 +604,7 @@ class _Maintenance:
                         level.append(kid)
         return children
 
-    def _resolve(self, codings: dict[tuple[str, bool], Coding]) -> None:
+    def _resolve(self, codings: dict[tuple[str, int], Coding]) -> None:
         """Resolve every changed coding, and every statement that carries part of one: a
         clarification its coding (R4), a retraction its issue."""
         statements = [sid for sid, tabling in codings if not tabling]
@@ -593,41 +615,42 @@ class _Maintenance:
                 if coding.source_id not in kids:
                     kids.append(coding.source_id)
         carried = descendants(statements, children)
-        self._fetch((sid, False) for sid in carried)
-        todo: dict[tuple[str, bool], Coding] = dict(codings)
+        self._fetch((sid, 0) for sid in carried)
+        todo: dict[tuple[str, int], Coding] = dict(codings)
         for sid in carried:
-            key = (sid, False)
+            key = (sid, 0)
             if key not in todo:
                 current = self.current.get(key)
                 if current is not None:
                     todo[key] = current.coding
-        done: dict[tuple[str, bool], Step] = {}
-        proposals = {c.proposal for c in todo.values() if c.proposal is not None}
-        self._fetch((p, True) for p in proposals if (p, True) not in todo)
+        done: dict[tuple[str, int], Step] = {}
+        tablings = self._tablings({c.proposal for c in todo.values() if c.proposal is not None})
+        for (sid, number), coding in todo.items():
+            if number:
+                tablings.setdefault(sid, {})[number] = coding
 
-        def reported(proposal: str | None) -> Coding | None:
-            """The tabling of a proposal known only from another party's account."""
-            if proposal is None:
+        def reported(coding: Coding) -> Coding | None:
+            """The tabling a statement answering a proposal known only from another party's
+            account could confirm (`reported_for`)."""
+            parts = tablings.get(coding.proposal or "")
+            if not parts or coding.tabling:
                 return None
-            tabling = todo.get((proposal, True))
-            if tabling is None:
-                step = self.current.get((proposal, True))
-                tabling = None if step is None else step.coding
-            return tabling if tabling is not None and tabling.about is not None else None
+            found = reported_for(coding, [parts[n] for n in sorted(parts)])
+            return found if found is not None and found.about is not None else None
 
-        def resolved(key: tuple[str, bool], path: frozenset[tuple[str, bool]]) -> Step:
+        def resolved(key: tuple[str, int], path: frozenset[tuple[str, int]]) -> Step:
             if key in done:
                 return done[key]
             coding = todo[key]
             target: Step | None = None
             if coding.target is not None:
-                target_key = (coding.target, False)
+                target_key = (coding.target, 0)
                 if target_key in todo and target_key not in path:
                     target = resolved(target_key, path | {key})
                 else:
                     target = self.step(coding.target)
             previous = self.current.get(key)
-            step = resolve(coding, target, reported(coding.proposal))
+            step = resolve(coding, target, reported(coding))
             if previous is not None:  # what ended it, and its shift, stay until decided anew
                 step = replace(
                     step,
@@ -643,7 +666,7 @@ class _Maintenance:
         for key in todo:
             self.new[key] = resolved(key, frozenset())
 
-    def _end(self, codings: dict[tuple[str, bool], Coding]) -> None:
+    def _end(self, codings: dict[tuple[str, int], Coding]) -> None:
         """Decide anew what ends each statement that a changed statement names, that a changed
         retraction ends through a chain of clarifications, and each changed statement (R3)."""
         targets: set[str] = {sid for sid, tabling in codings if not tabling}
@@ -680,7 +703,7 @@ class _Maintenance:
                 if (s := self.step(other)) is not None and s.coding.target == sid
             ]
             ended_by, how, key = ender(step, naming, list(above.get(sid, ())))
-            self.new[(sid, False)] = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
+            self.new[(sid, 0)] = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
 
     def _retracted_above(
         self, sids: Sequence[str], new_retractions: dict[str, list[str]]
@@ -752,7 +775,7 @@ class _Maintenance:
                 vgroup = version.verdict_group
                 if vgroup is not None:
                     verdicts[vgroup] = min([*keys, verdicts.get(vgroup, keys[0])])
-        self._by_group: dict[tuple[Any, ...], list[tuple[str, bool]]] = {}
+        self._by_group: dict[tuple[Any, ...], list[tuple[str, int]]] = {}
         self._old_by_group: dict[tuple[Any, ...], list[Step]] = {}
         self._moved = set(self.new)
         """The steps read from ``new`` rather than the table while groups are swept."""
@@ -796,7 +819,7 @@ class _Maintenance:
                 [*params, start],
                 f"ORDER BY sort_key DESC LIMIT {room}",
             )
-        before: dict[tuple[str, bool], Step] = {}
+        before: dict[tuple[str, int], Step] = {}
         for step in rows:
             key = (step.source_id, step.coding.tabling)
             if key not in moved:
@@ -808,7 +831,7 @@ class _Maintenance:
         )
 
     def _pages(
-        self, where: str, params: list[Any], start: str, moved: set[tuple[str, bool]]
+        self, where: str, params: list[Any], start: str, moved: set[tuple[str, int]]
     ) -> Iterator[Step]:
         """A group's stored steps from ``start`` on, in key order, a page at a time (small
         first: a sweep usually settles within a few steps of the last it changes)."""
@@ -999,23 +1022,21 @@ class _Maintenance:
             rows.append(_step_row(self.negotiation, step, self.stamp))
         for start in range(0, len(closing), CHUNK):
             chunk = closing[start : start + CHUNK]
-            for tabling in (False, True):
-                ids = [sid for sid, t in chunk if t is tabling]
-                if not ids:
-                    continue
+            for tabling in sorted({t for _, t in chunk}):
+                ids = [sid for sid, t in chunk if t == tabling]
                 marks = ", ".join("%s" for _ in ids)
                 self.store._execute(
                     self.cursor,
                     "UPDATE {p}positions_view_steps SET recorded_to = %s WHERE negotiation = %s "
                     f"AND tabling = %s AND {_CURRENT} AND source_id IN ({marks})",
-                    [self.stamp, self.negotiation, tabling, *ids],
+                    [self.stamp, self.negotiation, int(tabling), *ids],
                 )
                 self.store._execute(  # rows opened and closed now were never in force
                     self.cursor,
                     "DELETE FROM {p}positions_view_steps WHERE negotiation = %s "
                     f"AND tabling = %s AND source_id IN ({marks}) "
                     "AND recorded_from = %s AND recorded_to = %s",
-                    [self.negotiation, tabling, *ids, self.stamp, self.stamp],
+                    [self.negotiation, int(tabling), *ids, self.stamp, self.stamp],
                 )
         self.store._insert(self.cursor, "steps", STEP_COLUMNS, rows)
 
@@ -1044,7 +1065,7 @@ def _step_row(negotiation: str, step: Step, stamp: str) -> tuple[Any, ...]:
     return (
         negotiation,
         c.source_id,
-        c.tabling,
+        int(c.tabling),
         stamp,
         OPEN,
         c.party,
@@ -1122,7 +1143,7 @@ def step_of_row(row: Sequence[Any]) -> Step:
     ) = row
     coding = Coding(
         source_id=source_id,
-        tabling=bool(tabling),
+        tabling=int(tabling),
         party=own_party,
         about=about,
         issue=raw_issue,
@@ -1167,7 +1188,16 @@ def _interval_values(interval: Interval, verdicts: bool) -> tuple[Any, ...]:
     else:
         assert step.position is not None
         value, extra = step.position, step.terms
-    return (interval.start, interval.end, c.source_id, c.tabling, value, extra, c.stated_on, c.day)
+    return (
+        interval.start,
+        interval.end,
+        c.source_id,
+        int(c.tabling),
+        value,
+        extra,
+        c.stated_on,
+        c.day,
+    )
 
 
 def _interval_row(row: Sequence[Any]) -> tuple[Any, ...]:
@@ -1176,7 +1206,7 @@ def _interval_row(row: Sequence[Any]) -> tuple[Any, ...]:
         int(valid_from),
         int(valid_to),
         source_id,
-        bool(tabling),
+        int(tabling),
         value,
         extra,
         stated_on,

@@ -172,7 +172,7 @@ def test_a_retraction_of_the_latest_of_many_positions_brings_back_the_one_before
         border = [
             r
             for r in sql.stance_rows(claims=True)
-            if r["party"] == "alpha" and r["issue"] == "border"
+            if (r["party"], r["issue"], r["claimed_by"]) == ("alpha", "border", None)
         ]
         assert [(r["position"], r["statement_id"]) for r in border] == [("monitored", "p10")]
         earlier = sql.stance_rows(START + timedelta(days=19), party="alpha", issue="border")
