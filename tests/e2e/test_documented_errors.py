@@ -196,6 +196,55 @@ proposals:
 """
         }
     ),
+    "package.yaml": Case(
+        {
+            "package.yaml": """\
+negotiation: talks
+parties:
+  - {id: a, name: A}
+issues:
+  - id: x
+    question: How much?
+    scale:
+      - {label: all, description: All of it.}
+      - {label: none, description: None of it.}
+  - id: y
+    question: How long?
+    scale:
+      - {label: long, description: Long.}
+      - {label: short, description: Short.}
+  - id: z
+    question: Where?
+    scale:
+      - {label: here, description: Here.}
+      - {label: there, description: There.}
+proposals:
+  - id: deal
+    by: a
+    on: 2025-03-01
+    covers: [{issue: x, position: all}, {issue: y, position: short}]
+  - id: twice
+    by: a
+    on: 2025-03-01
+    covers: [{issue: x, position: all}, {issue: x, position: none}]
+  - id: both
+    by: a
+    on: 2025-03-01
+    issue: z
+    covers: [{issue: x, position: all}]
+  - {id: neither, by: a, on: 2025-03-01}
+statements:
+  - id: s1
+    on: 2025-03-02
+    by: a
+    proposal: deal
+    issue: z
+    verdict: accept
+    quote: Yes.
+    sources: [https://example.org/s1]
+"""
+        }
+    ),
     "one-b.yaml": Case(
         {
             "one.yaml": "negotiation: talks\nparties:\n  - {id: a, name: A}\n",
