@@ -748,7 +748,9 @@ def compare(
 @cli.command()
 @as_of_option
 @click.option("--party", metavar="P", help="Only this party's verdicts.")
-@click.option("--issue", metavar="I", help="Only proposals on this issue (a package: one that covers it).")
+@click.option(
+    "--issue", metavar="I", help="Only proposals on this issue (a package: one that covers it)."
+)
 @click.option(
     "--claims", is_flag=True, help="Also the verdicts others claim for a party (claimed_by)."
 )
