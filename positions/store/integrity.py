@@ -294,14 +294,14 @@ def _notifications(app: Any, start: int, unreadable: list[Finding]) -> list[Any]
     row at ``start`` (a finding is added for it)."""
     try:
         return list(app.recorder.select_notifications(start, 1000))
-    except ValueError:
+    except (ValueError, TypeError):  # a stream id that is not a UUID, or none at all
         pass
     found: list[Any] = []
     position = start
     while True:
         try:
             one = app.recorder.select_notifications(position, 1)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             if found:
                 return found
             first = first_line(exc)

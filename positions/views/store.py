@@ -577,6 +577,10 @@ class ViewStore:
         ):
             if isinstance(originator_id, UUID):
                 originator_id = originator_id.hex
+            if not isinstance(state, bytes | bytearray | memoryview):  # not as the tool stores it
+                row = LogRow(notification_id, str(originator_id), version, str(topic), b"")
+                problem = TypeError(f"its state is {type(state).__name__}, not bytes")
+                raise self._unreadable(row, problem)
             state = bytes(state)
             if opened:
                 state = mapper.open_state(state)

@@ -380,6 +380,36 @@ def test_a_tampered_event_topic_never_imports_the_module_it_names(
             assert "Tampered: negotiation 'ukraine-2025', version 2" in result.out, result.out
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        "'6e058dd0a9b85083a8ba0b04ff56de84', 99, 'positions.events:PartyDefined', '{}'",
+        "NULL, 1, 'positions.events:PartyDefined', X'7b7d'",
+    ],
+    ids=["state-as-text", "no-stream-id"],
+)
+def test_an_event_row_the_tool_never_writes_is_one_line_from_every_command(
+    seeded: str, row: str
+) -> None:
+    """A row added behind the tool's back with a state stored as text, or without a stream id,
+    is reported in one line, never as an unexpected error: a query names the event and sends
+    the user to verify; verify names the row as tampered."""
+    from tests.runner import run_process
+    from tests.stores import execute
+
+    execute(seeded, f"INSERT INTO EVENTS VALUES ({row})")
+    for args in (["compare"], ["verify"], ["rebuild"]):
+        result = run_process("--store", seeded, *args)
+        assert "Traceback" not in result.err and "unexpected" not in result.err, result.err
+        assert result.code != 0, (args, result.out)
+        if args == ["verify"]:
+            assert "Tampered: " in result.out and "Verification failed" in result.out
+        else:
+            [line] = result.err.splitlines()
+            assert line.startswith("Error: cannot read event 48 of store "), line
+            assert line.endswith("; run 'positions verify'"), line
+
+
 def test_only_regular_files_of_at_most_64_mib_are_read_and_nothing_waits(tmp_path: Path) -> None:
     """A FIFO with no writer once hung the import forever, and a 3 GB sparse file was read
     whole before its size was checked (MemoryError): the file's kind and size are checked
