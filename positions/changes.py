@@ -132,7 +132,7 @@ def moves(before: Cells, after: Cells) -> list[Move]:
 
 def unmoved(after: Cells, ids: Iterable[str]) -> list[str]:
     """Those of the statements ``ids`` that set none of the cells ``after``."""
-    setting = {cell.source_id for cell in after.values() if cell is not None and not cell.tabling}
+    setting = {cell.source_id for cell in after.values() if cell is not None and cell.tabling <= 0}
     return sorted(set(ids) - setting)
 
 

@@ -22,8 +22,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     TypeAdapter,
     WithJsonSchema,
     field_validator,
@@ -517,11 +519,34 @@ class StatementCoding(Record):
     hypothetical: bool = False
 
 
+Parties = Annotated[tuple[Slug, ...], Field(min_length=1, max_length=LIST_LIMIT)]
+"""The parties of a joint statement, as listed (``party: [us, ukraine]``)."""
+
+
+def _party_form(value: Any) -> str:
+    return "list" if isinstance(value, list | tuple) else "one"
+
+
+PartyOrParties = Annotated[
+    Annotated[Slug, Tag("one")] | Annotated[Parties, Tag("list")], Discriminator(_party_form)
+]
+"""A party, or the parties of a joint statement as a list; an error names the field alone
+(`positions.messages.location` drops the form's tag)."""
+
+
 class Statement(StatementCoding):
     """One statement, normalised: ``party`` is always set, ``speaker`` when a person spoke."""
 
     party: Slug
     speaker: Slug | None = None
+    joint: tuple[Slug, ...] = Field(default=(), max_length=LIST_LIMIT)
+    """The other parties of a joint statement, in the order listed after ``party`` (empty for
+    a statement of one party): it counts as each one's own statement."""
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """Every party that made it: ``party``, then the others of a joint statement."""
+        return (self.party, *self.joint)
 
     @property
     def kind(self) -> Kind:

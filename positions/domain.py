@@ -745,27 +745,52 @@ class _StatementResolver:
         errors: list[Problem] = []
         state = self.state
 
-        party = s.party
+        listed = (s.party,) if isinstance(s.party, str) else tuple(s.party or ())
+        party = listed[0] if listed else None
         speaker: str | None = None
-        if s.party is not None and s.party not in state.parties:
-            errors.append(o.problem(_unknown("party", s.party, state.parties), "party"))
-        if s.by is None and s.party is None:
+        for n, named in enumerate(listed):
+            if named not in state.parties:
+                errors.append(o.problem(_unknown("party", named, state.parties), "party"))
+            elif named in listed[:n]:
+                errors.append(o.problem(f"party '{named}' is listed twice", "party"))
+        if len(listed) > 1:  # a joint statement: made by each listed party
+            if s.by in state.speakers and state.speakers[s.by].party not in listed:
+                errors.append(
+                    o.problem(
+                        f"speaker '{s.by}' speaks for '{state.speakers[s.by].party}', which "
+                        f"is not one of the parties listed ({', '.join(listed)})",
+                        "by",
+                    )
+                )
+            elif s.by in state.parties and s.by not in listed:
+                errors.append(
+                    o.problem(
+                        f"'by' is party '{s.by}', which is not one of the parties listed "
+                        f"({', '.join(listed)})",
+                        "by",
+                    )
+                )
+            elif s.by is not None and s.by not in state.speakers and s.by not in state.parties:
+                errors.append(o.problem(_unknown_speaker(s.by, state), "by"))
+            speaker = s.by if s.by in state.speakers else None
+        elif s.by is None and party is None:
             errors.append(o.problem("a statement needs 'by' (a speaker or party id)", "id"))
         elif s.by is not None:
+            s_party = party
             if s.by in state.speakers:
                 speaker = s.by
                 implied = state.speakers[s.by].party
-                if s.party is not None and s.party != implied:
+                if s_party is not None and s_party != implied:
                     errors.append(
                         o.problem(
-                            f"speaker '{s.by}' speaks for '{implied}', not '{s.party}'", "party"
+                            f"speaker '{s.by}' speaks for '{implied}', not '{s_party}'", "party"
                         )
                     )
                 party = implied
             elif s.by in state.parties:
-                if s.party is not None and s.party != s.by:
+                if s_party is not None and s_party != s.by:
                     errors.append(
-                        o.problem(f"'by' is party '{s.by}' but 'party' is '{s.party}'", "party")
+                        o.problem(f"'by' is party '{s.by}' but 'party' is '{s_party}'", "party")
                     )
                 party = s.by
             else:
@@ -805,14 +830,17 @@ class _StatementResolver:
                             "on",
                         )
                     )
-                allowed = target.party == party or (
-                    verb == "retract" and target.kind is Kind.CLAIM and target.about == party
+                speaking = listed if len(listed) > 1 else (party,)
+                allowed = all(
+                    p in target.parties
+                    or (verb == "retract" and target.kind is Kind.CLAIM and target.about == p)
+                    for p in speaking
                 )
                 if party is not None and not allowed:
                     errors.append(
                         o.problem(
-                            f"'{target_id}' is a statement of '{target.party}': a party can only "
-                            f"{verb} its own statements"
+                            f"'{target_id}' is a statement of '{', '.join(target.parties)}': a "
+                            f"party can only {verb} its own statements"
                             + (" or deny claims about itself" if verb == "retract" else ""),
                             field_name,
                         )
@@ -883,7 +911,7 @@ class _StatementResolver:
         if about is not None and s.clarifies is None:
             if about not in state.parties:
                 errors.append(o.problem(_unknown("party", about, state.parties), "about"))
-            elif about == party:
+            elif about == party or about in listed:
                 errors.append(o.problem("'about' names the statement's own party", "about"))
         needs_coding = target_id is None
         if needs_coding and s.position is None and s.verdict is None:
@@ -920,6 +948,7 @@ class _StatementResolver:
             "on": s.on,
             "party": party,
             "speaker": speaker,
+            "joint": listed[1:] if len(listed) > 1 else (),
             "issue": issue,
             "position": s.position,
             "terms": s.terms,
@@ -1102,6 +1131,12 @@ def plan_correction(
             f"statement '{current.id}' answers no proposal, so it cannot carry a verdict"
         )
     if correction.party is not None:
+        if current.joint:
+            raise QueryError(
+                f"statement '{current.id}' is a joint statement of "
+                f"{', '.join(current.parties)}: its parties cannot be corrected (retract it "
+                "and record it again)"
+            )
         if correction.party not in state.parties:
             raise NotFoundError(_unknown("party", correction.party, state.parties))
         speaker = state.speakers.get(current.speaker or "")

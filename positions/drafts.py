@@ -50,7 +50,8 @@ class StatementDraft:
     salience: float | int | None
     hypothetical: bool
     by: str | None
-    party: str | None
+    party: str | tuple[str, ...] | None
+    """The party it is made for, or the parties of a joint statement as listed."""
 
     @classmethod
     def of(cls, validated: Any) -> StatementDraft:

@@ -210,12 +210,20 @@ def _on(value: Any) -> Any:
 
 def _statement(statement: Statement) -> dict[str, Any]:
     data = statement.model_dump(
-        mode="json", exclude_none=True, exclude_defaults=True, exclude={"party", "speaker", "on"}
+        mode="json",
+        exclude_none=True,
+        exclude_defaults=True,
+        exclude={"party", "speaker", "on", "joint"},
     )
     out: dict[str, Any] = {"id": statement.id, "on": _on(statement.on.to_scenario())}
-    out["by"] = statement.speaker or statement.party
-    if statement.speaker is not None:
-        out["party"] = statement.party
+    if statement.joint:  # a joint statement: its parties as listed, and a speaker if one spoke
+        if statement.speaker is not None:
+            out["by"] = statement.speaker
+        out["party"] = list(statement.parties)
+    else:
+        out["by"] = statement.speaker or statement.party
+        if statement.speaker is not None:
+            out["party"] = statement.party
     out.update({k: v for k, v in data.items() if k != "id"})
     out.setdefault("attribution", str(statement.attribution))
     return out

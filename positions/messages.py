@@ -27,6 +27,9 @@ DATE_ERRORS = frozenset(
     {"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}
 )
 NUMBER_ERRORS = frozenset({"int_parsing", "float_parsing", "int_type", "float_type"})
+FORMS = frozenset({("party", "one"), ("party", "list")})
+"""The tags of a field written in one of two forms (`codebook.PartyOrParties`): not part of
+where an error lies."""
 DATED = frozenset({"on"})
 """Fields that take ``before DATE`` as well as a date."""
 
@@ -35,6 +38,7 @@ def location(error: Any) -> tuple[Any, ...]:
     """Where an error lies, as the file's author sees it: a date's inner field (``on.day``)
     and the member of a union of numbers (``capability.int``) are the field itself."""
     loc = tuple(error["loc"])
+    loc = tuple(step for n, step in enumerate(loc) if not (n and (loc[n - 1], step) in FORMS))
     if len(loc) >= 2 and loc[-2] in DATED and loc[-1] in ("day", "before"):
         loc = loc[:-1]
     if len(loc) >= 2 and loc[-1] in ("int", "float") and error["type"] in NUMBER_ERRORS:

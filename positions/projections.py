@@ -31,6 +31,7 @@ from positions.errors import NotFoundError, QueryError
 from positions.hints import unknown
 from positions.search import Search
 from positions.steps import OPEN_DAY, Said, confirmed_proposal, rivals
+from positions.steps import shown as shown_once
 from positions.timeline import (
     AmendmentRecord,
     CorrectionRecord,
@@ -166,8 +167,10 @@ def _speaker(timeline: Timeline, step: Step) -> str | None:
     if statement.speaker is not None:
         speaker = negotiation.speakers.get(statement.speaker)
         return speaker.name if speaker else statement.speaker
-    party = negotiation.parties.get(statement.party)
-    return party.name if party else statement.party
+    names = [
+        negotiation.parties[p].name if p in negotiation.parties else p for p in statement.parties
+    ]
+    return listed_text(names)  # the party, or the parties of a joint statement
 
 
 def _quote(step: Step) -> str | None:
@@ -181,10 +184,11 @@ def _stated(on: StatedOn) -> str:
     return str(on)
 
 
-def issues_text(issues: Sequence[str]) -> str:
-    """The ``issue`` cell of a proposal's rows: its issue, or a package's issues in the order
-    it covers them, separated by ", "."""
-    return ", ".join(issues)
+def listed_text(ids: Sequence[str]) -> str:
+    """A cell that names several ids: a package's issues (``issue`` of `proposals`), the
+    parties of a joint statement (``party`` of `history`), in their order, separated by
+    ", " (ids never hold one, so the text splits back)."""
+    return ", ".join(ids)
 
 
 def in_window(day: date, since: date | None, until: date | None) -> bool:
@@ -700,7 +704,7 @@ class Tables:
                     continue
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
-                    "issue": issues_text(proposal.issues),
+                    "issue": listed_text(proposal.issues),
                     "tabled_by": proposal.by,
                     "reported_by": proposal.reported_by,
                     "party": p,
@@ -825,7 +829,7 @@ class Query(Tables):
                     "stated_on": str(statement.on),
                     "date": statement.on.day,
                     "date_precision": precision_of(statement.on.slot),
-                    "party": statement.party,
+                    "party": listed_text(statement.parties),
                     "speaker": statement.speaker,
                     "speaker_name": speaker.name if speaker else None,
                     "issue": step.issue,
@@ -999,10 +1003,16 @@ class Query(Tables):
                 continue
             statement = step.statement
             own_party = (
-                statement.party if statement is not None else (step.claimed_by or step.party)
+                statement.parties[step.member]
+                if statement is not None
+                else (step.claimed_by or step.party)
             )
             if party is not None and party not in (own_party, step.party):
                 continue
+            if statement is not None and not shown_once(
+                own_party, statement.joint and statement.parties, step.member, party
+            ):
+                continue  # a joint statement once
             if issue is not None and step.issue != issue:
                 continue
             if speaker is not None and (statement is None or statement.speaker != speaker):
@@ -1126,7 +1136,7 @@ class Query(Tables):
         return {
             "stated_on": _stated(step.on),
             "date": step.on.day,
-            "party": own_party,
+            "party": listed_text(statement.parties) if statement is not None else own_party,
             "kind": str(statement.kind) if statement is not None else "proposal",
             "statement_id": step.source_id,
             "speaker": _speaker(self.timeline, step),

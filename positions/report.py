@@ -81,7 +81,7 @@ class Names:
         return self.parties.get(value, value) if value else value
 
     def issue(self, value: str | None) -> str | None:
-        """An issue's title; of a package's ``issue`` cell (`issues_text`), each issue's."""
+        """An issue's title; of a package's ``issue`` cell (`listed_text`), each issue's."""
         if not value:
             return value
         return ", ".join(self.issues.get(i, i) for i in value.split(", "))

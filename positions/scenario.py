@@ -28,6 +28,7 @@ from positions.codebook import (
     Development,
     Issue,
     Party,
+    PartyOrParties,
     Proposal,
     Salience,
     Slug,
@@ -55,7 +56,8 @@ class StatementInput(StatementCoding):
     """A statement as an analyst writes it: ``by`` a speaker or a party."""
 
     by: Slug | None = None
-    party: Slug | None = None
+    party: PartyOrParties | None = None
+    """The party it is made for, or a list of the parties that made it together."""
 
 
 class DevelopmentInput(_Input):

@@ -28,12 +28,12 @@ from typing import Any
 
 from positions.codebook import NONCOMMITTAL
 
-RULES_VERSION = 3
+RULES_VERSION = 4
 """The version of these rules and of the step rows' layout, kept in the views: a store whose
 step tables were made under another is folded again (`views.store.ViewStore`). Raise it with
 any change to what a rule decides or to how a step row or key is written (2: times of day in
 R1's order, and nothing ends a step before it is made; 3: a package's tabling is one step per
-issue it covers, ``tabling`` its number)."""
+issue it covers, ``tabling`` its number; 4: a joint statement is one step per party)."""
 
 OPEN_DAY = 10**7
 """The end of an interval still open (after every day ordinal)."""
@@ -86,8 +86,10 @@ class Coding:
 
     source_id: str
     tabling: int
-    """0 for a statement; for a proposal's tabling, the number (from 1) of the issue it covers
-    that this coding is on (a proposal on one issue has one, a package one per issue: R7)."""
+    """What tells this coding from the others of its source: 0 for a statement (minus the
+    `member` of a joint statement's party); for a proposal's tabling, the number (from 1) of
+    the issue it covers that this coding is on (a proposal on one issue has one, a package
+    one per issue: R7)."""
     party: str
     """The party that made it (the proposer of a tabling, or the party that reported a
     proposal known only from its account, whose claim about the proposer it then is)."""
@@ -108,14 +110,23 @@ class Coding:
     """When the statement was first recorded (a `views.fold.stamp`); empty for a tabling."""
     notification_id: int
     """The event that recorded it (0 for a tabling)."""
+    member: int = 0
+    """Which of the parties of a joint statement this coding is made for (0: the first
+    listed, or the only party); its ``tabling`` is then minus this number (`members`)."""
+    parties: tuple[str, ...] = ()
+    """Every party of a joint statement, as listed (empty for a statement of one party)."""
 
     @property
     def target(self) -> str | None:
         return self.retracts or self.clarifies
 
     @property
+    def is_tabling(self) -> bool:
+        return self.tabling > 0
+
+    @property
     def kind(self) -> str:
-        if self.tabling:
+        if self.is_tabling:
             return PROPOSAL
         if self.retracts is not None:
             return RETRACTION
@@ -170,12 +181,44 @@ class Step:
         return (self.party, self.proposal, self.claimant)
 
 
+def members(coding: Coding, parties: Sequence[str]) -> list[Coding]:
+    """The codings of a statement made by ``parties`` together (a joint statement), one per
+    party, each the party's own statement (J1); a statement of one party is its one coding."""
+    if len(parties) < 2:
+        return [coding]
+    listed = tuple(parties)
+    return [
+        replace(coding, party=party, tabling=-n, member=n, parties=listed)
+        for n, party in enumerate(listed)
+    ]
+
+
+def shown(own: str, parties: Sequence[str], member: int, party: str | None) -> bool:
+    """Whether a row of `history` (asked about ``party``, or every party) shows the coding of
+    a statement made for ``own``, the ``member``-th of its ``parties`` (none: a statement of
+    one party): every coding of a statement of one party; of a joint statement, which is
+    shown once, the one made for the party asked about if it is one of them, else the first."""
+    if not parties:
+        return True
+    if party is not None and party in parties:
+        return own == party
+    return member == 0
+
+
+def target_of(coding: Coding, parts: Sequence[Step]) -> Step | None:
+    """Of the steps of the statement a coding clarifies or retracts (one per party of a joint
+    statement), the one it carries (R4): the step made for the coding's own party, else the
+    first (a denial of a claim, say)."""
+    mine = next((p for p in parts if p.coding.party == coding.party), None)
+    return mine if mine is not None else (parts[0] if parts else None)
+
+
 def resolve(coding: Coding, target: Step | None, reported: Coding | None = None) -> Step:
     """The step of a coding, given the step of the statement it clarifies or retracts (R4, R7,
     R9). ``target`` is None for a statement that names none, or names one not recorded.
     ``reported`` is the tabling of the proposal the statement gives a verdict on, where that
     proposal is known only from another party's account (`confirmed`)."""
-    if coding.tabling:
+    if coding.is_tabling:
         return Step(
             coding,
             party=coding.about or coding.party,
@@ -235,7 +278,7 @@ def confirmed(coding: Coding, reported: Coding) -> bool:
     return (
         reported.tabling > 0
         and reported.about is not None
-        and not coding.tabling
+        and not coding.is_tabling
         and coding.about is None
         and coding.target is None
         and coding.party == reported.about
@@ -264,17 +307,29 @@ def ender(
 ) -> tuple[str | None, str | None, Key | None]:
     """What ends ``step`` (R3, R10): the first of the statements naming it, and of the
     retractions of a statement it clarifies (directly or through a chain of clarifications),
-    made after it; ``(ended_by, how, key)``, or Nones. Nothing ends a step before it is made: a
-    clarification made after its target was retracted is not ended by that retraction (R3)."""
+    made after it and for its party (`speaks_for`); ``(ended_by, how, key)``, or Nones.
+    Nothing ends a step before it is made: a clarification made after its target was
+    retracted is not ended by that retraction (R3)."""
     first: Step | None = None
     made = step.key
     for other in (*naming, *retracting_ancestors):
+        if not speaks_for(other.coding, step.coding):
+            continue
         if other.key > made and (first is None or other.key < first.key):
             first = other
     if first is None:
         return None, None, None
     how = "retracted" if first.coding.retracts is not None else "clarified"
     return first.source_id, how, first.key
+
+
+def speaks_for(naming: Coding, named: Coding) -> bool:
+    """Whether a clarification or retraction ends a step it names (R3, J2): one made for the
+    party the step is made for (each party of a joint statement ends its own step), or the
+    denial of a claim by the party it is about."""
+    if naming.party == named.party:
+        return True
+    return naming.retracts is not None and named.about is not None and naming.party == named.about
 
 
 @dataclass(frozen=True, slots=True)

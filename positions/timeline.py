@@ -183,8 +183,10 @@ class Step:
     ended_how: str | None = None
     ended_key: SortKey | None = None
     tabling: int = 0
-    """0 for a statement; for a tabling, the number of the issue of the proposal it is on
-    (`positions.steps.Coding.tabling`)."""
+    """0 for a statement (minus its party's number in a joint statement); for a tabling, the
+    number of the issue of the proposal it is on (`positions.steps.Coding.tabling`)."""
+    member: int = 0
+    """Which party of a joint statement it is made for (0: the first listed, or the only)."""
 
     @property
     def source_id(self) -> str:
@@ -221,25 +223,28 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
     """Every statement and tabling of a record as a step, in order: each resolved and ended by
     the rules of `positions.steps` (R3, R4, R7, R9, R10), the code the step tables use too."""
     statements = {s.id: s for s in record.statements}
-    codings = {sid: coding_of(statement) for sid, statement in statements.items()}
+    parts = {sid: codings_of(statement) for sid, statement in statements.items()}
+    """Each statement's codings: one, or one per party of a joint statement."""
     proposals = record.negotiation.proposals.values()
     reported = {p.id: tablings_of(p) for p in proposals if p.reported_by}
-    resolved: dict[str, rules.Step] = {}
+    resolved: dict[tuple[str, int], rules.Step] = {}
 
-    def resolve(sid: str, path: frozenset[str]) -> rules.Step:
-        found = resolved.get(sid)
+    def resolve(coding: rules.Coding, path: frozenset[str]) -> rules.Step:
+        key = (coding.source_id, coding.tabling)
+        found = resolved.get(key)
         if found is None:
-            coding = codings[sid]
-            target = coding.target
-            known = target is not None and target in statements and target not in path
-            base = resolve(target, path | {sid}) if known and target is not None else None
+            sid, target = coding.source_id, coding.target
+            base: rules.Step | None = None
+            if target is not None and target in statements and target not in path:
+                base = rules.target_of(coding, [resolve(c, path | {sid}) for c in parts[target]])
             tablings = reported.get(coding.proposal or "", ())
             tabled = rules.reported_for(coding, tablings) if tablings else None
-            found = resolved[sid] = rules.resolve(coding, base, tabled)
+            found = resolved[key] = rules.resolve(coding, base, tabled)
         return found
 
-    for sid in statements:
-        resolve(sid, frozenset())
+    for codings in parts.values():
+        for coding in codings:
+            resolve(coding, frozenset())
     naming: dict[str, list[rules.Step]] = {}
     retracting: dict[str, list[rules.Step]] = {}
     for step in resolved.values():
@@ -253,16 +258,16 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
         """The retractions of every statement ``sid`` clarifies, directly or by a chain."""
         found: list[rules.Step] = []
         seen = {sid}
-        parent = codings[sid].clarifies
+        parent = statements[sid].clarifies
         while parent is not None and parent in statements and parent not in seen:
             seen.add(parent)
             found.extend(retracting.get(parent, ()))
-            parent = codings[parent].clarifies
+            parent = statements[parent].clarifies
         return found
 
     steps = []
-    for sid, rule_step in resolved.items():
-        ended_by, how, _ = rules.ender(rule_step, naming.get(sid, ()), ancestors(sid))
+    for (sid, number), rule_step in resolved.items():
+        ended_by, how, ended_key = rules.ender(rule_step, naming.get(sid, ()), ancestors(sid))
         statement = statements[sid]
         end = statements[ended_by] if ended_by is not None else None
         steps.append(
@@ -282,7 +287,9 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
                 ended_on=end.on if end is not None else None,
                 ended_by=ended_by,
                 ended_how=how,
-                ended_key=_key(resolved[ended_by]) if ended_by is not None else None,
+                ended_key=_date_key(ended_key) if ended_key is not None else None,
+                tabling=number,
+                member=rule_step.coding.member,
             )
         )
     for proposal in record.negotiation.proposals.values():
@@ -306,13 +313,17 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
                 )
             )
     steps.sort(key=lambda s: s.key)
-    depth = {sid: step.depth for sid, step in resolved.items()}
+    depth = {sid: step.depth for (sid, _), step in resolved.items()}
     return Timeline(record, tuple(steps), depth)
 
 
 def _key(step: rules.Step) -> SortKey:
     """The order key of R1 with the day as a date (`rules.Step.key` has its ordinal)."""
-    day, slot, depth, ident = step.key
+    return _date_key(step.key)
+
+
+def _date_key(key: rules.Key) -> SortKey:
+    day, slot, depth, ident = key
     return (date.fromordinal(day), slot, depth, ident)
 
 
@@ -321,7 +332,7 @@ def coding_of(statement: Statement) -> rules.Coding:
     on = statement.on
     return rules.Coding(
         source_id=statement.id,
-        tabling=False,
+        tabling=0,
         party=statement.party,
         about=statement.about,
         issue=statement.issue,
@@ -338,6 +349,11 @@ def coding_of(statement: Statement) -> rules.Coding:
         recorded_at="",
         notification_id=0,
     )
+
+
+def codings_of(statement: Statement) -> list[rules.Coding]:
+    """A statement's codings: one, or one per party of a joint statement (`steps.members`)."""
+    return rules.members(coding_of(statement), statement.parties)
 
 
 def tablings_of(proposal: Proposal) -> list[rules.Coding]:

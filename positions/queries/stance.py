@@ -32,16 +32,17 @@ from positions.projections import (
     _contested,
     _frame,
     in_window,
+    listed_text,
 )
 from positions.search import Search, words
-from positions.steps import Coding, Said, Step, confirmed_proposal, day_key, rivals
+from positions.steps import Coding, Said, Step, confirmed_proposal, day_key, rivals, shown
 from positions.views.fold import stamp, unstamp
 from positions.views.store import SEARCH_EXPRESSION, SEARCH_TABLE
 from positions.views.tables import (
     OPEN,
     OWN,
     STEP_SELECT,
-    coding_of_statement,
+    codings_of_statement,
     corrected_coding,
     step_of_row,
 )
@@ -212,7 +213,7 @@ class StepQueries(Tables):
         at the time asked for (`positions.changes`), 500 a query."""
         recorded, params = self._recorded()
         found: set[tuple[str, str, str, str]] = set()
-        for which, wanted in (("= 0", sorted(set(ids))), ("> 0", sorted(set(tablings)))):
+        for which, wanted in (("<= 0", sorted(set(ids))), ("> 0", sorted(set(tablings)))):
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 rows = self._rows(
@@ -336,7 +337,7 @@ class StepQueries(Tables):
 
     def _speaker_quote(self, cell: Cell, step: dict[str, Any]) -> tuple[str | None, str | None]:
         n = self.negotiation
-        if cell.tabling:
+        if cell.tabling > 0:
             party = n.parties.get(step["party"])
             proposal = n.proposals.get(cell.source_id)
             quote = (proposal.quote or proposal.title) if proposal is not None else None
@@ -389,7 +390,7 @@ class StepQueries(Tables):
             "quote": quote,
             "shift": shift[0],
             "shift_ranks": shift[1],
-            "recorded_at": (None if cell.tabling else unstamp(step["recorded_at"]).isoformat()),
+            "recorded_at": (None if cell.tabling > 0 else unstamp(step["recorded_at"]).isoformat()),
         }
 
     def _brief_row(
@@ -417,10 +418,10 @@ class StepQueries(Tables):
         once: the intervals in force (`cells`), their step rows and their statements' events
         (a few queries, not three per cell)."""
         cells = self.cells("verdicts", day)
-        said = self.spoken([c.source_id for c in cells.values() if not c.tabling])
+        said = self.spoken([c.source_id for c in cells.values() if c.tabling <= 0])
         rows: dict[tuple[str, str], tuple[dict[str, Any], Cell]] = {}
         for (party, proposal, _), cell in cells.items():
-            if cell.tabling:
+            if cell.tabling > 0:
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
                 speaker, quote = self._named(cell.party or "", said[cell.source_id])
@@ -435,7 +436,7 @@ class StepQueries(Tables):
         """`Tables.rivals_of` read from the step table: the party's own steps in the group made
         on the cell's day that count on ``day`` (one indexed range), decided by
         `steps.rivals`."""
-        if cell.tabling:  # a tabling is ordered before its day's statements (R7)
+        if cell.tabling > 0:  # a tabling is ordered before its day's statements (R7)
             return []
         verdicts = table == "verdicts"
         recorded, params = self._recorded()
@@ -443,7 +444,7 @@ class StepQueries(Tables):
         found = self._rows(
             f"SELECT source_id, slot, clarifies, retracts, {value} "
             "FROM {p}positions_view_steps WHERE negotiation = %s AND party = %s "
-            f"AND {column} = %s AND claimant = %s AND tabling = 0 AND {recorded} "
+            f"AND {column} = %s AND claimant = %s AND tabling <= 0 AND {recorded} "
             "AND sort_key >= %s AND sort_key < %s "
             "AND (ended_key IS NULL OR ended_key >= %s)"
             + (" AND verdict IS NOT NULL" if verdicts else ""),
@@ -469,10 +470,10 @@ class StepQueries(Tables):
         """`Tables.claimed_verdicts` read as `verdicts_on` reads the own ones: every claimant's
         interval in force (`cells`), and the statements' speakers and quotes."""
         cells = {k: c for k, c in self.cells("verdicts", day, claimant=None).items() if k[2]}
-        said = self.spoken([c.source_id for c in cells.values() if not c.tabling])
+        said = self.spoken([c.source_id for c in cells.values() if c.tabling <= 0])
         found: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for (party, proposal, claimant), cell in sorted(cells.items()):
-            if cell.tabling:  # a proposal known only from the claimant's account (R7)
+            if cell.tabling > 0:  # a proposal known only from the claimant's account (R7)
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
                 speaker, quote = self._named(cell.party or "", said[cell.source_id])
@@ -553,7 +554,7 @@ class StepQueries(Tables):
 
     def _read_ahead(self, cells: Sequence[Any]) -> None:
         """The speakers and quotes of a whole table of full rows, read together."""
-        self.spoken([c.source_id for c in cells if c is not None and not c.tabling])
+        self.spoken([c.source_id for c in cells if c is not None and c.tabling <= 0])
 
     def spoken(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Who made each statement (a speaker id or None) and its quote, from the statement
@@ -651,7 +652,7 @@ class StepQueries(Tables):
         found = self._rows(
             f"SELECT s.source_id, s.tabling, {_STEP_SELECT_S}, e.state FROM ({chosen}) s "
             f"LEFT JOIN {views.events_table} e ON e.{views.event_key} = s.notification_id "
-            "AND s.tabling = 0",
+            "AND s.tabling <= 0",
             [self.slug, *params, *values],
         )
         steps = []
@@ -659,12 +660,12 @@ class StepQueries(Tables):
         for row in found:
             step = step_of_row(row[:-1])
             c = step.coding
-            if not c.tabling and c.source_id not in documents:
+            if c.tabling <= 0 and c.source_id not in documents:
                 documents[c.source_id] = views._fields(c.source_id, c.notification_id, row[-1])
             steps.append(step)
         documents = self._amend(documents)
         return [
-            (step, None if step.coding.tabling else documents[step.coding.source_id])
+            (step, None if step.coding.is_tabling else documents[step.coding.source_id])
             for step in steps
         ]
 
@@ -696,7 +697,7 @@ class StepQueries(Tables):
         values: list[Any] = [limit, day_key(limit + 1)]
         if speaker is not None:  # a statement row's speaker, by its key (one seek a step)
             where.append(
-                "s.tabling = 0 AND EXISTS (SELECT 1 FROM {p}positions_view_statements v "
+                "s.tabling <= 0 AND EXISTS (SELECT 1 FROM {p}positions_view_statements v "
                 "WHERE v.negotiation = s.negotiation AND v.statement_id = s.source_id "
                 "AND v.speaker = %s)"
             )
@@ -717,8 +718,8 @@ class StepQueries(Tables):
         # fewer of them (R15): those rows are read whole and checked below
         recheck = search is not None and self.known is not None and self._any_amendment(True)
         read = None if recheck else latest
-        if party is None:
-            found = self._steps_with_documents(where, values, read)
+        if party is None:  # a joint statement once, by its first party's step
+            found = self._steps_with_documents([*where, "s.member = 0"], values, read)
         else:  # by or about the party: its own steps, then its claims about others (indexed)
             found = self._steps_with_documents([*where, "s.party = %s"], [*values, party], read)
             found += self._steps_with_documents(
@@ -726,6 +727,11 @@ class StepQueries(Tables):
                 [*values, party, party],
                 read,
             )
+        found = [  # a joint statement once
+            (step, document)
+            for step, document in found
+            if shown(step.coding.party, step.coding.parties, step.coding.member, party)
+        ]
         unknown: set[str] = set()
         if recheck:
             assert search is not None
@@ -759,7 +765,7 @@ class StepQueries(Tables):
             said = found_ids if said is None else said & found_ids
         rows.extend(self._correction_rows(keys, party, issue, limit, shown_only, said))
         for step, _ in found:  # each amendment beside its statement (R15)
-            if step.coding.tabling or step.source_id in amended:
+            if step.coding.is_tabling or step.source_id in amended:
                 continue
             amended.add(step.source_id)
             for row, described, number, reason in self._amendment_rows(step.source_id):
@@ -792,7 +798,7 @@ class StepQueries(Tables):
 
     def _searched(self) -> str:
         """The condition on a step (``s.``) that its statement holds a search's words."""
-        return f"s.tabling = 0 AND s.source_id IN ({self._found_sql()})"
+        return f"s.tabling <= 0 AND s.source_id IN ({self._found_sql()})"
 
     def _found_sql(self) -> str:
         """The ids of the statements that hold a search's words (values: `_search_values`)."""
@@ -858,16 +864,17 @@ class StepQueries(Tables):
             if spoken is not None:
                 found = n.speakers.get(spoken)
                 speaker = found.name if found else spoken
-            else:
-                party = n.parties.get(c.party)
-                speaker = party.name if party else c.party
+            else:  # the party, or the parties of a joint statement
+                speaker = listed_text(
+                    [n.parties[p].name if p in n.parties else p for p in c.parties or [c.party]]
+                )
             quote = document["quote"]
             sources = _sources(document["sources"])
         conditions = orjson.loads(step.conditions)
         return {
             "stated_on": c.stated_on,
             "date": date.fromordinal(c.day),
-            "party": c.party,
+            "party": listed_text(c.parties) if c.parties else c.party,
             "kind": c.kind,
             "statement_id": c.source_id,
             "speaker": speaker,
@@ -1012,9 +1019,9 @@ class StepQueries(Tables):
             )
             for statement_id, notification_id, recorded_at in rows:
                 document = self.document(statement_id, int(notification_id))
-                found[statement_id] = coding_of_statement(
+                found[statement_id] = codings_of_statement(  # the first party's, if joint
                     {"statement": document}, recorded_at, int(notification_id)
-                )
+                )[0]
         return found
 
     # -- diff
@@ -1056,7 +1063,7 @@ class StepQueries(Tables):
             "JOIN {p}positions_view_statements v ON v.negotiation = s.negotiation "
             "AND v.statement_id = s.source_id "
             f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
-            "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND s.tabling = 0 "
+            "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND s.tabling <= 0 "
             "AND s.day <= %s AND (s.ended_key IS NULL OR s.ended_key >= %s) "
             "AND v.salience IS NOT NULL ORDER BY s.sort_key DESC LIMIT 1",
             [self.slug, *params, party, issue, OWN, limit, day_key(limit + 1)],
@@ -1090,7 +1097,7 @@ class StepQueries(Tables):
         for step, document in steps:
             c = step.coding
             shown = self._history_row(step, document, limit)
-            kind = "proposal" if c.tabling else c.kind
+            kind = "proposal" if c.is_tabling else c.kind
             ended = None
             if shown["ended_by"] is not None:
                 ended = (shown["ended_how"], shown["ended_by"], self._stated_on(shown["ended_by"]))
@@ -1103,7 +1110,7 @@ class StepQueries(Tables):
                 c.stated_on,
                 ended,
                 None
-                if c.tabling
+                if c.is_tabling
                 else confirmed_proposal(c.position, c.target, step.position, step.proposal),
             )
             rows.append(
@@ -1132,7 +1139,7 @@ class StepQueries(Tables):
                         "recorded_at": unstamp(correction.recorded_at).isoformat(),
                     }
                 )
-            if c.tabling:
+            if c.is_tabling:
                 continue
             for change, described, number, reason in self._amendment_rows(c.source_id):
                 rows.append(
@@ -1199,7 +1206,7 @@ class StepQueries(Tables):
                         "stated_on": c.stated_on,
                         "date": date.fromordinal(c.day),
                         "date_precision": precision_of(c.slot),
-                        "party": c.party,
+                        "party": listed_text(c.parties) if c.parties else c.party,
                         "speaker": document["speaker"],
                         "speaker_name": speaker.name if speaker else None,
                         "issue": step.issue,

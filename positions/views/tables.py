@@ -52,9 +52,11 @@ from positions.steps import (
     intervals,
     key_of_text,
     key_text,
+    members,
     reported_for,
     resolve,
     sweep_group,
+    target_of,
     terms_text,
 )
 from positions.store.persistence import tracked_position
@@ -116,6 +118,8 @@ STEP_COLUMNS = (
     "ended_key",
     "before_position",
     "after_position",
+    "member",
+    "parties",
 )
 STEP_SELECT = ", ".join(STEP_COLUMNS[5:])
 """The columns `step_of_row` reads after ``source_id, tabling``."""
@@ -165,8 +169,8 @@ DDL = (
     "kind TEXT NOT NULL, party TEXT NOT NULL, claimant TEXT NOT NULL, issue TEXT, position TEXT, "
     "terms TEXT NOT NULL, verdict TEXT, proposal TEXT, conditions TEXT NOT NULL, "
     "depth INTEGER NOT NULL, sort_key TEXT NOT NULL, live TEXT, ended_by TEXT, ended_how TEXT, "
-    "ended_key TEXT, before_position TEXT, after_position TEXT, "
-    "PRIMARY KEY (negotiation, source_id, tabling, recorded_from))",
+    "ended_key TEXT, before_position TEXT, after_position TEXT, member INTEGER NOT NULL, "
+    "parties TEXT, PRIMARY KEY (negotiation, source_id, tabling, recorded_from))",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_group ON {p}positions_view_steps "
     f"(negotiation, party, issue, claimant, sort_key) WHERE {_CURRENT}",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_live ON {p}positions_view_steps "
@@ -252,11 +256,12 @@ def _loads(payload: bytes) -> Any:
         return json.loads(payload)
 
 
-def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Coding:
-    """The `Coding` of a statement event's JSON (``data["statement"]``)."""
+def codings_of_statement(data: Any, recorded_at: str, notification_id: int) -> list[Coding]:
+    """The codings of a statement event's JSON (``data["statement"]``): one, or one per party
+    of a joint statement (`members`)."""
     s = data["statement"]
     day, slot, stated_on = _on(s["on"])
-    return Coding(
+    one = Coding(
         source_id=s["id"],
         tabling=0,
         party=s["party"],
@@ -275,6 +280,7 @@ def coding_of_statement(data: Any, recorded_at: str, notification_id: int) -> Co
         recorded_at=recorded_at,
         notification_id=notification_id,
     )
+    return members(one, (s["party"], *s.get("joint", ())))  # events before joint ones: none
 
 
 def codings_of_tabling(data: Any) -> list[Coding]:
@@ -405,9 +411,12 @@ class StepStore:
                 for coding in value:
                     change.codings[(coding.source_id, coding.tabling)] = coding
             else:
-                base = change.codings.get((value["statement"], 0))
-                if base is not None:
-                    change.codings[(base.source_id, 0)] = corrected_coding(base, value)
+                sid = value["statement"]
+                base = change.codings.get((sid, 0))
+                if base is not None:  # each of its codings (one per party of a joint one)
+                    for number in range(len(base.parties) or 1):
+                        key = (sid, -number)
+                        change.codings[key] = corrected_coding(change.codings[key], value)
                 else:
                     change.corrections.append(value)
         if stamp is not None and pending:
@@ -468,7 +477,7 @@ class StepStore:
                     home.negotiation,
                     recorded,
                     "codings",
-                    [coding_of_statement(data, recorded, row.notification_id)],
+                    codings_of_statement(data, recorded, row.notification_id),
                 )
             if row.topic == _CORRECTED and home.party is not None:
                 return home.negotiation, recorded, "correction", data["correction"]
@@ -542,13 +551,25 @@ class _Maintenance:
                 self.current.setdefault((sid, tabling), None)
 
     def step(self, sid: str) -> Step | None:
-        """A statement's step as it is after this change."""
+        """A statement's step as it is after this change (of a joint statement, that of its
+        first party)."""
         key = (sid, 0)
         if key in self.new:
             return self.new[key]
         if key not in self.current:
             self._fetch([key])
         return self.current[key]
+
+    def parts(self, sid: str) -> list[Step]:
+        """A statement's steps as they are after this change: one, or one per party of a
+        joint statement (its first step lists the parties)."""
+        first = self.step(sid)
+        if first is None or not first.coding.parties:
+            return [] if first is None else [first]
+        keys = [(sid, -n) for n in range(len(first.coding.parties))]
+        self._fetch(k for k in keys if k not in self.new)
+        found = [self.new.get(k) or self.current.get(k) for k in keys]
+        return [step for step in found if step is not None]
 
     def _naming(self, targets: Sequence[str], column: str) -> dict[str, list[str]]:
         """The statements (as currently recorded) whose ``column`` names one of ``targets``."""
@@ -569,14 +590,20 @@ class _Maintenance:
         if change.corrections:
             self._fetch((c["statement"], 0) for c in change.corrections)
             for correction in change.corrections:
-                key = (correction["statement"], 0)
-                base = codings.get(key)
-                if base is None:
-                    current = self.current.get(key)
+                sid = correction["statement"]
+                first = codings.get((sid, 0))
+                if first is None:
+                    current = self.current.get((sid, 0))
                     if current is None:
                         continue  # a correction of a statement not recorded counts for nothing
-                    base = current.coding
-                codings[key] = corrected_coding(base, correction)
+                    first = current.coding
+                for number in range(len(first.parties) or 1):  # each party's coding
+                    key = (sid, -number)
+                    base = codings.get(key)
+                    if base is None:
+                        found = self.parts(sid)[number]
+                        base = found.coding
+                    codings[key] = corrected_coding(base, correction)
         self._fetch(codings)
         self._resolve(codings)
         self._end(codings)
@@ -607,10 +634,10 @@ class _Maintenance:
     def _resolve(self, codings: dict[tuple[str, int], Coding]) -> None:
         """Resolve every changed coding, and every statement that carries part of one: a
         clarification its coding (R4), a retraction its issue."""
-        statements = [sid for sid, tabling in codings if not tabling]
+        statements = list(dict.fromkeys(sid for sid, tabling in codings if tabling <= 0))
         children = self._children(statements, ("clarifies", "retracts"))
         for coding in codings.values():  # new clarifications and retractions of this change
-            if coding.target is not None and not coding.tabling:
+            if coding.target is not None and not coding.is_tabling:
                 kids = children.setdefault(coding.target, [])
                 if coding.source_id not in kids:
                     kids.append(coding.source_id)
@@ -618,11 +645,13 @@ class _Maintenance:
         self._fetch((sid, 0) for sid in carried)
         todo: dict[tuple[str, int], Coding] = dict(codings)
         for sid in carried:
-            key = (sid, 0)
-            if key not in todo:
-                current = self.current.get(key)
-                if current is not None:
-                    todo[key] = current.coding
+            if (sid, 0) not in todo:
+                for part in self.parts(sid):
+                    todo[(sid, part.coding.tabling)] = part.coding
+        sources: dict[str, list[tuple[str, int]]] = {}  # each statement's keys in ``todo``
+        for key in todo:
+            if key[1] <= 0:
+                sources.setdefault(key[0], []).append(key)
         done: dict[tuple[str, int], Step] = {}
         tablings = self._tablings({c.proposal for c in todo.values() if c.proposal is not None})
         for (sid, number), coding in todo.items():
@@ -644,11 +673,12 @@ class _Maintenance:
             coding = todo[key]
             target: Step | None = None
             if coding.target is not None:
-                target_key = (coding.target, 0)
-                if target_key in todo and target_key not in path:
-                    target = resolved(target_key, path | {key})
+                keys = sorted(sources.get(coding.target, ()), key=lambda k: -k[1])
+                mine = [k for k in keys if todo[k].party == coding.party] or keys[:1]
+                if mine and mine[0] not in path:
+                    target = resolved(mine[0], path | {key})
                 else:
-                    target = self.step(coding.target)
+                    target = target_of(coding, self.parts(coding.target))
             previous = self.current.get(key)
             step = resolve(coding, target, reported(coding))
             if previous is not None:  # what ended it, and its shift, stay until decided anew
@@ -669,7 +699,7 @@ class _Maintenance:
     def _end(self, codings: dict[tuple[str, int], Coding]) -> None:
         """Decide anew what ends each statement that a changed statement names, that a changed
         retraction ends through a chain of clarifications, and each changed statement (R3)."""
-        targets: set[str] = {sid for sid, tabling in codings if not tabling}
+        targets: set[str] = {sid for sid, tabling in codings if tabling <= 0}
         retracted: list[str] = []
         for coding in codings.values():
             if coding.target is not None:
@@ -684,7 +714,7 @@ class _Maintenance:
         retracting = self._naming(ordered, "retracts")
         new_retractions: dict[str, list[str]] = {}
         for coding in codings.values():
-            if coding.tabling or coding.target is None:
+            if coding.is_tabling or coding.target is None:
                 continue
             bucket = clarifying if coding.clarifies is not None else retracting
             names = bucket.setdefault(coding.target, [])
@@ -694,16 +724,16 @@ class _Maintenance:
                 new_retractions.setdefault(coding.retracts, []).append(coding.source_id)
         above = self._retracted_above(ordered, new_retractions)
         for sid in ordered:
-            step = self.step(sid)
-            if step is None:
-                continue
             naming = [
                 s
-                for other in (*clarifying.get(sid, ()), *retracting.get(sid, ()))
-                if (s := self.step(other)) is not None and s.coding.target == sid
+                for other in dict.fromkeys((*clarifying.get(sid, ()), *retracting.get(sid, ())))
+                for s in self.parts(other)
+                if s.coding.target == sid
             ]
-            ended_by, how, key = ender(step, naming, list(above.get(sid, ())))
-            self.new[(sid, 0)] = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
+            for step in self.parts(sid):
+                ended_by, how, key = ender(step, naming, list(above.get(sid, ())))
+                ended = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
+                self.new[(sid, step.coding.tabling)] = ended
 
     def _retracted_above(
         self, sids: Sequence[str], new_retractions: dict[str, list[str]]
@@ -729,7 +759,8 @@ class _Maintenance:
             own[name] = tuple(
                 s
                 for other in dict.fromkeys(named)
-                if (s := self.step(other)) is not None and s.coding.retracts == name
+                for s in self.parts(other)
+                if s.coding.retracts == name
             )
         above: dict[str, tuple[Step, ...]] = {}
         for sid in sids:
@@ -1100,6 +1131,8 @@ def _step_row(negotiation: str, step: Step, stamp: str) -> tuple[Any, ...]:
         key_text(step.ended_key) if step.ended_key is not None else None,
         step.before,
         step.after,
+        c.member,
+        json.dumps(list(c.parties)) if c.parties else None,
     )
 
 
@@ -1140,6 +1173,8 @@ def step_of_row(row: Sequence[Any]) -> Step:
         ended_key,
         before,
         after,
+        member,
+        parties,
     ) = row
     coding = Coding(
         source_id=source_id,
@@ -1159,6 +1194,8 @@ def step_of_row(row: Sequence[Any]) -> Step:
         retracts=retracts,
         recorded_at=recorded_at,
         notification_id=int(notification_id),
+        member=int(member),
+        parties=tuple(json.loads(parties)) if parties else (),
     )
     return Step(
         coding,
