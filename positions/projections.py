@@ -806,7 +806,8 @@ class Query(Tables):
     def statement_rows(self, as_of: date | None = None) -> list[dict[str, Any]]:
         record = self.record
         negotiation = record.negotiation
-        steps = {s.source_id: s for s in self.timeline.steps}
+        # a statement's row holds its step (of a joint statement, its first party's)
+        steps = {s.source_id: s for s in self.timeline.steps if s.member == 0}
         corrected_at: dict[str, list[str]] = {}
         for fix in record.corrections:
             corrected_at.setdefault(fix.after.id, []).append(fix.recorded_at.isoformat())
@@ -1030,7 +1031,7 @@ class Query(Tables):
                 continue
             if found is not None and after.id not in found:
                 continue
-            if party is not None and party not in (after.party, fix.before.party):
+            if party is not None and party not in (*after.parties, fix.before.party):
                 continue
             if issue is not None and issue not in (after.issue, fix.before.issue):
                 continue
@@ -1090,7 +1091,7 @@ class Query(Tables):
         return {
             "stated_on": _stated(after.on),
             "date": after.on.day,
-            "party": after.party,
+            "party": listed_text(after.parties),
             "kind": "amendment",
             "statement_id": after.id,
             "issue": after.issue,
@@ -1109,7 +1110,7 @@ class Query(Tables):
         return {
             "stated_on": _stated(fix.after.on),
             "date": fix.after.on.day,
-            "party": fix.after.party,
+            "party": listed_text(fix.after.parties),
             "kind": "correction",
             "statement_id": fix.after.id,
             "issue": fix.after.issue,

@@ -338,6 +338,8 @@ def _value(field: str, text: str) -> Any:
         if text.lstrip().startswith("["):
             return _json(text, list, 'expected a JSON list of conditions, such as ["monitoring"]')
         return [text]
+    if field == "party" and "," in text:  # a joint statement's parties, as exported
+        return [name.strip() for name in text.split(",")]
     if field == "sources" and text.lstrip().startswith(("[", "{")):
         return _json(
             text,

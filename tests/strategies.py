@@ -116,7 +116,7 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
         }
         kind = draw(st.sampled_from(["position", "position", "claim", "clarify", "retract"]))
         targets = [
-            m for m in made if m["_party"] == party and m["_key"] <= key and "retracts" not in m
+            m for m in made if party in m["_parties"] and m["_key"] <= key and "retracts" not in m
         ]
         if kind in ("clarify", "retract") and targets:
             target = draw(st.sampled_from(targets))
@@ -159,13 +159,24 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
                         record["_issue"] = None
                     elif draw(st.booleans()):  # accepting one issue of it (deal-d: confirms it)
                         del record["position"]
-            if kind == "claim":
-                record["about"] = draw(st.sampled_from([p for p in PARTIES if p != party]))
+            parties = [party]
+            if draw(st.integers(0, 4)) == 0:  # a joint statement of two or three parties
+                others = [p for p in PARTIES if p != party]
+                parties += draw(
+                    st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True)
+                )
+                record["party"] = parties
+                if draw(st.booleans()):
+                    del record["by"]  # made by the parties together
+            if kind == "claim" and len(parties) < len(PARTIES):
+                record["about"] = draw(st.sampled_from([p for p in PARTIES if p not in parties]))
+            record["_parties"] = parties
         if "retracts" not in record and draw(st.integers(0, 3)) == 0:
             record["salience"] = draw(st.sampled_from([20, 70]))
         if n % 4 == 1:
             record["notes"] = f"Noted: {QUOTED[n % 7]}"
         record["_party"] = party
+        record.setdefault("_parties", [party])
         record["_key"] = key
         made.append(record)
     return [{k: v for k, v in m.items() if not k.startswith("_")} for m in made]

@@ -69,6 +69,8 @@ class Cell:
     party: str | None = None
     """The own party of the statement (of its step row), where it was read with the cell."""
     notification_id: int | None = None
+    parties: tuple[str, ...] = ()
+    """The parties of a joint statement (of its step row), where it was read with the cell."""
     """The event of the statement, where it was read with the cell."""
 
 
@@ -186,9 +188,11 @@ class StepQueries(Tables):
                 notification_id,
                 recorded_at,
                 day,
+                parties,
             ) in self._rows(
                 "SELECT source_id, tabling, kind, position, before_position, after_position, "
-                "own_party, notification_id, recorded_at, day FROM {p}positions_view_steps "
+                "own_party, notification_id, recorded_at, day, parties "
+                "FROM {p}positions_view_steps "
                 "WHERE negotiation = %s "
                 f"AND source_id IN ({', '.join('%s' for _ in chunk)}) AND {recorded}",
                 [self.slug, *chunk, *params],
@@ -202,6 +206,7 @@ class StepQueries(Tables):
                     "notification_id": int(notification_id),
                     "recorded_at": recorded_at,
                     "day": int(day),
+                    "parties": tuple(json.loads(parties)) if parties else (),
                 }
         return {key: self._steps[key] for key in keys}
 
@@ -342,7 +347,8 @@ class StepQueries(Tables):
             proposal = n.proposals.get(cell.source_id)
             quote = (proposal.quote or proposal.title) if proposal is not None else None
             return (party.name if party else step["party"]), quote
-        return self._named(step["party"], self.spoken([cell.source_id])[cell.source_id])
+        said = self.spoken([cell.source_id])[cell.source_id]
+        return self._named(step["party"], said, step.get("parties", ()))
 
     def others_mean(self, party: str, issue: str, day: int, whole: bool = False) -> float | None:
         """R13's mean of the others' ranks on ``day``: from each party's intervals on the
@@ -424,7 +430,7 @@ class StepQueries(Tables):
             if cell.tabling > 0:
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
-                speaker, quote = self._named(cell.party or "", said[cell.source_id])
+                speaker, quote = self._named(cell.party or "", said[cell.source_id], cell.parties)
             rows[(party, proposal)] = (_verdict_columns(cell, speaker, quote), cell)
 
         def verdict(party: str, proposal: str) -> tuple[dict[str, Any], Cell] | None:
@@ -476,7 +482,7 @@ class StepQueries(Tables):
             if cell.tabling > 0:  # a proposal known only from the claimant's account (R7)
                 speaker, quote = self._speaker_quote(cell, {"party": cell.party})
             else:
-                speaker, quote = self._named(cell.party or "", said[cell.source_id])
+                speaker, quote = self._named(cell.party or "", said[cell.source_id], cell.parties)
             row = {**_verdict_columns(cell, speaker, quote), "claimed_by": claimant}
             found.setdefault((party, proposal), []).append(row)
         return found
@@ -520,7 +526,7 @@ class StepQueries(Tables):
             f"AND {' AND '.join(chosen)} AND {recorded_v} AND v.valid_to > %s",
             [ordinal, *params, *values, *params, ordinal],
         )
-        steps = self._step_rows({(row[3], bool(row[4])) for row in found}) if owners else {}
+        steps = self._step_rows({(row[3], int(row[4])) for row in found}) if owners else {}
         cells = {}
         for p, s, c, source_id, tabling, v, extra, stated_on, stated_day in found:
             step = steps.get((source_id, int(tabling)))
@@ -533,6 +539,7 @@ class StepQueries(Tables):
                 int(stated_day),
                 step["party"] if step else None,
                 step["notification_id"] if step else None,
+                step["parties"] if step else (),
             )
         return cells
 
@@ -575,16 +582,18 @@ class StepQueries(Tables):
             self._spoken.update(self._amend(read))
         return {i: self._spoken[i] for i in ids}
 
-    def _named(self, own_party: str, document: Any) -> tuple[str | None, str | None]:
-        """The speaker's name (or the party's) and the quote of a statement (its document,
-        or its `spoken` row)."""
+    def _named(
+        self, own_party: str, document: Any, parties: Sequence[str] = ()
+    ) -> tuple[str | None, str | None]:
+        """The speaker's name (or the party's, or the names of the parties of a joint
+        statement) and the quote of a statement (its document, or its `spoken` row)."""
         n = self.negotiation
         speaker = document["speaker"]
         if speaker is not None:
             found = n.speakers.get(speaker)
             return (found.name if found else speaker), document["quote"]
-        party = n.parties.get(own_party)
-        return (party.name if party else own_party), document["quote"]
+        named = [n.parties[p].name if p in n.parties else p for p in parties or [own_party]]
+        return listed_text(named), document["quote"]
 
     # -- history
 
@@ -776,7 +785,7 @@ class StepQueries(Tables):
                         {
                             "stated_on": step.coding.stated_on,
                             "date": date.fromordinal(step.coding.day),
-                            "party": step.coding.party,
+                            "party": listed_text(step.coding.parties or [step.coding.party]),
                             "kind": "amendment",
                             "statement_id": step.source_id,
                             "issue": step.issue,
@@ -851,6 +860,7 @@ class StepQueries(Tables):
                 step.after is not None,
                 lambda: self.others_mean(step.party, issue, c.day, whole=whole),
             )
+        speaker: str | None
         if document is None:  # a tabling
             proposal = n.proposals.get(c.source_id)
             party = n.parties.get(c.party)
@@ -860,15 +870,7 @@ class StepQueries(Tables):
                 [{"outlet": s.outlet, "url": s.url} for s in (proposal.sources if proposal else ())]
             )
         else:
-            spoken = document["speaker"]
-            if spoken is not None:
-                found = n.speakers.get(spoken)
-                speaker = found.name if found else spoken
-            else:  # the party, or the parties of a joint statement
-                speaker = listed_text(
-                    [n.parties[p].name if p in n.parties else p for p in c.parties or [c.party]]
-                )
-            quote = document["quote"]
+            speaker, quote = self._named(c.party, document, c.parties)
             sources = _sources(document["sources"])
         conditions = orjson.loads(step.conditions)
         return {
@@ -960,7 +962,7 @@ class StepQueries(Tables):
         for correction, before, after, number, described, reason in fixes:
             if after.source_id not in keys or after.day > limit:
                 continue
-            if party is not None and party not in (after.party, before.party):
+            if party is not None and party not in (after.party, before.party, *after.parties):
                 continue
             if issue is not None and issue not in (after.issue, before.issue):
                 continue
@@ -972,7 +974,7 @@ class StepQueries(Tables):
                     {
                         "stated_on": after.stated_on,
                         "date": date.fromordinal(after.day),
-                        "party": after.party,
+                        "party": listed_text(after.parties) if after.parties else after.party,
                         "kind": "correction",
                         "statement_id": after.source_id,
                         "issue": after.issue,

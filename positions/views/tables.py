@@ -662,7 +662,7 @@ class _Maintenance:
             """The tabling a statement answering a proposal known only from another party's
             account could confirm (`reported_for`)."""
             parts = tablings.get(coding.proposal or "")
-            if not parts or coding.tabling:
+            if not parts or coding.is_tabling:
                 return None
             found = reported_for(coding, [parts[n] for n in sorted(parts)])
             return found if found is not None and found.about is not None else None

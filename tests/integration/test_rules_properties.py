@@ -17,10 +17,11 @@ from tests.helpers import generated_app, import_parts, memory_app, yaml_text
 from tests.strategies import ISSUES, PARTIES, START, codebook, statements
 
 
-def _ident(query: Analysis, row: dict[str, Any]) -> tuple[str, int]:
-    """The step of a history row: a statement's, or a tabling's on the row's issue."""
+def _ident(query: Analysis, row: dict[str, Any], party: str) -> tuple[str, int]:
+    """The step of ``party``'s history row: a statement's (of a joint statement, the party's
+    own step), or a tabling's on the row's issue."""
     if row["kind"] != "proposal":
-        return (row["statement_id"], 0)
+        return (row["statement_id"], -row["party"].split(", ").index(party))
     issues = query.negotiation.proposals[row["statement_id"]].issues
     return (row["statement_id"], issues.index(row["issue"]) + 1)
 
@@ -33,11 +34,11 @@ def test_rank_deltas_along_a_history_add_up_to_the_last_rank_minus_the_first(
     for party in PARTIES:
         for issue in ISSUES:
             rows = query.history(party=party, issue=issue).filter(
-                (pl.col("party") == party)
+                pl.col("party").str.split(", ").list.contains(party)  # or among a joint one's
                 & pl.col("kind").is_in(["position", "clarification", "retraction", "proposal"])
             )
             own = [r for r in rows.iter_rows(named=True) if r["about"] is None]
-            ranks = [query.shifts[_ident(query, r)] for r in own]
+            ranks = [query.shifts[_ident(query, r, party)] for r in own]
             held = [
                 s
                 for s in ranks
