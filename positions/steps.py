@@ -183,7 +183,7 @@ class Step:
 
 def members(coding: Coding, parties: Sequence[str]) -> list[Coding]:
     """The codings of a statement made by ``parties`` together (a joint statement), one per
-    party, each the party's own statement (J1); a statement of one party is its one coding."""
+    party, each the party's own statement (R17); a statement of one party is its one coding."""
     if len(parties) < 2:
         return [coding]
     listed = tuple(parties)
@@ -324,7 +324,7 @@ def ender(
 
 
 def speaks_for(naming: Coding, named: Coding) -> bool:
-    """Whether a clarification or retraction ends a step it names (R3, J2): one made for the
+    """Whether a clarification or retraction ends a step it names (R3, R17): one made for the
     party the step is made for (each party of a joint statement ends its own step), or the
     denial of a claim by the party it is about."""
     if naming.party == named.party:

@@ -245,6 +245,31 @@ statements:
 """
         }
     ),
+    "joint.yaml": Case(
+        {
+            "joint.yaml": """\
+negotiation: talks
+parties:
+  - {id: a, name: A}
+  - {id: b, name: B}
+  - {id: c, name: C}
+speakers:
+  - {id: cmin, name: Cmin, party: c}
+issues:
+  - id: x
+    question: How much?
+    scale:
+      - {label: all, description: All of it.}
+      - {label: none, description: None of it.}
+statements:
+  - {id: j1, on: 2025-03-01, party: [a, b, a], issue: x, position: all, quote: Q, sources: [https://example.org/j]}
+  - {id: j2, on: 2025-03-01, by: cmin, party: [a, b], issue: x, position: all, quote: Q, sources: [https://example.org/j]}
+  - {id: j3, on: 2025-03-01, party: [a, b], about: b, issue: x, position: all, quote: Q, sources: [https://example.org/j]}
+  - {id: j4, on: 2025-03-01, party: [a, b], issue: x, position: all, quote: Q, sources: [https://example.org/j]}
+  - {id: j5, on: 2025-03-02, party: [a, c], retracts: j4, quote: Q, sources: [https://example.org/j]}
+"""
+        }
+    ),
     "one-b.yaml": Case(
         {
             "one.yaml": "negotiation: talks\nparties:\n  - {id: a, name: A}\n",

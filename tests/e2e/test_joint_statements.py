@@ -1,0 +1,187 @@
+"""Joint statements (`party: [us, ukraine]`, R17): one statement made by several parties
+together counts as each one's own statement, is listed once in `history` with all its parties,
+and a party that clarifies or retracts it does so for itself alone. On SQLite and PostgreSQL,
+through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.helpers import cli_json as rows
+
+JOINT = """\
+negotiation: ukraine-2025
+statements:
+  - id: jeddah-european-force
+    on: 2025-03-14
+    party: [us, ukraine]
+    issue: foreign_troops
+    position: european_contingent
+    quote: Both delegations back a European force to guarantee a ceasefire.
+    sources: [https://example.org/jeddah]
+"""
+
+US_STEPS_BACK = """\
+  - id: rubio-no-force-yet
+    on: 2025-03-15
+    by: rubio
+    retracts: jeddah-european-force
+    quote: We have not committed to any force.
+    sources: [https://example.org/rubio]
+"""
+
+
+def _import(url: str, path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    done = run_cli("--store", url, "import", str(path))
+    assert (done.code, done.err) == (0, ""), done.err
+    return done.out
+
+
+def _troops(url: str, as_of: str) -> dict[str, Any]:
+    found = rows(url, "stance", "--issue", "foreign_troops", "--as-of", as_of)
+    return {r["party"]: (r["position"], r["statement_id"], r["speaker"]) for r in found}
+
+
+def _listed(url: str, *options: str) -> list[tuple[Any, ...]]:
+    return [
+        (r["party"], r["speaker"], r["ended_by"])
+        for r in rows(url, "history", *options)
+        if r["statement_id"] == "jeddah-european-force"
+    ]
+
+
+def test_a_joint_statement_counts_for_each_party_and_is_listed_once(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    out = _import(seeded_url, tmp_path / "joint.yaml", JOINT)
+    assert "moved: us on foreign_troops: noncommittal → european_contingent" in out
+    assert "moved: ukraine on foreign_troops: — → european_contingent" in out
+    together = ("european_contingent", "jeddah-european-force", "United States, Ukraine")
+    troops = _troops(seeded_url, "2025-03-14")
+    assert (troops["us"], troops["ukraine"]) == (together, together)
+    assert troops["russia"][1] == "zakharova-under-any-flag"
+    assert _troops(seeded_url, "2025-03-13")["ukraine"] == (None, None, None)
+
+    listed = ("us, ukraine", "United States, Ukraine", None)
+    assert _listed(seeded_url) == [listed]
+    for party in ("us", "ukraine"):
+        assert _listed(seeded_url, "--party", party) == [listed]
+    assert _listed(seeded_url, "--party", "russia") == []
+    out = tmp_path / "statements.jsonl"
+    done = run_cli("--store", seeded_url, "export", "--what", "statements", str(out))
+    assert done.code == 0, done.err
+    [row] = [
+        r
+        for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+        if r["statement_id"] == "jeddah-european-force"
+    ]
+    assert row["party"] == "us, ukraine"
+
+
+def test_a_party_that_retracts_a_joint_statement_retracts_its_own_part_alone(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    _import(seeded_url, tmp_path / "joint.yaml", JOINT + US_STEPS_BACK)
+    troops = _troops(seeded_url, "2025-03-15")
+    assert troops["us"][:2] == ("noncommittal", "rubio-deterrent-on-the-ground")
+    assert troops["ukraine"][:2] == ("european_contingent", "jeddah-european-force")
+    assert _listed(seeded_url, "--party", "us") == [
+        ("us, ukraine", "United States, Ukraine", "rubio-no-force-yet")
+    ]
+    assert _listed(seeded_url, "--party", "ukraine") == [
+        ("us, ukraine", "United States, Ukraine", None)
+    ]
+    explained = rows(seeded_url, "explain", "ukraine", "foreign_troops", "--as-of", "2025-03-15")
+    assert [r["statement_id"] for r in explained] == ["jeddah-european-force"]
+
+
+def test_a_joint_statement_round_trips_through_an_exported_scenario(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    _import(seeded_url, tmp_path / "joint.yaml", JOINT + US_STEPS_BACK)
+    exported = tmp_path / "out.yaml"
+    done = run_cli("--store", seeded_url, "export", "--what", "scenario", str(exported))
+    assert done.code == 0, done.err
+    assert "  party:\n  - us\n  - ukraine\n" in exported.read_text(encoding="utf-8")
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    assert run_cli("--store", copy, "import", str(exported)).code == 0
+    for as_of in ("2025-03-14", "2025-03-15"):
+        assert _troops(copy, as_of) == _troops(seeded_url, as_of)
+    assert _listed(copy, "--party", "ukraine") == _listed(seeded_url, "--party", "ukraine")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("    party: [us, ukraine]\n", "    party: [us, ukraine, us]\n"),
+            "statement 'jeddah-european-force': party 'us' is listed twice",
+        ),
+        (
+            ("    party: [us, ukraine]\n", "    party: [us, ukraine]\n    by: peskov\n"),
+            "statement 'jeddah-european-force': speaker 'peskov' speaks for 'russia', which is "
+            "not one of the parties listed (us, ukraine)",
+        ),
+        (
+            ("    party: [us, ukraine]\n", "    party: [us, ukraine]\n    about: ukraine\n"),
+            "statement 'jeddah-european-force': 'about' names the statement's own party",
+        ),
+    ],
+    ids=["listed-twice", "speaker-of-another", "about-itself"],
+)
+def test_a_malformed_joint_statement_is_refused_in_one_line(
+    seeded_url: str, tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "joint.yaml"
+    path.write_text(JOINT.replace(*change), encoding="utf-8")
+    before = rows(seeded_url, "history")
+    refused = run_cli("--store", seeded_url, "import", str(path))
+    assert (refused.code, refused.out) == (2, "")
+    [line] = refused.err.splitlines()
+    assert line.startswith(f"Error: {path}:") and line.endswith(message), line
+    assert rows(seeded_url, "history") == before
+
+
+def test_the_parties_of_a_joint_statement_cannot_be_corrected(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    _import(seeded_url, tmp_path / "joint.yaml", JOINT)
+    refused = run_cli(
+        "--store",
+        seeded_url,
+        "correct",
+        "jeddah-european-force",
+        "--party",
+        "us",
+        "--reason",
+        "one party only",
+    )
+    assert refused.code != 0
+    assert refused.err.splitlines() == [
+        "Error: statement 'jeddah-european-force' is a joint statement of us, ukraine: its "
+        "parties cannot be corrected (retract it and record it again)"
+    ]
+
+
+def test_a_joint_claim_is_each_partys_claim_and_is_listed_once_for_the_party_it_is_about(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    claim = JOINT.replace(
+        "    party: [us, ukraine]\n", "    party: [us, ukraine]\n    about: russia\n"
+    )
+    _import(seeded_url, tmp_path / "claim.yaml", claim)
+    found = rows(seeded_url, "stance", "--party", "russia", "--issue", "foreign_troops", "--claims")
+    assert [(r["claimed_by"], r["position"], r["statement_id"]) for r in found] == [
+        (None, "no_foreign_troops", "zakharova-under-any-flag"),
+        ("ukraine", "european_contingent", "jeddah-european-force"),
+        ("us", "european_contingent", "jeddah-european-force"),
+    ]
+    assert _listed(seeded_url, "--party", "russia") == [
+        ("us, ukraine", "United States, Ukraine", None)
+    ]
