@@ -73,12 +73,12 @@ def test_a_joint_statement_counts_for_each_party_and_is_listed_once(
     for party in ("us", "ukraine"):
         assert _listed(seeded_url, "--party", party) == [listed]
     assert _listed(seeded_url, "--party", "russia") == []
-    out = tmp_path / "statements.jsonl"
-    done = run_cli("--store", seeded_url, "export", "--what", "statements", str(out))
+    exported = tmp_path / "statements.jsonl"
+    done = run_cli("--store", seeded_url, "export", "--what", "statements", str(exported))
     assert done.code == 0, done.err
     [row] = [
         r
-        for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+        for r in map(json.loads, exported.read_text(encoding="utf-8").splitlines())
         if r["statement_id"] == "jeddah-european-force"
     ]
     assert row["party"] == "us, ukraine"
