@@ -433,6 +433,21 @@ class StatedOn(Record):
         return {"before": self.before, "text": self.text}
 
 
+Parties = Annotated[tuple[Slug, ...], Field(min_length=1, max_length=LIST_LIMIT)]
+"""The parties of a joint statement, as listed (``party: [us, ukraine]``)."""
+
+
+def _party_form(value: Any) -> str:
+    return "list" if isinstance(value, list | tuple) else "one"
+
+
+PartyOrParties = Annotated[
+    Annotated[Slug, Tag("one")] | Annotated[Parties, Tag("list")], Discriminator(_party_form)
+]
+"""A party, or the parties of a joint statement as a list; an error names the field alone
+(`positions.messages.location` drops the form's tag)."""
+
+
 class Cover(Record):
     """One issue a proposal covers, with the position (and terms) it proposes on it."""
 
@@ -447,7 +462,8 @@ class Proposal(Record):
 
     id: Slug
     issue: Slug | None = None
-    by: Slug
+    by: PartyOrParties
+    """The party that tabled it, or a list of the parties that tabled it together."""
     on: StatedOn
     reported_by: Slug | None = None
     """The party whose account is all that is known of it (the proposer never confirmed it):
@@ -477,6 +493,11 @@ class Proposal(Record):
     @property
     def package(self) -> bool:
         return bool(self.covers)
+
+    @property
+    def proposers(self) -> tuple[str, ...]:
+        """The parties that tabled it: one, or those of a joint proposal as listed."""
+        return (self.by,) if isinstance(self.by, str) else tuple(self.by)
 
 
 class Development(Record):
@@ -517,21 +538,6 @@ class StatementCoding(Record):
     notes: Text | None = None
     salience: Weight | None = None
     hypothetical: bool = False
-
-
-Parties = Annotated[tuple[Slug, ...], Field(min_length=1, max_length=LIST_LIMIT)]
-"""The parties of a joint statement, as listed (``party: [us, ukraine]``)."""
-
-
-def _party_form(value: Any) -> str:
-    return "list" if isinstance(value, list | tuple) else "one"
-
-
-PartyOrParties = Annotated[
-    Annotated[Slug, Tag("one")] | Annotated[Parties, Tag("list")], Discriminator(_party_form)
-]
-"""A party, or the parties of a joint statement as a list; an error names the field alone
-(`positions.messages.location` drops the form's tag)."""
 
 
 class Statement(StatementCoding):

@@ -573,16 +573,24 @@ class _Planner:
             )
 
     def _check_proposal(self, proposal: Proposal, origin: Origin) -> None:
-        if proposal.by not in self.state.parties:
-            self.problems.append(
-                origin.problem(_unknown("party", proposal.by, self.state.parties), "by")
-            )
+        proposers = proposal.proposers
+        for n, proposer in enumerate(proposers):
+            if proposer not in self.state.parties:
+                self.problems.append(
+                    origin.problem(_unknown("party", proposer, self.state.parties), "by")
+                )
+            elif proposer in proposers[:n]:
+                self.problems.append(
+                    origin.problem(
+                        f"proposal '{proposal.id}': party '{proposer}' is listed twice", "by"
+                    )
+                )
         reporter = proposal.reported_by
         if reporter is not None and reporter not in self.state.parties:
             self.problems.append(
                 origin.problem(_unknown("party", reporter, self.state.parties), "reported_by")
             )
-        elif reporter is not None and reporter == proposal.by:
+        elif reporter is not None and reporter in proposers:
             self.problems.append(
                 origin.problem(
                     f"'reported_by' names the party whose account is all that is known of the "

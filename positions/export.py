@@ -85,7 +85,7 @@ def plover_records(query: Analysis, as_of: date | None = None) -> list[dict[str,
         if row["kind"] == Kind.CLAIM:
             recipient = row["about"]
         elif proposal is not None:
-            recipient = proposal.by
+            recipient = ", ".join(proposal.proposers)  # every proposer of a joint one
         else:
             recipient = None
         sources = json.loads(row["sources"])

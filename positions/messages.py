@@ -27,7 +27,7 @@ DATE_ERRORS = frozenset(
     {"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}
 )
 NUMBER_ERRORS = frozenset({"int_parsing", "float_parsing", "int_type", "float_type"})
-FORMS = frozenset({("party", "one"), ("party", "list")})
+FORMS = frozenset({(f, tag) for f in ("party", "by") for tag in ("one", "list")})
 """The tags of a field written in one of two forms (`codebook.PartyOrParties`): not part of
 where an error lies."""
 DATED = frozenset({"on"})

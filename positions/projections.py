@@ -157,12 +157,23 @@ def _terms(terms: dict[str, Any]) -> str | None:
     return json.dumps(terms, sort_keys=True, ensure_ascii=False) if terms else None
 
 
+def _joint(step: Step) -> tuple[str, ...]:
+    """The parties of a joint statement or of a joint proposal's own tabling (none else)."""
+    if step.statement is not None:
+        return step.statement.parties if step.statement.joint else ()
+    tabled = step.tabled
+    if tabled is None or tabled.reported_by is not None or len(tabled.proposers) < 2:
+        return ()
+    return tabled.proposers
+
+
 def _speaker(timeline: Timeline, step: Step) -> str | None:
     negotiation = timeline.record.negotiation
-    if step.statement is None:  # a tabling: by its proposer, or the party that reported it
-        by = step.claimed_by or step.party
-        party = negotiation.parties.get(by)
-        return party.name if party else by
+    if step.statement is None:  # a tabling: by its proposers, or the party that reported it
+        by = _joint(step) or [step.claimed_by or step.party]
+        return listed_text(
+            [negotiation.parties[p].name if p in negotiation.parties else p for p in by]
+        )
     statement = step.statement
     if statement.speaker is not None:
         speaker = negotiation.speakers.get(statement.speaker)
@@ -705,7 +716,7 @@ class Tables:
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
                     "issue": listed_text(proposal.issues),
-                    "tabled_by": proposal.by,
+                    "tabled_by": listed_text(proposal.proposers),
                     "reported_by": proposal.reported_by,
                     "party": p,
                 }
@@ -1010,10 +1021,8 @@ class Query(Tables):
             )
             if party is not None and party not in (own_party, step.party):
                 continue
-            if statement is not None and not shown_once(
-                own_party, statement.joint and statement.parties, step.member, party
-            ):
-                continue  # a joint statement once
+            if not shown_once(own_party, _joint(step), step.member, party):
+                continue  # a joint statement (or proposal) once
             if issue is not None and step.issue != issue:
                 continue
             if speaker is not None and (statement is None or statement.speaker != speaker):
@@ -1137,7 +1146,7 @@ class Query(Tables):
         return {
             "stated_on": _stated(step.on),
             "date": step.on.day,
-            "party": listed_text(statement.parties) if statement is not None else own_party,
+            "party": listed_text(_joint(step) or [own_party]),
             "kind": str(statement.kind) if statement is not None else "proposal",
             "statement_id": step.source_id,
             "speaker": _speaker(self.timeline, step),

@@ -73,7 +73,10 @@ def ask(negotiation: Negotiation, given: dict[str, Any]) -> dict[str, Any]:
         labels = [(p.label, p.description) for p in issue.scale]
         labels.append((NONCOMMITTAL, "said something, but took no position on the scale"))
         field("position", "The position", labels)
-    proposals = [(p.id, p.title or f"{p.by} on {p.issue}") for p in negotiation.proposals.values()]
+    proposals = [
+        (p.id, p.title or f"{', '.join(p.proposers)} on {', '.join(p.issues)}")
+        for p in negotiation.proposals.values()
+    ]
     if proposals:
         field("proposal", "The proposal it answers (empty: none)", proposals)
     if answers.get("proposal"):

@@ -78,7 +78,10 @@ class Names:
     proposals: dict[str, str]
 
     def party(self, value: str | None) -> str | None:
-        return self.parties.get(value, value) if value else value
+        """A party's name; of a cell listing several (`listed_text`), each one's."""
+        if not value:
+            return value
+        return ", ".join(self.parties.get(p, p) for p in value.split(", "))
 
     def issue(self, value: str | None) -> str | None:
         """An issue's title; of a package's ``issue`` cell (`listed_text`), each issue's."""

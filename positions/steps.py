@@ -181,6 +181,53 @@ class Step:
         return (self.party, self.proposal, self.claimant)
 
 
+PROPOSER_SPAN = 100
+"""The tabling numbers of one proposer of a joint proposal: its m-th proposer's step on the
+n-th issue covered is ``m * PROPOSER_SPAN + n`` (a proposal covers at most 50 issues)."""
+
+
+def tablings(
+    proposal: str,
+    proposers: Sequence[str],
+    reporter: str | None,
+    covers: Sequence[tuple[str, str, str]],
+    day: int,
+    slot: int,
+    stated_on: str,
+) -> list[Coding]:
+    """The codings of a proposal's tabling (R7): one per proposer (several for a joint
+    proposal) and issue covered (``covers``: issue, position and terms text, in order), each
+    the proposer's own, or, for a proposal known from ``reporter``'s account, its claim about
+    the proposer."""
+    # a joint proposal's steps are its proposers' own; reported, each is a claim about one
+    joint = tuple(proposers) if len(proposers) > 1 and reporter is None else ()
+    return [
+        Coding(
+            source_id=proposal,
+            tabling=m * PROPOSER_SPAN + n,
+            party=proposer if reporter is None else reporter,
+            about=None if reporter is None else proposer,
+            issue=issue,
+            position=position,
+            terms=terms,
+            verdict=None,
+            proposal=None,
+            conditions="[]",
+            day=day,
+            slot=slot,
+            stated_on=stated_on,
+            clarifies=None,
+            retracts=None,
+            recorded_at="",
+            notification_id=0,
+            member=m if joint else 0,
+            parties=joint,
+        )
+        for m, proposer in enumerate(proposers)
+        for n, (issue, position, terms) in enumerate(covers, start=1)
+    ]
+
+
 def members(coding: Coding, parties: Sequence[str]) -> list[Coding]:
     """The codings of a statement made by ``parties`` together (a joint statement), one per
     party, each the party's own statement (R17); a statement of one party is its one coding."""
@@ -226,7 +273,7 @@ def resolve(coding: Coding, target: Step | None, reported: Coding | None = None)
             issue=coding.issue,
             position=coding.position,
             terms=coding.terms,
-            verdict="accept" if coding.tabling == 1 else None,  # once for a package (R7)
+            verdict="accept" if coding.tabling % PROPOSER_SPAN == 1 else None,  # once (R7)
             proposal=coding.source_id,
             conditions="[]",
             depth=-1,
@@ -263,12 +310,13 @@ def resolve(coding: Coding, target: Step | None, reported: Coding | None = None)
 
 def reported_for(coding: Coding, tablings: Sequence[Coding]) -> Coding | None:
     """Of the tabling codings of a proposal known only from another party's account, the one
-    a statement answering it could confirm (`confirmed`): the one on the statement's issue; a
-    statement naming no issue, the only one of a proposal on one issue (a package's positions
-    are confirmed issue by issue, R7)."""
+    a statement answering it could confirm (`confirmed`): the one about the statement's party
+    on the statement's issue; a statement naming no issue, the only one of a proposal on one
+    issue (a package's positions are confirmed issue by issue, R7)."""
+    mine = [t for t in tablings if t.about == coding.party]  # of a joint one, its own
     if coding.issue is None:
-        return tablings[0] if len(tablings) == 1 else None
-    return next((t for t in tablings if t.issue == coding.issue), None)
+        return mine[0] if len(mine) == 1 else None
+    return next((t for t in mine if t.issue == coding.issue), None)
 
 
 def confirmed(coding: Coding, reported: Coding) -> bool:

@@ -293,7 +293,8 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
             )
         )
     for proposal in record.negotiation.proposals.values():
-        for tabling, cover in zip(tablings_of(proposal), proposal.covered, strict=True):
+        covers = proposal.covered * len(proposal.proposers)
+        for tabling, cover in zip(tablings_of(proposal), covers, strict=True):
             step = rules.resolve(tabling, None)
             steps.append(
                 Step(
@@ -310,6 +311,7 @@ def build_timeline(record: NegotiationRecord) -> Timeline:
                     statement=None,
                     tabled=proposal,
                     tabling=tabling.tabling,
+                    member=tabling.member,
                 )
             )
     steps.sort(key=lambda s: s.key)
@@ -357,31 +359,17 @@ def codings_of(statement: Statement) -> list[rules.Coding]:
 
 
 def tablings_of(proposal: Proposal) -> list[rules.Coding]:
-    """The codings of a proposal's tabling, one per issue it covers (R7)."""
+    """The codings of a proposal's tabling, one per proposer and issue covered (R7)."""
     on = proposal.on
-    reporter = proposal.reported_by
-    return [
-        rules.Coding(
-            source_id=proposal.id,
-            tabling=number,
-            party=proposal.by if reporter is None else reporter,
-            about=None if reporter is None else proposal.by,
-            issue=cover.issue,
-            position=cover.position,
-            terms=terms_text(cover.terms),
-            verdict=None,
-            proposal=None,
-            conditions="[]",
-            day=on.day.toordinal(),
-            slot=on.slot,
-            stated_on=str(on),
-            clarifies=None,
-            retracts=None,
-            recorded_at="",
-            notification_id=0,
-        )
-        for number, cover in enumerate(proposal.covered, start=1)
-    ]
+    return rules.tablings(
+        proposal.id,
+        proposal.proposers,
+        proposal.reported_by,
+        [(c.issue, c.position, terms_text(c.terms)) for c in proposal.covered],
+        on.day.toordinal(),
+        on.slot,
+        str(on),
+    )
 
 
 def in_force(timeline: Timeline, as_of: date) -> list[Step]:

@@ -77,6 +77,15 @@ def codebook() -> dict[str, Any]:
                     {"issue": "border", "position": "closed"},
                 ],
             },
+            {  # a joint proposal: beta's and gamma's own, each accepting it
+                "id": "deal-e",
+                "by": ["beta", "gamma"],
+                "on": START + timedelta(days=10),
+                "covers": [
+                    {"issue": "water", "position": "share_half"},
+                    {"issue": "border", "position": "monitored"},
+                ],
+            },
         ],
     }
 
@@ -150,8 +159,9 @@ def statements(draw: st.DrawFn, max_size: int = 14) -> list[dict[str, Any]]:
                 and day >= START + timedelta(days=6)
                 and draw(st.booleans())
             ):
-                package = draw(st.sampled_from(["deal-c", "deal-d"]))
-                if package == "deal-c" or day >= START + timedelta(days=8):
+                package = draw(st.sampled_from(["deal-c", "deal-d", "deal-e"]))
+                tabled = {"deal-c": 6, "deal-d": 8, "deal-e": 10}[package]
+                if day >= START + timedelta(days=tabled):
                     record["verdict"] = draw(st.sampled_from(["accept", "reject"]))
                     record["proposal"] = package
                     if draw(st.booleans()):  # a verdict on the whole package, no position

@@ -343,10 +343,11 @@ class StepQueries(Tables):
     def _speaker_quote(self, cell: Cell, step: dict[str, Any]) -> tuple[str | None, str | None]:
         n = self.negotiation
         if cell.tabling > 0:
-            party = n.parties.get(step["party"])
             proposal = n.proposals.get(cell.source_id)
             quote = (proposal.quote or proposal.title) if proposal is not None else None
-            return (party.name if party else step["party"]), quote
+            return self._named(
+                step["party"], {"speaker": None, "quote": quote}, step.get("parties", ())
+            )
         said = self.spoken([cell.source_id])[cell.source_id]
         return self._named(step["party"], said, step.get("parties", ()))
 
@@ -428,7 +429,9 @@ class StepQueries(Tables):
         rows: dict[tuple[str, str], tuple[dict[str, Any], Cell]] = {}
         for (party, proposal, _), cell in cells.items():
             if cell.tabling > 0:
-                speaker, quote = self._speaker_quote(cell, {"party": cell.party})
+                speaker, quote = self._speaker_quote(
+                    cell, {"party": cell.party, "parties": cell.parties}
+                )
             else:
                 speaker, quote = self._named(cell.party or "", said[cell.source_id], cell.parties)
             rows[(party, proposal)] = (_verdict_columns(cell, speaker, quote), cell)
@@ -480,7 +483,9 @@ class StepQueries(Tables):
         found: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for (party, proposal, claimant), cell in sorted(cells.items()):
             if cell.tabling > 0:  # a proposal known only from the claimant's account (R7)
-                speaker, quote = self._speaker_quote(cell, {"party": cell.party})
+                speaker, quote = self._speaker_quote(
+                    cell, {"party": cell.party, "parties": cell.parties}
+                )
             else:
                 speaker, quote = self._named(cell.party or "", said[cell.source_id], cell.parties)
             row = {**_verdict_columns(cell, speaker, quote), "claimed_by": claimant}
@@ -861,10 +866,11 @@ class StepQueries(Tables):
                 lambda: self.others_mean(step.party, issue, c.day, whole=whole),
             )
         speaker: str | None
-        if document is None:  # a tabling
+        if document is None:  # a tabling: its proposer (or proposers), or its reporter
             proposal = n.proposals.get(c.source_id)
-            party = n.parties.get(c.party)
-            speaker = party.name if party else c.party
+            speaker = listed_text(
+                [n.parties[p].name if p in n.parties else p for p in c.parties or [c.party]]
+            )
             quote = (proposal.quote or proposal.title) if proposal is not None else None
             sources = _sources(
                 [{"outlet": s.outlet, "url": s.url} for s in (proposal.sources if proposal else ())]

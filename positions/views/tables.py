@@ -56,6 +56,7 @@ from positions.steps import (
     reported_for,
     resolve,
     sweep_group,
+    tablings,
     target_of,
     terms_text,
 )
@@ -284,36 +285,23 @@ def codings_of_statement(data: Any, recorded_at: str, notification_id: int) -> l
 
 
 def codings_of_tabling(data: Any) -> list[Coding]:
-    """The codings of a proposal's tabling (a `ProposalTabled` payload), one per issue it
-    covers, numbered from 1 (R7)."""
+    """The codings of a proposal's tabling (a `ProposalTabled` payload): one per proposer and
+    issue covered (`steps.tablings`, R7)."""
     p = data["proposal"]
     day, slot, stated_on = _on(p["on"])
-    reporter = p.get("reported_by")  # events recorded before reported proposals have none
     covers = p.get("covers") or [  # events recorded before packages have none
         {"issue": p["issue"], "position": p["position"], "terms": p["terms"]}
     ]
-    return [
-        Coding(
-            source_id=p["id"],
-            tabling=number,
-            party=p["by"] if reporter is None else reporter,
-            about=None if reporter is None else p["by"],
-            issue=cover["issue"],
-            position=cover["position"],
-            terms=terms_text(cover.get("terms", {})),
-            verdict=None,
-            proposal=None,
-            conditions="[]",
-            day=day,
-            slot=slot,
-            stated_on=stated_on,
-            clarifies=None,
-            retracts=None,
-            recorded_at="",
-            notification_id=0,
-        )
-        for number, cover in enumerate(covers, start=1)
-    ]
+    by = p["by"]
+    return tablings(
+        p["id"],
+        [by] if isinstance(by, str) else by,
+        p.get("reported_by"),  # events recorded before reported proposals have none
+        [(c["issue"], c["position"], terms_text(c.get("terms", {}))) for c in covers],
+        day,
+        slot,
+        stated_on,
+    )
 
 
 def corrected_coding(coding: Coding, correction: Any) -> Coding:

@@ -185,3 +185,72 @@ def test_a_joint_claim_is_each_partys_claim_and_is_listed_once_for_the_party_it_
     assert _listed(seeded_url, "--party", "russia") == [
         ("us, ukraine", "United States, Ukraine", None)
     ]
+
+
+JOINT_PROPOSAL = """\
+negotiation: ukraine-2025
+proposals:
+  - id: jeddah-force-plan
+    by: [us, ukraine]
+    on: 2025-03-14
+    covers:
+      - {issue: foreign_troops, position: european_contingent}
+      - {issue: nato, position: door_open}
+    sources: [https://example.org/plan]
+"""
+
+
+def test_a_joint_proposal_is_each_proposers_position_and_acceptance(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    _import(seeded_url, tmp_path / "plan.yaml", JOINT_PROPOSAL)
+    for party in ("us", "ukraine"):
+        stance = {
+            r["issue"]: (r["position"], r["statement_id"])
+            for r in rows(seeded_url, "stance", "--party", party, "--as-of", "2025-03-14")
+        }
+        assert stance["foreign_troops"] == ("european_contingent", "jeddah-force-plan")
+        assert stance["nato"] == ("door_open", "jeddah-force-plan")
+    verdicts = [
+        (r["party"], r["tabled_by"], r["verdict"], r["statement_id"])
+        for r in rows(seeded_url, "proposals")
+        if r["proposal"] == "jeddah-force-plan"
+    ]
+    assert verdicts == [
+        ("russia", "us, ukraine", None, None),
+        ("ukraine", "us, ukraine", "accept", "jeddah-force-plan"),
+        ("us", "us, ukraine", "accept", "jeddah-force-plan"),
+    ]
+    for asked in ([], ["--party", "ukraine"]):
+        tabled = [
+            (r["party"], r["issue"], r["speaker"])
+            for r in rows(seeded_url, "history", *asked)
+            if r["statement_id"] == "jeddah-force-plan"
+        ]
+        assert tabled == [
+            ("us, ukraine", "foreign_troops", "United States, Ukraine"),
+            ("us, ukraine", "nato", "United States, Ukraine"),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("by: [us, ukraine]", "by: [us, ukraine, us]"), "party 'us' is listed twice"),
+        (
+            ("by: [us, ukraine]", "by: [us, ukraine]\n    reported_by: ukraine"),
+            "'reported_by' names the party whose account is all that is known of the "
+            "proposal, not its proposer ('ukraine'): drop it for a proposal its proposer tabled",
+        ),
+    ],
+    ids=["listed-twice", "reported-by-a-proposer"],
+)
+def test_a_malformed_joint_proposal_is_refused_in_one_line(
+    seeded_url: str, tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(JOINT_PROPOSAL.replace(*change), encoding="utf-8")
+    refused = run_cli("--store", seeded_url, "import", str(path))
+    assert (refused.code, refused.out) == (2, "")
+    [line] = refused.err.splitlines()
+    assert line.startswith(f"Error: {path}:") and line.endswith(message), line

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from positions.projections import Analysis
 from positions.scenario import parse_scenario
+from positions.steps import PROPOSER_SPAN
 from tests.helpers import generated_app, import_parts, memory_app, yaml_text
 from tests.strategies import ISSUES, PARTIES, START, codebook, statements
 
@@ -22,8 +23,9 @@ def _ident(query: Analysis, row: dict[str, Any], party: str) -> tuple[str, int]:
     own step), or a tabling's on the row's issue."""
     if row["kind"] != "proposal":
         return (row["statement_id"], -row["party"].split(", ").index(party))
-    issues = query.negotiation.proposals[row["statement_id"]].issues
-    return (row["statement_id"], issues.index(row["issue"]) + 1)
+    proposal = query.negotiation.proposals[row["statement_id"]]
+    proposer = proposal.proposers.index(party) if party in proposal.proposers else 0
+    return (row["statement_id"], proposer * PROPOSER_SPAN + proposal.issues.index(row["issue"]) + 1)
 
 
 @given(stmts=statements())
