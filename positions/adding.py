@@ -76,6 +76,8 @@ def fields(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None
     add` give, and what the statement is about (for its derived id)."""
     speaker = None
     if given["new_speaker"] is not None:
+        if isinstance(given["party"], list):
+            raise QueryError("--new-speaker speaks for one party: give one --party")
         speaker = {"id": given["by"], "name": given["new_speaker"], "party": given["party"]}
         speaker |= {k: given[k] for k in ("role", "rank") if given[k] is not None}
     elif given["role"] is not None or given["rank"] is not None:

@@ -365,7 +365,12 @@ def new(file: Path) -> None:
 @click.option("-i", "--interactive", is_flag=True, help="Ask for each field on the terminal.")
 @click.option("--id", "sid", metavar="ID", help="The statement's id (default: derived).")
 @click.option("--by", metavar="SPEAKER", help="Who spoke: a speaker's id (or a party's).")
-@click.option("--party", metavar="P", help="The party spoken for (implied by a speaker).")
+@click.option(
+    "--party",
+    metavar="P",
+    multiple=True,
+    help="The party spoken for (implied by a speaker); repeat it for a joint statement.",
+)
 @click.option(
     "--on",
     metavar="DATE",
@@ -420,9 +425,14 @@ def add(ctx: click.Context, /, interactive: bool, fmt: str, **given: Any) -> Non
         from positions.prompting import ask
 
         given = ask(app.get_negotiation(slug), given)
+    parties = given["party"]
+    if not isinstance(parties, str):  # repeated: the parties of a joint statement (R17)
+        given["party"] = (parties[0] if len(parties) == 1 else list(parties)) if parties else None
     statement, speaker, what = fields(given)
+    named = given["by"] or given["party"]
+    named = "-".join(named) if isinstance(named, list) else named
     for attempt in range(1, 100):
-        sid = given["sid"] or derived_id(given["by"] or given["party"], given["on"], what, attempt)
+        sid = given["sid"] or derived_id(named, given["on"], what, attempt)
         planned = scenario(slug, {"id": sid, **statement}, speaker)
         try:
             result = app.import_scenarios([planned])

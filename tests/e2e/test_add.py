@@ -244,3 +244,32 @@ def test_add_needs_a_store_that_exists(tmp_path: Path) -> None:
         == f"Error: store {tmp_path / 'none.db'} does not exist (import a scenario first)\n"
     )
     assert not (tmp_path / "none.db").exists()
+
+
+def test_add_records_a_joint_statement_from_a_repeated_party(seeded_url: str) -> None:
+    added = run_cli(
+        "--store",
+        seeded_url,
+        "add",
+        "--party",
+        "us",
+        "--party",
+        "ukraine",
+        "--on",
+        "2025-03-14",
+        "--issue",
+        "nato",
+        "--position",
+        "door_open",
+        "--quote",
+        "Together.",
+        "--source-url",
+        "https://example.org/joint",
+    )
+    assert added.code == 0, added.err
+    assert added.out.splitlines()[0] == (
+        "Recorded statement 'us-ukraine-2025-03-14-nato' in ukraine-2025 (2 events)."
+    )
+    stance = run_cli("--store", seeded_url, "stance", "--issue", "nato", "--format", "json")
+    cells = {r["party"]: r["statement_id"] for r in json.loads(stance.out)}
+    assert cells["us"] == cells["ukraine"] == "us-ukraine-2025-03-14-nato"
