@@ -167,21 +167,23 @@ def _joint(step: Step) -> tuple[str, ...]:
     return tabled.proposers
 
 
+def party_names(negotiation: Negotiation, parties: Sequence[str]) -> str:
+    """The speaker cell of a statement no person made: its party's name, or the names of the
+    parties of a joint statement (or proposal), as `listed_text` lists them."""
+    return listed_text(
+        [negotiation.parties[p].name if p in negotiation.parties else p for p in parties]
+    )
+
+
 def _speaker(timeline: Timeline, step: Step) -> str | None:
     negotiation = timeline.record.negotiation
     if step.statement is None:  # a tabling: by its proposers, or the party that reported it
-        by = _joint(step) or [step.claimed_by or step.party]
-        return listed_text(
-            [negotiation.parties[p].name if p in negotiation.parties else p for p in by]
-        )
+        return party_names(negotiation, _joint(step) or [step.claimed_by or step.party])
     statement = step.statement
     if statement.speaker is not None:
         speaker = negotiation.speakers.get(statement.speaker)
         return speaker.name if speaker else statement.speaker
-    names = [
-        negotiation.parties[p].name if p in negotiation.parties else p for p in statement.parties
-    ]
-    return listed_text(names)  # the party, or the parties of a joint statement
+    return party_names(negotiation, statement.parties)
 
 
 def _quote(step: Step) -> str | None:

@@ -175,3 +175,27 @@ def exported_statements(url: str) -> list[dict[str, Any]]:
 
     out = run_cli("--store", url, "export", "--what", "statements", "--format", "jsonl", "-").out
     return [json.loads(line) for line in out.splitlines()]
+
+
+def import_text(url: str, path: Path, text: str) -> str:
+    """Write ``text`` to ``path`` and import it with the CLI (it must succeed): its output."""
+    from tests.runner import run_cli
+
+    path.write_text(text, encoding="utf-8")
+    done = run_cli("--store", url, "import", str(path))
+    assert (done.code, done.err) == (0, ""), done.err
+    return done.out
+
+
+def copied_through_a_scenario(url: str, folder: Path) -> tuple[str, str]:
+    """A new SQLite store in ``folder`` made by importing ``export --what scenario`` of
+    ``url``: its URL, and the exported file's text."""
+    from tests.runner import run_cli
+
+    exported = folder / "exported.yaml"
+    done = run_cli("--store", url, "export", "--what", "scenario", str(exported))
+    assert done.code == 0, done.err
+    copy = f"sqlite:///{folder / 'copy.db'}"
+    imported = run_cli("--store", copy, "import", str(exported))
+    assert imported.code == 0, imported.err
+    return copy, exported.read_text(encoding="utf-8")

@@ -33,6 +33,7 @@ from positions.projections import (
     _frame,
     in_window,
     listed_text,
+    party_names,
 )
 from positions.search import Search, words
 from positions.steps import Coding, Said, Step, confirmed_proposal, day_key, rivals, shown
@@ -597,8 +598,7 @@ class StepQueries(Tables):
         if speaker is not None:
             found = n.speakers.get(speaker)
             return (found.name if found else speaker), document["quote"]
-        named = [n.parties[p].name if p in n.parties else p for p in parties or [own_party]]
-        return listed_text(named), document["quote"]
+        return party_names(n, parties or [own_party]), document["quote"]
 
     # -- history
 
@@ -868,9 +868,7 @@ class StepQueries(Tables):
         speaker: str | None
         if document is None:  # a tabling: its proposer (or proposers), or its reporter
             proposal = n.proposals.get(c.source_id)
-            speaker = listed_text(
-                [n.parties[p].name if p in n.parties else p for p in c.parties or [c.party]]
-            )
+            speaker = party_names(n, c.parties or [c.party])
             quote = (proposal.quote or proposal.title) if proposal is not None else None
             sources = _sources(
                 [{"outlet": s.outlet, "url": s.url} for s in (proposal.sources if proposal else ())]

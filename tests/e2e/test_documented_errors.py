@@ -198,16 +198,8 @@ proposals:
     ),
     "package.yaml": Case(
         {
-            "package.yaml": """\
-negotiation: talks
-parties:
-  - {id: a, name: A}
-issues:
-  - id: x
-    question: How much?
-    scale:
-      - {label: all, description: All of it.}
-      - {label: none, description: None of it.}
+            "package.yaml": HEAD
+            + """\
   - id: y
     question: How long?
     scale:

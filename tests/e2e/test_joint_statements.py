@@ -5,7 +5,6 @@ through the CLI."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.helpers import cli_json as rows
+from tests.helpers import copied_through_a_scenario, exported_statements, import_text
 
 JOINT = """\
 negotiation: ukraine-2025
@@ -36,13 +36,6 @@ US_STEPS_BACK = """\
 """
 
 
-def _import(url: str, path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    done = run_cli("--store", url, "import", str(path))
-    assert (done.code, done.err) == (0, ""), done.err
-    return done.out
-
-
 def _troops(url: str, as_of: str) -> dict[str, Any]:
     found = rows(url, "stance", "--issue", "foreign_troops", "--as-of", as_of)
     return {r["party"]: (r["position"], r["statement_id"], r["speaker"]) for r in found}
@@ -59,7 +52,7 @@ def _listed(url: str, *options: str) -> list[tuple[Any, ...]]:
 def test_a_joint_statement_counts_for_each_party_and_is_listed_once(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    out = _import(seeded_url, tmp_path / "joint.yaml", JOINT)
+    out = import_text(seeded_url, tmp_path / "joint.yaml", JOINT)
     assert "moved: us on foreign_troops: noncommittal → european_contingent" in out
     assert "moved: ukraine on foreign_troops: — → european_contingent" in out
     together = ("european_contingent", "jeddah-european-force", "United States, Ukraine")
@@ -73,13 +66,8 @@ def test_a_joint_statement_counts_for_each_party_and_is_listed_once(
     for party in ("us", "ukraine"):
         assert _listed(seeded_url, "--party", party) == [listed]
     assert _listed(seeded_url, "--party", "russia") == []
-    exported = tmp_path / "statements.jsonl"
-    done = run_cli("--store", seeded_url, "export", "--what", "statements", str(exported))
-    assert done.code == 0, done.err
     [row] = [
-        r
-        for r in map(json.loads, exported.read_text(encoding="utf-8").splitlines())
-        if r["statement_id"] == "jeddah-european-force"
+        r for r in exported_statements(seeded_url) if r["statement_id"] == "jeddah-european-force"
     ]
     assert row["party"] == "us, ukraine"
 
@@ -87,7 +75,7 @@ def test_a_joint_statement_counts_for_each_party_and_is_listed_once(
 def test_a_party_that_retracts_a_joint_statement_retracts_its_own_part_alone(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    _import(seeded_url, tmp_path / "joint.yaml", JOINT + US_STEPS_BACK)
+    import_text(seeded_url, tmp_path / "joint.yaml", JOINT + US_STEPS_BACK)
     troops = _troops(seeded_url, "2025-03-15")
     assert troops["us"][:2] == ("noncommittal", "rubio-deterrent-on-the-ground")
     assert troops["ukraine"][:2] == ("european_contingent", "jeddah-european-force")
@@ -104,13 +92,9 @@ def test_a_party_that_retracts_a_joint_statement_retracts_its_own_part_alone(
 def test_a_joint_statement_round_trips_through_an_exported_scenario(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    _import(seeded_url, tmp_path / "joint.yaml", JOINT + US_STEPS_BACK)
-    exported = tmp_path / "out.yaml"
-    done = run_cli("--store", seeded_url, "export", "--what", "scenario", str(exported))
-    assert done.code == 0, done.err
-    assert "  party:\n  - us\n  - ukraine\n" in exported.read_text(encoding="utf-8")
-    copy = f"sqlite:///{tmp_path / 'copy.db'}"
-    assert run_cli("--store", copy, "import", str(exported)).code == 0
+    import_text(seeded_url, tmp_path / "joint.yaml", JOINT + US_STEPS_BACK)
+    copy, exported = copied_through_a_scenario(seeded_url, tmp_path)
+    assert "  party:\n  - us\n  - ukraine\n" in exported
     for as_of in ("2025-03-14", "2025-03-15"):
         assert _troops(copy, as_of) == _troops(seeded_url, as_of)
     assert _listed(copy, "--party", "ukraine") == _listed(seeded_url, "--party", "ukraine")
@@ -151,7 +135,7 @@ def test_a_malformed_joint_statement_is_refused_in_one_line(
 def test_the_parties_of_a_joint_statement_cannot_be_corrected(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    _import(seeded_url, tmp_path / "joint.yaml", JOINT)
+    import_text(seeded_url, tmp_path / "joint.yaml", JOINT)
     refused = run_cli(
         "--store",
         seeded_url,
@@ -175,7 +159,7 @@ def test_a_joint_claim_is_each_partys_claim_and_is_listed_once_for_the_party_it_
     claim = JOINT.replace(
         "    party: [us, ukraine]\n", "    party: [us, ukraine]\n    about: russia\n"
     )
-    _import(seeded_url, tmp_path / "claim.yaml", claim)
+    import_text(seeded_url, tmp_path / "claim.yaml", claim)
     found = rows(seeded_url, "stance", "--party", "russia", "--issue", "foreign_troops", "--claims")
     assert [(r["claimed_by"], r["position"], r["statement_id"]) for r in found] == [
         (None, "no_foreign_troops", "zakharova-under-any-flag"),
@@ -203,7 +187,7 @@ proposals:
 def test_a_joint_proposal_is_each_proposers_position_and_acceptance(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    _import(seeded_url, tmp_path / "plan.yaml", JOINT_PROPOSAL)
+    import_text(seeded_url, tmp_path / "plan.yaml", JOINT_PROPOSAL)
     for party in ("us", "ukraine"):
         stance = {
             r["issue"]: (r["position"], r["statement_id"])

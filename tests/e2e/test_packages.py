@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.conftest import run_cli
 from tests.helpers import cli_json as rows
+from tests.helpers import copied_through_a_scenario, import_text
 
 PACKAGE = """\
 negotiation: ukraine-2025
@@ -66,13 +67,6 @@ statements:
 """
 
 
-def _import(url: str, path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    done = run_cli("--store", url, "import", str(path))
-    assert (done.code, done.err) == (0, ""), done.err
-    return done.out
-
-
 def _stance(url: str, party: str, as_of: str, claims: bool = False) -> dict[Any, tuple[Any, ...]]:
     asked = ["stance", "--party", party, "--as-of", as_of, *(["--claims"] if claims else [])]
     return {
@@ -93,7 +87,7 @@ def test_a_package_states_the_proposers_position_on_each_issue_and_takes_one_ver
     seeded_url: str, tmp_path: Path
 ) -> None:
     before = _stance(seeded_url, "us", "2025-03-14")
-    out = _import(seeded_url, tmp_path / "package.yaml", PACKAGE)
+    out = import_text(seeded_url, tmp_path / "package.yaml", PACKAGE)
     assert "moved: us on foreign_troops: noncommittal → european_contingent" in out
     assert "moved: russia on us-security-package: — → reject (peskov-rejects-package)" in out
 
@@ -144,7 +138,7 @@ def test_a_package_known_from_another_account_is_confirmed_issue_by_issue(
 ) -> None:
     path = tmp_path / "reported.yaml"
     own = _stance(seeded_url, "russia", "2025-03-16")
-    _import(seeded_url, path, REPORTED)
+    import_text(seeded_url, path, REPORTED)
     claimed = _stance(seeded_url, "russia", "2025-03-16", claims=True)
     assert {k: v for k, v in claimed.items() if k[1] is None} == own
     assert claimed[("ceasefire", "us")] == (
@@ -154,7 +148,7 @@ def test_a_package_known_from_another_account_is_confirmed_issue_by_issue(
     )
     assert claimed[("nato", "us")] == ("renounced", None, "russia-package")
 
-    _import(seeded_url, path, REPORTED + CONFIRMS)
+    import_text(seeded_url, path, REPORTED + CONFIRMS)
     confirmed = _stance(seeded_url, "russia", "2025-03-16")
     assert confirmed[("ceasefire", None)] == (
         "temporary_ceasefire",
@@ -173,7 +167,7 @@ def test_a_bare_acceptance_of_a_reported_package_gives_the_verdict_alone(
 ) -> None:
     own = _stance(seeded_url, "russia", "2025-03-16")
     bare = CONFIRMS.replace("    issue: ceasefire\n", "")
-    _import(seeded_url, tmp_path / "reported.yaml", REPORTED + bare)
+    import_text(seeded_url, tmp_path / "reported.yaml", REPORTED + bare)
     assert _stance(seeded_url, "russia", "2025-03-16") == own
     assert _proposal(seeded_url, "russia-package", "--as-of", "2025-03-16")[0] == (
         "ceasefire, nato",
@@ -186,7 +180,7 @@ def test_a_bare_acceptance_of_a_reported_package_gives_the_verdict_alone(
 
 def test_the_issues_of_a_recorded_package_cannot_change(seeded_url: str, tmp_path: Path) -> None:
     path = tmp_path / "package.yaml"
-    _import(seeded_url, path, PACKAGE)
+    import_text(seeded_url, path, PACKAGE)
     before = rows(seeded_url, "proposals")
     path.write_text(
         PACKAGE.replace(
@@ -207,12 +201,8 @@ def test_the_issues_of_a_recorded_package_cannot_change(seeded_url: str, tmp_pat
 def test_a_package_round_trips_through_an_exported_scenario_and_shows_in_the_report(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    _import(seeded_url, tmp_path / "package.yaml", PACKAGE)
-    exported = tmp_path / "out.yaml"
-    done = run_cli("--store", seeded_url, "export", "--what", "scenario", str(exported))
-    assert done.code == 0, done.err
-    copy = f"sqlite:///{tmp_path / 'copy.db'}"
-    assert run_cli("--store", copy, "import", str(exported)).code == 0
+    import_text(seeded_url, tmp_path / "package.yaml", PACKAGE)
+    copy, _ = copied_through_a_scenario(seeded_url, tmp_path)
     for asked in (["proposals"], ["stance", "--as-of", "2025-03-16"]):
         unrecorded = [  # when each was recorded differs, the rest not
             [{k: v for k, v in r.items() if k != "recorded_at"} for r in rows(url, *asked)]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.helpers import cli_json as rows
-from tests.helpers import exported_statements
+from tests.helpers import copied_through_a_scenario, exported_statements
 
 
 def _import(url: str, tmp_path: Path, statements: str, name: str = "day.yaml") -> Any:
@@ -201,12 +201,8 @@ def test_a_timed_record_exports_as_a_scenario_that_imports_as_it_was(
     seeded_url: str, tmp_path: Path
 ) -> None:
     assert _import(seeded_url, tmp_path, EVENING_FIRST_ID).code == 0
-    scenario = tmp_path / "again.yaml"
-    exported = run_cli("--store", seeded_url, "export", "--what", "scenario", str(scenario))
-    assert exported.code == 0, exported.err
-    assert "2025-03-14T18:00:00" in scenario.read_text(encoding="utf-8")
-    copy = f"sqlite:///{tmp_path / 'copy.db'}"
-    assert run_cli("--store", copy, "import", str(scenario)).code == 0
+    copy, exported = copied_through_a_scenario(seeded_url, tmp_path)
+    assert "2025-03-14T18:00:00" in exported
 
     def recorded(url: str) -> list[dict[str, Any]]:
         return [{**r, "recorded_at": None} for r in rows(url, "history")]
