@@ -244,7 +244,9 @@ def _break(record: dict[str, Any], how: str) -> str | None:
     elif how == "about itself":
         if not plain or "position" not in record:
             return None
-        record["about"] = record["by"].removesuffix("-envoy")
+        listed = record.get("party")  # a joint statement: about one of its own parties
+        own = listed[0] if isinstance(listed, list) else record["by"].removesuffix("-envoy")
+        record["about"] = own
     return message
 
 

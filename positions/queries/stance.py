@@ -735,7 +735,11 @@ class StepQueries(Tables):
         if party is None:  # a joint statement once, by its first party's step
             found = self._steps_with_documents([*where, "s.member = 0"], values, read)
         else:  # by or about the party: its own steps, then its claims about others (indexed)
-            found = self._steps_with_documents([*where, "s.party = %s"], [*values, party], read)
+            found = self._steps_with_documents(  # a joint claim about the party: its first step
+                [*where, "s.party = %s", "(s.own_party = %s OR s.member = 0)"],
+                [*values, party, party],
+                read,
+            )
             found += self._steps_with_documents(
                 [*where, "s.own_party = %s", "s.about IS NOT NULL", "s.party <> %s"],
                 [*values, party, party],

@@ -238,3 +238,21 @@ def test_a_malformed_joint_proposal_is_refused_in_one_line(
     assert (refused.code, refused.out) == (2, "")
     [line] = refused.err.splitlines()
     assert line.startswith(f"Error: {path}:") and line.endswith(message), line
+
+
+def test_the_latest_rows_of_a_party_count_a_joint_claim_about_it_once(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    """`history(latest=N)` (the web app's recent rows) reads the last N rows from the store:
+    a joint claim about the party, one step per claimant, is one of them."""
+    from positions.application import PositionsApplication
+
+    claim = JOINT.replace(
+        "    party: [us, ukraine]\n", "    party: [us, ukraine]\n    about: russia\n"
+    )
+    import_text(seeded_url, tmp_path / "claim.yaml", claim)
+    with PositionsApplication.open(seeded_url).get_tables("ukraine-2025") as tables:
+        whole = tables.history("russia").to_dicts()
+        assert [r["statement_id"] for r in whole].count("jeddah-european-force") == 1
+        for latest in (1, 2, 3):
+            assert tables.history("russia", latest=latest).to_dicts() == whole[-latest:]
