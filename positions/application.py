@@ -21,7 +21,6 @@ from eventsourcing.persistence import Mapper, PersistenceError, RecordConflictEr
 
 from positions.codebook import Amendment, Correction
 from positions.domain import (
-    ImportPlan,
     Index,
     Negotiation,
     PartyRecord,
@@ -35,7 +34,6 @@ from positions.domain import (
 from positions.errors import (
     ConflictError,
     NotFoundError,
-    ScenarioError,
     StoreError,
     first_line,
 )
@@ -202,7 +200,7 @@ class PositionsApplication(Application[Any]):
         def load() -> list[Scenario]:
             return read_scenarios(files)
 
-        return self._import(load, now, consume=True)
+        return self._import(load, now)
 
     def import_scenarios(
         self, scenarios: Sequence[Scenario], now: datetime | None = None
@@ -212,10 +210,8 @@ class PositionsApplication(Application[Any]):
         jittered back-off. A writer that gives up raises `ConflictError`."""
         return self._import(lambda: scenarios, now)
 
-    def _import(
-        self, load: Callable[[], Sequence[Scenario]], now: datetime | None, consume: bool = False
-    ) -> ImportResult:
-        return self._retrying(lambda: self._import_once(load, now, consume), "import")
+    def _import(self, load: Callable[[], Sequence[Scenario]], now: datetime | None) -> ImportResult:
+        return self._retrying(lambda: self._import_once(load, now), "import")
 
     def _retrying(self, write: Callable[[], Written], what: str) -> Written:
         """``write`` (which plans on the current state and saves), planned and saved again
@@ -235,9 +231,9 @@ class PositionsApplication(Application[Any]):
         )
 
     def _import_once(
-        self, load: Callable[[], Sequence[Scenario]], now: datetime | None, consume: bool
+        self, load: Callable[[], Sequence[Scenario]], now: datetime | None
     ) -> ImportResult:
-        scenarios = list(load()) if consume else load()
+        scenarios = load()
         self.views_rebuilt = False
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
@@ -258,14 +254,13 @@ class PositionsApplication(Application[Any]):
         )
         index = self._index()
         with self._views_work("read the views of store {store}"):  # records read as asked
-            plan = plan_located(
+            plan = plan_import(
                 index,
                 existing,
                 records,
                 scenarios,
                 at,
                 allow_hypothetical=self.allow_hypothetical,
-                consume=consume,
                 known_corrections=known,
             )
         del scenarios  # the records of the files: the plan's events hold what is kept of them
@@ -676,48 +671,6 @@ def _stored_chunks(
 def _party_of(records: dict[str, PartyRecord], stream: UUID) -> str:
     """The party whose record stream is ``stream``."""
     return next(r.party for r in records.values() if record_id(r.negotiation, r.party) == stream)
-
-
-def plan_located(
-    index: Index,
-    existing: dict[str, Negotiation | None],
-    records: dict[tuple[str, str], PartyRecord],
-    scenarios: Sequence[Scenario],
-    now: datetime,
-    *,
-    allow_hypothetical: bool = False,
-    consume: bool = False,
-    known_corrections: set[UUID] | None = None,
-) -> ImportPlan:
-    """`plan_import`, with every problem located: records read by the fast JSON path carry no
-    lines, so when there are problems the plan is made again on the files read with lines
-    (with ``consume``, the statements of those files were dropped: they are read again)."""
-    try:
-        return plan_import(
-            index,
-            existing,
-            records,
-            scenarios,
-            now,
-            allow_hypothetical=allow_hypothetical,
-            consume=consume,
-            known_corrections=known_corrections,
-        )
-    except ScenarioError:
-        if not any(s.unlocated for s in scenarios):
-            raise
-    from positions.scenario import located
-
-    relocated = [located(s) for s in scenarios]
-    return plan_import(
-        index,
-        existing,
-        records,
-        relocated,
-        now,
-        allow_hypothetical=allow_hypothetical,
-        known_corrections=known_corrections,
-    )
 
 
 def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:

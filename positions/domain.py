@@ -194,7 +194,6 @@ def plan_import(
     now: datetime,
     *,
     allow_hypothetical: bool = False,
-    consume: bool = False,
     known_corrections: Container[UUID] | None = None,
 ) -> ImportPlan:
     """The events that record ``scenarios`` on top of the current state, or a `ScenarioError`.
@@ -204,11 +203,6 @@ def plan_import(
     ``records`` hold it, a correction or an amendment when its key (`ids.fix_key`) is in
     ``known_corrections`` (by default, the keys of those ``records`` hold). An
     application reads both from its registry (`positions.registry`).
-
-    With ``consume`` (``scenarios`` is then a list the caller gives up), each scenario that can
-    be read again from its file (`Scenario.digest`) is replaced in the list by one without
-    statements, and each statement's record is dropped once planned, so that a large import
-    does not hold every record of its files beside every planned statement.
     """
     problems: list[Problem] = []
     events: list[DomainEvent] = []
@@ -220,12 +214,6 @@ def plan_import(
     for slug in slugs:
         group = [s for s in scenarios if s.negotiation == slug]
         batch = [st for s in group for st in s.statements]
-        if consume:
-            assert isinstance(scenarios, list)
-            for i, scenario in enumerate(scenarios):
-                if scenario.negotiation == slug and scenario.digest is not None:
-                    scenarios[i] = replace(scenario, statements=())
-            group = [s for s in scenarios if s.negotiation == slug]
         if existing.get(slug) is None and _needs_definitions(group):
             problems.extend(_undefined(slug, index, group))
             continue

@@ -84,15 +84,3 @@ class Scenario:
     salience: tuple[Located, ...] = ()
     corrections: tuple[Located, ...] = ()
     amendments: tuple[Located, ...] = ()
-    text: str | None = None
-    """Kept when text given as such was read by the fast JSON path, whose records carry no
-    lines yet."""
-    digest: str | None = None
-    """The SHA-256 of a file the fast JSON path read: its text is not kept (a large import
-    would hold every file's text), the file is read again, and checked, for lines."""
-    what_if: bool = False
-
-    @property
-    def unlocated(self) -> bool:
-        """Whether the records carry no lines (`located` reads them with their lines)."""
-        return self.text is not None or self.digest is not None

@@ -832,7 +832,10 @@ class Query(Tables):
             if as_of is not None and statement.on.day > as_of:
                 continue
             step = steps[statement.id]
-            issue = negotiation.issues.get(step.issue or "")
+            # a joint statement's row gives its coding as stated: each of its parties' steps
+            # may resolve it otherwise (a bare acceptance confirming one party's proposal)
+            shown: Any = statement if statement.joint else step
+            issue = negotiation.issues.get(shown.issue or "")
             speaker = negotiation.speakers.get(statement.speaker or "")
             ended = step.ended_on is not None and (as_of is None or step.ended_on.day <= as_of)
             rows.append(
@@ -846,13 +849,13 @@ class Query(Tables):
                     "party": listed_text(statement.parties),
                     "speaker": statement.speaker,
                     "speaker_name": speaker.name if speaker else None,
-                    "issue": step.issue,
-                    "position": step.position,
-                    "rank": issue.rank(step.position) if issue else None,
-                    "terms": json.dumps(step.terms, sort_keys=True) if step.terms else None,
-                    "verdict": str(step.verdict) if step.verdict else None,
-                    "proposal": step.proposal,
-                    "conditions": json.dumps(list(step.conditions)) if step.conditions else None,
+                    "issue": shown.issue,
+                    "position": shown.position,
+                    "rank": issue.rank(shown.position) if issue else None,
+                    "terms": json.dumps(shown.terms, sort_keys=True) if shown.terms else None,
+                    "verdict": str(shown.verdict) if shown.verdict else None,
+                    "proposal": shown.proposal,
+                    "conditions": json.dumps(list(shown.conditions)) if shown.conditions else None,
                     "clarifies": statement.clarifies,
                     "retracts": statement.retracts,
                     "about": statement.about,

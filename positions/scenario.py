@@ -370,6 +370,10 @@ def _origin(path: str, item: Any) -> Origin:
 
 def _located(path: str, raw: Any, key: str, values: tuple[Any, ...]) -> tuple[Located, ...]:
     items = raw.get(key) if isinstance(raw, _Map) else None
+    if isinstance(items, _JsonList) and len(items) == len(values):
+        return tuple(
+            Located(value, items.origin(path, index)) for index, value in enumerate(values)
+        )
     out = []
     for index, value in enumerate(values):
         item = items[index] if isinstance(items, _List) and index < len(items) else None
@@ -394,10 +398,7 @@ def read_scenario(path: Path) -> Scenario:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ScenarioError([Problem(name, line, "is not valid UTF-8")]) from None
-    scenario = parse_scenario(text, name)
-    if scenario.text is None:
-        return scenario
-    return replace(scenario, text=None, digest=hashlib.sha256(data).hexdigest())
+    return parse_scenario(text, name)
 
 
 def read_regular_file(path: Path, name: str) -> bytes:
@@ -434,22 +435,21 @@ def _opener(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NONBLOCK)
 
 
-def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
+def parse_scenario(text: str, name: str) -> Scenario:
     """Validate a scenario given as text; ``name`` is what problems are reported against.
 
-    A JSON file is first read by the standard library's parser (an order of magnitude faster
-    than YAML's); its records then carry no line numbers, and `located` reads it again the
-    slow way when a problem has to be reported. Anything the fast path does not accept goes
-    the slow way at once, which reports it with its line.
-    """
-    if fast and text.lstrip("\ufeff \t\r\n").startswith("{"):
-        scenario = _parse_json(text, name)
-        if scenario is not None:
-            return scenario
-    try:
-        raw = parse_text(text.removeprefix("\ufeff"))
-    except LoaderError as exc:
-        raise ScenarioError([Problem(name, exc.line, exc.message)]) from None
+    The text is read once, with the line of every record. A JSON document is read by the
+    standard library's parser (an order of magnitude faster than YAML's), record by record
+    (`_read_json`); anything it does not take as plain JSON is read by the strict YAML
+    loader, which says what is wrong with its line."""
+    raw: Any = None
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):
+        raw = _read_json(text.removeprefix("\ufeff"))
+    if raw is None:
+        try:
+            raw = parse_text(text.removeprefix("\ufeff"))
+        except LoaderError as exc:
+            raise ScenarioError([Problem(name, exc.line, exc.message)]) from None
     if raw is None:
         raise ScenarioError([Problem(name, 1, "is empty")])
     if not isinstance(raw, _Map):
@@ -464,8 +464,9 @@ def parse_scenario(text: str, name: str, *, fast: bool = True) -> Scenario:
             if _counted_after_failures(error):
                 continue  # the failing items are reported, each in its place
             loc = messages.location(error)
-            line = _line_of(raw, loc)
-            where = _path(raw, loc)
+            found = _itemised(raw, loc)
+            line = _line_of(found, loc)
+            where = _path(found, loc)
             message = _message(error)
             problems.append(Problem(name, line, f"{where}: {message}" if where else message))
         raise ScenarioError(problems) from None
@@ -508,36 +509,182 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-def _parse_json(text: str, name: str) -> Scenario | None:
-    """The fast path for JSON; None when anything is off (the slow path then says what)."""
+_SPACE = re.compile(r"[ \t\n\r]+")
+
+
+def _skip(text: str, pos: int) -> int:
+    """The first position at or after ``pos`` that is not JSON whitespace."""
+    found = _SPACE.match(text, pos)
+    return pos if found is None else found.end()
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant)
+
+
+class _JsonMap(_Map):
+    """A JSON document's top-level mapping as `_read_json` reads it: its lists are `_JsonList`s
+    whose items are plain values (their lines are known, their fields' lines found on
+    demand)."""
+
+    text: str
+
+
+class _JsonList(_List):
+    opened: int
+    """Where the list opens in the text (its ``[``)."""
+    starts: list[int]
+    """Where each item starts in the text (to find its fields' lines: `_JsonList.item`)."""
+    ends: list[int]
+    text: str
+
+    def origin(self, path: str, index: int) -> Origin:
+        """Where item ``index`` is: its line, and for one written over several lines the line
+        of each of its fields."""
+        line = self.item_lines[index]
+        start, end = self.starts[index], self.ends[index]
+        if self.text.count("\n", start, end) == 0 or not isinstance(self[index], dict):
+            return Origin(path, line)
+        return Origin(path, line, _field_lines(self.text, start, line))
+
+    def item(self, index: int) -> Any:
+        """The item at ``index`` as the strict loader reads it, with the line of everything in
+        it: a record that a problem is found in (read from the text already read)."""
+        start, end = self.starts[index], self.ends[index]
+        padded = "\n" * (self.item_lines[index] - 1) + self.text[start:end]
+        try:
+            return parse_text(padded)
+        except LoaderError:
+            return self[index]
+
+
+def _read_json(text: str) -> _Map | None:
+    """A JSON document whose top level is a mapping, read by the standard library's parser one
+    record at a time so that each record's line (and, for a record written over several
+    lines, each field's) is known; None for anything that is not plain JSON (duplicate keys,
+    NaN, a top level that is not a mapping...), which the strict loader then reads or refuses
+    with its line."""
     try:
-        data = json.loads(
-            text.removeprefix("\ufeff"), object_pairs_hook=_pairs, parse_constant=_reject_constant
-        )
-        model = ScenarioFile.model_validate(data)
-    except (ValueError, _Duplicate, RecursionError, ValidationError):
+        return _json_document(text)
+    except (ValueError, IndexError, _Duplicate, RecursionError):
         return None
-    origin = Origin(name, 0)
 
-    def unlocated(values: tuple[Any, ...]) -> tuple[Located, ...]:
-        return tuple(Located(value, origin) for value in values)
 
-    return Scenario(
-        path=name,
-        negotiation=model.negotiation,
-        title=model.title,
-        origin=origin,
-        parties=unlocated(model.parties),
-        speakers=unlocated(model.speakers),
-        issues=unlocated(model.issues),
-        proposals=unlocated(model.proposals),
-        statements=unlocated(_drafts(model.statements)),
-        developments=unlocated(tuple(d.to_development() for d in model.developments)),
-        salience=unlocated(model.salience),
-        corrections=unlocated(model.corrections),
-        amendments=unlocated(model.amendments),
-        text=text,
-    )
+def _json_document(text: str) -> _Map | None:
+    decode = _DECODER.raw_decode
+    pos = _skip(text, 0)
+    if text[pos] != "{":
+        return None
+    document = _JsonMap()
+    document.text = text
+    marks: list[int] = [pos]  # every offset whose line is wanted, in order
+    keys: list[str] = []
+    lists: list[_JsonList] = []
+    pos = _skip(text, pos + 1)
+    if text[pos] == "}":
+        pos += 1
+    else:
+        while True:
+            if text[pos] != '"':
+                return None
+            marks.append(pos)
+            key, pos = decode(text, pos)
+            if key in document:
+                raise _Duplicate
+            keys.append(key)
+            pos = _skip(text, pos)
+            if text[pos] != ":":
+                return None
+            pos = _skip(text, pos + 1)
+            value: Any
+            if text[pos] == "[":
+                value = _JsonList()
+                value.text = text
+                value.starts, value.ends, value.opened = [], [], pos
+                pos = _skip(text, pos + 1)
+                if text[pos] == "]":
+                    pos += 1
+                else:
+                    while True:
+                        value.starts.append(pos)
+                        item, pos = decode(text, pos)
+                        value.append(item)
+                        value.ends.append(pos)
+                        pos = _skip(text, pos)
+                        if text[pos] == "]":
+                            pos += 1
+                            break
+                        if text[pos] != ",":
+                            return None
+                        pos = _skip(text, pos + 1)
+                lists.append(value)
+            else:
+                value, pos = decode(text, pos)
+            document[key] = value
+            pos = _skip(text, pos)
+            if text[pos] == "}":
+                pos += 1
+                break
+            if text[pos] != ",":
+                return None
+            pos = _skip(text, pos + 1)
+    if _skip(text, pos) != len(text):
+        return None
+    lines = _lines_at(text, marks)
+    document.line = lines[0]
+    document.key_lines = {key: lines[1 + n] for n, key in enumerate(keys)}
+    for items in lists:
+        items.line = _lines_at(text, [items.opened])[0]
+        items.item_lines = _lines_at(text, items.starts, items.opened, items.line)
+    return document
+
+
+def _field_lines(text: str, start: int, line: int) -> tuple[tuple[str, int], ...]:
+    """The line of each key of the JSON object at ``start`` (which is on ``line``)."""
+    pos = _skip(text, start + 1)
+    found = []
+    since = start
+    while text[pos] == '"':
+        line += text.count("\n", since, pos)
+        since = pos
+        key, pos = _DECODER.raw_decode(text, pos)
+        found.append((key, line))
+        pos = _skip(text, pos) + 1  # the colon
+        _, pos = _DECODER.raw_decode(text, _skip(text, pos))
+        pos = _skip(text, pos)
+        if text[pos] != ",":
+            break
+        pos = _skip(text, pos + 1)
+    return tuple(found)
+
+
+def _lines_at(text: str, offsets: list[int], since: int = 0, line: int = 1) -> list[int]:
+    """The line of each of ``offsets`` (ascending, from ``since``, which is on ``line``)."""
+    found = []
+    count = text.count
+    for offset in offsets:
+        line += count("\n", since, offset)
+        since = offset
+        found.append(line)
+    return found
+
+
+def _itemised(raw: _Map, loc: tuple[Any, ...]) -> Any:
+    """``raw`` with the record a problem at ``loc`` is in read with all its lines (a JSON
+    document's records carry their own line alone until one needs locating)."""
+    if not isinstance(raw, _JsonMap) or len(loc) < 2:
+        return raw
+    items = raw.get(loc[0])
+    if not isinstance(items, _JsonList) or not isinstance(loc[1], int):
+        return raw
+    if not 0 <= loc[1] < len(items):
+        return raw
+    copy = _Map(raw)
+    copy.line, copy.key_lines = raw.line, raw.key_lines
+    located_items = _List(items)
+    located_items.line, located_items.item_lines = items.line, items.item_lines
+    located_items[loc[1]] = items.item(loc[1])
+    copy[loc[0]] = located_items
+    return copy
 
 
 def _named(scenario: Scenario, negotiation: str | None) -> Scenario:
@@ -553,31 +700,12 @@ def _named(scenario: Scenario, negotiation: str | None) -> Scenario:
     return scenario
 
 
-def located(scenario: Scenario) -> Scenario:
-    """The scenario with every record's lines, reading the file again if the fast path read it."""
-    text = scenario.text
-    if text is None:
-        if scenario.digest is None:
-            return scenario
-        try:
-            data = Path(scenario.path).read_bytes()
-        except OSError:
-            data = b""
-        if hashlib.sha256(data).hexdigest() != scenario.digest:
-            raise ScenarioError(
-                [Problem(scenario.path, 0, "changed while it was being imported: import again")]
-            )
-        text = data.decode("utf-8")
-    again = parse_scenario(text, scenario.path, fast=False)
-    return hypothetical(again) if scenario.what_if else again
-
-
 def hypothetical(scenario: Scenario) -> Scenario:
     """The scenario with every statement marked hypothetical (for what-if replays)."""
     marked = tuple(
         Located(replace(item.value, hypothetical=True), item.origin) for item in scenario.statements
     )
-    return replace(scenario, statements=marked, what_if=True)
+    return replace(scenario, statements=marked)
 
 
 def read_scenarios(

@@ -1197,10 +1197,11 @@ class StepQueries(Tables):
         rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         for step, document in found:
             c = step.coding
-            definition = n.issues.get(step.issue or "")
+            shown = c if c.parties else step  # a joint statement as coded (`statement_rows`)
+            definition = n.issues.get(shown.issue or "")
             speaker = n.speakers.get(document["speaker"] or "")
             ended = step.ended_key is not None and step.ended_key[0] <= limit
-            conditions = orjson.loads(step.conditions)
+            conditions = orjson.loads(shown.conditions)
             fixes = corrected.get(c.source_id, [])
             changes = [
                 unstamp(row.recorded_at).isoformat()
@@ -1219,14 +1220,14 @@ class StepQueries(Tables):
                         "party": listed_text(c.parties) if c.parties else c.party,
                         "speaker": document["speaker"],
                         "speaker_name": speaker.name if speaker else None,
-                        "issue": step.issue,
-                        "position": step.position,
-                        "rank": definition.rank(step.position) if definition else None,
-                        "terms": json.dumps(orjson.loads(step.terms), sort_keys=True)
-                        if step.terms != "{}"
+                        "issue": shown.issue,
+                        "position": shown.position,
+                        "rank": definition.rank(shown.position) if definition else None,
+                        "terms": json.dumps(orjson.loads(shown.terms), sort_keys=True)
+                        if shown.terms != "{}"
                         else None,
-                        "verdict": step.verdict,
-                        "proposal": step.proposal,
+                        "verdict": shown.verdict,
+                        "proposal": shown.proposal,
                         "conditions": json.dumps(conditions) if conditions else None,
                         "clarifies": c.clarifies,
                         "retracts": c.retracts,

@@ -5,12 +5,14 @@ through the CLI."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli
+from positions.scenario import parse_text
+from tests.conftest import SEED, run_cli
 from tests.helpers import cli_json as rows
 from tests.helpers import copied_through_a_scenario, exported_statements, import_text
 
@@ -98,6 +100,62 @@ def test_a_joint_statement_round_trips_through_an_exported_scenario(
     for as_of in ("2025-03-14", "2025-03-15"):
         assert _troops(copy, as_of) == _troops(seeded_url, as_of)
     assert _listed(copy, "--party", "ukraine") == _listed(seeded_url, "--party", "ukraine")
+
+
+REPORTED_PLAN = """\
+negotiation: ukraine-2025
+proposals:
+  - id: us-force-plan
+    by: us
+    reported_by: ukraine
+    on: 2025-03-14
+    issue: foreign_troops
+    position: european_contingent
+"""
+
+BOTH_ACCEPT = """\
+negotiation: ukraine-2025
+statements:
+  - id: jeddah-both-accept-the-plan
+    on: 2025-03-15
+    party: [us, ukraine]
+    verdict: accept
+    proposal: us-force-plan
+    quote: Both delegations accept the plan.
+    sources: [https://example.org/jeddah]
+"""
+
+
+def test_a_joint_statement_imports_back_from_its_exported_row(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    """The row of a joint statement in the statements export gives its coding as stated, not
+    its first party's resolution of it: a bare acceptance of a proposal that Ukraine reported
+    of the US confirms it for the US alone (its position), and Ukraine's acceptance sets no
+    position; imported back, it is the same statement and the tables are the same."""
+    import_text(seeded_url, tmp_path / "plan.yaml", REPORTED_PLAN)
+    import_text(seeded_url, tmp_path / "accept.yaml", BOTH_ACCEPT)
+    troops = _troops(seeded_url, "2025-03-15")
+    assert troops["us"][:2] == ("european_contingent", "jeddah-both-accept-the-plan")
+    assert troops["ukraine"][1] != "jeddah-both-accept-the-plan"
+    sheet = tmp_path / "statements.csv"
+    done = run_cli("--store", seeded_url, "export", "--what", "statements", str(sheet))
+    assert done.code == 0, done.err
+    row = next(
+        r
+        for r in exported_statements(seeded_url)
+        if r["statement_id"] == "jeddah-both-accept-the-plan"
+    )
+    assert (row["party"], row["verdict"], row["position"]) == ("us, ukraine", "accept", None)
+    book = dict(parse_text(SEED.read_text(encoding="utf-8")))
+    del book["statements"]  # the seed's codebook: its statements come with the sheet
+    (tmp_path / "book.json").write_text(json.dumps(book, default=str), encoding="utf-8")
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    files = (str(tmp_path / "book.json"), str(tmp_path / "plan.yaml"), str(sheet))
+    again = run_cli("--store", copy, "import", *files)
+    assert (again.code, again.err) == (0, ""), again.err
+    assert _troops(copy, "2025-03-15") == troops
+    assert rows(copy, "compare") == rows(seeded_url, "compare")
 
 
 @pytest.mark.parametrize(

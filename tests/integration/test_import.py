@@ -8,10 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from positions.application import PositionsApplication
+from positions.drafts import Scenario
 from positions.errors import ScenarioError
 from positions.scenario import parse_scenario
 from tests.conftest import SEED
@@ -318,10 +319,9 @@ UNKNOWN_SPEAKER = (
 )
 
 
-def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem() -> None:
+def test_a_json_file_names_the_line_of_each_problem_the_plan_finds() -> None:
     text, line = _json_with_an_unknown_speaker()
     scenario = parse_scenario(text, "f.json")
-    assert scenario.text is not None  # read by the fast path
     app = PositionsApplication.open("memory://")
     with pytest.raises(ScenarioError) as caught:
         app.import_scenarios([scenario])
@@ -329,42 +329,87 @@ def test_a_json_file_read_by_the_fast_path_still_names_the_line_of_each_problem(
     assert app.get_negotiations() == []
 
 
-def test_a_json_file_keeps_no_text_and_is_read_again_for_the_line_of_a_problem(
+def test_a_json_file_is_read_once_and_its_problems_located_in_what_was_read(
     tmp_path: Path,
 ) -> None:
-    """A JSON file read by the fast path keeps only its digest (not its text); a problem is
-    located by reading the file again, and a file changed in between is said to have changed
-    rather than located in text that is not what was read."""
-    from positions.scenario import located, read_scenario
+    """The lines of a file's problems come from the one reading of it: a file changed after
+    it was read is neither read again nor located in its new text."""
+    from positions.scenario import read_scenarios
 
     text, line = _json_with_an_unknown_speaker()
     path = tmp_path / "f.json"
     path.write_text(text)
-    scenario = read_scenario(path)
-    assert scenario.text is None and scenario.digest is not None and scenario.unlocated
+    scenarios = read_scenarios([path])
+    path.write_text("\n" * 50 + "not even JSON")
     app = PositionsApplication.open("memory://")
     with pytest.raises(ScenarioError) as caught:
-        app.import_files([path])
+        app.import_scenarios(scenarios)
     assert caught.value.lines() == [f"{path}:{line}: {UNKNOWN_SPEAKER}"]
-    path.write_text(text.replace("Q.", "Another quote."))
-    with pytest.raises(ScenarioError) as changed:
-        located(scenario)
-    assert changed.value.lines() == [f"{path}: changed while it was being imported: import again"]
     assert app.get_negotiations() == []
 
 
-def test_the_fast_and_the_slow_path_read_the_same_records() -> None:
-    import json
+def _as_yaml_reads_it(text: str, name: str) -> Scenario:
+    """``text`` read by the strict YAML loader, as any file that is not plain JSON is."""
+    from unittest import mock
 
-    from positions.scenario import _StrictLoader  # noqa: F401 - the slow path's loader
+    import positions.scenario
+
+    with mock.patch.object(positions.scenario, "_read_json", return_value=None):
+        return parse_scenario(text, name)
+
+
+def _origins(scenario: Scenario) -> list[tuple[str, int, int, list[tuple[str, int]]]]:
+    """Every record's line, and the line a problem with each of its fields is reported on."""
+    found = []
+    for kind in ("parties", "speakers", "issues", "proposals", "statements", "corrections"):
+        for n, item in enumerate(getattr(scenario, kind)):
+            value = item.value
+            names = getattr(type(value), "model_fields", None) or getattr(
+                value, "__dataclass_fields__", {}
+            )
+            lines = [(f, item.origin.problem("", f).line) for f in names]
+            found.append((kind, n, item.origin.line, lines))
+    return found
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    indent=st.sampled_from([None, 0, 1, 2, 4]),
+    separators=st.sampled_from([None, (",", ":"), (" ,", " : ")]),
+    broken=st.none() | st.integers(0, 7),
+)
+def test_a_json_file_reads_as_the_yaml_loader_reads_it(
+    indent: int | None, separators: tuple[str, str] | None, broken: int | None
+) -> None:
+    """A JSON document is read record by record by the standard library's parser: the same
+    records as the strict loader reads from the same text, each at the same line, a problem
+    with each field on that field's line, and every problem of a document that does not
+    validate said the same way at the same line, however the JSON is laid out."""
     from tests.conftest import SEED
 
-    slow = parse_scenario(SEED.read_text(encoding="utf-8"), "seed.yaml")
-    as_json = json.dumps(yaml_plain(SEED.read_text(encoding="utf-8")))
-    fast = parse_scenario(as_json, "seed.json")
-    assert fast.text is not None
-    assert [s.value for s in fast.statements] == [s.value for s in slow.statements]
-    assert [p.value for p in fast.proposals] == [p.value for p in slow.proposals]
+    document = yaml_plain(SEED.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    if broken is not None:  # a statement with a wrong field, and one with a wrong nested one
+        statements = document["statements"]
+        statements[broken % len(statements)]["on"] = "yesterday"
+        statements[-1 - broken % len(statements)]["sources"] = [{"outlet": 5}]
+    text = json.dumps(document, indent=indent, separators=separators)
+    try:
+        fast: object = parse_scenario(text, "seed.json")
+    except ScenarioError as exc:
+        fast = exc.lines()
+    try:
+        slow: object = _as_yaml_reads_it(text, "seed.json")
+    except ScenarioError as exc:
+        slow = exc.lines()
+    assert (broken is None) == isinstance(fast, Scenario)
+    if isinstance(fast, Scenario) and isinstance(slow, Scenario):
+        assert [s.value for s in fast.statements] == [s.value for s in slow.statements]
+        assert [p.value for p in fast.proposals] == [p.value for p in slow.proposals]
+        assert fast.origin == slow.origin
+        assert _origins(fast) == _origins(slow)
+    else:
+        assert fast == slow
 
 
 def yaml_plain(text: str) -> object:
