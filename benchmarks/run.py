@@ -103,12 +103,22 @@ def phase_import(args: dict[str, Any]) -> dict[str, Any]:
     from positions.application import PositionsApplication
 
     profiler = _profiler(args.get("profile"))
+    phases: dict[str, float] = {}
+    begun: dict[str, float] = {}
+
+    def told(phase: str, done: int, total: int) -> None:
+        """The import's progress: each phase's time, from its start to its end."""
+        now = time.perf_counter()
+        begun.setdefault(phase, now)
+        if done == total:
+            phases[phase] = round(now - begun[phase], 3)
+
     started = time.perf_counter()
     if profiler:
         profiler.start()
     app = PositionsApplication.open(args["store"], create=True)
     try:
-        result = app.import_files(args["files"])
+        result = app.import_files(args["files"], progress=told)
     finally:
         app.close()
     if profiler:
@@ -128,6 +138,7 @@ def phase_import(args: dict[str, Any]) -> dict[str, Any]:
         "definitions": result.definitions,
         "events": result.events,
         "statements_per_s": round(result.statements / seconds),
+        "phases": phases,
         "events_per_s": round(result.events / seconds),
         "peak_rss_mb": _maxrss_mb(),
         "hotspots": _finish_profile(profiler, args.get("profile")),
@@ -146,6 +157,16 @@ def _statement_rows(files: list[str]) -> tuple[dict[str, str], list[dict[str, An
             party_of[speaker["id"]] = speaker["party"]
         statements.extend(data.get("statements", ()))
     return party_of, statements
+
+
+def phase_read_floor(args: dict[str, Any]) -> dict[str, Any]:
+    """The floor of an import's reading: the files' bytes read and parsed by the standard
+    library's JSON parser, nothing validated or kept."""
+    started = time.perf_counter()
+    statements = 0
+    for path in args["files"]:
+        statements += len(json.loads(Path(path).read_bytes()).get("statements", ()))
+    return {"seconds": round(time.perf_counter() - started, 3), "statements": statements}
 
 
 def phase_raw(args: dict[str, Any]) -> dict[str, Any]:
@@ -365,6 +386,7 @@ def phase_duckdb(args: dict[str, Any]) -> dict[str, Any]:
 
 PHASES = {
     "import": phase_import,
+    "read_floor": phase_read_floor,
     "raw": phase_raw,
     "query": phase_query,
     "rebuild": phase_rebuild,
@@ -821,6 +843,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
             "import", {"store": f"sqlite:///{store}", "files": files}, timeout
         )
         print(f"[bench] {label}: raw executemany", file=sys.stderr, flush=True)
+        entry["read_floor"] = run_phase("read_floor", {"files": files}, timeout)
         pad = entry["import_sqlite"].get("mean_state_bytes") or stored_bytes
         stored_bytes = pad
         entry["raw_sqlite"] = run_phase(

@@ -34,6 +34,8 @@ from positions.domain import (
 from positions.errors import (
     ConflictError,
     NotFoundError,
+    Problem,
+    ScenarioError,
     StoreError,
     first_line,
 )
@@ -74,6 +76,15 @@ class ImportResult:
 
 
 Written = TypeVar("Written")
+
+ImportProgress = Callable[[str, int, int], None]
+"""Told how an import goes, as ``(phase, done, total)``: ``reading`` files, ``checking``
+statements (the plan), ``writing`` events (its one transaction), then ``views`` (their
+catch-up). Each phase starts at ``done`` 0 and ends at ``done == total``."""
+
+
+def _quiet(phase: str, done: int, total: int) -> None:
+    """An `ImportProgress` that shows nothing."""
 
 
 class PositionsApplication(Application[Any]):
@@ -187,31 +198,40 @@ class PositionsApplication(Application[Any]):
     # -- commands
 
     def import_files(
-        self, paths: Iterable[Path | str], now: datetime | None = None
+        self,
+        paths: Iterable[Path | str],
+        now: datetime | None = None,
+        progress: ImportProgress = _quiet,
     ) -> ImportResult:
-        """Validate every file, then record what is new in one transaction (or nothing).
-
-        The files' records are dropped once planned, before the events are stored; should
-        another writer get there first, the files are read again for the next plan."""
+        """Read and validate every file (once: should another writer get there first, the
+        next plan is made from what was read), then record what is new in one transaction
+        (or nothing)."""
         from positions.scenario import read_scenarios  # YAML and the input models: on demand
 
         files = [Path(p) for p in paths]
-
-        def load() -> list[Scenario]:
-            return read_scenarios(files)
-
-        return self._import(load, now)
+        scenarios: list[Scenario] = []
+        problems: list[Problem] = []
+        progress("reading", 0, len(files))
+        for done, path in enumerate(files, 1):
+            try:
+                scenarios.extend(read_scenarios([path]))
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+            progress("reading", done, len(files))
+        if problems:
+            raise ScenarioError(problems)
+        return self.import_scenarios(scenarios, now, progress)
 
     def import_scenarios(
-        self, scenarios: Sequence[Scenario], now: datetime | None = None
+        self,
+        scenarios: Sequence[Scenario],
+        now: datetime | None = None,
+        progress: ImportProgress = _quiet,
     ) -> ImportResult:
         """Plan on the current state and save in one transaction; when another writer got there
         first (a version conflict), read the state again and plan again, with a bounded,
         jittered back-off. A writer that gives up raises `ConflictError`."""
-        return self._import(lambda: scenarios, now)
-
-    def _import(self, load: Callable[[], Sequence[Scenario]], now: datetime | None) -> ImportResult:
-        return self._retrying(lambda: self._import_once(load, now), "import")
+        return self._retrying(lambda: self._import_once(scenarios, now, progress), "import")
 
     def _retrying(self, write: Callable[[], Written], what: str) -> Written:
         """``write`` (which plans on the current state and saves), planned and saved again
@@ -231,9 +251,10 @@ class PositionsApplication(Application[Any]):
         )
 
     def _import_once(
-        self, load: Callable[[], Sequence[Scenario]], now: datetime | None
+        self, scenarios: Sequence[Scenario], now: datetime | None, progress: ImportProgress
     ) -> ImportResult:
-        scenarios = load()
+        count = sum(len(s.statements) for s in scenarios)
+        progress("checking", 0, count)
         self.views_rebuilt = False
         slugs = list(dict.fromkeys(s.negotiation for s in scenarios))
         existing = {slug: self._negotiation(slug) for slug in slugs}
@@ -263,7 +284,7 @@ class PositionsApplication(Application[Any]):
                 allow_hypothetical=self.allow_hypothetical,
                 known_corrections=known,
             )
-        del scenarios  # the records of the files: the plan's events hold what is kept of them
+        progress("checking", count, count)
         result = ImportResult(
             plan.negotiations,
             plan.statements,
@@ -275,8 +296,10 @@ class PositionsApplication(Application[Any]):
             registered,
         )
         if plan.events:
-            self._save(plan.events, plan.opened, plan.registrations, at)
+            self._save(plan.events, plan.opened, plan.registrations, at, progress)
+            progress("views", 0, 1)
             self.catch_up()
+            progress("views", 1, 1)
         return result
 
     def _open_registries(self, existing: dict[str, Negotiation | None]) -> int:
@@ -325,6 +348,7 @@ class PositionsApplication(Application[Any]):
         opened: Sequence[str] = (),
         registrations: Sequence[Registration] = (),
         now: datetime | None = None,
+        progress: ImportProgress = _quiet,
     ) -> None:
         """Save in one transaction ``events``, then the registry events of ``opened`` and
         ``registrations`` (`positions.registry`; after the others, so that a run of statement
@@ -334,6 +358,7 @@ class PositionsApplication(Application[Any]):
         re-plan, any other failure is a `StoreError`."""
         at = now or datetime.now(UTC)
         count = len(events) + len(opened) + len(registrations)
+        progress("writing", 0, count)
         try:
             insert_chunks = getattr(self.recorder, "insert_chunks", None)
             if insert_chunks is None:  # the in-memory store: one call
@@ -344,9 +369,10 @@ class PositionsApplication(Application[Any]):
                 mapper.heads.clear()
                 try:
                     self._prime_heads(events)
-                    insert_chunks(
-                        _stored_chunks(mapper, events, registry_events(opened, registrations, at))
+                    chunks = _stored_chunks(
+                        mapper, events, registry_events(opened, registrations, at)
                     )
+                    insert_chunks(_told(chunks, lambda done: progress("writing", done, count)))
                 finally:
                     mapper.heads.clear()
         except RecordConflictError:
@@ -358,6 +384,7 @@ class PositionsApplication(Application[Any]):
             ) from None
         global _committed
         _committed += count
+        progress("writing", count, count)
 
     # -- queries
 
@@ -668,27 +695,40 @@ def _stored_chunks(
         yield chunk
 
 
+def _told(chunks: Iterator[list[Any]], tell: Callable[[int], None]) -> Iterator[list[Any]]:
+    """``chunks``, telling how many items went before each one is handed on."""
+    done = 0
+    for chunk in chunks:
+        tell(done)
+        yield chunk
+        done += len(chunk)
+
+
 def _party_of(records: dict[str, PartyRecord], stream: UUID) -> str:
     """The party whose record stream is ``stream``."""
     return next(r.party for r in records.values() if record_id(r.negotiation, r.party) == stream)
 
 
-def import_into(url: str, scenarios: Sequence[Scenario]) -> ImportResult:
+def import_into(
+    url: str, scenarios: Sequence[Scenario], progress: ImportProgress = _quiet
+) -> ImportResult:
     """Import into the store at ``url``, creating it. A new SQLite store is written under a
     temporary name beside it and given its name once the import has committed (`_new_file`),
     so that a refused or interrupted first import leaves no store behind, in one planning
     pass."""
     location = parse_store_url(url)
     if location.sqlite_path is not None and not location.sqlite_path.exists():
-        return _new_file(location, scenarios)  # (an empty file is made a store in place)
+        return _new_file(location, scenarios, progress)  # (an empty file: made a store in place)
     app = PositionsApplication.open(url, create=True)
     try:
-        return app.import_scenarios(scenarios)
+        return app.import_scenarios(scenarios, progress=progress)
     finally:
         app.close()
 
 
-def _new_file(location: StoreLocation, scenarios: Sequence[Scenario]) -> ImportResult:
+def _new_file(
+    location: StoreLocation, scenarios: Sequence[Scenario], progress: ImportProgress
+) -> ImportResult:
     """The first import of an SQLite store, into ``.NAME.XXXX.new`` in its directory, then
     hard-linked to the store's name (which fails, rather than replace it, if another writer
     created the store meanwhile: the import is then made again into that store)."""
@@ -709,7 +749,7 @@ def _new_file(location: StoreLocation, scenarios: Sequence[Scenario]) -> ImportR
             create=True,
         )
         try:
-            result = app.import_scenarios(scenarios)
+            result = app.import_scenarios(scenarios, progress=progress)
         finally:
             app.close()
         _checkpoint(temporary)
@@ -718,7 +758,7 @@ def _new_file(location: StoreLocation, scenarios: Sequence[Scenario]) -> ImportR
         try:
             os.link(temporary, path)
         except FileExistsError:
-            return import_into(location.url, scenarios)
+            return import_into(location.url, scenarios, progress)
         except OSError as exc:
             raise StoreError(f"cannot create store {location.display}: {exc.strerror}") from None
         return result

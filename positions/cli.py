@@ -515,7 +515,8 @@ def import_(
     set no cell in force (superseded, noncommittal beside a position, made earlier than the
     party's latest). A
     spreadsheet has the columns of `export --what statements --format csv` (docs/format.md).
-    Large imports show a progress bar on a terminal (never in a pipe; --quiet turns it off).
+    Large imports show their progress on a terminal, phase by phase (reading, checking,
+    writing, the views) with statements per second (never in a pipe; --quiet turns it off).
 
     \b
     Example:
@@ -535,19 +536,23 @@ def import_(
         result = import_into(url, scenarios)
     else:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            reading = progress.add_task("Reading and checking", total=sum(sizes))
-            scenarios = []
+        from positions.progress import ImportBar
+
+        with ImportBar(Console(stderr=True)) as bar:
+            scenarios, problems, done = [], [], 0
+            bar.read(0, sum(sizes), 0)
             for path, size in zip(files, sizes, strict=True):
-                scenarios.extend(read_scenarios([path], negotiation=negotiation))
-                progress.advance(reading, size)
-            statements = sum(len(s.statements) for s in scenarios)
+                try:
+                    scenarios.extend(read_scenarios([path], negotiation=negotiation))
+                except ScenarioError as exc:
+                    problems.extend(exc.problems)
+                done += size
+                bar.read(done, sum(sizes), sum(len(s.statements) for s in scenarios))
+            if problems:
+                raise ScenarioError(problems)
             touched = _touched(scenarios)
-            progress.add_task(f"Recording {statements} statement(s)", total=None)
-            result = import_into(url, scenarios)
+            result = import_into(url, scenarios, bar)
     if result.views_rebuilt:
         click.echo(
             "Warning: the views did not account for every recorded event (changed behind the "

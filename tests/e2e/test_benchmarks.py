@@ -203,3 +203,17 @@ def test_the_performance_page_is_the_committed_results_with_their_notes() -> Non
     from benchmarks.run import DOC, RESULTS
 
     assert DOC.read_text(encoding="utf-8") == render(json.loads(RESULTS.read_text()))
+
+
+def test_the_import_is_timed_phase_by_phase_beside_the_floor_of_each(
+    results: dict[str, Any],
+) -> None:
+    entry = results["sizes"][str(SIZE)]
+    phases = entry["import_sqlite"]["phases"]
+    assert list(phases) == ["reading", "checking", "writing", "views"]
+    assert sum(phases.values()) <= entry["import_sqlite"]["seconds"]
+    assert entry["read_floor"]["statements"] == SIZE
+    doc = results["_doc"]
+    assert "### The import, phase by phase" in doc
+    row = next(line for line in doc.splitlines() if line.startswith("| 200 | "))
+    assert row.count("|") == 10 and "—" not in row

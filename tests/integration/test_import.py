@@ -521,3 +521,30 @@ def test_lists_longer_than_their_limit_are_refused_in_their_place() -> None:
         "statements[0] (s1).conditions: holds 51 items; at most 50 are allowed",
         "statements[0] (s1).sources: holds 51 items; at most 50 are allowed",
     ]
+
+
+def test_an_import_tells_its_progress_phase_by_phase(tmp_path: Path) -> None:
+    """`import_files` tells each phase from 0 to its total, in order: the files read, the
+    statements checked, the events written (all of them), the views brought up to date."""
+    first, second = tmp_path / "a.yaml", tmp_path / "b.json"
+    first.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    second.write_text(
+        json.dumps({"negotiation": "ukraine-2025", "statements": []}), encoding="utf-8"
+    )
+    told: list[tuple[str, int, int]] = []
+    app = PositionsApplication.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    try:
+        result = app.import_files([first, second], progress=lambda *step: told.append(step))
+    finally:
+        app.close()
+    phases = list(dict.fromkeys(phase for phase, _, _ in told))
+    assert phases == ["reading", "checking", "writing", "views"]
+    for phase in phases:
+        steps = [(done, total) for name, done, total in told if name == phase]
+        total = steps[0][1]
+        assert steps[0][0] == 0 and steps[-1] == (total, total)
+        assert [done for done, _ in steps] == sorted(done for done, _ in steps)
+    totals = {phase: total for phase, _, total in told}
+    assert totals["reading"] == 2
+    assert totals["checking"] == result.statements
+    assert totals["writing"] == result.events

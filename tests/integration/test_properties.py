@@ -190,12 +190,12 @@ def test_the_scenario_export_round_trip_gives_identical_tables(stmts: list[dict[
     order=st.randoms(use_true_random=False),
     cuts=st.lists(st.integers(0, 40), max_size=3),
 )
-def test_importing_json_files_that_are_dropped_once_planned_records_the_same_events(
+def test_importing_json_files_records_what_importing_the_scenarios_read_from_them_records(
     stmts: list[dict[str, Any]], order: Any, cuts: list[int]
 ) -> None:
-    """`import_files` drops each JSON file's statements as they are planned: it records
-    exactly the events that planning the same scenarios, kept whole, records, in any split of
-    the statements over the files and any order of them."""
+    """`import_files` reads each file once, with its lines, and records exactly the events
+    that importing the scenarios `read_scenarios` reads from the same files records, in any
+    split of the statements over the files and any order of them."""
     import json
 
     from positions.scenario import read_scenarios
