@@ -371,8 +371,9 @@ def _origin(path: str, item: Any) -> Origin:
 def _located(path: str, raw: Any, key: str, values: tuple[Any, ...]) -> tuple[Located, ...]:
     items = raw.get(key) if isinstance(raw, _Map) else None
     if isinstance(items, _JsonList) and len(items) == len(values):
+        lines: dict[int, Origin] = {}  # records on one line share its origin (a file on one)
         return tuple(
-            Located(value, items.origin(path, index)) for index, value in enumerate(values)
+            Located(value, items.origin(path, index, lines)) for index, value in enumerate(values)
         )
     out = []
     for index, value in enumerate(values):
@@ -537,13 +538,16 @@ class _JsonList(_List):
     ends: list[int]
     text: str
 
-    def origin(self, path: str, index: int) -> Origin:
+    def origin(self, path: str, index: int, lines: dict[int, Origin]) -> Origin:
         """Where item ``index`` is: its line, and for one written over several lines the line
-        of each of its fields."""
+        of each of its fields (``lines``: the origins of one line made so far, to share)."""
         line = self.item_lines[index]
         start, end = self.starts[index], self.ends[index]
         if self.text.count("\n", start, end) == 0 or not isinstance(self[index], dict):
-            return Origin(path, line)
+            found = lines.get(line)
+            if found is None:
+                found = lines[line] = Origin(path, line)
+            return found
         return Origin(path, line, _field_lines(self.text, start, line))
 
     def item(self, index: int) -> Any:

@@ -54,11 +54,11 @@ Key = tuple[int, int, int, str]
 
 def terms_text(terms: Any) -> str:
     """Terms as canonical JSON text (sorted keys): the form steps and queries share."""
-    return json.dumps(terms, sort_keys=True, ensure_ascii=False)
+    return json.dumps(terms, sort_keys=True, ensure_ascii=False) if terms else "{}"
 
 
 def conditions_text(conditions: Sequence[str]) -> str:
-    return json.dumps(list(conditions), ensure_ascii=False)
+    return json.dumps(list(conditions), ensure_ascii=False) if conditions else "[]"
 
 
 def key_text(key: Key) -> str:
