@@ -269,7 +269,8 @@ class PositionsApplication(Application[Any]):
                 ids.extend(t for t in (value.clarifies, value.retracts) if t is not None)
             for located in (*scenario.corrections, *scenario.amendments):
                 ids.append(located.value.statement)
-        records = self._planning_records(existing, wanted)
+        fixing = {s.negotiation for s in scenarios if s.corrections or s.amendments}
+        records = self._planning_records(existing, wanted, fixing)
         known = self._registered_corrections(
             [(s.negotiation, c.value) for s in scenarios for c in (*s.corrections, *s.amendments)]
         )
@@ -546,7 +547,9 @@ class PositionsApplication(Application[Any]):
         state = self._negotiation(negotiation)
         if state is None:
             raise NotFoundError(f"unknown negotiation '{negotiation}'")
-        found = self._planning_records({negotiation: state}, {negotiation: [correction.statement]})
+        found = self._planning_records(
+            {negotiation: state}, {negotiation: [correction.statement]}, {negotiation}
+        )
         records = {party: record for (_, party), record in found.items()}
         self._open_registries({negotiation: state})
         known = self._registered_corrections([(negotiation, correction)])
@@ -606,14 +609,19 @@ class PositionsApplication(Application[Any]):
         return project_negotiation(self._events(negotiation_id(slug)))
 
     def _planning_records(
-        self, existing: dict[str, Negotiation | None], wanted: dict[str, list[str]]
+        self,
+        existing: dict[str, Negotiation | None],
+        wanted: dict[str, list[str]],
+        fixing: set[str],
     ) -> dict[tuple[str, str], PartyRecord]:
         """The party records of the negotiations in ``existing`` that are recorded, to plan
         on. With views, each record's version comes from the events table and its statements
         are read from the views as the planner asks for them (``wanted``: the ids it will ask
         for, read first in a few queries), so that planning a few statements never reads a
-        large record whole. The versions are read before the views catch up: a save planned
-        on them fails its version check if any of its streams changed since."""
+        large record whole; its corrections, which only planning a correction or an amendment
+        reads, are read for the negotiations in ``fixing`` alone. The versions are read
+        before the views catch up: a save planned on them fails its version check if any of
+        its streams changed since."""
         streams = {
             (slug, party): record_id(slug, party)
             for slug, state in existing.items()
@@ -636,7 +644,7 @@ class PositionsApplication(Application[Any]):
             for slug in dict.fromkeys(slug for slug, _ in streams):
                 source = StatementSource(self.views, slug)
                 source.prefetch(wanted.get(slug, ()))
-                corrections = self.views.corrections_of(slug)
+                corrections = self.views.corrections_of(slug) if slug in fixing else []
                 amendments = self.views.amendments_of(slug)
                 for (neg, party), stream in streams.items():
                     if neg == slug and stream in versions:

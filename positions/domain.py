@@ -95,7 +95,9 @@ class PartyRecord:
     corrections and amendments recorded on it. An application may give ``statements`` as a
     mapping that reads each statement from its store when it is asked for (a large record is
     never read whole to plan a few statements), and ``corrections`` and ``amendments`` as
-    every one of the negotiation: each use picks a statement's own by its id."""
+    every one of the negotiation: each use picks a statement's own by its id. Only planning a
+    correction or an amendment reads ``corrections``: an application leaves them out to plan
+    an import that holds neither."""
 
     negotiation: str
     party: str

@@ -877,15 +877,19 @@ class ViewStore:
         if not streams:
             return {}
         keys: list[Any] = list(streams) if self.postgres else [s.hex for s in streams]
+        # each stream's latest version found by one seek of the events' primary key (a
+        # GROUP BY over the streams would read every event of each, a party's being most)
         query = self._sql(
-            f"SELECT originator_id, max(originator_version) FROM {self.events_table} "
-            f"WHERE originator_id IN ({', '.join('%s' for _ in keys)}) GROUP BY originator_id"
+            f"WITH wanted(stream) AS (VALUES {', '.join('(%s)' for _ in keys)}) "
+            "SELECT stream, (SELECT max(originator_version) FROM "
+            f"{self.events_table} WHERE originator_id = stream) AS version FROM wanted"
         )
         with self.recorder.datastore.transaction(commit=False) as cursor:
             found = self._tuples(cursor, query, keys)
         return {
             stream if isinstance(stream, UUID) else UUID(stream): int(version)
             for stream, version in found
+            if version is not None
         }
 
     def _pages(
@@ -1081,9 +1085,15 @@ def _compare(table: str, wanted: list[Any], stored: list[Any]) -> list[Differenc
     return found
 
 
-RETIRED_INDEXES = ("positions_view_steps_day",)
+RETIRED_INDEXES = (
+    "positions_view_steps_day",
+    "positions_view_steps_ended",
+    "positions_view_steps_verdict_ended",
+)
 """Indexes of the step table that earlier versions made and no query uses any more (the order
-key's index, ``positions_view_steps_order``, answers by day)."""
+key's index, ``positions_view_steps_order``, answers by day; the indexes of ended steps now
+hold the order key too, ``..._ended_from``, so that the steps of a group made before a day and
+ended after it are found in the index alone)."""
 
 BULK_RUN = 8
 """The fewest consecutive statement events folded in SQL rather than in Python (one SQL

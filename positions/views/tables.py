@@ -177,14 +177,15 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS positions_view_steps_live ON {p}positions_view_steps "
     f"(negotiation, party, issue, claimant, live, sort_key) WHERE {_CURRENT} "
     "AND ended_key IS NULL",
-    "CREATE INDEX IF NOT EXISTS positions_view_steps_ended ON {p}positions_view_steps "
-    f"(negotiation, party, issue, claimant, ended_key) WHERE {_CURRENT} "
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_ended_from ON {p}positions_view_steps "
+    f"(negotiation, party, issue, claimant, ended_key, sort_key) WHERE {_CURRENT} "
     "AND ended_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict ON {p}positions_view_steps "
     f"(negotiation, party, proposal, claimant, sort_key) WHERE {_CURRENT} "
     "AND verdict IS NOT NULL",
-    "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict_ended ON {p}positions_view_steps "
-    f"(negotiation, party, proposal, claimant, ended_key) WHERE {_CURRENT} "
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict_ended_from "
+    "ON {p}positions_view_steps "
+    f"(negotiation, party, proposal, claimant, ended_key, sort_key) WHERE {_CURRENT} "
     "AND verdict IS NOT NULL AND ended_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_order ON {p}positions_view_steps "
     f"(negotiation, sort_key) WHERE {_CURRENT}",

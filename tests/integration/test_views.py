@@ -624,8 +624,10 @@ def test_verify_reports_a_statement_recorded_twice_in_the_events(seeded_url: str
 def test_an_index_no_query_uses_any_more_is_dropped_on_opening(
     backend: str, tmp_path: Path
 ) -> None:
-    """The step rows' day index, which the order key's index replaced, is dropped from a
-    store an earlier version made (every write kept it); the answers stay the same."""
+    """The step rows' day index, which the order key's index replaced, and the indexes of
+    ended steps without the order key, which those with it replaced, are dropped from a store
+    an earlier version made (every write kept them), and the new ones made; the answers stay
+    the same."""
     from tests.stores import any_store
 
     with any_store(backend, tmp_path) as url:
@@ -640,6 +642,15 @@ def test_an_index_no_query_uses_any_more_is_dropped_on_opening(
                     "(negotiation, day)"
                 )
             )
+            for name, subject in (("ended", "issue"), ("verdict_ended", "proposal")):
+                cursor.execute(views._sql(f"DROP INDEX {{p}}positions_view_steps_{name}_from"))
+                cursor.execute(
+                    views._sql(
+                        f"CREATE INDEX positions_view_steps_{name} ON {{p}}positions_view_steps "
+                        f"(negotiation, party, {subject}, claimant, ended_key) "
+                        "WHERE ended_key IS NOT NULL"
+                    )
+                )
         with views.recorder.datastore.transaction(commit=False) as cursor:
             assert "positions_view_steps_day" in views._indexes(cursor)
         before = run_cli("--store", url, "compare", "--format", "csv")
@@ -649,6 +660,9 @@ def test_an_index_no_query_uses_any_more_is_dropped_on_opening(
             found = reopened.views._indexes(cursor)
         assert "positions_view_steps_day" not in found
         assert "positions_view_steps_order" in found
+        assert not {"positions_view_steps_ended", "positions_view_steps_verdict_ended"} & found
+        assert "positions_view_steps_ended_from" in found
+        assert "positions_view_steps_verdict_ended_from" in found
         assert run_cli("--store", url, "compare", "--format", "csv") == before
 
 
