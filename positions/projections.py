@@ -630,6 +630,13 @@ class Tables:
         a cell of ``table`` (``stances`` or ``verdicts``) on ``day``."""
         raise NotImplementedError
 
+    def crowded_verdicts(self, day: date) -> set[tuple[str, str, int]] | None:
+        """Some (party, proposal, day's ordinal) among which are all those on which the party
+        stated more than one verdict of its own on the proposal by ``day``: only a verdict
+        made on such a day can be contested (R16), so `proposals`, a table of many cells,
+        asks `rivals_of` about those alone. None (the default): every cell is asked."""
+        return None
+
     def _read_ahead(self, cells: list[Any]) -> None:
         """Before full rows are made of ``cells``: a backend may read what they need at once."""
 
@@ -706,19 +713,22 @@ class Tables:
         day = as_of or FOREVER
         verdict = self.verdicts_on(day)
         claimed = self.claimed_verdicts(day) if claims else {}
+        crowded = self.crowded_verdicts(day)
         rows = []
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
         ):
-            if proposal.on.day > day or (issue is not None and issue not in proposal.issues):
+            covered = proposal.issues
+            if proposal.on.day > day or (issue is not None and issue not in covered):
                 continue
+            issues, tabled_by = listed_text(covered), listed_text(proposal.proposers)
             for p in self.negotiation.parties:
                 if party is not None and p != party:
                     continue
                 row: dict[str, Any] = {
                     "proposal": proposal.id,
-                    "issue": listed_text(proposal.issues),
-                    "tabled_by": listed_text(proposal.proposers),
+                    "issue": issues,
+                    "tabled_by": tabled_by,
                     "reported_by": proposal.reported_by,
                     "party": p,
                 }
@@ -726,7 +736,10 @@ class Tables:
                 if found is not None:
                     columns, cell = found
                     row.update(columns)
-                    row["contested"] = bool(self.rivals_of("verdicts", p, proposal.id, cell, day))
+                    maybe = crowded is None or (p, proposal.id, cell.day) in crowded
+                    row["contested"] = maybe and bool(
+                        self.rivals_of("verdicts", p, proposal.id, cell, day)
+                    )
                 rows.append(row)
                 for claim in claimed.get((p, proposal.id), ()):
                     rows.append({**row, **dict.fromkeys(VERDICT_COLUMNS), **claim})

@@ -476,6 +476,21 @@ class StepQueries(Tables):
         chosen = next((s for s in said if s.source_id == cell.source_id), None)
         return [] if chosen is None else rivals(chosen, said)
 
+    def crowded_verdicts(self, day: date) -> set[tuple[str, str, int]] | None:
+        """`Tables.crowded_verdicts` read in one query from the verdict index alone: the days
+        of the parties' own verdicts (ended or not, tablings too: more than `rivals_of` reads,
+        never fewer) that number more than one in their group."""
+        recorded, params = self._recorded()
+        found = self._rows(
+            "SELECT party, proposal, substr(sort_key, 1, 7) "
+            "FROM {p}positions_view_steps WHERE negotiation = %s AND claimant = %s "
+            f"AND verdict IS NOT NULL AND {recorded} "
+            "GROUP BY party, proposal, substr(sort_key, 1, 7) "
+            "HAVING count(*) > 1 AND substr(sort_key, 1, 7) < %s",
+            [self.slug, OWN, *params, day_key(day.toordinal() + 1)],
+        )
+        return {(str(party), str(subject), int(made)) for party, subject, made in found}
+
     def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """`Tables.claimed_verdicts` read as `verdicts_on` reads the own ones: every claimant's
         interval in force (`cells`), and the statements' speakers and quotes."""
