@@ -203,24 +203,16 @@ class PositionsApplication(Application[Any]):
         now: datetime | None = None,
         progress: ImportProgress = _quiet,
     ) -> ImportResult:
-        """Read and validate every file (once: should another writer get there first, the
-        next plan is made from what was read), then record what is new in one transaction
-        (or nothing)."""
-        from positions.scenario import read_scenarios  # YAML and the input models: on demand
-
+        """Read and validate every file, then record what is new in one transaction (or
+        nothing). Each file's records are dropped as they are planned; should another writer
+        get there first (a version conflict), the files are read again for the next plan."""
         files = [Path(p) for p in paths]
-        scenarios: list[Scenario] = []
-        problems: list[Problem] = []
-        progress("reading", 0, len(files))
-        for done, path in enumerate(files, 1):
-            try:
-                scenarios.extend(read_scenarios([path]))
-            except ScenarioError as exc:
-                problems.extend(exc.problems)
-            progress("reading", done, len(files))
-        if problems:
-            raise ScenarioError(problems)
-        return self.import_scenarios(scenarios, now, progress)
+        first = [_read_files(files, progress)]
+
+        def load() -> list[Scenario]:
+            return first.pop() if first else _read_files(files, _quiet)
+
+        return self._retrying(lambda: self._import_once(load, now, progress), "import")
 
     def import_scenarios(
         self,
@@ -231,7 +223,9 @@ class PositionsApplication(Application[Any]):
         """Plan on the current state and save in one transaction; when another writer got there
         first (a version conflict), read the state again and plan again, with a bounded,
         jittered back-off. A writer that gives up raises `ConflictError`."""
-        return self._retrying(lambda: self._import_once(scenarios, now, progress), "import")
+        return self._retrying(
+            lambda: self._import_once(lambda: list(scenarios), now, progress), "import"
+        )
 
     def _retrying(self, write: Callable[[], Written], what: str) -> Written:
         """``write`` (which plans on the current state and saves), planned and saved again
@@ -251,8 +245,12 @@ class PositionsApplication(Application[Any]):
         )
 
     def _import_once(
-        self, scenarios: Sequence[Scenario], now: datetime | None, progress: ImportProgress
+        self,
+        load: Callable[[], list[Scenario]],
+        now: datetime | None,
+        progress: ImportProgress,
     ) -> ImportResult:
+        scenarios = load()  # a list of its own: the plan takes it (`plan_import`)
         count = sum(len(s.statements) for s in scenarios)
         progress("checking", 0, count)
         self.views_rebuilt = False
@@ -701,6 +699,25 @@ def _stored_chunks(
     rest = iter(then)
     while chunk := [to_stored(event) for event in itertools.islice(rest, SAVE_CHUNK)]:
         yield chunk
+
+
+def _read_files(files: list[Path], progress: ImportProgress) -> list[Scenario]:
+    """The scenarios of ``files``, read and validated file by file (telling ``progress``);
+    a `ScenarioError` naming the problems of every file."""
+    from positions.scenario import read_scenarios  # YAML and the input models: on demand
+
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    progress("reading", 0, len(files))
+    for done, path in enumerate(files, 1):
+        try:
+            scenarios.extend(read_scenarios([path]))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+        progress("reading", done, len(files))
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
 
 
 def _told(chunks: Iterator[list[Any]], tell: Callable[[int], None]) -> Iterator[list[Any]]:

@@ -12,7 +12,7 @@ events they imply, or into every problem found: it never writes, so an import is
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Callable, Container, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Container, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -192,13 +192,18 @@ def plan_import(
     index: Index,
     existing: dict[str, Negotiation | None],
     records: dict[tuple[str, str], PartyRecord],
-    scenarios: Sequence[Scenario],
+    scenarios: list[Scenario],
     now: datetime,
     *,
     allow_hypothetical: bool = False,
     known_corrections: Container[UUID] | None = None,
 ) -> ImportPlan:
     """The events that record ``scenarios`` on top of the current state, or a `ScenarioError`.
+
+    The list is taken: each scenario in it is replaced by one without its statements once
+    they are in a negotiation's batch, and the planner drops each statement's record as it
+    plans it, so that a large import never holds every record beside every planned statement
+    (a caller that keeps its own scenarios keeps their records, of course).
 
     ``existing`` and ``records`` hold the current state of every negotiation the scenarios name.
     Re-importing what is already recorded yields no events: a statement id is recorded when
@@ -219,6 +224,10 @@ def plan_import(
         if existing.get(slug) is None and _needs_definitions(group):
             problems.extend(_undefined(slug, index, group))
             continue
+        for i, scenario in enumerate(scenarios):
+            if scenario.negotiation == slug:
+                scenarios[i] = replace(scenario, statements=())
+        group = [s for s in scenarios if s.negotiation == slug]
         party_records = {party: r for (neg, party), r in records.items() if neg == slug}
         planner = _Planner(slug, existing.get(slug), party_records, now)
         planner.allow_hypothetical = allow_hypothetical

@@ -548,3 +548,20 @@ def test_an_import_tells_its_progress_phase_by_phase(tmp_path: Path) -> None:
     assert totals["reading"] == 2
     assert totals["checking"] == result.statements
     assert totals["writing"] == result.events
+
+
+def test_the_plan_takes_the_list_of_scenarios_and_holds_their_statements_alone() -> None:
+    """`plan_import` takes the list it is given: each scenario in it is replaced by one
+    without its statements, so that the statements' records can be freed as they are planned
+    (`import_files` reads the files again should another writer get there first); the
+    scenarios themselves are unchanged, and the plan records every statement."""
+    from datetime import UTC, datetime
+
+    from positions.domain import Index, plan_import
+
+    read = parse_scenario(SEED.read_text(encoding="utf-8"), "seed.yaml")
+    taken = [read]
+    plan = plan_import(Index(), {read.negotiation: None}, {}, taken, datetime.now(UTC))
+    assert [s.statements for s in taken] == [()]
+    assert taken[0].parties == read.parties and read.statements
+    assert plan.statements == len(read.statements)
