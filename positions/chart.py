@@ -542,8 +542,10 @@ def axis_span(
 
 
 POOL_ROWS = 2000
-"""The rows (steps and points) of a report's first timeline from which its timelines are
-drawn by worker processes while the rest is read (fewer: one after the other, here)."""
+"""The rows (steps and points) of a report's timelines, reckoned from its first (its rows
+times the number of issues), from which they are drawn by worker processes while the rest is
+read (fewer: one after the other, here). Each picture takes vl-convert a tenth of a second or
+more however few its rows, so many issues of a few hundred rows each are worth the workers."""
 
 
 class TimelineDrawing:
@@ -579,7 +581,8 @@ class TimelineDrawing:
                 charts.append(data)
                 if span is None:
                     continue
-                if not charts[1:] and data.steps.height + data.points.height >= pool_rows:
+                rows = data.steps.height + data.points.height
+                if not charts[1:] and rows * len(issues) >= pool_rows:
                     self._pool = _pool(workers)
                 if self._pool is not None:
                     shown = dataclasses.replace(data, start=span[0], end=span[1])
