@@ -34,8 +34,6 @@ from positions.domain import (
 from positions.errors import (
     ConflictError,
     NotFoundError,
-    Problem,
-    ScenarioError,
     StoreError,
     first_line,
 )
@@ -706,18 +704,8 @@ def _read_files(files: list[Path], progress: ImportProgress) -> list[Scenario]:
     a `ScenarioError` naming the problems of every file."""
     from positions.scenario import read_scenarios  # YAML and the input models: on demand
 
-    scenarios: list[Scenario] = []
-    problems: list[Problem] = []
     progress("reading", 0, len(files))
-    for done, path in enumerate(files, 1):
-        try:
-            scenarios.extend(read_scenarios([path]))
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-        progress("reading", done, len(files))
-    if problems:
-        raise ScenarioError(problems)
-    return scenarios
+    return read_scenarios(files, each=lambda n, _: progress("reading", n, len(files)))
 
 
 def _told(chunks: Iterator[list[Any]], tell: Callable[[int], None]) -> Iterator[list[Any]]:

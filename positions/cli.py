@@ -540,17 +540,14 @@ def import_(
         from positions.progress import ImportBar
 
         with ImportBar(Console(stderr=True)) as bar:
-            scenarios, problems, done = [], [], 0
             bar.read(0, sum(sizes), 0)
-            for path, size in zip(files, sizes, strict=True):
-                try:
-                    scenarios.extend(read_scenarios([path], negotiation=negotiation))
-                except ScenarioError as exc:
-                    problems.extend(exc.problems)
-                done += size
-                bar.read(done, sum(sizes), sum(len(s.statements) for s in scenarios))
-            if problems:
-                raise ScenarioError(problems)
+            scenarios = read_scenarios(
+                files,
+                negotiation=negotiation,
+                each=lambda n, read: bar.read(
+                    sum(sizes[:n]), sum(sizes), sum(len(s.statements) for s in read)
+                ),
+            )
             touched = _touched(scenarios)
             result = import_into(url, scenarios, bar)
     if result.views_rebuilt:

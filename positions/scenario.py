@@ -13,7 +13,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -573,66 +573,43 @@ def _read_json(text: str) -> _Map | None:
         return None
 
 
-def _json_document(text: str) -> _Map | None:
+def _json_document(text: str) -> _Map:
+    """`_read_json`'s walk: a ValueError (or IndexError) for text that is not plain JSON."""
     decode = _DECODER.raw_decode
-    pos = _skip(text, 0)
-    if text[pos] != "{":
-        return None
+    pos = _expect(text, _skip(text, 0), "{")
     document = _JsonMap()
     document.text = text
-    marks: list[int] = [pos]  # every offset whose line is wanted, in order
+    marks: list[int] = [pos - 1]  # every offset whose line is wanted, in order
     keys: list[str] = []
     lists: list[_JsonList] = []
-    pos = _skip(text, pos + 1)
-    if text[pos] == "}":
-        pos += 1
-    else:
-        while True:
-            if text[pos] != '"':
-                return None
-            marks.append(pos)
-            key, pos = decode(text, pos)
-            if key in document:
-                raise _Duplicate
-            keys.append(key)
-            pos = _skip(text, pos)
-            if text[pos] != ":":
-                return None
-            pos = _skip(text, pos + 1)
-            value: Any
-            if text[pos] == "[":
-                value = _JsonList()
-                value.text = text
-                value.starts, value.ends, value.opened = [], [], pos
-                pos = _skip(text, pos + 1)
-                if text[pos] == "]":
-                    pos += 1
-                else:
-                    while True:
-                        value.starts.append(pos)
-                        item, pos = decode(text, pos)
-                        value.append(item)
-                        value.ends.append(pos)
-                        pos = _skip(text, pos)
-                        if text[pos] == "]":
-                            pos += 1
-                            break
-                        if text[pos] != ",":
-                            return None
-                        pos = _skip(text, pos + 1)
-                lists.append(value)
-            else:
-                value, pos = decode(text, pos)
-            document[key] = value
-            pos = _skip(text, pos)
-            if text[pos] == "}":
-                pos += 1
-                break
-            if text[pos] != ",":
-                return None
-            pos = _skip(text, pos + 1)
+    pos, done = _opened(text, pos, "}")
+    while not done:
+        marks.append(pos)
+        _expect(text, pos, '"')  # a key is a string
+        key, pos = decode(text, pos)
+        if key in document:
+            raise _Duplicate
+        keys.append(key)
+        pos = _skip(text, _expect(text, _skip(text, pos), ":"))
+        value: Any
+        if text[pos] == "[":
+            value = _JsonList()
+            value.text = text
+            value.starts, value.ends, value.opened = [], [], pos
+            pos, closed = _opened(text, pos + 1, "]")
+            while not closed:
+                value.starts.append(pos)
+                item, pos = decode(text, pos)
+                value.append(item)
+                value.ends.append(pos)
+                pos, closed = _next(text, pos, "]")
+            lists.append(value)
+        else:
+            value, pos = decode(text, pos)
+        document[key] = value
+        pos, done = _next(text, pos, "}")
     if _skip(text, pos) != len(text):
-        return None
+        raise ValueError("text after the document")
     lines = _lines_at(text, marks)
     document.line = lines[0]
     document.key_lines = {key: lines[1 + n] for n, key in enumerate(keys)}
@@ -642,22 +619,42 @@ def _json_document(text: str) -> _Map | None:
     return document
 
 
+def _expect(text: str, pos: int, char: str) -> int:
+    """The position past ``char``, which must be at ``pos``."""
+    if text[pos] != char:
+        raise ValueError(f"expected {char!r}")
+    return pos + 1
+
+
+def _opened(text: str, pos: int, close: str) -> tuple[int, bool]:
+    """Just inside an object or a list: where its first member starts, and whether it is
+    empty (then the position past ``close``)."""
+    pos = _skip(text, pos)
+    return (pos + 1, True) if text[pos] == close else (pos, False)
+
+
+def _next(text: str, pos: int, close: str) -> tuple[int, bool]:
+    """After a member of an object or a list: where the next one starts, or the position past
+    ``close`` and True when there is none."""
+    pos = _skip(text, pos)
+    if text[pos] == close:
+        return pos + 1, True
+    return _skip(text, _expect(text, pos, ",")), False
+
+
 def _field_lines(text: str, start: int, line: int) -> tuple[tuple[str, int], ...]:
     """The line of each key of the JSON object at ``start`` (which is on ``line``)."""
-    pos = _skip(text, start + 1)
     found = []
     since = start
-    while text[pos] == '"':
+    pos, done = _opened(text, start + 1, "}")
+    while not done:
         line += text.count("\n", since, pos)
         since = pos
         key, pos = _DECODER.raw_decode(text, pos)
         found.append((key, line))
-        pos = _skip(text, pos) + 1  # the colon
-        _, pos = _DECODER.raw_decode(text, _skip(text, pos))
-        pos = _skip(text, pos)
-        if text[pos] != ",":
-            break
-        pos = _skip(text, pos + 1)
+        pos = _skip(text, _expect(text, _skip(text, pos), ":"))
+        _, pos = _DECODER.raw_decode(text, pos)
+        pos, done = _next(text, pos, "}")
     return tuple(found)
 
 
@@ -713,16 +710,21 @@ def hypothetical(scenario: Scenario) -> Scenario:
 
 
 def read_scenarios(
-    paths: Iterable[Path], *, what_if: bool = False, negotiation: str | None = None
+    paths: Iterable[Path],
+    *,
+    what_if: bool = False,
+    negotiation: str | None = None,
+    each: Callable[[int, list[Scenario]], None] | None = None,
 ) -> list[Scenario]:
     """Read every file (scenario files, and spreadsheets of statements of ``negotiation``
     unless they name theirs: `positions.spreadsheet`), collecting the problems of all of
-    them before raising."""
+    them before raising; ``each``, if given, is told after each file how many have been read,
+    with the scenarios read so far (for a progress display)."""
     from positions.spreadsheet import SUFFIXES, read_spreadsheet
 
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
-    for path in paths:
+    for number, path in enumerate(paths, 1):
         suffix = path.suffix.lower()
         try:
             if suffix in SUFFIXES:
@@ -744,6 +746,8 @@ def read_scenarios(
             scenarios.extend(hypothetical(s) if what_if else s for s in found)
         except ScenarioError as exc:
             problems.extend(exc.problems)
+        if each is not None:
+            each(number, scenarios)
     if problems:
         raise ScenarioError(problems)
     return scenarios
