@@ -630,11 +630,14 @@ class Tables:
         a cell of ``table`` (``stances`` or ``verdicts``) on ``day``."""
         raise NotImplementedError
 
-    def crowded_verdicts(self, day: date) -> set[tuple[str, str, int]] | None:
+    def crowded_verdicts(
+        self, day: date, party: str | None = None
+    ) -> set[tuple[str, str, int]] | None:
         """Some (party, proposal, day's ordinal) among which are all those on which the party
-        stated more than one verdict of its own on the proposal by ``day``: only a verdict
-        made on such a day can be contested (R16), so `proposals`, a table of many cells,
-        asks `rivals_of` about those alone. None (the default): every cell is asked."""
+        (``party``, where given) stated more than one verdict of its own on the proposal by
+        ``day``: only a verdict made on such a day can be contested (R16), so `proposals`, a
+        table of many cells, asks `rivals_of` about those alone. None (the default): every
+        cell is asked."""
         return None
 
     def _read_ahead(self, cells: list[Any]) -> None:
@@ -685,16 +688,19 @@ class Tables:
         )
         return rows if party is None else [row for row in rows if row["party"] == party]
 
-    def verdicts_on(self, day: date) -> Any:
+    def verdicts_on(self, day: date, party: str | None = None) -> Any:
         """A function of (party, proposal) giving the verdict columns of `proposals` for the
         verdict in force at the end of ``day`` (R8) and what is in force (for `rivals_of`), or
-        None."""
+        None; with ``party``, it answers for that party (a backend may read no other)."""
         raise NotImplementedError
 
-    def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    def claimed_verdicts(
+        self, day: date, party: str | None = None
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """For each (party, proposal), the verdict columns of `proposals` of each claim about
         the party's verdict in force at the end of ``day`` (R8 among one claimant's claims,
-        R9), with ``claimed_by``, by claimant."""
+        R9), with ``claimed_by``, by claimant; with ``party``, those about that party (a
+        backend may read no other)."""
         raise NotImplementedError
 
     def proposal_rows(
@@ -711,9 +717,9 @@ class Tables:
         self.check_party(party)
         self.check_issue(issue)
         day = as_of or FOREVER
-        verdict = self.verdicts_on(day)
-        claimed = self.claimed_verdicts(day) if claims else {}
-        crowded = self.crowded_verdicts(day)
+        verdict = self.verdicts_on(day, party)
+        claimed = self.claimed_verdicts(day, party) if claims else {}
+        crowded = self.crowded_verdicts(day, party)
         rows = []
         for proposal in sorted(
             self.negotiation.proposals.values(), key=lambda p: (p.on.sort_key(), p.id)
@@ -947,7 +953,7 @@ class Query(Tables):
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Step | None:
         return self.effective((party, issue, claimant), day)
 
-    def verdicts_on(self, day: date) -> Any:
+    def verdicts_on(self, day: date, party: str | None = None) -> Any:
         verdicts: dict[tuple[str, str], Step] = {}
         for step in in_force(self.timeline, day):  # in order: the latest wins
             if step.claimed_by is None and step.verdict is not None and step.proposal is not None:
@@ -987,7 +993,9 @@ class Query(Tables):
         ]
         return rivals(said(cell), others)
 
-    def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    def claimed_verdicts(
+        self, day: date, party: str | None = None
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
         claims: dict[tuple[str, str, str], Step] = {}
         for step in in_force(self.timeline, day):  # in order: the latest of each claimant wins
             if step.claimed_by is not None and step.verdict is not None and step.proposal:

@@ -421,11 +421,11 @@ class StepQueries(Tables):
     def in_force(self, party: str, issue: str, claimant: str | None, day: date) -> Cell | None:
         return self.cell("stances", party, issue, claimant or OWN, day)
 
-    def verdicts_on(self, day: date) -> Any:
-        """Each party's own verdict on each proposal on ``day``, read for the whole table at
-        once: the intervals in force (`cells`), their step rows and their statements' events
-        (a few queries, not three per cell)."""
-        cells = self.cells("verdicts", day)
+    def verdicts_on(self, day: date, party: str | None = None) -> Any:
+        """Each party's (or ``party``'s) own verdict on each proposal on ``day``, read for the
+        whole table at once: the intervals in force (`cells`), their step rows and their
+        statements' events (a few queries, not three per cell)."""
+        cells = self.cells("verdicts", day, party=party)
         said = self.spoken([c.source_id for c in cells.values() if c.tabling <= 0])
         rows: dict[tuple[str, str], tuple[dict[str, Any], Cell]] = {}
         for (party, proposal, _), cell in cells.items():
@@ -476,25 +476,32 @@ class StepQueries(Tables):
         chosen = next((s for s in said if s.source_id == cell.source_id), None)
         return [] if chosen is None else rivals(chosen, said)
 
-    def crowded_verdicts(self, day: date) -> set[tuple[str, str, int]] | None:
+    def crowded_verdicts(
+        self, day: date, party: str | None = None
+    ) -> set[tuple[str, str, int]] | None:
         """`Tables.crowded_verdicts` read in one query from the verdict index alone: the days
         of the parties' own verdicts (ended or not, tablings too: more than `rivals_of` reads,
-        never fewer) that number more than one in their group."""
+        never fewer) that number more than one in their group; of ``party`` alone, where
+        given (its range of the index)."""
         recorded, params = self._recorded()
+        mine, chosen = ("AND party = %s ", [party]) if party is not None else ("", [])
         found = self._rows(
             "SELECT party, proposal, substr(sort_key, 1, 7) "
             "FROM {p}positions_view_steps WHERE negotiation = %s AND claimant = %s "
-            f"AND verdict IS NOT NULL AND {recorded} "
+            f"{mine}AND verdict IS NOT NULL AND {recorded} "
             "GROUP BY party, proposal, substr(sort_key, 1, 7) "
             "HAVING count(*) > 1 AND substr(sort_key, 1, 7) < %s",
-            [self.slug, OWN, *params, day_key(day.toordinal() + 1)],
+            [self.slug, OWN, *chosen, *params, day_key(day.toordinal() + 1)],
         )
         return {(str(party), str(subject), int(made)) for party, subject, made in found}
 
-    def claimed_verdicts(self, day: date) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    def claimed_verdicts(
+        self, day: date, party: str | None = None
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """`Tables.claimed_verdicts` read as `verdicts_on` reads the own ones: every claimant's
         interval in force (`cells`), and the statements' speakers and quotes."""
-        cells = {k: c for k, c in self.cells("verdicts", day, claimant=None).items() if k[2]}
+        cells = self.cells("verdicts", day, claimant=None, party=party)
+        cells = {k: c for k, c in cells.items() if k[2]}
         said = self.spoken([c.source_id for c in cells.values() if c.tabling <= 0])
         found: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for (party, proposal, claimant), cell in sorted(cells.items()):

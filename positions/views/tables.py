@@ -187,6 +187,12 @@ DDL = (
     "ON {p}positions_view_steps "
     f"(negotiation, party, proposal, claimant, ended_key, sort_key) WHERE {_CURRENT} "
     "AND verdict IS NOT NULL AND ended_key IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_group_recorded ON {p}positions_view_steps "
+    "(negotiation, party, issue, claimant, sort_key, recorded_from)",
+    "CREATE INDEX IF NOT EXISTS positions_view_steps_verdict_recorded "
+    "ON {p}positions_view_steps "
+    "(negotiation, party, proposal, claimant, sort_key, recorded_from) "
+    "WHERE verdict IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_order ON {p}positions_view_steps "
     f"(negotiation, sort_key) WHERE {_CURRENT}",
     "CREATE INDEX IF NOT EXISTS positions_view_steps_party ON {p}positions_view_steps "

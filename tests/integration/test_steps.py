@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,7 @@ def test_a_retraction_of_the_latest_of_many_positions_brings_back_the_one_before
         [scenario_of({"negotiation": "generated", "statements": [retraction]}, "b.json")], now=later
     )
     assert app.views is not None
-    with StepQueries(app.views, "generated", None) as sql:
+    with StepQueries(app.views, "generated", T0 + timedelta(hours=1)) as sql:
         border = [
             r
             for r in sql.stance_rows(claims=True)
@@ -247,7 +248,98 @@ def test_a_noncommittal_statement_backfilled_under_positions_later_retracted_com
     }
     app.import_scenarios([scenario_of(backfill, "b.json")], now=later)
     assert app.views is not None
-    with StepQueries(app.views, "generated", None) as sql:
+    with StepQueries(app.views, "generated", T0 + timedelta(hours=1)) as sql:
         rows = sql.stance_rows(START + timedelta(days=13), party="alpha", issue="border")
         assert [(r["position"], r["statement_id"]) for r in rows] == [("noncommittal", "n0")]
     check_against_the_rules(app, [T0, later])
+
+
+def _instructions(sql: StepQueries, question: Any) -> tuple[int, Any]:
+    """How many SQLite virtual-machine instructions ``question`` (a call on ``sql``) runs, a
+    measure of the rows it reads and not a time, and its answer."""
+    connection = sql.cursor.sqlite_cursor.connection
+    counted = [0]
+
+    def count() -> int:
+        counted[0] += 1
+        return 0
+
+    connection.set_progress_handler(count, 1)
+    try:
+        answer = question()
+    finally:
+        connection.set_progress_handler(None, 0)
+    return counted[0], answer
+
+
+def test_a_table_as_recorded_at_a_past_time_reads_its_groups_not_the_whole_record(
+    tmp_path: Path,
+) -> None:
+    """`--known-at` reads the step table's rows of every recording time: an index serves them
+    too, so a party's stance as recorded an hour ago reads as much on a record where another
+    party said a thousand things more and the party itself spoke on another issue, and so do
+    its verdicts (each cell once read every step row of the negotiation, for R16's rivals)."""
+    own = [
+        {
+            "id": f"a{n}",
+            "on": START + timedelta(days=n),
+            "by": "alpha",
+            "quote": "q",
+            "sources": [{"outlet": "Wire"}],
+            "issue": "border",
+            "position": ["open", "monitored", "closed"][n % 3],
+        }
+        for n in range(3)
+    ] + [
+        {
+            "id": "a-verdict",
+            "on": START + timedelta(days=3),
+            "by": "alpha",
+            "quote": "q",
+            "sources": [{"outlet": "Wire"}],
+            "proposal": "plan-a",
+            "verdict": "accept",
+        }
+    ]
+    others = [
+        {
+            "id": f"b{n}",
+            "on": START + timedelta(days=3 + n % 300),
+            "by": "beta",
+            "quote": "q",
+            "sources": [{"outlet": "Wire"}],
+            "issue": "water",
+            "position": ["share_all", "share_half", "share_little", "share_none"][n % 4],
+            "proposal": "plan-a",
+            "verdict": ["accept", "reject"][n % 2],
+        }
+        for n in range(1000)
+    ] + [  # and alpha on another issue: its verdicts' index is not its whole record's
+        {
+            "id": f"w{n}",
+            "on": START + timedelta(days=n % 300),
+            "by": "alpha",
+            "quote": "q",
+            "sources": [{"outlet": "Wire"}],
+            "issue": "water",
+            "position": ["share_all", "share_half", "share_little", "share_none"][n % 4],
+        }
+        for n in range(500)
+    ]
+    counts = []
+    for name, statements in (("small", own), ("large", own + others)):
+        app = PositionsApplication.open(f"sqlite:///{tmp_path / name}.db", create=True)
+        data = {**codebook(), "statements": statements}
+        app.import_scenarios([scenario_of(data, f"{name}.json")], now=T0)
+        assert app.views is not None
+        with StepQueries(app.views, "generated", T0 + timedelta(hours=1)) as sql:
+            read, rows = _instructions(sql, partial(sql.stance_rows, party="alpha", issue="border"))
+            assert [(r["position"], r["statement_id"]) for r in rows] == [("closed", "a2")]
+            counts.append(read)
+            read, verdicts = _instructions(sql, partial(sql.proposal_rows, party="alpha"))
+            assert (verdicts[0]["proposal"], verdicts[0]["verdict"]) == ("plan-a", "accept")
+            counts.append(read)
+        app.close()
+    small_stance, small_verdicts, large_stance, large_verdicts = counts
+    assert large_stance < 2 * small_stance, counts
+    assert large_verdicts < 2 * small_verdicts, counts
