@@ -21,7 +21,8 @@
    runs in a subprocess of its own, killed after ``--timeout`` seconds (each run of a command
    too);
 4c. appending a file of new statements to each size's store, beside the same file imported
-   into an empty store;
+   into an empty store, and as a user runs it (a fresh ``positions import`` process on a copy
+   of the store, its summary of the cells moved included);
 4b. the import and query figures on PostgreSQL (a fresh schema, dropped afterwards);
 5. cold start of ``positions compare`` on the seed store against ``python -c pass``.
 
@@ -38,6 +39,7 @@ import os
 import platform
 import resource
 import sqlite3
+import shutil
 import statistics
 import subprocess
 import sys
@@ -571,6 +573,11 @@ SEARCHED = {SEED_ISSUE: "ceasefire"}
 one quote's word and an issue's number (one statement in about a hundred)."""
 
 
+KNOWN_AT = "2100-01-01T00:00:00+00:00"
+"""The recording time `stance --known-at` is asked as of: after every import, so that it reads
+the rows in force now, as every past recording time is read (their recording intervals)."""
+
+
 def cli_commands(as_of: str, party: str, issue: str, files: bool) -> dict[str, list[str]]:
     """The commands measured on a store, as a user types them after ``positions --store URL``;
     ``files``: also the ones that build the whole `Analysis` and write a file (``{out}`` is
@@ -581,6 +588,7 @@ def cli_commands(as_of: str, party: str, issue: str, files: bool) -> dict[str, l
         "proposals": ["proposals", "--as-of", as_of],
         "history": ["history", "--party", party, "--issue", issue],
         "search": ["history", "--search", SEARCHED.get(issue, "premature " + issue[-2:])],
+        "stance_known": ["stance", "--as-of", as_of, "--known-at", KNOWN_AT],
     }
     if files:
         commands["report"] = ["report", "--out", "{out}/report.html"]
@@ -687,9 +695,7 @@ def cli_phase(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every command of ``commands`` on ``store``, each beside the same command of
     ``seed_commands`` on the ``seed`` store, their runs taken in turn (see `run_commands`)."""
-    hook = work / "hwm-hook"
-    hook.mkdir(parents=True, exist_ok=True)
-    (hook / "sitecustomize.py").write_text(HWM_HOOK)
+    hook = _hook(work)
     found: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
     for name, words in commands.items():
@@ -703,6 +709,14 @@ def cli_phase(
         if "seed" in measured:
             baseline[name] = measured["seed"]
     return found, baseline
+
+
+def _hook(work: Path) -> Path:
+    """The folder of the ``sitecustomize`` that records a command's peak memory."""
+    hook = work / "hwm-hook"
+    hook.mkdir(parents=True, exist_ok=True)
+    (hook / "sitecustomize.py").write_text(HWM_HOOK)
+    return hook
 
 
 def cold_start(url: str, runs: int, timeout: float) -> dict[str, Any]:
@@ -934,7 +948,13 @@ def _append(files: list[str], store: Path, size: int, work: Path, timeout: float
     fresh = work / "append-fresh.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+    copy = work / "append-cli.db"
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{store}{suffix}").exists():
+            shutil.copyfile(f"{store}{suffix}", f"{copy}{suffix}")
+    hook = _hook(work)
     found = {
+        "append_cli": run_command(f"sqlite:///{copy}", ["import", str(path)], 1, timeout, hook),
         "append_sqlite": run_phase(
             "import", {"store": f"sqlite:///{store}", "files": [path]}, timeout
         ),
@@ -944,6 +964,7 @@ def _append(files: list[str], store: Path, size: int, work: Path, timeout: float
     }
     for suffix in ("", "-wal", "-shm"):
         Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
     Path(path).unlink(missing_ok=True)
     return found
 
@@ -1057,7 +1078,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--commands",
         default="",
         help="comma-separated: only these of the measured commands (stance, compare, "
-        "proposals, history, report, timeline); default all",
+        "proposals, history, search, stance_known, report, timeline); default all",
     )
     options = parser.parse_args(argv)
     options.sizes = [s.strip() for s in options.sizes.split(",") if s.strip()]

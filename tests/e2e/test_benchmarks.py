@@ -15,9 +15,10 @@ from positions.scenario import read_scenarios
 pytestmark = pytest.mark.slow
 
 SIZE = 200
-COMMANDS = ("stance", "history", "timeline")
-"""The commands run as processes: a query read from the step tables, one with filters, and
-one that writes a file (each beside the seed); the other three take the same path."""
+COMMANDS = ("stance", "history", "timeline", "stance_known")
+"""The commands run as processes: a query read from the step tables, one with filters, one
+that writes a file and one as recorded at a time (each beside the seed); the others take the
+same paths."""
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +108,13 @@ def test_appending_records_the_new_statements_and_the_codebook_only_into_an_empt
     assert fresh["definitions"] == entry["import_sqlite"]["definitions"]
     assert added["events"] == 2 * (SIZE // 10)  # each statement and its registration
     assert f"| append {SIZE // 10} statements to the 200 store (s; peak MB) |" in results["_doc"]
+    cli = entry["append_cli"]  # a fresh `positions import` on a copy of the store
+    assert "not_measured" not in cli, cli
+    assert cli["runs"] == 1 and cli["median_ms"] > 0 and cli["peak_rss_mb"] > 0
+    assert cli["command"].startswith("positions import ")
+    assert "| `positions import` of the same file into the 200 store, a fresh process" in (
+        results["_doc"]
+    )
 
 
 def test_stance_has_a_row_for_every_party_and_issue(results: dict[str, Any]) -> None:
@@ -148,6 +156,8 @@ def test_every_command_runs_on_the_store_and_on_the_seed(results: dict[str, Any]
     assert f"| `positions stance --as-of {entry['query_sqlite']['as_of']}`, 200 " in doc
     assert "(seed store)" in doc
     assert "| peak memory, query commands, 200 (MB) |" in doc
+    known = entry["cli"]["stance_known"]["command"]
+    assert known.endswith("--known-at 2100-01-01T00:00:00+00:00"), known
 
 
 def test_a_command_that_runs_out_of_time_is_recorded_not_raised(tmp_path: Path) -> None:
