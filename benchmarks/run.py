@@ -38,8 +38,8 @@ import json
 import os
 import platform
 import resource
-import sqlite3
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys

@@ -112,8 +112,9 @@ def test_appending_records_the_new_statements_and_the_codebook_only_into_an_empt
     assert "not_measured" not in cli, cli
     assert cli["runs"] == 1 and cli["median_ms"] > 0 and cli["peak_rss_mb"] > 0
     assert cli["command"].startswith("positions import ")
-    assert "| `positions import` of the same file into the 200 store, a fresh process" in (
-        results["_doc"]
+    assert (
+        "| `positions import` of the same file into the 200 store, a fresh process"
+        in (results["_doc"])
     )
 
 
