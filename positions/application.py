@@ -205,12 +205,7 @@ class PositionsApplication(Application[Any]):
         nothing). Each file's records are dropped as they are planned; should another writer
         get there first (a version conflict), the files are read again for the next plan."""
         files = [Path(p) for p in paths]
-        first = [_read_files(files, progress)]
-
-        def load() -> list[Scenario]:
-            return first.pop() if first else _read_files(files, _quiet)
-
-        return self._retrying(lambda: self._import_once(load, now, progress), "import")
+        return self.import_read(once_then(_read_files(files, progress), files), now, progress)
 
     def import_scenarios(
         self,
@@ -221,9 +216,19 @@ class PositionsApplication(Application[Any]):
         """Plan on the current state and save in one transaction; when another writer got there
         first (a version conflict), read the state again and plan again, with a bounded,
         jittered back-off. A writer that gives up raises `ConflictError`."""
-        return self._retrying(
-            lambda: self._import_once(lambda: list(scenarios), now, progress), "import"
-        )
+        return self.import_read(lambda: list(scenarios), now, progress)
+
+    def import_read(
+        self,
+        load: Callable[[], list[Scenario]],
+        now: datetime | None = None,
+        progress: ImportProgress = _quiet,
+    ) -> ImportResult:
+        """`import_scenarios` of the scenarios ``load`` gives, a list of its own at each call:
+        the plan takes it, dropping each record once it is planned, so that a large import
+        never holds every record beside every planned event. ``load`` is called again only
+        after a version conflict (`once_then` reads the files again then)."""
+        return self._retrying(lambda: self._import_once(load, now, progress), "import")
 
     def _retrying(self, write: Callable[[], Written], what: str) -> Written:
         """``write`` (which plans on the current state and saves), planned and saved again
@@ -722,25 +727,43 @@ def _party_of(records: dict[str, PartyRecord], stream: UUID) -> str:
     return next(r.party for r in records.values() if record_id(r.negotiation, r.party) == stream)
 
 
+def once_then(
+    scenarios: list[Scenario],
+    files: Sequence[Path],
+    read: Callable[[Sequence[Path]], list[Scenario]] | None = None,
+) -> Callable[[], list[Scenario]]:
+    """A ``load`` for `PositionsApplication.import_read`: ``scenarios`` (already read from
+    ``files``) the first time, the files read again (by ``read``; by default as
+    `read_scenarios` reads them) each time after."""
+    first = [scenarios]
+
+    def load() -> list[Scenario]:
+        if first:
+            return first.pop()
+        return read(files) if read is not None else _read_files(list(files), _quiet)
+
+    return load
+
+
 def import_into(
-    url: str, scenarios: Sequence[Scenario], progress: ImportProgress = _quiet
+    url: str, load: Callable[[], list[Scenario]], progress: ImportProgress = _quiet
 ) -> ImportResult:
-    """Import into the store at ``url``, creating it. A new SQLite store is written under a
-    temporary name beside it and given its name once the import has committed (`_new_file`),
-    so that a refused or interrupted first import leaves no store behind, in one planning
-    pass."""
+    """Import the scenarios ``load`` gives (`PositionsApplication.import_read`) into the store
+    at ``url``, creating it. A new SQLite store is written under a temporary name beside it
+    and given its name once the import has committed (`_new_file`), so that a refused or
+    interrupted first import leaves no store behind, in one planning pass."""
     location = parse_store_url(url)
     if location.sqlite_path is not None and not location.sqlite_path.exists():
-        return _new_file(location, scenarios, progress)  # (an empty file: made a store in place)
+        return _new_file(location, load, progress)  # (an empty file: made a store in place)
     app = PositionsApplication.open(url, create=True)
     try:
-        return app.import_scenarios(scenarios, progress=progress)
+        return app.import_read(load, progress=progress)
     finally:
         app.close()
 
 
 def _new_file(
-    location: StoreLocation, scenarios: Sequence[Scenario], progress: ImportProgress
+    location: StoreLocation, load: Callable[[], list[Scenario]], progress: ImportProgress
 ) -> ImportResult:
     """The first import of an SQLite store, into ``.NAME.XXXX.new`` in its directory, then
     hard-linked to the store's name (which fails, rather than replace it, if another writer
@@ -762,7 +785,7 @@ def _new_file(
             create=True,
         )
         try:
-            result = app.import_scenarios(scenarios, progress=progress)
+            result = app.import_read(load, progress=progress)
         finally:
             app.close()
         _checkpoint(temporary)
@@ -771,7 +794,7 @@ def _new_file(
         try:
             os.link(temporary, path)
         except FileExistsError:
-            return import_into(location.url, scenarios, progress)
+            return import_into(location.url, load, progress)
         except OSError as exc:
             raise StoreError(f"cannot create store {location.display}: {exc.strerror}") from None
         return result

@@ -7,7 +7,7 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -523,17 +523,23 @@ def import_(
       positions import fixtures/ukraine-2025-03-13.yaml
       positions import --negotiation ukraine-2025 statements.xlsx
     """
-    from positions.application import import_into
+    from positions.application import import_into, once_then
     from positions.scenario import read_scenarios
     from positions.store.persistence import parse_store_url, store_from_environment
 
     url = store_from_environment(ctx.obj["store"])
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
+
+    def again(paths: Sequence[Path]) -> list[Any]:
+        """The files read again, after another writer got there first (the import took the
+        records read the first time, dropping each once planned)."""
+        return read_scenarios(paths, negotiation=negotiation)
+
     started = datetime.now(UTC)  # before the import's recording time: the tables before it
     if quiet or not sys.stderr.isatty() or sum(sizes) < PROGRESS_BYTES:
         scenarios = read_scenarios(files, negotiation=negotiation)
         touched = _touched(scenarios)
-        result = import_into(url, scenarios)
+        result = import_into(url, once_then(scenarios, files, again))
     else:
         from rich.console import Console
 
@@ -549,7 +555,7 @@ def import_(
                 ),
             )
             touched = _touched(scenarios)
-            result = import_into(url, scenarios, bar)
+            result = import_into(url, once_then(scenarios, files, again), bar)
     if result.views_rebuilt:
         click.echo(
             "Warning: the views did not account for every recorded event (changed behind the "

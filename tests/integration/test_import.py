@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -565,3 +566,31 @@ def test_the_plan_takes_the_list_of_scenarios_and_holds_their_statements_alone()
     assert [s.statements for s in taken] == [()]
     assert taken[0].parties == read.parties and read.statements
     assert plan.statements == len(read.statements)
+
+
+def test_positions_import_gives_the_plan_the_list_it_read_and_reads_the_files_again_after(
+    tmp_path: Path,
+) -> None:
+    """`import_into`, which `positions import` calls, hands the plan the very list of
+    scenarios the command read (so each record is dropped once planned, not held by the
+    command for the whole import); should another writer get there first, the next plan is
+    given the files read again, whole."""
+    from positions.application import import_into, once_then
+    from positions.scenario import read_scenarios
+
+    read = read_scenarios([SEED])
+    count = len(read[0].statements)
+    rereads: list[int] = []
+
+    def again(paths: Any) -> list[Scenario]:
+        rereads.append(len(paths))
+        return read_scenarios(paths)
+
+    load = once_then(read, [SEED], again)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    result = import_into(url, load)
+    assert result.statements == count
+    assert [s.statements for s in read] == [()]  # taken by the plan, not copied
+    assert rereads == []
+    fresh = load()
+    assert rereads == [1] and len(fresh[0].statements) == count
