@@ -727,8 +727,9 @@ class _Maintenance:
             ]
             for step in self.parts(sid):
                 ended_by, how, key = ender(step, naming, list(above.get(sid, ())))
-                ended = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
-                self.new[(sid, step.coding.tabling)] = ended
+                if (step.ended_by, step.ended_how, step.ended_key) != (ended_by, how, key):
+                    step = replace(step, ended_by=ended_by, ended_how=how, ended_key=key)
+                self.new[(sid, step.coding.tabling)] = step
 
     def _retracted_above(
         self, sids: Sequence[str], new_retractions: dict[str, list[str]]
