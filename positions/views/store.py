@@ -428,13 +428,35 @@ class ViewStore:
 
     def catch_up(self, page: int = PAGE) -> int:
         """Fold and write the events after the views' position, a page per transaction; the
-        number of events read."""
+        number of events read. On PostgreSQL, a catch-up that read many events for the
+        record it had (`analyzed_after`) has the tables analyzed at once (`analyze`)."""
         if self.is_current():
             return 0  # nothing new: no write lock, so readers never wait for a writer
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            before = self._position(cursor)
         processed = self._catch_up_tables(page)
         with self._transaction() as cursor:
             self.steps.catch_up(cursor, self._position(cursor))
+        if self.postgres and analyzed_after(before, processed):
+            self.analyze()
         return processed
+
+    def analyze(self) -> bool:
+        """PostgreSQL's statistics of the events table and of every view table gathered anew
+        (``ANALYZE``), in a transaction of its own, so that the planner knows what a large
+        import wrote before anything reads it (the server's autovacuum may be off, and runs
+        a minute later at best; without statistics it reads a whole table for one group).
+        False, and nothing changed, where the role may not analyze them (they are another
+        role's): the statistics are an aid, never a condition of a write."""
+        tables = [self.events_table, *(f"{self.prefix}positions_view_{t}" for t in _TABLES)]
+        tables += [f"{self.prefix}positions_view_{t}" for t in STEP_TABLES]
+        try:
+            with self.recorder.datastore.transaction(commit=True) as cursor:
+                for table in tables:
+                    cursor.execute(f"ANALYZE {table}")
+        except PersistenceError:
+            return False
+        return True
 
     def _catch_up_tables(self, page: int) -> int:
         """`catch_up` of every table but the step tables (which follow in their own
@@ -1094,6 +1116,19 @@ RETIRED_INDEXES = (
 key's index, ``positions_view_steps_order``, answers by day; the indexes of ended steps now
 hold the order key too, ``..._ended_from``, so that the steps of a group made before a day and
 ended after it are found in the index alone)."""
+
+
+def analyzed_after(before: int, read: int) -> bool:
+    """Whether a catch-up that read ``read`` events after the ``before`` first ones changed
+    the tables enough for their statistics to be gathered anew: PostgreSQL's own rule for
+    autovacuum's analyze, with its default settings (50 rows and a tenth of the table), on
+    the events as the measure of every view table."""
+    return read > ANALYZE_THRESHOLD + ANALYZE_SCALE * before
+
+
+ANALYZE_THRESHOLD = 50
+ANALYZE_SCALE = 0.1
+"""PostgreSQL's defaults for ``autovacuum_analyze_threshold`` and ``..._scale_factor``."""
 
 BULK_RUN = 8
 """The fewest consecutive statement events folded in SQL rather than in Python (one SQL

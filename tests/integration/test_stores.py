@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,51 @@ def test_a_store_written_to_an_sqlite_file_or_postgresql_and_reopened_gives_the_
         import_parts(in_memory, [{**codebook(), "statements": stmts}])
         assert_same_tables(tables(reopened), tables(in_memory))
         reopened.close()
+
+
+def _planner_rows(url: str, table: str) -> float:
+    """The rows PostgreSQL's planner believes a view table holds (`pg_class.reltuples`: set
+    by ``ANALYZE``, -1 for a table never analyzed)."""
+    rows = execute(
+        url,
+        "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s",
+        (schema_of(url), table),
+    )
+    return float(rows[0][0])
+
+
+def test_postgresql_knows_what_a_large_import_wrote_and_a_small_append_leaves_it_be() -> None:
+    """With autovacuum off, or before it wakes, PostgreSQL plans by no statistics and reads a
+    whole table for one group: an import that changes the tables as much as autovacuum's rule
+    asks (50 rows and a tenth) has them analyzed at once, a small append does not."""
+    from tests.stepcheck import T0, scenario_of
+    from tests.strategies import START
+
+    said = [
+        {
+            "id": f"s{n}",
+            "on": START + timedelta(days=n % 40),
+            "by": "alpha",
+            "quote": "q",
+            "sources": [{"outlet": "Wire"}],
+            "issue": "water",
+            "position": ["share_all", "share_half", "share_little", "share_none"][n % 4],
+        }
+        for n in range(200)
+    ]
+    with postgres_store() as url:
+        app = PositionsApplication.open(url, create=True)
+        try:
+            assert _planner_rows(url, "positions_view_steps") < 1  # made, never analyzed
+            app.import_scenarios([scenario_of({**codebook(), "statements": said}, "a.json")], T0)
+            steps = _planner_rows(url, "positions_view_steps")
+            assert steps >= 200
+            assert _planner_rows(url, "positions_view_statements") == 200
+            assert _planner_rows(url, "positions_events") >= 400
+            one = {**said[0], "id": "late", "position": "share_none"}
+            data = {"negotiation": "generated", "statements": [one]}
+            app.import_scenarios([scenario_of(data, "b.json")], T0 + timedelta(hours=1))
+            assert _planner_rows(url, "positions_view_steps") == steps
+        finally:
+            app.close()
