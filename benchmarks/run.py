@@ -952,6 +952,8 @@ def _append(files: list[str], store: Path, size: int, work: Path, timeout: float
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{store}{suffix}").exists():
             shutil.copyfile(f"{store}{suffix}", f"{copy}{suffix}")
+            with open(f"{copy}{suffix}", "rb+") as copied:  # on the disk before it is timed:
+                os.fsync(copied.fileno())  # else the import's commit flushes the whole copy
     hook = _hook(work)
     found = {
         "append_cli": run_command(f"sqlite:///{copy}", ["import", str(path)], 1, timeout, hook),
