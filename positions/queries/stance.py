@@ -1087,17 +1087,21 @@ class StepQueries(Tables):
     def salience(self, party: str, issue: str, as_of: date | None) -> float | None:
         """R14 read from the step table: the latest of the party's own statements on the
         issue that count on the day (made by then, not ended by then) and give a salience
-        (the statement rows keep it), in one query; else the declared one."""
+        (the statement rows keep it), in one query; else the declared one. The query starts
+        from the few statements that give a salience (their own index; ``CROSS JOIN`` keeps
+        them the outer loop on SQLite), each one step row looked up by its key: from the
+        group's steps, it read the whole group when none of them gives one."""
         recorded, params = self._recorded()
         limit = (as_of or FOREVER).toordinal()
         found = self._rows(
-            "SELECT v.salience FROM {p}positions_view_steps s "
-            "JOIN {p}positions_view_statements v ON v.negotiation = s.negotiation "
-            "AND v.statement_id = s.source_id "
-            f"WHERE s.negotiation = %s AND s.{recorded.replace(' AND ', ' AND s.')} "
+            "SELECT v.salience FROM {p}positions_view_statements v "
+            "CROSS JOIN {p}positions_view_steps s "
+            "WHERE v.negotiation = %s AND v.salience IS NOT NULL "
+            "AND s.negotiation = v.negotiation AND s.source_id = v.statement_id "
+            f"AND s.{recorded.replace(' AND ', ' AND s.')} "
             "AND s.party = %s AND s.issue = %s AND s.claimant = %s AND s.tabling <= 0 "
             "AND s.day <= %s AND (s.ended_key IS NULL OR s.ended_key >= %s) "
-            "AND v.salience IS NOT NULL ORDER BY s.sort_key DESC LIMIT 1",
+            "ORDER BY s.sort_key DESC LIMIT 1",
             [self.slug, *params, party, issue, OWN, limit, day_key(limit + 1)],
         )
         if found:

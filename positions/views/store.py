@@ -95,6 +95,8 @@ _DDL = (
     "recorded_at TEXT NOT NULL, notification_id BIGINT NOT NULL, corrections INTEGER NOT NULL, "
     "coding TEXT, speaker TEXT, quote TEXT, words TEXT NOT NULL, salience DOUBLE PRECISION, "
     "PRIMARY KEY (negotiation, statement_id))",
+    "CREATE INDEX IF NOT EXISTS positions_view_statements_salience "
+    "ON {p}positions_view_statements (negotiation) WHERE salience IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS {p}positions_view_corrections ("
     "notification_id BIGINT PRIMARY KEY, negotiation TEXT NOT NULL, statement_id TEXT NOT NULL, "
     "number INTEGER NOT NULL, recorded_at TEXT NOT NULL, payload TEXT NOT NULL)",

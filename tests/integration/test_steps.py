@@ -343,3 +343,38 @@ def test_a_table_as_recorded_at_a_past_time_reads_its_groups_not_the_whole_recor
     small_stance, small_verdicts, large_stance, large_verdicts = counts
     assert large_stance < 2 * small_stance, counts
     assert large_verdicts < 2 * small_verdicts, counts
+
+
+def test_a_party_s_salience_is_read_from_the_statements_that_give_one_not_its_whole_group(
+    tmp_path: Path,
+) -> None:
+    """R14 on the step table: the party's latest own statement on the issue that gives a
+    salience is found from the few statements that give one, so a record where the party said
+    600 things more on the issue, none with a salience, reads as much (it once read the whole
+    group, every time `outlook` asked)."""
+    first = {
+        "id": "s0",
+        "on": START,
+        "by": "alpha",
+        "quote": "q",
+        "sources": [{"outlet": "Wire"}],
+        "issue": "border",
+        "position": "open",
+        "salience": 70,
+    }
+    more = [{**first, "id": f"s{n}", "on": START + timedelta(days=n % 200)} for n in range(1, 601)]
+    for said in more:
+        del said["salience"]
+    counts = []
+    for name, statements in (("small", [first, *more[:2]]), ("large", [first, *more])):
+        app = PositionsApplication.open(f"sqlite:///{tmp_path / name}.db", create=True)
+        data = {**codebook(), "statements": statements}
+        app.import_scenarios([scenario_of(data, f"{name}.json")], now=T0)
+        assert app.views is not None
+        with StepQueries(app.views, "generated", None) as sql:
+            read, found = _instructions(sql, partial(sql.salience, "alpha", "border", None))
+            assert found == 70.0
+            counts.append(read)
+        app.close()
+    small, large = counts
+    assert large < 2 * small, counts
