@@ -1629,6 +1629,15 @@ INTERRUPTED = 130
 """The exit status after Ctrl-C (128 + SIGINT), as shells report it."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, as the tool's own handler raises it (`_Interrupt`): a KeyboardInterrupt
+    whatever catches it. Its own class, because CPython 3.11, running ``python -m
+    positions``, takes a KeyboardInterrupt that passed through code run by ``exec`` of a
+    string (as ``dataclasses`` makes its methods, in the imports a command makes on demand)
+    for one the program never handled, and ends the process by SIGINT after the command has
+    handled it and returned 130; it takes that class alone so, not its subclasses."""
+
+
 class _Interrupt:
     """Ctrl-C, remembered: Python raises KeyboardInterrupt where it lands, and a library may
     wrap that in an error of its own (pydantic's serializer does), which must still read as
@@ -1640,7 +1649,7 @@ class _Interrupt:
 
     def __call__(self, signum: int, frame: Any) -> None:
         self.seen = True
-        raise KeyboardInterrupt
+        raise Interrupted
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[None]:
