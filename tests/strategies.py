@@ -20,6 +20,13 @@ ISSUES = {
 }
 
 
+def said(sid: str, day: int, by: str = "alpha", **coding: Any) -> dict[str, Any]:
+    """A statement record of `codebook`'s negotiation: ``sid`` said by ``by`` on the ``day``-th
+    day after `START`, with ``coding`` (an issue and position, a verdict, a target...)."""
+    on = START + timedelta(days=day)
+    return {"id": sid, "on": on, "by": by, "quote": "q", "sources": [{"outlet": "Wire"}]} | coding
+
+
 def codebook() -> dict[str, Any]:
     return {
         "negotiation": "generated",

@@ -17,7 +17,7 @@ from positions.application import PositionsApplication
 from positions.queries.stance import StepQueries
 from tests.stepcheck import RECORDS, T0, check_against_the_rules, record, scenario_of
 from tests.stores import BACKENDS, any_store
-from tests.strategies import START, codebook
+from tests.strategies import START, codebook, said
 
 RETRACTED_LATEST = [  # four positions of one party, then the latest retracted in a later import
     {
@@ -226,12 +226,6 @@ def test_a_noncommittal_statement_backfilled_under_positions_later_retracted_com
     here both positions on the scale are retracted later, so the noncommittal one backfilled
     between them sets the stance from then on (R6, R10)."""
 
-    def said(sid: str, day: int, **coding: Any) -> dict[str, Any]:
-        on = START + timedelta(days=day)
-        return {"id": sid, "on": on, "by": "alpha", "quote": "q", "sources": [{"outlet": "W"}]} | (
-            coding
-        )
-
     first = [
         said("c1", 1, issue="border", position="open"),
         said("c3", 6, issue="border", position="closed"),
@@ -280,51 +274,28 @@ def test_a_table_as_recorded_at_a_past_time_reads_its_groups_not_the_whole_recor
     party said a thousand things more and the party itself spoke on another issue, and so do
     its verdicts (each cell once read every step row of the negotiation, for R16's rivals)."""
     own = [
-        {
-            "id": f"a{n}",
-            "on": START + timedelta(days=n),
-            "by": "alpha",
-            "quote": "q",
-            "sources": [{"outlet": "Wire"}],
-            "issue": "border",
-            "position": ["open", "monitored", "closed"][n % 3],
-        }
-        for n in range(3)
-    ] + [
-        {
-            "id": "a-verdict",
-            "on": START + timedelta(days=3),
-            "by": "alpha",
-            "quote": "q",
-            "sources": [{"outlet": "Wire"}],
-            "proposal": "plan-a",
-            "verdict": "accept",
-        }
+        *(
+            said(f"a{n}", n, issue="border", position=["open", "monitored", "closed"][n % 3])
+            for n in range(3)
+        ),
+        said("a-verdict", 3, proposal="plan-a", verdict="accept"),
     ]
+    water = ["share_all", "share_half", "share_little", "share_none"]
     others = [
-        {
-            "id": f"b{n}",
-            "on": START + timedelta(days=3 + n % 300),
-            "by": "beta",
-            "quote": "q",
-            "sources": [{"outlet": "Wire"}],
-            "issue": "water",
-            "position": ["share_all", "share_half", "share_little", "share_none"][n % 4],
-            "proposal": "plan-a",
-            "verdict": ["accept", "reject"][n % 2],
-        }
-        for n in range(1000)
-    ] + [  # and alpha on another issue: its verdicts' index is not its whole record's
-        {
-            "id": f"w{n}",
-            "on": START + timedelta(days=n % 300),
-            "by": "alpha",
-            "quote": "q",
-            "sources": [{"outlet": "Wire"}],
-            "issue": "water",
-            "position": ["share_all", "share_half", "share_little", "share_none"][n % 4],
-        }
-        for n in range(500)
+        *(
+            said(
+                f"b{n}",
+                3 + n % 300,
+                "beta",
+                issue="water",
+                position=water[n % 4],
+                proposal="plan-a",
+                verdict=["accept", "reject"][n % 2],
+            )
+            for n in range(1000)
+        ),
+        # and alpha on another issue: its verdicts' index is not its whole record's
+        *(said(f"w{n}", n % 300, issue="water", position=water[n % 4]) for n in range(500)),
     ]
     counts = []
     for name, statements in (("small", own), ("large", own + others)):
@@ -352,19 +323,8 @@ def test_a_party_s_salience_is_read_from_the_statements_that_give_one_not_its_wh
     salience is found from the few statements that give one, so a record where the party said
     600 things more on the issue, none with a salience, reads as much (it once read the whole
     group, every time `outlook` asked)."""
-    first = {
-        "id": "s0",
-        "on": START,
-        "by": "alpha",
-        "quote": "q",
-        "sources": [{"outlet": "Wire"}],
-        "issue": "border",
-        "position": "open",
-        "salience": 70,
-    }
-    more = [{**first, "id": f"s{n}", "on": START + timedelta(days=n % 200)} for n in range(1, 601)]
-    for said in more:
-        del said["salience"]
+    first = said("s0", 0, issue="border", position="open", salience=70)
+    more = [said(f"s{n}", n % 200, issue="border", position="open") for n in range(1, 601)]
     counts = []
     for name, statements in (("small", [first, *more[:2]]), ("large", [first, *more])):
         app = PositionsApplication.open(f"sqlite:///{tmp_path / name}.db", create=True)

@@ -195,30 +195,20 @@ def test_postgresql_knows_what_a_large_import_wrote_and_a_small_append_leaves_it
     whole table for one group: an import that changes the tables as much as autovacuum's rule
     asks (50 rows and a tenth) has them analyzed at once, a small append does not."""
     from tests.stepcheck import T0, scenario_of
-    from tests.strategies import START
+    from tests.strategies import said
 
-    said = [
-        {
-            "id": f"s{n}",
-            "on": START + timedelta(days=n % 40),
-            "by": "alpha",
-            "quote": "q",
-            "sources": [{"outlet": "Wire"}],
-            "issue": "water",
-            "position": ["share_all", "share_half", "share_little", "share_none"][n % 4],
-        }
-        for n in range(200)
-    ]
+    water = ["share_all", "share_half", "share_little", "share_none"]
+    stated = [said(f"s{n}", n % 40, issue="water", position=water[n % 4]) for n in range(200)]
     with postgres_store() as url:
         app = PositionsApplication.open(url, create=True)
         try:
             assert _planner_rows(url, "positions_view_steps") < 1  # made, never analyzed
-            app.import_scenarios([scenario_of({**codebook(), "statements": said}, "a.json")], T0)
+            app.import_scenarios([scenario_of({**codebook(), "statements": stated}, "a.json")], T0)
             steps = _planner_rows(url, "positions_view_steps")
             assert steps >= 200
             assert _planner_rows(url, "positions_view_statements") == 200
             assert _planner_rows(url, "positions_events") >= 400
-            one = {**said[0], "id": "late", "position": "share_none"}
+            one = {**stated[0], "id": "late", "position": "share_none"}
             data = {"negotiation": "generated", "statements": [one]}
             app.import_scenarios([scenario_of(data, "b.json")], T0 + timedelta(hours=1))
             assert _planner_rows(url, "positions_view_steps") == steps
